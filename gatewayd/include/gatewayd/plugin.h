@@ -1,0 +1,207 @@
+/*
+ * gatewayd sensor plugin ABI.
+ *
+ * A sensor plugin is a shared object in the daemon's plugin_dir, named
+ * <plugin>.so. It exports exactly one symbol, GWD_PLUGIN_ENTRY_SYMBOL, a
+ * function returning a pointer to a static gwd_plugin descriptor. The host
+ * checks the descriptor's ABI version before it calls anything else and
+ * refuses a mismatch with a clear message; the daemon keeps running.
+ *
+ * Lifecycle of one [[sensor]] instance (one plugin may serve many):
+ *
+ *   create(host, ctx, &instance)  read options, allocate; no threads yet
+ *   start(instance)               push plugins start their threads here
+ *   poll(instance)                polled plugins: called every `interval`
+ *   stop(instance)                stop threads; emit() is refused after it returns
+ *   destroy(instance)             free everything
+ *
+ * Threading: create/start/stop/destroy are called from one host thread.
+ * poll() is called from the host's poll thread, never concurrently with itself
+ * for the same instance. emit() and log() are thread-safe and may be called
+ * from any thread between start() and the return of stop().
+ *
+ * Growth: every struct carries reserved fields that must be zero/NULL. A later
+ * ABI revision gives them meaning; a plugin built against an older revision
+ * leaves them zero and keeps working. Build plugins with -fvisibility=hidden
+ * and, for C++, -fno-gnu-unique, or a replaced plugin is never unloaded.
+ */
+#ifndef GATEWAYD_PLUGIN_H
+#define GATEWAYD_PLUGIN_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The ABI revision this header describes. The host accepts plugins built for
+ * revisions GWD_PLUGIN_ABI_MIN_VERSION .. GWD_PLUGIN_ABI_VERSION. */
+#define GWD_PLUGIN_ABI_VERSION 1u
+#define GWD_PLUGIN_ABI_MIN_VERSION 1u
+
+#define GWD_PLUGIN_ENTRY_SYMBOL "gwd_plugin_entry"
+
+#if defined(__GNUC__)
+#define GWD_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define GWD_PLUGIN_EXPORT
+#endif
+
+/* Status codes returned across the ABI. */
+enum gwd_status {
+    GWD_OK = 0,
+    GWD_ERR_NOT_FOUND = -1, /* option absent */
+    GWD_ERR_INVALID = -2,   /* malformed reading or argument; see the log */
+    GWD_ERR_STOPPED = -3,   /* instance not running; reading not accepted */
+    GWD_ERR_NO_MEMORY = -4,
+    GWD_ERR_FAILED = -5     /* anything else; the plugin logged why */
+};
+
+/* Log levels, numbered as syslog priorities. */
+enum gwd_log_level {
+    GWD_LOG_ERROR = 3,
+    GWD_LOG_WARNING = 4,
+    GWD_LOG_NOTICE = 5,
+    GWD_LOG_INFO = 6,
+    GWD_LOG_DEBUG = 7
+};
+
+/* One MQTT v5 style user property: NUL-terminated UTF-8 key and value. */
+typedef struct gwd_property {
+    const char *key;
+    const char *value;
+} gwd_property;
+
+/* One reading as a plugin hands it to emit(). The host copies everything it
+ * needs before emit() returns: the plugin may reuse its buffers at once. */
+typedef struct gwd_reading {
+    /* Required. Names the reading; becomes {sensor} in topic templates. UTF-8,
+     * at most 256 bytes, no '+', '#' or control characters. */
+    const char *sensor;
+    /* Unix time in milliseconds when the value was measured; 0 means now. */
+    int64_t timestamp_ms;
+    /* The value as the sensor produced it; may be encoded (base64, hex). */
+    const void *payload;
+    size_t payload_len;
+    /* Optional content type as the source declared it (e.g. the MQTT v5
+     * Content Type property); NULL when the source declared none. */
+    const char *content_type;
+    /* Ordered user properties; duplicates are allowed and kept in order. */
+    const gwd_property *properties;
+    size_t property_count;
+    /* Must be zero. */
+    void *reserved[8];
+} gwd_reading;
+
+/* Opaque handle of one sensor instance inside the host. */
+typedef struct gwd_context gwd_context;
+
+/* What the host offers a plugin. Valid from create() until destroy() returns. */
+typedef struct gwd_host_api {
+    uint32_t abi_version; /* the host's GWD_PLUGIN_ABI_VERSION */
+    uint32_t reserved0;
+
+    /* The [[sensor]] name of this instance, and the gateway id. */
+    const char *(*sensor_name)(const gwd_context *ctx);
+    const char *(*gateway_id)(const gwd_context *ctx);
+    /* The instance's poll interval in milliseconds ([[sensor]] interval). */
+    int64_t (*interval_ms)(const gwd_context *ctx);
+
+    /* Writes one log line attributed to this sensor. Thread-safe. */
+    void (*log)(const gwd_context *ctx, int level, const char *message);
+
+    /* Hands one reading to the daemon. Thread-safe. Returns GWD_OK when the
+     * reading was accepted, GWD_ERR_INVALID when it is malformed (logged,
+     * counted, nothing else lost), GWD_ERR_STOPPED outside start..stop. */
+    int (*emit)(gwd_context *ctx, const gwd_reading *reading);
+
+    /* The [sensor.options] table. Keys may be dotted ("tls.ca_file"). The host
+     * has already checked every key against the plugin's option specs, so a
+     * declared option has the declared type. Strings stay valid until
+     * destroy(). Each returns GWD_OK or GWD_ERR_NOT_FOUND. */
+    int (*option_string)(const gwd_context *ctx, const char *key, const char **out);
+    int (*option_int)(const gwd_context *ctx, const char *key, int64_t *out);
+    int (*option_float)(const gwd_context *ctx, const char *key, double *out);
+    int (*option_bool)(const gwd_context *ctx, const char *key, int *out);
+    int (*option_duration_ms)(const gwd_context *ctx, const char *key, int64_t *out);
+    /* String lists: the number of elements (0 when absent) and element i. */
+    size_t (*option_list_size)(const gwd_context *ctx, const char *key);
+    int (*option_list_string)(const gwd_context *ctx, const char *key, size_t index,
+                              const char **out);
+
+    void *reserved[16];
+} gwd_host_api;
+
+/* Types of plugin options, checked by the host against [sensor.options]. */
+enum gwd_option_type {
+    GWD_OPTION_STRING = 1,
+    GWD_OPTION_INT = 2,
+    GWD_OPTION_FLOAT = 3, /* an integer is accepted too */
+    GWD_OPTION_BOOL = 4,
+    GWD_OPTION_DURATION = 5, /* a string with a unit: "250ms", "5s", "1h" */
+    GWD_OPTION_STRING_LIST = 6
+};
+
+/* One option a plugin understands. Keys not declared are refused by the host
+ * with the nearest declared name, before create() is called. */
+typedef struct gwd_option_spec {
+    const char *name; /* NULL terminates the list */
+    int type;         /* enum gwd_option_type */
+    int required;     /* non-zero: the host refuses the sensor without it */
+    const char *help; /* one short sentence for error messages */
+} gwd_option_spec;
+
+/* Plugin flags. */
+#define GWD_PLUGIN_POLLED 0x1u /* the host calls poll() every interval */
+
+typedef struct gwd_plugin {
+    uint32_t abi_version; /* GWD_PLUGIN_ABI_VERSION the plugin was built with */
+    uint32_t flags;       /* GWD_PLUGIN_* */
+    const char *name;     /* should equal the file name without .so */
+    const char *version;
+    const char *description;
+    const gwd_option_spec *options; /* NULL-terminated, or NULL for none */
+
+    /* Required. Reads options through host, sets *instance. Returns GWD_OK,
+     * or an error after logging one sentence that says what is wrong. */
+    int (*create)(const gwd_host_api *host, gwd_context *ctx, void **instance);
+    /* Optional. Starts threads of push plugins. */
+    int (*start)(void *instance);
+    /* Required when GWD_PLUGIN_POLLED. Emits readings; returns GWD_OK or an
+     * error (logged by the plugin) that the host counts. */
+    int (*poll)(void *instance);
+    /* Optional. Stops threads; the host refuses emit() once it returns. */
+    void (*stop)(void *instance);
+    /* Required. Frees the instance. */
+    void (*destroy)(void *instance);
+
+    /* Must be NULL: later revisions add callbacks here (downlink commands,
+     * storage acknowledgements). */
+    void *reserved[16];
+} gwd_plugin;
+
+typedef const gwd_plugin *(*gwd_plugin_entry_fn)(void);
+
+/* printf-style convenience over host->log. Lines longer than 1 KiB are cut. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
+static inline void gwd_logf(const gwd_host_api *host, const gwd_context *ctx, int level,
+                            const char *format, ...)
+{
+    char line[1024];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    host->log(ctx, level, line);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GATEWAYD_PLUGIN_H */

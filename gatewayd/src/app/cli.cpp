@@ -1,0 +1,58 @@
+#include "app/cli.h"
+
+namespace gwd {
+
+CliParseResult parse_cli(const std::vector<std::string>& args) {
+    CliOptions options;
+    bool command_set = false;
+    auto set_command = [&](CliOptions::Command c, const std::string& arg) -> std::string {
+        if (command_set && options.command != c) return "'" + arg + "' cannot be combined with another command";
+        options.command = c;
+        command_set = true;
+        return {};
+    };
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        std::string error;
+        if (arg == "--config" || arg == "-c") {
+            if (i + 1 >= args.size()) return {std::nullopt, "'" + arg + "' needs a file path"};
+            options.config = args[++i];
+        } else if (arg.rfind("--config=", 0) == 0) {
+            options.config = arg.substr(9);
+            if (options.config.empty()) return {std::nullopt, "'--config=' needs a file path"};
+        } else if (arg == "--check-config") {
+            error = set_command(CliOptions::Command::check_config, arg);
+        } else if (arg == "--version" || arg == "-V") {
+            error = set_command(CliOptions::Command::version, arg);
+        } else if (arg == "--help" || arg == "-h") {
+            error = set_command(CliOptions::Command::help, arg);
+        } else {
+            return {std::nullopt, "unknown argument '" + arg + "'"};
+        }
+        if (!error.empty()) return {std::nullopt, error};
+    }
+    return {options, {}};
+}
+
+std::string usage_text() {
+    return "Usage: gatewayd [--config PATH]\n"
+           "       gatewayd --check-config [--config PATH]\n"
+           "       gatewayd --version | --help\n"
+           "\n"
+           "Gathers sensor readings through plugins, normalizes their content type and\n"
+           "user properties, and forwards them to MQTT upstreams.\n"
+           "\n"
+           "  -c, --config PATH   configuration file (default " +
+           std::string(kDefaultConfigPath) +
+           ")\n"
+           "      --check-config  validate the configuration and plugins, connect to\n"
+           "                      nothing; exit 0 when valid, 78 with one line per problem\n"
+           "  -V, --version       print the version and plugin ABI version\n"
+           "  -h, --help          print this help\n"
+           "\n"
+           "Signals: SIGTERM or SIGINT stop gracefully (queued publishes get\n"
+           "[gateway] shutdown_timeout to complete).\n"
+           "Exit status: 0 ok, 64 bad arguments, 78 configuration error, 1 other failure.\n";
+}
+
+}  // namespace gwd

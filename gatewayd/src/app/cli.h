@@ -1,0 +1,32 @@
+// Command-line arguments. Pure: no I/O, so every spelling is unit-tested.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gwd {
+
+inline constexpr const char* kDefaultConfigPath = "/etc/gatewayd/gatewayd.toml";
+
+// sysexits.h values the daemon uses.
+inline constexpr int kExitUsage = 64;   // EX_USAGE
+inline constexpr int kExitConfig = 78;  // EX_CONFIG
+
+struct CliOptions {
+    enum class Command { run, check_config, version, help };
+    Command command = Command::run;
+    std::filesystem::path config = kDefaultConfigPath;
+};
+
+struct CliParseResult {
+    std::optional<CliOptions> options;
+    std::string error;  // set when options is empty
+};
+
+CliParseResult parse_cli(const std::vector<std::string>& args);  // without argv[0]
+
+std::string usage_text();
+
+}  // namespace gwd

@@ -1,0 +1,55 @@
+#include "app/preflight.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace gwd {
+
+namespace {
+std::string label(const Config& config) { return "state_dir '" + config.gateway.state_dir.string() + "'"; }
+}  // namespace
+
+void check_state_dir(const Config& config, Diagnostics& diags) {
+    namespace fs = std::filesystem;
+    const fs::path& dir = config.gateway.state_dir;
+    std::error_code ec;
+    if (fs::exists(dir, ec)) {
+        if (!fs::is_directory(dir, ec)) {
+            diags.error(config.gateway.state_dir_where, label(config) + " exists but is not a directory");
+        } else if (access(dir.c_str(), W_OK | X_OK) != 0) {
+            diags.error(config.gateway.state_dir_where,
+                        label(config) + " is not writable: " + std::strerror(errno) +
+                            " (the daemon keeps its queues there)");
+        }
+        return;
+    }
+    // Missing: the nearest existing ancestor must let us create it.
+    fs::path ancestor = fs::absolute(dir, ec).parent_path();
+    while (!ancestor.empty() && !fs::exists(ancestor, ec)) ancestor = ancestor.parent_path();
+    if (ancestor.empty() || access(ancestor.c_str(), W_OK | X_OK) != 0) {
+        diags.error(config.gateway.state_dir_where,
+                    label(config) + " does not exist and cannot be created under '" + ancestor.string() + "'");
+    }
+}
+
+bool prepare_state_dir(const Config& config, Diagnostics& diags) {
+    std::error_code ec;
+    const auto& dir = config.gateway.state_dir;
+    if (!std::filesystem::exists(dir, ec)) {
+        std::filesystem::create_directories(dir, ec);
+        if (ec) {
+            diags.error(config.gateway.state_dir_where, label(config) + " cannot be created: " + ec.message());
+            return false;
+        }
+        chmod(dir.c_str(), 0750);
+    }
+    Diagnostics found;
+    check_state_dir(config, found);
+    diags.append(found);
+    return found.empty();
+}
+
+}  // namespace gwd

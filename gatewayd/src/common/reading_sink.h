@@ -1,0 +1,23 @@
+// The interface through which the plugin host hands readings to the next
+// stage (normalize -> route -> outbox). The host knows nothing beyond it.
+#pragma once
+
+#include "common/message.h"
+
+namespace gwd {
+
+enum class EmitOutcome {
+    accepted,       // normalized and queued for at least one upstream
+    unrouted,       // normalized, but no upstream takes this sensor
+    dead_lettered,  // the payload failed to decode; queued as a dead letter
+    dropped,        // the payload failed to decode and the policy drops it
+};
+
+class ReadingSink {
+public:
+    virtual ~ReadingSink() = default;
+    // Thread-safe; called from plugin threads.
+    virtual EmitOutcome accept(const ReadingView& reading) = 0;
+};
+
+}  // namespace gwd

@@ -1,0 +1,32 @@
+// Small text helpers shared by several rooms. Pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gwd {
+
+// True when `bytes` is well-formed UTF-8 (no overlongs, no surrogates).
+bool is_valid_utf8(std::string_view bytes);
+
+std::string ascii_lower(std::string_view text);
+bool iequals(std::string_view a, std::string_view b);
+std::string_view trim(std::string_view text);
+
+// Levenshtein distance, for "did you mean" suggestions.
+size_t edit_distance(std::string_view a, std::string_view b);
+
+// The candidate closest to `word` when it is close enough to be a plausible
+// typo (distance at most max(2, len/3)), else one that `word` extends or
+// abbreviates; empty when none is.
+std::string nearest_match(std::string_view word, const std::vector<std::string>& candidates);
+
+// Simple glob with '*' (any run) and '?' (one byte), case-insensitive.
+bool glob_match_icase(std::string_view pattern, std::string_view text);
+
+// Quotes a value for a log line: printable ASCII as is, the rest escaped,
+// cut after `max` bytes with "...".
+std::string printable(std::string_view bytes, size_t max = 64);
+
+}  // namespace gwd

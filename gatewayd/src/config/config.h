@@ -1,0 +1,97 @@
+// The typed configuration, as read from gatewayd.toml. Plain values: every
+// field is already checked, so the stages that receive it need not check again.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "config/diagnostics.h"
+#include "config/option_table.h"
+#include "normalize/normalizer.h"
+
+namespace gwd {
+
+using Duration = std::chrono::milliseconds;
+
+struct GatewayConfig {
+    std::string id;  // default: the host name
+    std::filesystem::path plugin_dir = "/usr/lib/gatewayd/plugins";
+    std::filesystem::path state_dir = "/var/lib/gatewayd";
+    LogLevel log_level = LogLevel::info;
+    Duration shutdown_timeout{5000};  // in-flight publishes get this long at stop
+    SourceLocation plugin_dir_where;
+    SourceLocation state_dir_where;
+};
+
+struct SensorConfig {
+    std::string name;
+    std::string plugin;
+    Duration interval{10000};
+    bool enabled = true;
+    std::optional<std::string> content_type;  // canonical MIME, the default for its readings
+    OptionValue options;                      // always a table
+    SourceLocation where;                     // the [[sensor]] header
+    SourceLocation plugin_where;              // the plugin = line
+};
+
+enum class OverflowPolicy { drop_oldest, drop_newest };
+
+struct BackoffConfig {
+    Duration initial{1000};
+    Duration max{120000};
+    Duration stable_after{30000};
+};
+
+struct UpstreamConfig {
+    std::string name;
+    std::string profile = "mqtt";
+    std::string url;  // normalized to tcp://host:port or ssl://host:port
+    bool tls = false;
+    std::string client_id;
+    std::optional<std::string> username;
+    std::optional<std::string> password;
+    std::optional<std::filesystem::path> password_file;
+    int mqtt_version = 5;
+    int qos = 1;
+    bool retain = false;
+    std::string topic = "telemetry/{gateway}/{sensor}";
+    std::string dead_letter_topic;  // empty: dead letters are dropped for this upstream
+    bool envelope = false;          // fold metadata into a JSON payload (default for MQTT 3.1.1)
+    std::vector<std::string> sensors;  // [[sensor]] names routed here; empty = all
+    std::optional<std::filesystem::path> ca_file;
+    std::optional<std::filesystem::path> cert_file;
+    std::optional<std::filesystem::path> key_file;
+    bool tls_verify = true;
+    Duration keep_alive{60000};
+    Duration connect_timeout{10000};
+    bool clean_start = true;
+    int max_inflight = 64;  // also capped by the broker's Receive Maximum
+    BackoffConfig backoff;
+    std::string outbox = "memory";
+    std::uint64_t max_bytes = 64ull * 1024 * 1024;
+    OverflowPolicy overflow = OverflowPolicy::drop_oldest;
+    SourceLocation where;
+};
+
+enum class DecodeErrorPolicy { dead_letter, drop };
+
+struct NormalizeConfig {
+    NormalizerOptions options;
+    DecodeErrorPolicy on_decode_error = DecodeErrorPolicy::dead_letter;
+    std::string dead_letter_topic = "deadletter/{gateway}/{sensor}";
+};
+
+struct Config {
+    std::filesystem::path file;
+    GatewayConfig gateway;
+    std::vector<SensorConfig> sensors;
+    std::vector<UpstreamConfig> upstreams;
+    NormalizeConfig normalize;
+};
+
+}  // namespace gwd

@@ -1,0 +1,719 @@
+#include "config/config_loader.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include <toml++/toml.h>
+
+#include "common/text.h"
+#include "common/units.h"
+#include "normalize/content_type.h"
+#include "router/topic_template.h"
+
+namespace gwd {
+
+namespace {
+
+SourceLocation location(const std::string& file, const toml::source_region& region) {
+    return SourceLocation{file, static_cast<int>(region.begin.line), static_cast<int>(region.begin.column)};
+}
+
+std::string_view toml_type_description(const toml::node& node) {
+    switch (node.type()) {
+        case toml::node_type::string: return "a string";
+        case toml::node_type::integer: return "an integer";
+        case toml::node_type::floating_point: return "a number";
+        case toml::node_type::boolean: return "a boolean";
+        case toml::node_type::array: return "a list";
+        case toml::node_type::table: return "a table";
+        default: return "a date/time";
+    }
+}
+
+// Reads one TOML table, remembering which keys were asked for: whatever is
+// left at finish() is unknown and reported with the nearest known key.
+class TableReader {
+public:
+    TableReader(const toml::table& table, std::string label, const std::string& file, Diagnostics& diags)
+        : table_(table), label_(std::move(label)), file_(file), diags_(diags) {}
+
+    SourceLocation where() const { return location(file_, table_.source()); }
+    const std::string& label() const { return label_; }
+
+    SourceLocation where(std::string_view key) const {
+        if (const toml::node* node = table_.get(key)) return location(file_, node->source());
+        return where();
+    }
+
+    void error(std::string_view key, const std::string& message) { diags_.error(where(key), message); }
+    void error_here(const std::string& message) { diags_.error(where(), message); }
+
+    const toml::node* get(std::string_view key) {
+        known_.insert(std::string(key));
+        return table_.get(key);
+    }
+
+    void known(std::string_view key) { known_.insert(std::string(key)); }
+
+    std::optional<std::string> string(std::string_view key, bool required = false) {
+        const toml::node* node = get(key);
+        if (node == nullptr) {
+            if (required) error_here(label_ + " needs '" + std::string(key) + "'");
+            return std::nullopt;
+        }
+        if (const auto* s = node->as_string()) return s->get();
+        type_error(key, *node, "a string");
+        return std::nullopt;
+    }
+
+    std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max) {
+        const toml::node* node = get(key);
+        if (node == nullptr) return std::nullopt;
+        const auto* i = node->as_integer();
+        if (i == nullptr) {
+            type_error(key, *node, "an integer");
+            return std::nullopt;
+        }
+        if (i->get() < min || i->get() > max) {
+            error(key, label_ + ": '" + std::string(key) + "' must be between " + std::to_string(min) + " and " +
+                           std::to_string(max) + ", not " + std::to_string(i->get()));
+            return std::nullopt;
+        }
+        return i->get();
+    }
+
+    std::optional<bool> boolean(std::string_view key) {
+        const toml::node* node = get(key);
+        if (node == nullptr) return std::nullopt;
+        if (const auto* b = node->as_boolean()) return b->get();
+        type_error(key, *node, "true or false");
+        return std::nullopt;
+    }
+
+    std::optional<Duration> duration(std::string_view key, Duration min = Duration(0)) {
+        const toml::node* node = get(key);
+        if (node == nullptr) return std::nullopt;
+        const auto* s = node->as_string();
+        if (s == nullptr) {
+            if (node->is_integer()) {
+                error(key, label_ + ": '" + std::string(key) + "' needs a unit: write \"" +
+                               std::to_string(node->as_integer()->get()) + "s\" (units: ms, s, m, h, d)");
+            } else {
+                type_error(key, *node, "a duration string such as \"5s\"");
+            }
+            return std::nullopt;
+        }
+        std::string problem;
+        auto d = parse_duration(s->get(), problem);
+        if (!d) {
+            error(key, label_ + ": '" + std::string(key) + "' = \"" + s->get() + "\" " + problem);
+            return std::nullopt;
+        }
+        if (*d < min) {
+            error(key, label_ + ": '" + std::string(key) + "' must be at least " + format_duration(min));
+            return std::nullopt;
+        }
+        return d;
+    }
+
+    std::optional<std::uint64_t> size(std::string_view key) {
+        const toml::node* node = get(key);
+        if (node == nullptr) return std::nullopt;
+        if (const auto* i = node->as_integer()) {
+            if (i->get() < 0) {
+                error(key, label_ + ": '" + std::string(key) + "' cannot be negative");
+                return std::nullopt;
+            }
+            return static_cast<std::uint64_t>(i->get());
+        }
+        const auto* s = node->as_string();
+        if (s == nullptr) {
+            type_error(key, *node, "a size such as \"256MiB\"");
+            return std::nullopt;
+        }
+        std::string problem;
+        auto bytes = parse_size(s->get(), problem);
+        if (!bytes) error(key, label_ + ": '" + std::string(key) + "' = \"" + s->get() + "\" " + problem);
+        return bytes;
+    }
+
+    std::optional<std::vector<std::string>> string_list(std::string_view key) {
+        const toml::node* node = get(key);
+        if (node == nullptr) return std::nullopt;
+        const auto* array = node->as_array();
+        if (array == nullptr) {
+            type_error(key, *node, "a list of strings");
+            return std::nullopt;
+        }
+        std::vector<std::string> out;
+        for (const auto& item : *array) {
+            const auto* s = item.as_string();
+            if (s == nullptr) {
+                diags_.error(location(file_, item.source()),
+                             label_ + ": '" + std::string(key) + "' must hold only strings, not " +
+                                 std::string(toml_type_description(item)));
+                return std::nullopt;
+            }
+            out.push_back(s->get());
+        }
+        return out;
+    }
+
+    const toml::table* table(std::string_view key) {
+        const toml::node* node = get(key);
+        if (node == nullptr) return nullptr;
+        if (const auto* t = node->as_table()) return t;
+        type_error(key, *node, "a table");
+        return nullptr;
+    }
+
+    // Reports every key that nobody asked for.
+    void finish() {
+        std::vector<std::string> candidates(known_.begin(), known_.end());
+        for (const auto& [key, node] : table_) {
+            if (known_.count(std::string(key.str())) != 0) continue;
+            std::string message = "unknown key '" + std::string(key.str()) + "' in " + label_;
+            std::string hint = nearest_match(key.str(), candidates);
+            if (!hint.empty()) message += "; did you mean '" + hint + "'?";
+            diags_.error(location(file_, key.source()), message);
+        }
+    }
+
+private:
+    void type_error(std::string_view key, const toml::node& node, std::string_view wanted) {
+        error(key, label_ + ": '" + std::string(key) + "' must be " + std::string(wanted) + ", not " +
+                       std::string(toml_type_description(node)));
+    }
+
+    const toml::table& table_;
+    std::string label_;
+    const std::string& file_;
+    Diagnostics& diags_;
+    std::set<std::string> known_;
+};
+
+OptionValue to_option_value(const toml::node& node, const std::string& file) {
+    OptionValue out;
+    out.where = location(file, node.source());
+    if (const auto* s = node.as_string()) {
+        out.value = s->get();
+    } else if (const auto* i = node.as_integer()) {
+        out.value = i->get();
+    } else if (const auto* f = node.as_floating_point()) {
+        out.value = f->get();
+    } else if (const auto* b = node.as_boolean()) {
+        out.value = b->get();
+    } else if (const auto* a = node.as_array()) {
+        OptionValue::List list;
+        for (const auto& item : *a) list.push_back(to_option_value(item, file));
+        out.value = std::move(list);
+    } else if (const auto* t = node.as_table()) {
+        OptionValue::Table members;
+        for (const auto& [k, v] : *t) {
+            OptionValue member = to_option_value(v, file);
+            member.key_where = location(file, k.source());
+            members.emplace_back(std::string(k.str()), std::move(member));
+        }
+        // toml++ keeps keys sorted by name; plugins and messages want file order.
+        std::stable_sort(members.begin(), members.end(), [](const auto& a, const auto& b) {
+            return std::tie(a.second.key_where.line, a.second.key_where.column) <
+                   std::tie(b.second.key_where.line, b.second.key_where.column);
+        });
+        out.value = std::move(members);
+    } else {
+        // Dates and times: plugins get them as the text the user wrote.
+        std::ostringstream text;
+        node.visit([&](const auto& value) { text << value; });
+        out.value = text.str();
+    }
+    return out;
+}
+
+bool is_name(std::string_view s, bool allow_dot) {
+    if (s.empty() || s.size() > 64) return false;
+    return std::all_of(s.begin(), s.end(), [&](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+               (allow_dot && c == '.');
+    });
+}
+
+// Accepts tcp://, mqtt://, ssl://, mqtts://, tls://; host name, IPv4 or [IPv6];
+// optional port. Returns the URL as Paho wants it, or an error.
+std::optional<std::string> normalize_broker_url(std::string_view url, bool& tls, std::string& error) {
+    size_t sep = url.find("://");
+    if (sep == std::string_view::npos) {
+        error = "needs a scheme, e.g. \"tcp://" + std::string(url) + ":1883\" or \"ssl://" + std::string(url) +
+                ":8883\"";
+        return std::nullopt;
+    }
+    std::string scheme = ascii_lower(url.substr(0, sep));
+    if (scheme == "tcp" || scheme == "mqtt") {
+        tls = false;
+    } else if (scheme == "ssl" || scheme == "mqtts" || scheme == "tls") {
+        tls = true;
+    } else {
+        error = "has unsupported scheme '" + scheme + "://' (use tcp:// or ssl://)";
+        return std::nullopt;
+    }
+    std::string_view rest = url.substr(sep + 3);
+    if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+    if (rest.find('/') != std::string_view::npos || rest.find('@') != std::string_view::npos) {
+        error = "must be scheme://host[:port] with no path or user; put credentials in username/password_file";
+        return std::nullopt;
+    }
+    std::string host;
+    std::string_view port_text;
+    if (!rest.empty() && rest.front() == '[') {
+        size_t close = rest.find(']');
+        if (close == std::string_view::npos) {
+            error = "has an unclosed '[' in its IPv6 address";
+            return std::nullopt;
+        }
+        host = std::string(rest.substr(0, close + 1));
+        std::string_view after = rest.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':') {
+                error = "has unexpected text after the IPv6 address";
+                return std::nullopt;
+            }
+            port_text = after.substr(1);
+        }
+    } else {
+        size_t colon = rest.rfind(':');
+        host = std::string(rest.substr(0, colon));
+        if (colon != std::string_view::npos) port_text = rest.substr(colon + 1);
+    }
+    if (host.empty() || host == "[]") {
+        error = "has no host";
+        return std::nullopt;
+    }
+    int port = tls ? 8883 : 1883;
+    if (!port_text.empty()) {
+        if (port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(), [](char c) {
+                return c >= '0' && c <= '9';
+            })) {
+            error = "has an invalid port '" + std::string(port_text) + "'";
+            return std::nullopt;
+        }
+        port = std::stoi(std::string(port_text));
+        if (port < 1 || port > 65535) {
+            error = "has port " + std::to_string(port) + ", outside 1..65535";
+            return std::nullopt;
+        }
+    }
+    return std::string(tls ? "ssl://" : "tcp://") + host + ":" + std::to_string(port);
+}
+
+// Checks at load time that a file the daemon will read exists and is readable.
+void check_readable_file(TableReader& reader, std::string_view key, const std::filesystem::path& path) {
+    std::ifstream probe(path);
+    if (!probe) {
+        reader.error(key, reader.label() + ": " + std::string(key) + " '" + path.string() +
+                              "' cannot be read: " + std::strerror(errno));
+    }
+}
+
+class Loader {
+public:
+    Loader(const std::string& file, std::string_view hostname, Diagnostics& diags)
+        : file_(file), hostname_(hostname), diags_(diags) {}
+
+    Config load(const toml::table& root) {
+        Config config;
+        TableReader top(root, "the top level", file_, diags_);
+        if (const toml::table* gateway = top.table("gateway")) {
+            read_gateway(*gateway, config.gateway);
+        } else {
+            config.gateway.id = default_gateway_id();
+        }
+        if (const toml::table* normalize = top.table("normalize")) read_normalize(*normalize, config.normalize);
+        read_array_of_tables(top, "sensor", [&](const toml::table& t, size_t index) {
+            config.sensors.push_back(read_sensor(t, index));
+        });
+        read_array_of_tables(top, "upstream", [&](const toml::table& t, size_t index) {
+            config.upstreams.push_back(read_upstream(t, index, config));
+        });
+        top.finish();
+        cross_check(config, top);
+        return config;
+    }
+
+private:
+    std::string default_gateway_id() const {
+        std::string id(hostname_);
+        for (char& c : id)
+            if (c == '+' || c == '#' || c == '/') c = '_';
+        return id.empty() ? "gatewayd" : id;
+    }
+
+    template <typename Fn>
+    void read_array_of_tables(TableReader& top, std::string_view key, Fn&& fn) {
+        const toml::node* node = top.get(key);
+        if (node == nullptr) return;
+        if (node->is_table()) {
+            top.error(key, "'" + std::string(key) + "' must be written [[" + std::string(key) + "]] (one block per " +
+                               std::string(key) + "), not [" + std::string(key) + "]");
+            return;
+        }
+        const toml::array* array = node->as_array();
+        if (array == nullptr || !array->is_array_of_tables()) {
+            top.error(key, "'" + std::string(key) + "' must be a list of [[" + std::string(key) + "]] tables");
+            return;
+        }
+        size_t index = 0;
+        for (const auto& item : *array) fn(*item.as_table(), index++);
+    }
+
+    void read_gateway(const toml::table& t, GatewayConfig& g) {
+        TableReader r(t, "[gateway]", file_, diags_);
+        g.id = r.string("id").value_or(default_gateway_id());
+        if (std::string problem = topic_value_problem(g.id); !problem.empty() || g.id.find('/') != std::string::npos) {
+            r.error("id", "[gateway]: id '" + g.id + "' " +
+                              (problem.empty() ? std::string("contains '/'") : problem) +
+                              "; it is used inside topics");
+        }
+        if (auto dir = r.string("plugin_dir")) g.plugin_dir = *dir;
+        g.plugin_dir_where = r.where("plugin_dir");
+        if (auto dir = r.string("state_dir")) g.state_dir = *dir;
+        g.state_dir_where = r.where("state_dir");
+        if (auto level = r.string("log_level")) {
+            if (!parse_log_level(*level, g.log_level)) {
+                r.error("log_level", "[gateway]: log_level '" + *level +
+                                         "' is not one of error, warning, notice, info, debug");
+            }
+        }
+        if (auto d = r.duration("shutdown_timeout")) g.shutdown_timeout = *d;
+        r.finish();
+    }
+
+    void read_normalize(const toml::table& t, NormalizeConfig& n) {
+        TableReader r(t, "[normalize]", file_, diags_);
+        if (auto policy = r.string("on_decode_error")) {
+            if (*policy == "dead-letter") n.on_decode_error = DecodeErrorPolicy::dead_letter;
+            else if (*policy == "drop") n.on_decode_error = DecodeErrorPolicy::drop;
+            else r.error("on_decode_error", "[normalize]: on_decode_error must be \"dead-letter\" or \"drop\"");
+        }
+        if (auto topic = r.string("dead_letter_topic")) {
+            check_topic_template(r, "dead_letter_topic", *topic);
+            n.dead_letter_topic = *topic;
+        }
+        if (auto sniff = r.boolean("sniff")) n.options.sniff = *sniff;
+        if (auto keys = r.string_list("content_type_keys")) n.options.content_type_keys = *keys;
+        if (auto keys = r.string_list("transfer_encoding_keys")) n.options.transfer_encoding_keys = *keys;
+        bool builtin = r.boolean("builtin_rules").value_or(true);
+
+        PropertyRules user_rules;
+        if (auto deny = r.string_list("deny"))
+            for (const auto& g : *deny) user_rules.add_deny(g);
+        if (const toml::table* aliases = r.table("content_types")) {
+            for (const auto& [alias, node] : *aliases) {
+                const auto* mime = node.as_string();
+                if (mime == nullptr || !canonical_mime(mime->get())) {
+                    diags_.error(location(file_, node.source()),
+                                 "[normalize.content_types]: '" + std::string(alias.str()) +
+                                     "' must map to a MIME type such as \"text/plain\"");
+                    continue;
+                }
+                n.options.aliases.set(alias.str(), *canonical_mime(mime->get()));
+            }
+        }
+        if (const toml::table* renames = r.table("rename")) {
+            for (const auto& [from, node] : *renames) {
+                const auto* to = node.as_string();
+                if (to == nullptr || to->get().empty()) {
+                    diags_.error(location(file_, node.source()),
+                                 "[normalize.rename]: '" + std::string(from.str()) + "' must map to a key name");
+                    continue;
+                }
+                user_rules.add_rename(from.str(), to->get());
+            }
+        }
+        if (const toml::node* rules = r.get("rule")) {
+            const toml::array* array = rules->as_array();
+            if (array == nullptr || !array->is_array_of_tables()) {
+                r.error("rule", "[normalize]: rules are written [[normalize.rule]]");
+            } else {
+                for (const auto& item : *array) read_rule(*item.as_table(), user_rules);
+            }
+        }
+        r.finish();
+        if (builtin) user_rules.append(PropertyRules::builtin());
+        n.options.rules = std::move(user_rules);
+    }
+
+    void read_rule(const toml::table& t, PropertyRules& rules) {
+        TableReader r(t, "[[normalize.rule]]", file_, diags_);
+        auto keys = r.string_list("keys");
+        auto pattern = r.string("pattern", true);
+        auto lowercase = r.string_list("lowercase").value_or(std::vector<std::string>{});
+        r.finish();
+        if (!keys || keys->empty()) {
+            r.error_here("[[normalize.rule]] needs 'keys', the property keys it applies to");
+            return;
+        }
+        if (!pattern) return;
+        std::string problem;
+        auto compiled = PropertyPattern::compile(*pattern, problem);
+        if (!compiled) {
+            r.error("pattern", "[[normalize.rule]]: pattern \"" + *pattern + "\" " + problem);
+            return;
+        }
+        rules.add_rule(PropertyRule{*keys, std::move(*compiled), lowercase});
+    }
+
+    void check_topic_template(TableReader& r, std::string_view key, const std::string& text) {
+        std::string problem;
+        if (!TopicTemplate::compile(text, problem)) r.error(key, r.label() + ": " + std::string(key) + ": " + problem);
+    }
+
+    SensorConfig read_sensor(const toml::table& t, size_t index) {
+        SensorConfig s;
+        s.where = location(file_, t.source());
+        std::string label = "[[sensor]] #" + std::to_string(index + 1);
+        if (const auto* name = t.get_as<std::string>("name")) label = "sensor '" + name->get() + "'";
+        TableReader r(t, label, file_, diags_);
+        s.name = r.string("name", true).value_or("");
+        if (!s.name.empty()) {
+            if (std::string problem = topic_value_problem(s.name); !problem.empty())
+                r.error("name", label + ": name " + problem);
+        }
+        s.plugin = r.string("plugin", true).value_or("");
+        s.plugin_where = r.where("plugin");
+        if (!s.plugin.empty() && !is_name(s.plugin, false)) {
+            r.error("plugin", label + ": plugin '" + s.plugin +
+                                  "' must be a plain name (letters, digits, '_' and '-'): the file is plugin_dir/<plugin>.so");
+        }
+        if (auto d = r.duration("interval", Duration(1))) s.interval = *d;
+        if (auto enabled = r.boolean("enabled")) s.enabled = *enabled;
+        if (auto ct = r.string("content_type")) {
+            ContentTypeAliases aliases;
+            auto meaning = interpret_content_type(*ct, aliases);
+            if (!meaning || !meaning->mime) {
+                r.error("content_type", label + ": content_type '" + *ct +
+                                            "' is not a MIME type such as \"text/plain\" or \"application/json\"");
+            } else {
+                s.content_type = meaning->mime;
+            }
+        }
+        s.options.value = OptionValue::Table{};
+        s.options.where = s.where;
+        if (const toml::node* options = r.get("options")) {
+            if (!options->is_table()) {
+                r.error("options", label + ": 'options' must be a table: write [sensor.options] below [[sensor]]");
+            } else {
+                s.options = to_option_value(*options, file_);
+            }
+        }
+        r.finish();
+        return s;
+    }
+
+    UpstreamConfig read_upstream(const toml::table& t, size_t index, const Config& config) {
+        UpstreamConfig u;
+        u.where = location(file_, t.source());
+        std::string label = "[[upstream]] #" + std::to_string(index + 1);
+        if (const auto* name = t.get_as<std::string>("name")) label = "upstream '" + name->get() + "'";
+        TableReader r(t, label, file_, diags_);
+        u.name = r.string("name", true).value_or("");
+        if (!u.name.empty() && !is_name(u.name, true))
+            r.error("name", label + ": name may hold letters, digits, '.', '_' and '-' only");
+        if (auto profile = r.string("profile")) {
+            if (*profile == "aws" || *profile == "huawei" || *profile == "onenet") {
+                r.error("profile", label + ": profile '" + *profile +
+                                       "' is not available in this version yet; use profile = \"mqtt\"");
+            } else if (*profile != "mqtt") {
+                std::string hint = nearest_match(*profile, {"mqtt", "aws", "huawei", "onenet"});
+                r.error("profile", label + ": unknown profile '" + *profile + "'" +
+                                       (hint.empty() ? std::string(" (known: mqtt)") : "; did you mean '" + hint + "'?"));
+            }
+            u.profile = *profile;
+        }
+        if (auto url = r.string("url", true)) {
+            std::string problem;
+            if (auto normalized = normalize_broker_url(*url, u.tls, problem)) {
+                u.url = *normalized;
+            } else {
+                r.error("url", label + ": url '" + *url + "' " + problem);
+            }
+        }
+        u.client_id = r.string("client_id").value_or(config.gateway.id);
+        if (u.client_id.empty() || u.client_id.size() > 65535)
+            r.error("client_id", label + ": client_id must not be empty");
+        u.username = r.string("username");
+        u.password = r.string("password");
+        if (auto file = r.string("password_file")) u.password_file = *file;
+        if (u.password && u.password_file) {
+            r.error("password_file", label + ": set either password or password_file, not both");
+        }
+        if (u.password_file) check_readable_file(r, "password_file", *u.password_file);
+        if (auto v = r.integer("mqtt_version", 3, 5)) {
+            if (*v == 3) {
+                r.error("mqtt_version", label + ": mqtt_version 3 (MQTT 3.1) is not supported; use 4 (MQTT 3.1.1) or 5");
+            } else {
+                u.mqtt_version = static_cast<int>(*v);
+            }
+        }
+        if (auto q = r.integer("qos", 0, 2)) {
+            if (*q == 2) {
+                r.error("qos", label + ": qos 2 is not supported; use 1 (at least once) or 0");
+            } else {
+                u.qos = static_cast<int>(*q);
+            }
+        }
+        if (auto retain = r.boolean("retain")) u.retain = *retain;
+        if (auto topic = r.string("topic")) u.topic = *topic;
+        check_topic_template(r, "topic", u.topic);
+        if (auto topic = r.string("dead_letter_topic")) {
+            if (!topic->empty()) check_topic_template(r, "dead_letter_topic", *topic);
+            u.dead_letter_topic = *topic;
+        } else {
+            u.dead_letter_topic = config.normalize.dead_letter_topic;
+        }
+        u.envelope = r.boolean("envelope").value_or(u.mqtt_version == 4);
+        if (auto sensors = r.string_list("sensors")) u.sensors = *sensors;
+        if (auto f = r.string("ca_file")) u.ca_file = *f;
+        if (auto f = r.string("cert_file")) u.cert_file = *f;
+        if (auto f = r.string("key_file")) u.key_file = *f;
+        if (auto verify = r.boolean("tls_verify")) u.tls_verify = *verify;
+        for (auto [key, file] : {std::pair{"ca_file", &u.ca_file}, {"cert_file", &u.cert_file}, {"key_file", &u.key_file}}) {
+            if (!*file) continue;
+            if (!u.url.empty() && !u.tls) {
+                r.error(key, label + ": " + key + " is set but url uses tcp://; use ssl:// for TLS");
+            }
+            check_readable_file(r, key, **file);
+        }
+        if (u.cert_file.has_value() != u.key_file.has_value()) {
+            r.error(u.cert_file ? "cert_file" : "key_file",
+                    label + ": cert_file and key_file go together (client certificate and its private key)");
+        }
+        if (auto d = r.duration("keep_alive", Duration(0))) {
+            if (d->count() % 1000 != 0 || *d > Duration(65535 * 1000LL))
+                r.error("keep_alive", label + ": keep_alive must be whole seconds up to 65535s");
+            else u.keep_alive = *d;
+        }
+        if (auto d = r.duration("connect_timeout", Duration(1000))) u.connect_timeout = *d;
+        if (auto clean = r.boolean("clean_start")) u.clean_start = *clean;
+        if (auto n = r.integer("max_inflight", 1, 65535)) u.max_inflight = static_cast<int>(*n);
+        if (const toml::table* backoff = r.table("backoff")) read_backoff(*backoff, label, u.backoff);
+        if (auto outbox = r.string("outbox")) {
+            if (*outbox == "disk") {
+                r.error("outbox", label + ": outbox = \"disk\" is not available in this version yet; use \"memory\"");
+            } else if (*outbox != "memory") {
+                r.error("outbox", label + ": outbox must be \"memory\"");
+            }
+            u.outbox = *outbox;
+        }
+        if (auto bytes = r.size("max_bytes")) {
+            if (*bytes < 4096) r.error("max_bytes", label + ": max_bytes must be at least 4KiB");
+            else u.max_bytes = *bytes;
+        }
+        if (auto overflow = r.string("overflow")) {
+            if (*overflow == "drop-oldest") u.overflow = OverflowPolicy::drop_oldest;
+            else if (*overflow == "drop-newest") u.overflow = OverflowPolicy::drop_newest;
+            else r.error("overflow", label + ": overflow must be \"drop-oldest\" or \"drop-newest\"");
+        }
+        r.finish();
+        return u;
+    }
+
+    void read_backoff(const toml::table& t, const std::string& upstream_label, BackoffConfig& b) {
+        TableReader r(t, upstream_label + " [upstream.backoff]", file_, diags_);
+        if (auto d = r.duration("initial", Duration(1))) b.initial = *d;
+        if (auto d = r.duration("max", Duration(1))) b.max = *d;
+        if (auto d = r.duration("stable_after")) b.stable_after = *d;
+        if (b.max < b.initial) r.error("max", r.label() + ": max must not be smaller than initial");
+        r.finish();
+    }
+
+    void cross_check(const Config& config, TableReader& top) {
+        std::map<std::string, const SensorConfig*> sensors;
+        std::vector<std::string> sensor_names;
+        for (const auto& s : config.sensors) {
+            if (s.name.empty()) continue;
+            auto [it, inserted] = sensors.emplace(s.name, &s);
+            if (!inserted) {
+                diags_.error(s.where, "sensor '" + s.name + "' is defined twice (first at line " +
+                                          std::to_string(it->second->where.line) + "); sensor names must be unique");
+            }
+            sensor_names.push_back(s.name);
+        }
+        std::map<std::string, const UpstreamConfig*> upstreams;
+        for (const auto& u : config.upstreams) {
+            if (u.name.empty()) continue;
+            auto [it, inserted] = upstreams.emplace(u.name, &u);
+            if (!inserted) {
+                diags_.error(u.where, "upstream '" + u.name + "' is defined twice (first at line " +
+                                          std::to_string(it->second->where.line) + "); upstream names must be unique");
+            }
+            for (const auto& wanted : u.sensors) {
+                if (sensors.count(wanted) != 0) continue;
+                std::string hint = nearest_match(wanted, sensor_names);
+                diags_.error(u.where, "upstream '" + u.name + "': sensors lists '" + wanted +
+                                          "', but no [[sensor]] has that name" +
+                                          (hint.empty() ? std::string() : "; did you mean '" + hint + "'?"));
+            }
+        }
+        if (config.upstreams.empty()) {
+            top.error_here("no [[upstream]] is configured: readings would have nowhere to go");
+        }
+    }
+
+    const std::string& file_;
+    std::string_view hostname_;
+    Diagnostics& diags_;
+};
+
+}  // namespace
+
+ConfigLoadResult parse_config(std::string_view text, const std::string& display_path, std::string_view hostname) {
+    ConfigLoadResult result;
+    toml::table root;
+    try {
+        root = toml::parse(text, display_path);
+    } catch (const toml::parse_error& e) {
+        result.diagnostics.error(location(display_path, e.source()), std::string(e.description()));
+        return result;
+    }
+    Loader loader(display_path, hostname, result.diagnostics);
+    Config config = loader.load(root);
+    config.file = display_path;
+    result.diagnostics.sort();
+    if (result.diagnostics.empty()) result.config = std::move(config);
+    return result;
+}
+
+ConfigLoadResult load_config_file(const std::filesystem::path& path, std::string_view hostname) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        ConfigLoadResult result;
+        result.diagnostics.error(SourceLocation{path.string(), 0, 0},
+                                 "cannot read the configuration: it is a directory, not a file");
+        return result;
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        ConfigLoadResult result;
+        int err = errno;
+        result.diagnostics.error(SourceLocation{path.string(), 0, 0},
+                                 std::string("cannot read the configuration: ") + std::strerror(err) +
+                                     (err == ENOENT ? " (pass another file with --config PATH)" : ""));
+        return result;
+    }
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    if (in.bad()) {
+        ConfigLoadResult result;
+        result.diagnostics.error(SourceLocation{path.string(), 0, 0},
+                                 std::string("cannot read the configuration: ") + std::strerror(errno));
+        return result;
+    }
+    return parse_config(buffer.str(), path.string(), hostname);
+}
+
+}  // namespace gwd

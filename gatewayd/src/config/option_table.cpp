@@ -1,0 +1,49 @@
+#include "config/option_table.h"
+
+namespace gwd {
+
+std::string_view OptionValue::type_description() const {
+    switch (value.index()) {
+        case 0: return "a string";
+        case 1: return "an integer";
+        case 2: return "a number";
+        case 3: return "a boolean";
+        case 4: return "a list";
+        default: return "a table";
+    }
+}
+
+const OptionValue* OptionValue::find(std::string_view dotted_key) const {
+    const OptionValue* node = this;
+    while (true) {
+        if (!node->is_table()) return nullptr;
+        size_t dot = dotted_key.find('.');
+        std::string_view head = dotted_key.substr(0, dot);
+        const OptionValue* next = nullptr;
+        for (const auto& [k, v] : std::get<Table>(node->value)) {
+            if (k == head) {
+                next = &v;
+                break;
+            }
+        }
+        if (next == nullptr) return nullptr;
+        if (dot == std::string_view::npos) return next;
+        node = next;
+        dotted_key.remove_prefix(dot + 1);
+    }
+}
+
+void flatten_option_keys(const OptionValue& table, std::vector<std::pair<std::string, const OptionValue*>>& out,
+                         const std::string& prefix) {
+    if (!table.is_table()) return;
+    for (const auto& [k, v] : std::get<OptionValue::Table>(table.value)) {
+        std::string path = prefix.empty() ? k : prefix + "." + k;
+        if (v.is_table()) {
+            flatten_option_keys(v, out, path);
+        } else {
+            out.emplace_back(path, &v);
+        }
+    }
+}
+
+}  // namespace gwd

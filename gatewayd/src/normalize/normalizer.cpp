@@ -1,0 +1,101 @@
+#include "normalize/normalizer.h"
+
+#include <algorithm>
+
+#include "common/encoding.h"
+#include "common/text.h"
+
+namespace gwd {
+
+Normalizer::Normalizer(NormalizerOptions options) : options_(std::move(options)) {
+    for (const auto& k : options_.content_type_keys) folded_content_type_keys_.push_back(fold_property_key(k));
+    for (const auto& k : options_.transfer_encoding_keys)
+        folded_transfer_encoding_keys_.push_back(fold_property_key(k));
+}
+
+bool Normalizer::is_content_type_key(std::string_view key) const {
+    auto folded = fold_property_key(key);
+    return std::find(folded_content_type_keys_.begin(), folded_content_type_keys_.end(), folded) !=
+           folded_content_type_keys_.end();
+}
+
+bool Normalizer::is_transfer_encoding_key(std::string_view key) const {
+    auto folded = fold_property_key(key);
+    return std::find(folded_transfer_encoding_keys_.begin(), folded_transfer_encoding_keys_.end(), folded) !=
+           folded_transfer_encoding_keys_.end();
+}
+
+Message Normalizer::normalize(const ReadingView& reading, const SensorDefaults& defaults, std::int64_t now_ms) const {
+    Message msg;
+    msg.sensor = std::string(reading.sensor);
+    msg.instance = std::string(reading.instance);
+    msg.timestamp_ms = reading.timestamp_ms != 0 ? reading.timestamp_ms : now_ms;
+
+    // Find the declared type and encoding; remember which properties they
+    // came from so that those are consumed and the rest pass through.
+    std::optional<DeclaredContentType> declared;
+    TransferEncoding encoding = TransferEncoding::none;
+    std::vector<bool> consumed(reading.properties.size(), false);
+
+    if (reading.content_type) declared = interpret_content_type(*reading.content_type, options_.aliases);
+    for (size_t i = 0; i < reading.properties.size(); ++i) {
+        const auto& p = reading.properties[i];
+        if (is_content_type_key(p.key)) {
+            auto meaning = interpret_content_type(p.value, options_.aliases);
+            if (!meaning) continue;  // untrusted value: keep the property as it was
+            consumed[i] = true;
+            if (!declared) declared = meaning;
+        } else if (is_transfer_encoding_key(p.key)) {
+            auto te = parse_transfer_encoding(p.value);
+            if (!te) continue;  // e.g. gzip: not ours to undo, so keep it visible
+            consumed[i] = true;
+            if (encoding == TransferEncoding::none) encoding = *te;
+        }
+    }
+    if (declared && declared->encoding != TransferEncoding::none) encoding = declared->encoding;
+
+    std::optional<std::string> mime;
+    if (declared && declared->mime) mime = declared->mime;
+    if (!mime && defaults.content_type) mime = defaults.content_type;
+
+    if (encoding != TransferEncoding::none) {
+        std::string error;
+        std::optional<std::string> decoded = encoding == TransferEncoding::base64
+                                                 ? base64_decode(reading.payload, error)
+                                                 : hex_decode(reading.payload, error);
+        if (!decoded) {
+            msg.kind = Message::Kind::dead_letter;
+            msg.error = std::string(transfer_encoding_name(encoding)) + " decoding failed: " + error;
+            msg.payload = std::string(reading.payload);
+            msg.content_type = "application/octet-stream";
+            // Keep every property as it came, so the dead letter explains itself.
+            for (const auto& p : reading.properties)
+                msg.properties.push_back({std::string(p.key), std::string(p.value)});
+            msg.utf8 = false;
+            return msg;
+        }
+        msg.payload = std::move(*decoded);
+    } else {
+        msg.payload = std::string(reading.payload);
+    }
+
+    if (mime) {
+        msg.content_type = std::move(*mime);
+    } else if (options_.sniff) {
+        msg.content_type = sniff_content_type(msg.payload);
+    } else {
+        msg.content_type = "application/octet-stream";
+    }
+    // The Payload Format Indicator promises UTF-8; a broker may refuse a
+    // message that breaks the promise, so check the bytes, not just the type.
+    msg.utf8 = is_textual_mime(msg.content_type) && is_valid_utf8(msg.payload);
+
+    msg.properties.reserve(reading.properties.size());
+    for (size_t i = 0; i < reading.properties.size(); ++i) {
+        if (consumed[i]) continue;
+        options_.rules.apply(reading.properties[i].key, reading.properties[i].value, msg.properties);
+    }
+    return msg;
+}
+
+}  // namespace gwd

@@ -1,0 +1,98 @@
+#include "outbox/memory_outbox.h"
+
+#include <algorithm>
+
+namespace gwd {
+
+MemoryOutbox::MemoryOutbox(std::uint64_t max_bytes, OverflowPolicy overflow)
+    : max_bytes_(max_bytes), overflow_(overflow) {}
+
+bool MemoryOutbox::append(std::shared_ptr<const Message> message) {
+    const std::uint64_t size = message->approximate_size();
+    {
+        std::lock_guard lock(mutex_);
+        if (stats_.bytes + size > max_bytes_) {
+            if (overflow_ == OverflowPolicy::drop_newest || size > max_bytes_) {
+                ++stats_.dropped_overflow;
+                return false;
+            }
+            while (!slots_.empty() && stats_.bytes + size > max_bytes_) {
+                const Slot& oldest = slots_.front();
+                stats_.bytes -= oldest.size;
+                if (!oldest.acknowledged) {
+                    ++stats_.dropped_overflow;
+                    --stats_.queued;
+                }
+                slots_.pop_front();
+                if (next_untaken_ > 0) --next_untaken_;
+            }
+        }
+        slots_.push_back(Slot{OutboxEntry{next_id_++, std::move(message)}, size, false});
+        stats_.bytes += size;
+        ++stats_.queued;
+        ++stats_.appended;
+    }
+    if (listener_) listener_();
+    return true;
+}
+
+size_t MemoryOutbox::take(size_t max, std::vector<OutboxEntry>& out) {
+    std::lock_guard lock(mutex_);
+    size_t n = 0;
+    while (n < max && next_untaken_ < slots_.size()) {
+        const Slot& slot = slots_[next_untaken_++];
+        if (slot.acknowledged) continue;
+        out.push_back(slot.entry);
+        ++n;
+    }
+    return n;
+}
+
+void MemoryOutbox::acknowledge(std::uint64_t id) {
+    std::lock_guard lock(mutex_);
+    // Ids increase along the deque, so a binary search finds the slot.
+    auto it = std::lower_bound(slots_.begin(), slots_.end(), id,
+                               [](const Slot& s, std::uint64_t wanted) { return s.entry.id < wanted; });
+    if (it == slots_.end() || it->entry.id != id || it->acknowledged) return;
+    it->acknowledged = true;
+    --stats_.queued;
+    ++stats_.delivered;
+    pop_acknowledged_front();
+}
+
+void MemoryOutbox::pop_acknowledged_front() {
+    while (!slots_.empty() && slots_.front().acknowledged) {
+        stats_.bytes -= slots_.front().size;
+        slots_.pop_front();
+        if (next_untaken_ > 0) --next_untaken_;
+    }
+}
+
+void MemoryOutbox::rewind() {
+    std::lock_guard lock(mutex_);
+    next_untaken_ = 0;
+}
+
+bool MemoryOutbox::has_untaken() const {
+    std::lock_guard lock(mutex_);
+    for (size_t i = next_untaken_; i < slots_.size(); ++i)
+        if (!slots_[i].acknowledged) return true;
+    return false;
+}
+
+void MemoryOutbox::set_append_listener(std::function<void()> listener) { listener_ = std::move(listener); }
+
+OutboxStats MemoryOutbox::stats() const {
+    std::lock_guard lock(mutex_);
+    OutboxStats s = stats_;
+    s.oldest_timestamp_ms = 0;
+    for (const auto& slot : slots_) {
+        if (!slot.acknowledged) {
+            s.oldest_timestamp_ms = slot.entry.message->timestamp_ms;
+            break;
+        }
+    }
+    return s;
+}
+
+}  // namespace gwd

@@ -1,0 +1,43 @@
+// An outbox in memory, bounded in bytes. Lost on restart: the durable outbox
+// replaces it for QoS 1 upstreams; QoS 0 upstreams may keep it by choice.
+#pragma once
+
+#include <deque>
+#include <mutex>
+
+#include "config/config.h"
+#include "outbox/outbox.h"
+
+namespace gwd {
+
+class MemoryOutbox final : public Outbox {
+public:
+    MemoryOutbox(std::uint64_t max_bytes, OverflowPolicy overflow);
+
+    bool append(std::shared_ptr<const Message> message) override;
+    size_t take(size_t max, std::vector<OutboxEntry>& out) override;
+    void acknowledge(std::uint64_t id) override;
+    void rewind() override;
+    bool has_untaken() const override;
+    void set_append_listener(std::function<void()> listener) override;
+    OutboxStats stats() const override;
+
+private:
+    struct Slot {
+        OutboxEntry entry;
+        std::uint64_t size;
+        bool acknowledged;
+    };
+    void pop_acknowledged_front();
+
+    mutable std::mutex mutex_;
+    std::deque<Slot> slots_;
+    size_t next_untaken_ = 0;  // index into slots_
+    std::uint64_t next_id_ = 1;
+    std::uint64_t max_bytes_;
+    OverflowPolicy overflow_;
+    OutboxStats stats_;
+    std::function<void()> listener_;
+};
+
+}  // namespace gwd

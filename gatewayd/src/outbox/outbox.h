@@ -1,0 +1,55 @@
+// The outbox: per upstream, the FIFO between the router and the session.
+// Producers append from any thread; one consumer (the upstream session) takes
+// entries in order, and removes them only when the platform acknowledged them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "common/message.h"
+
+namespace gwd {
+
+struct OutboxEntry {
+    std::uint64_t id = 0;  // increasing in append order
+    std::shared_ptr<const Message> message;
+};
+
+struct OutboxStats {
+    std::uint64_t queued = 0;            // entries not yet acknowledged
+    std::uint64_t bytes = 0;             // their approximate size
+    std::uint64_t appended = 0;          // total accepted
+    std::uint64_t delivered = 0;         // acknowledged and removed
+    std::uint64_t dropped_overflow = 0;  // removed or refused by max_bytes
+    std::int64_t oldest_timestamp_ms = 0;  // of the oldest queued entry; 0 when empty
+};
+
+class Outbox {
+public:
+    virtual ~Outbox() = default;
+
+    // Producer side, thread-safe. Returns false when the overflow policy
+    // refused the message (drop-newest); the refusal is counted.
+    virtual bool append(std::shared_ptr<const Message> message) = 0;
+
+    // Consumer side. Moves up to `max` entries that were not yet taken into
+    // `out`, oldest first.
+    virtual size_t take(size_t max, std::vector<OutboxEntry>& out) = 0;
+    // The platform acknowledged entry `id`: remove it. Unknown ids are ignored.
+    virtual void acknowledge(std::uint64_t id) = 0;
+    // The connection was lost: taken but unacknowledged entries are offered
+    // again, in their original order, by the next take().
+    virtual void rewind() = 0;
+    // Whether take() would return something.
+    virtual bool has_untaken() const = 0;
+
+    // Called after every append, on the producer's thread, so a consumer can
+    // wake up. Set once before producers start.
+    virtual void set_append_listener(std::function<void()> listener) = 0;
+
+    virtual OutboxStats stats() const = 0;
+};
+
+}  // namespace gwd

@@ -1,0 +1,295 @@
+#include "plugin_host/sensor_instance.h"
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "common/text.h"
+#include "plugin_host/plugin_options.h"
+#include "router/topic_template.h"
+
+namespace gwd {
+
+namespace {
+
+SensorInstance& self(const gwd_context* ctx) { return *ctx->instance; }
+
+const char* api_sensor_name(const gwd_context* ctx) { return self(ctx).name().c_str(); }
+const char* api_gateway_id(const gwd_context* ctx) { return self(ctx).gateway_id().c_str(); }
+int64_t api_interval_ms(const gwd_context* ctx) { return self(ctx).interval().count(); }
+void api_log(const gwd_context* ctx, int level, const char* message) { self(ctx).log(level, message); }
+int api_emit(gwd_context* ctx, const gwd_reading* reading) { return self(ctx).emit(reading); }
+
+const OptionValue* find_option(const gwd_context* ctx, const char* key) {
+    if (key == nullptr) return nullptr;
+    return self(ctx).config().options.find(key);
+}
+
+int api_option_string(const gwd_context* ctx, const char* key, const char** out) {
+    const OptionValue* v = find_option(ctx, key);
+    if (v == nullptr || !v->is_string() || out == nullptr) return GWD_ERR_NOT_FOUND;
+    *out = std::get<std::string>(v->value).c_str();
+    return GWD_OK;
+}
+
+int api_option_int(const gwd_context* ctx, const char* key, int64_t* out) {
+    if (key == nullptr || out == nullptr) return GWD_ERR_NOT_FOUND;
+    auto v = option_as_int(self(ctx).config().options, key);
+    if (!v) return GWD_ERR_NOT_FOUND;
+    *out = *v;
+    return GWD_OK;
+}
+
+int api_option_float(const gwd_context* ctx, const char* key, double* out) {
+    if (key == nullptr || out == nullptr) return GWD_ERR_NOT_FOUND;
+    auto v = option_as_float(self(ctx).config().options, key);
+    if (!v) return GWD_ERR_NOT_FOUND;
+    *out = *v;
+    return GWD_OK;
+}
+
+int api_option_bool(const gwd_context* ctx, const char* key, int* out) {
+    if (key == nullptr || out == nullptr) return GWD_ERR_NOT_FOUND;
+    auto v = option_as_bool(self(ctx).config().options, key);
+    if (!v) return GWD_ERR_NOT_FOUND;
+    *out = *v ? 1 : 0;
+    return GWD_OK;
+}
+
+int api_option_duration_ms(const gwd_context* ctx, const char* key, int64_t* out) {
+    if (key == nullptr || out == nullptr) return GWD_ERR_NOT_FOUND;
+    auto v = option_as_duration_ms(self(ctx).config().options, key);
+    if (!v) return GWD_ERR_NOT_FOUND;
+    *out = *v;
+    return GWD_OK;
+}
+
+size_t api_option_list_size(const gwd_context* ctx, const char* key) {
+    const OptionValue* v = find_option(ctx, key);
+    if (v == nullptr || !v->is_list()) return 0;
+    return std::get<OptionValue::List>(v->value).size();
+}
+
+int api_option_list_string(const gwd_context* ctx, const char* key, size_t index, const char** out) {
+    const OptionValue* v = find_option(ctx, key);
+    if (v == nullptr || !v->is_list() || out == nullptr) return GWD_ERR_NOT_FOUND;
+    const auto& list = std::get<OptionValue::List>(v->value);
+    if (index >= list.size() || !list[index].is_string()) return GWD_ERR_NOT_FOUND;
+    *out = std::get<std::string>(list[index].value).c_str();
+    return GWD_OK;
+}
+
+const gwd_host_api kHostApi = [] {
+    gwd_host_api api{};
+    api.abi_version = GWD_PLUGIN_ABI_VERSION;
+    api.sensor_name = api_sensor_name;
+    api.gateway_id = api_gateway_id;
+    api.interval_ms = api_interval_ms;
+    api.log = api_log;
+    api.emit = api_emit;
+    api.option_string = api_option_string;
+    api.option_int = api_option_int;
+    api.option_float = api_option_float;
+    api.option_bool = api_option_bool;
+    api.option_duration_ms = api_option_duration_ms;
+    api.option_list_size = api_option_list_size;
+    api.option_list_string = api_option_list_string;
+    return api;
+}();
+
+LogLevel to_log_level(int level) {
+    if (level <= GWD_LOG_ERROR) return LogLevel::error;
+    if (level == GWD_LOG_WARNING) return LogLevel::warning;
+    if (level == GWD_LOG_NOTICE) return LogLevel::notice;
+    if (level == GWD_LOG_INFO) return LogLevel::info;
+    return LogLevel::debug;
+}
+
+// RAII count of emit() calls in progress, so stop() can wait for them.
+class EmitGuard {
+public:
+    explicit EmitGuard(std::atomic<int>& counter) : counter_(counter) { counter_.fetch_add(1); }
+    ~EmitGuard() { counter_.fetch_sub(1); }
+
+private:
+    std::atomic<int>& counter_;
+};
+
+}  // namespace
+
+const gwd_host_api& host_api() { return kHostApi; }
+
+SensorInstance::SensorInstance(SensorConfig config, std::string gateway_id, std::shared_ptr<PluginLibrary> library,
+                               ReadingSink& sink, Logger log)
+    : config_(std::move(config)),
+      gateway_id_(std::move(gateway_id)),
+      library_(std::move(library)),
+      sink_(sink),
+      log_(std::move(log)),
+      context_{this} {}
+
+SensorInstance::~SensorInstance() {
+    stop();
+    if (created_) {
+        library_->descriptor().destroy(plugin_instance_);
+        created_ = false;
+    }
+}
+
+void SensorInstance::fail(const std::string& why) {
+    std::lock_guard lock(state_mutex_);
+    state_ = SensorState::failed;
+    error_ = why;
+}
+
+bool SensorInstance::create() {
+    void* instance = nullptr;
+    int rc = library_->descriptor().create(&kHostApi, &context_, &instance);
+    if (rc != GWD_OK) {
+        fail("the plugin's create() failed (status " + std::to_string(rc) + "); see its log line above");
+        log_.error("disabled: the plugin refused its configuration (create() returned " + std::to_string(rc) + ")");
+        return false;
+    }
+    plugin_instance_ = instance;
+    created_ = true;
+    return true;
+}
+
+bool SensorInstance::start() {
+    accepting_.store(true);
+    const gwd_plugin& d = library_->descriptor();
+    if (d.start != nullptr) {
+        int rc = d.start(plugin_instance_);
+        if (rc != GWD_OK) {
+            accepting_.store(false);
+            fail("the plugin's start() failed (status " + std::to_string(rc) + ")");
+            log_.error("disabled: the plugin failed to start (start() returned " + std::to_string(rc) + ")");
+            return false;
+        }
+    }
+    std::lock_guard lock(state_mutex_);
+    state_ = SensorState::running;
+    return true;
+}
+
+void SensorInstance::poll() {
+    if (!accepting_.load()) return;
+    int rc = library_->descriptor().poll(plugin_instance_);
+    if (rc != GWD_OK) poll_errors_.fetch_add(1);
+}
+
+void SensorInstance::stop() {
+    bool was_running;
+    {
+        std::lock_guard lock(state_mutex_);
+        was_running = state_ == SensorState::running;
+        if (was_running) state_ = SensorState::stopped;
+    }
+    if (!was_running) return;
+    const gwd_plugin& d = library_->descriptor();
+    if (d.stop != nullptr) d.stop(plugin_instance_);
+    accepting_.store(false);
+    // emit() calls that began before the flag flipped finish quickly (they
+    // only normalize and queue); wait so nothing runs after stop returns.
+    for (int i = 0; i < 10000 && emits_in_progress_.load() != 0; ++i)
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+}
+
+SensorStatus SensorInstance::status() const {
+    SensorStatus s;
+    s.name = config_.name;
+    s.plugin = config_.plugin;
+    {
+        std::lock_guard lock(state_mutex_);
+        s.state = state_;
+        s.error = error_;
+    }
+    s.accepted = accepted_.load();
+    s.invalid = invalid_.load();
+    s.dead_lettered = dead_lettered_.load();
+    s.dropped = dropped_.load();
+    s.unrouted = unrouted_.load();
+    s.poll_errors = poll_errors_.load();
+    return s;
+}
+
+void SensorInstance::log(int level, const char* message) {
+    std::uint64_t suppressed = 0;
+    if (!plugin_log_.allow(std::chrono::steady_clock::now(), suppressed)) return;
+    std::string line = message != nullptr ? std::string(message) : std::string("(null)");
+    if (suppressed > 0) line += " (" + std::to_string(suppressed) + " plugin log lines suppressed)";
+    log_.log(to_log_level(level), line);
+}
+
+void SensorInstance::refuse(const std::string& why) {
+    invalid_.fetch_add(1);
+    std::uint64_t suppressed = 0;
+    if (invalid_log_.allow(std::chrono::steady_clock::now(), suppressed)) {
+        log_.warning("reading refused: " + why +
+                     (suppressed ? " (" + std::to_string(suppressed) + " similar lines suppressed)" : ""));
+    }
+}
+
+int SensorInstance::emit(const gwd_reading* r) {
+    EmitGuard guard(emits_in_progress_);
+    if (!accepting_.load()) return GWD_ERR_STOPPED;
+    if (r == nullptr) {
+        refuse("emit() got a null reading");
+        return GWD_ERR_INVALID;
+    }
+    if (r->sensor == nullptr) {
+        refuse("the reading has no sensor name");
+        return GWD_ERR_INVALID;
+    }
+    std::string_view sensor(r->sensor);
+    if (std::string problem = topic_value_problem(sensor); !problem.empty()) {
+        refuse("sensor name '" + printable(sensor) + "' " + problem);
+        return GWD_ERR_INVALID;
+    }
+    if (r->payload == nullptr && r->payload_len != 0) {
+        refuse("the reading has a length but no payload");
+        return GWD_ERR_INVALID;
+    }
+    if (r->timestamp_ms < 0) {
+        refuse("the reading has a negative timestamp");
+        return GWD_ERR_INVALID;
+    }
+    if (r->content_type != nullptr && !is_valid_utf8(r->content_type)) {
+        refuse("the content type is not valid UTF-8");
+        return GWD_ERR_INVALID;
+    }
+    if (r->properties == nullptr && r->property_count != 0) {
+        refuse("the reading has a property count but no properties");
+        return GWD_ERR_INVALID;
+    }
+    thread_local std::vector<PropertyView> properties;
+    properties.clear();
+    for (size_t i = 0; i < r->property_count; ++i) {
+        const gwd_property& p = r->properties[i];
+        if (p.key == nullptr || p.value == nullptr || p.key[0] == '\0') {
+            refuse("user property #" + std::to_string(i + 1) + " has no key or no value");
+            return GWD_ERR_INVALID;
+        }
+        if (!is_valid_utf8(p.key) || !is_valid_utf8(p.value)) {
+            refuse("user property '" + printable(p.key) + "' is not valid UTF-8");
+            return GWD_ERR_INVALID;
+        }
+        properties.push_back({p.key, p.value});
+    }
+    ReadingView view;
+    view.sensor = sensor;
+    view.instance = config_.name;
+    view.timestamp_ms = r->timestamp_ms;
+    view.payload = std::string_view(static_cast<const char*>(r->payload), r->payload_len);
+    if (r->content_type != nullptr) view.content_type = std::string_view(r->content_type);
+    view.properties = properties;
+    switch (sink_.accept(view)) {
+        case EmitOutcome::accepted: accepted_.fetch_add(1); break;
+        case EmitOutcome::unrouted: unrouted_.fetch_add(1); break;
+        case EmitOutcome::dead_lettered: dead_lettered_.fetch_add(1); break;
+        case EmitOutcome::dropped: dropped_.fetch_add(1); break;
+    }
+    return GWD_OK;
+}
+
+}  // namespace gwd

@@ -1,0 +1,32 @@
+// Which upstreams want a message: each route names an outbox, the sensors it
+// carries (all when the list is empty) and whether it takes dead letters.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/message.h"
+#include "outbox/outbox.h"
+
+namespace gwd {
+
+class Router {
+public:
+    struct Route {
+        std::string upstream;
+        Outbox* outbox = nullptr;
+        std::vector<std::string> sensors;  // [[sensor]] names; empty = every sensor
+        bool dead_letters = true;          // the upstream has a dead-letter topic
+    };
+
+    void add_route(Route route);
+
+    // Appends the message to every outbox whose route takes it; returns how many.
+    size_t dispatch(const std::shared_ptr<const Message>& message) const;
+
+private:
+    std::vector<Route> routes_;
+};
+
+}  // namespace gwd

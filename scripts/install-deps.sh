@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs everything gatewayd needs to build, test and run its demo on Debian 12.
+# Idempotent: packages already present are skipped, so a second run costs one dpkg query.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libpaho-mqtt-dev libpaho-mqttpp-dev
+  libtomlplusplus-dev
+  libssl-dev libsystemd-dev libsqlite3-dev
+  libboost-test-dev
+  mosquitto mosquitto-clients
+  python3 python3-paho-mqtt
+  openssl procps iproute2
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The Debian mosquitto package starts a broker on port 1883 where systemd runs; we start our own.
+echo "install-deps: done"

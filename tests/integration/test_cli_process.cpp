@@ -1,0 +1,114 @@
+// The command line as a user meets it: exit codes and messages of the real binary.
+#define BOOST_TEST_MODULE cli_process
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <regex>
+
+#include "gatewayd_process.h"
+#include "mosquitto.h"
+
+using namespace gwd::test;
+using namespace std::chrono_literals;
+
+namespace {
+int gatewayd(const std::vector<std::string>& args, std::string& output) {
+    std::vector<std::string> argv{gatewayd_binary().string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv, output);
+}
+
+std::string valid_config(const TempDir& dir) {
+    return gateway_section(dir) +
+           "[[sensor]]\nname = \"lab\"\nplugin = \"simulated\"\n\n"
+           "[[upstream]]\nname = \"cloud\"\nurl = \"tcp://127.0.0.1:1\"\n";
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(version_and_help) {
+    std::string out;
+    BOOST_TEST(gatewayd({"--version"}, out) == 0);
+    BOOST_TEST(std::regex_search(out, std::regex("^gatewayd \\d+\\.\\d+\\.\\d+ \\(plugin ABI 1\\)\n$")), out);
+    out.clear();
+    BOOST_TEST(gatewayd({"--help"}, out) == 0);
+    BOOST_TEST(out.find("Usage: gatewayd [--config PATH]") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(bad_arguments_exit_64) {
+    std::string out;
+    BOOST_TEST(gatewayd({"--frobnicate"}, out) == 64);
+    BOOST_TEST(out == "gatewayd: unknown argument '--frobnicate'\nTry 'gatewayd --help'.\n");
+}
+
+BOOST_AUTO_TEST_CASE(check_config_accepts_a_valid_file_and_connects_to_nothing) {
+    TempDir dir;
+    auto config = dir.write("gatewayd.toml", valid_config(dir));
+    std::string out;
+    BOOST_TEST(gatewayd({"--check-config", "--config", config.string()}, out) == 0);
+    BOOST_TEST(out == config.string() + ": OK (1 sensors, 1 upstreams)\n");
+}
+
+BOOST_AUTO_TEST_CASE(config_errors_exit_78_with_one_line_each_at_check_and_at_start) {
+    TempDir dir;
+    auto config = dir.write("gatewayd.toml", valid_config(dir) + "qos = 3\nurl_typo = 1\n");
+    const std::string expected = config.string() + ":14:7: upstream 'cloud': 'qos' must be between 0 and 2, not 3\n" +
+                                 config.string() + ":15:1: unknown key 'url_typo' in upstream 'cloud'; did you mean 'url'?\n";
+    std::string out;
+    BOOST_TEST(gatewayd({"--check-config", "--config", config.string()}, out) == 78);
+    BOOST_TEST(out == expected);
+    out.clear();
+    BOOST_TEST(gatewayd({"--config", config.string()}, out) == 78);
+    BOOST_TEST(out == expected);
+}
+
+BOOST_AUTO_TEST_CASE(missing_config_exits_78) {
+    std::string out;
+    BOOST_TEST(gatewayd({"--config", "/nonexistent/gatewayd.toml"}, out) == 78);
+    BOOST_TEST(out == "/nonexistent/gatewayd.toml: cannot read the configuration: No such file or directory "
+                      "(pass another file with --config PATH)\n");
+}
+
+BOOST_AUTO_TEST_CASE(check_config_loads_plugins_and_checks_their_options) {
+    TempDir dir;
+    auto config = dir.write("gatewayd.toml",
+                            gateway_section(dir, all_plugins(dir)) +
+                                "[[sensor]]\nname = \"old\"\nplugin = \"wrong_abi\"\n\n"
+                                "[[sensor]]\nname = \"field\"\nplugin = \"mqtt_local\"\n[sensor.options]\nurl = \"tcp://x\"\n"
+                                "topic = [\"a\"]\n\n"
+                                "[[upstream]]\nname = \"cloud\"\nurl = \"tcp://127.0.0.1:1\"\n");
+    std::string out;
+    BOOST_TEST(gatewayd({"--check-config", "--config", config.string()}, out) == 78);
+    BOOST_TEST(out.find(config.string() + ":9:10: sensor 'old': refusing plugin file") != std::string::npos, out);
+    BOOST_TEST(out.find("built for plugin ABI version 99") != std::string::npos);
+    BOOST_TEST(out.find(config.string() + ":16:1: sensor 'field': plugin 'mqtt_local' has no option 'topic'; did you "
+                        "mean 'topics'?") != std::string::npos, out);
+    BOOST_TEST(out.find(config.string() + ":14:1: sensor 'field': plugin 'mqtt_local' needs option 'topics'") !=
+               std::string::npos, out);
+}
+
+BOOST_AUTO_TEST_CASE(unwritable_state_dir_is_a_config_error) {
+    TempDir dir;
+    auto file = dir.write("not-a-dir", "x");
+    auto config = dir.write("gatewayd.toml",
+                            "[gateway]\nplugin_dir = \"" + gwd::test::bundled_plugin_dir().string() +
+                                "\"\nstate_dir = \"" + file.string() + "\"\n"
+                                "[[upstream]]\nname = \"cloud\"\nurl = \"tcp://127.0.0.1:1\"\n");
+    std::string out;
+    BOOST_TEST(gatewayd({"--check-config", "--config", config.string()}, out) == 78);
+    BOOST_TEST(out.find(":3:13: state_dir '" + file.string() + "' exists but is not a directory") != std::string::npos,
+               out);
+}
+
+BOOST_AUTO_TEST_CASE(the_shipped_demo_config_is_valid) {
+    // conf/gatewayd.toml names build/plugins relative to the repository; point
+    // it at this build's plugins and a scratch state directory.
+    TempDir dir;
+    std::string text = read_file(source_dir() / "conf" / "gatewayd.toml");
+    text = std::regex_replace(text, std::regex("plugin_dir = \"[^\"]*\""),
+                              "plugin_dir = \"" + bundled_plugin_dir().string() + "\"");
+    text = std::regex_replace(text, std::regex("state_dir = \"[^\"]*\""),
+                              "state_dir = \"" + (dir.path() / "state").string() + "\"");
+    auto config = dir.write("gatewayd.toml", text);
+    std::string out;
+    BOOST_TEST(gatewayd({"--check-config", "--config", config.string()}, out) == 0, out);
+}

@@ -1,0 +1,86 @@
+// TLS to the upstream: the server certificate is verified against ca_file
+// (and the host name), unless tls_verify = false says otherwise.
+#define BOOST_TEST_MODULE tls
+#include <boost/test/unit_test.hpp>
+
+#include "gatewayd_process.h"
+#include "mosquitto.h"
+#include "mqtt_client.h"
+
+using namespace gwd::test;
+using namespace std::chrono_literals;
+
+namespace {
+void openssl(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{"openssl"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::string out;
+    BOOST_REQUIRE_MESSAGE(run_command(argv, out) == 0, out);
+}
+
+// A CA, and a server certificate for 127.0.0.1/localhost signed by it.
+struct Pki {
+    explicit Pki(const TempDir& dir) : base(dir.path()) {
+        auto p = [&](const char* name) { return (base / name).string(); };
+        openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=gatewayd test CA",
+                 "-keyout", p("ca.key"), "-out", p("ca.pem")});
+        openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=some other CA",
+                 "-keyout", p("other-ca.key"), "-out", p("other-ca.pem")});
+        openssl({"req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", p("server.key"),
+                 "-out", p("server.csr")});
+        dir.write("san.ext", "subjectAltName = IP:127.0.0.1, DNS:localhost\n");
+        openssl({"x509", "-req", "-in", p("server.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"),
+                 "-CAcreateserial", "-days", "2", "-extfile", p("san.ext"), "-out", p("server.pem")});
+    }
+    std::filesystem::path base;
+};
+
+// A broker with a plain listener (for the test's subscriber) and a TLS one.
+std::string tls_listener(const Pki& pki, int port) {
+    return "listener " + std::to_string(port) + " 127.0.0.1\n" +
+           "certfile " + (pki.base / "server.pem").string() + "\n" +
+           "keyfile " + (pki.base / "server.key").string() + "\n";
+}
+
+std::string config(const TempDir& dir, int tls_port, const std::string& ca, const std::string& extra = "") {
+    return gateway_section(dir) +
+           "[[sensor]]\nname = \"lab\"\nplugin = \"simulated\"\ninterval = \"200ms\"\n"
+           "[sensor.options]\nvalues = \"seed\"\n\n"
+           "[[upstream]]\nname = \"cloud\"\nurl = \"ssl://127.0.0.1:" + std::to_string(tls_port) + "\"\n" +
+           "ca_file = \"" + ca + "\"\n" + extra + "[upstream.backoff]\ninitial = \"200ms\"\nmax = \"1s\"\n";
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(verified_tls_forwards) {
+    TempDir dir;
+    Pki pki(dir);
+    const int tls_port = free_loopback_port();
+    Mosquitto cloud(tls_listener(pki, tls_port));
+    TestSubscriber subscriber(cloud.url(), {"telemetry/#"});
+    GatewaydProcess gw(dir, config(dir, tls_port, (pki.base / "ca.pem").string()));
+    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(3, 15s), gw.log() + cloud.log());
+    BOOST_TEST(subscriber.messages()[0].content_type.value_or("") == "text/plain");
+}
+
+BOOST_AUTO_TEST_CASE(a_server_certificate_from_another_ca_is_refused) {
+    TempDir dir;
+    Pki pki(dir);
+    const int tls_port = free_loopback_port();
+    Mosquitto cloud(tls_listener(pki, tls_port));
+    TestSubscriber subscriber(cloud.url(), {"telemetry/#"});
+    GatewaydProcess gw(dir, config(dir, tls_port, (pki.base / "other-ca.pem").string()));
+    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("TLS handshake failed", 15s), gw.log());
+    BOOST_TEST(gw.log().find("certificate verify failed") != std::string::npos, gw.log());
+    std::this_thread::sleep_for(500ms);
+    BOOST_TEST(subscriber.count() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(tls_verify_false_skips_verification_when_explicitly_asked) {
+    TempDir dir;
+    Pki pki(dir);
+    const int tls_port = free_loopback_port();
+    Mosquitto cloud(tls_listener(pki, tls_port));
+    TestSubscriber subscriber(cloud.url(), {"telemetry/#"});
+    GatewaydProcess gw(dir, config(dir, tls_port, (pki.base / "other-ca.pem").string(), "tls_verify = false\n"));
+    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(3, 15s), gw.log());
+}

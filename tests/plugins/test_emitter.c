@@ -1,0 +1,167 @@
+/*
+ * test_emitter: a push plugin for tests. From its own thread it emits `count`
+ * readings named `sensor` with `payload`, `content_type` and `properties`
+ * ("key=value" strings), as fast as emit() takes them; with `malformed` it
+ * first emits every kind of malformed reading the host must refuse. Each
+ * reading's payload may carry its sequence number: "{seq}" in the payload is
+ * replaced by 0, 1, 2, ...
+ */
+#include <gatewayd/plugin.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct emitter {
+    const gwd_host_api *host;
+    gwd_context *ctx;
+    int64_t count;
+    const char *sensor;
+    const char *payload;
+    const char *content_type;
+    gwd_property properties[16];
+    char property_text[16][256];
+    size_t property_count;
+    int malformed;
+    int64_t start_delay_ms;
+    pthread_t thread;
+    atomic_int stopping;
+    int started;
+};
+
+static const gwd_option_spec options[] = {
+    {"count", GWD_OPTION_INT, 0, "readings to emit (default 1)"},
+    {"sensor", GWD_OPTION_STRING, 0, "reading name (default the sensor name)"},
+    {"payload", GWD_OPTION_STRING, 0, "payload; {seq} becomes the sequence number"},
+    {"content_type", GWD_OPTION_STRING, 0, "declared content type"},
+    {"properties", GWD_OPTION_STRING_LIST, 0, "user properties as \"key=value\""},
+    {"malformed", GWD_OPTION_BOOL, 0, "emit malformed readings first"},
+    {"start_delay", GWD_OPTION_DURATION, 0, "wait this long before emitting"},
+    {"fail_create", GWD_OPTION_BOOL, 0, "make create() fail"},
+    {NULL, 0, 0, NULL},
+};
+
+static int create(const gwd_host_api *host, gwd_context *ctx, void **instance)
+{
+    int fail = 0;
+    host->option_bool(ctx, "fail_create", &fail);
+    if (fail) {
+        host->log(ctx, GWD_LOG_ERROR, "fail_create is set: refusing to start");
+        return GWD_ERR_INVALID;
+    }
+    struct emitter *e = calloc(1, sizeof *e);
+    e->host = host;
+    e->ctx = ctx;
+    e->count = 1;
+    host->option_int(ctx, "count", &e->count);
+    e->sensor = host->sensor_name(ctx);
+    host->option_string(ctx, "sensor", &e->sensor);
+    e->payload = "23.4";
+    host->option_string(ctx, "payload", &e->payload);
+    host->option_string(ctx, "content_type", &e->content_type);
+    host->option_bool(ctx, "malformed", &e->malformed);
+    host->option_duration_ms(ctx, "start_delay", &e->start_delay_ms);
+    size_t n = host->option_list_size(ctx, "properties");
+    for (size_t i = 0; i < n && i < 16; ++i) {
+        const char *text = NULL;
+        host->option_list_string(ctx, "properties", i, &text);
+        strncpy(e->property_text[i], text, 255);
+        char *eq = strchr(e->property_text[i], '=');
+        if (eq == NULL) {
+            host->log(ctx, GWD_LOG_ERROR, "properties entries must be key=value");
+            free(e);
+            return GWD_ERR_INVALID;
+        }
+        *eq = '\0';
+        e->properties[i].key = e->property_text[i];
+        e->properties[i].value = eq + 1;
+        e->property_count = i + 1;
+    }
+    *instance = e;
+    return GWD_OK;
+}
+
+static void emit_malformed(struct emitter *e)
+{
+    gwd_reading r;
+    memset(&r, 0, sizeof r);
+    e->host->emit(e->ctx, NULL);                 /* no reading at all */
+    e->host->emit(e->ctx, &r);                   /* no sensor name */
+    r.sensor = "bad/+/name";                     /* wildcard in the name */
+    e->host->emit(e->ctx, &r);
+    r.sensor = "ok";
+    r.payload_len = 10;                          /* length without payload */
+    e->host->emit(e->ctx, &r);
+    r.payload_len = 0;
+    gwd_property bad_utf8 = {"key", "\xff\xfe"};
+    r.properties = &bad_utf8;                    /* invalid UTF-8 property */
+    r.property_count = 1;
+    e->host->emit(e->ctx, &r);
+    r.properties = NULL;                         /* count without properties */
+    e->host->emit(e->ctx, &r);
+    r.property_count = 0;
+    r.timestamp_ms = -5;                         /* negative time */
+    e->host->emit(e->ctx, &r);
+}
+
+static void *run(void *arg)
+{
+    struct emitter *e = arg;
+    for (int64_t waited = 0; waited < e->start_delay_ms && !e->stopping; waited += 10) usleep(10000);
+    if (e->malformed) emit_malformed(e);
+    const char *marker = strstr(e->payload, "{seq}");
+    char payload[512];
+    for (int64_t i = 0; i < e->count && !e->stopping; ++i) {
+        if (marker != NULL) {
+            int prefix = (int)(marker - e->payload);
+            snprintf(payload, sizeof payload, "%.*s%lld%s", prefix, e->payload, (long long)i, marker + 5);
+        } else {
+            snprintf(payload, sizeof payload, "%s", e->payload);
+        }
+        gwd_reading r;
+        memset(&r, 0, sizeof r);
+        r.sensor = e->sensor;
+        r.payload = payload;
+        r.payload_len = strlen(payload);
+        r.content_type = e->content_type;
+        r.properties = e->properties;
+        r.property_count = e->property_count;
+        if (e->host->emit(e->ctx, &r) == GWD_ERR_STOPPED) break;
+    }
+    gwd_logf(e->host, e->ctx, GWD_LOG_INFO, "test_emitter finished emitting");
+    return NULL;
+}
+
+static int start(void *instance)
+{
+    struct emitter *e = instance;
+    if (pthread_create(&e->thread, NULL, run, e) != 0) return GWD_ERR_FAILED;
+    e->started = 1;
+    return GWD_OK;
+}
+
+static void stop(void *instance)
+{
+    struct emitter *e = instance;
+    e->stopping = 1;
+    if (e->started) pthread_join(e->thread, NULL);
+    e->started = 0;
+}
+
+static void destroy(void *instance) { free(instance); }
+
+static const gwd_plugin descriptor = {
+    .abi_version = GWD_PLUGIN_ABI_VERSION,
+    .name = "test_emitter",
+    .version = "1.0.0",
+    .description = "emits configured readings for tests",
+    .options = options,
+    .create = create,
+    .start = start,
+    .stop = stop,
+    .destroy = destroy,
+};
+
+GWD_PLUGIN_EXPORT const gwd_plugin *gwd_plugin_entry(void) { return &descriptor; }

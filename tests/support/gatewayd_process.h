@@ -1,0 +1,48 @@
+// The real gatewayd binary under test, run with a config written by the test.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "process.h"
+#include "temp_dir.h"
+
+namespace gwd::test {
+
+// Where the build put things (set by tests/CMakeLists.txt).
+std::filesystem::path gatewayd_binary();
+std::filesystem::path bundled_plugin_dir();  // build/plugins
+std::filesystem::path test_plugin_dir();     // build/tests/plugins
+std::filesystem::path source_dir();
+
+class GatewaydProcess {
+public:
+    // Writes `config` to dir/gatewayd.toml and starts the daemon on it.
+    GatewaydProcess(const TempDir& dir, const std::string& config, const std::string& name = "gatewayd");
+    ~GatewaydProcess();
+
+    ChildProcess& process() { return *process_; }
+    std::string log() const { return process_->output(); }
+    bool wait_for_log(const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(10)) const {
+        return process_->wait_for_output(needle, timeout);
+    }
+    // SIGTERM, then the exit status (nullopt if it did not exit in time).
+    std::optional<int> stop(std::chrono::milliseconds timeout = std::chrono::seconds(15));
+    const std::filesystem::path& config_path() const { return config_; }
+
+private:
+    std::filesystem::path config_;
+    std::unique_ptr<ChildProcess> process_;
+};
+
+// A plugin directory under `dir` holding the bundled and the test plugins.
+std::filesystem::path all_plugins(const TempDir& dir);
+
+// The [gateway] table tests use: bundled plugins, state under `dir`.
+std::string gateway_section(const TempDir& dir, const std::filesystem::path& plugin_dir = bundled_plugin_dir(),
+                            const std::string& id = "gw-01");
+
+}  // namespace gwd::test

@@ -1,0 +1,257 @@
+#define BOOST_TEST_MODULE config
+#include <boost/test/unit_test.hpp>
+
+#include "config/config_loader.h"
+#include "temp_dir.h"
+
+using namespace gwd;
+
+namespace {
+const std::string kUpstream = R"(
+[[upstream]]
+name = "cloud"
+url = "tcp://127.0.0.1:1883"
+)";
+
+ConfigLoadResult parse(const std::string& text) { return parse_config(text, "gw.toml", "edge-host"); }
+
+std::vector<std::string> errors(const std::string& text) {
+    std::vector<std::string> out;
+    const ConfigLoadResult result = parse(text);
+    for (const auto& d : result.diagnostics.items()) out.push_back(d.str());
+    return out;
+}
+
+std::string only_error(const std::string& text) {
+    auto e = errors(text);
+    BOOST_TEST_REQUIRE(e.size() == 1u, "expected one error, got " << e.size() << (e.empty() ? "" : ": " + e[0]));
+    return e[0];
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(issue_example_config_loads) {
+    test::TempDir dir;
+    auto pass = dir.write("cloud.pass", "secret\n");
+    std::string text = R"(
+[gateway]
+id = "gw-01"
+plugin_dir = "build/plugins"
+state_dir = "/var/lib/gatewayd"
+
+[[sensor]]
+name = "field"
+plugin = "mqtt_local"
+interval = "5s"
+[sensor.options]
+url = "tcp://127.0.0.1:1883"
+topics = ["sensors/gateway01/#"]
+
+[[upstream]]
+name = "cloud"
+profile = "mqtt"
+url = "tcp://127.0.0.1:1883"
+client_id = "gw-01"
+username = "gw"
+password_file = ")" + pass.string() + R"("
+mqtt_version = 5
+qos = 1
+topic = "telemetry/{gateway}/{sensor}"
+)";
+    auto result = parse(text);
+    for (const auto& d : result.diagnostics.items()) BOOST_TEST_MESSAGE(d.str());
+    BOOST_REQUIRE(result.config);
+    const Config& c = *result.config;
+    BOOST_TEST(c.gateway.id == "gw-01");
+    BOOST_TEST(c.gateway.plugin_dir == "build/plugins");
+    BOOST_TEST(c.gateway.state_dir == "/var/lib/gatewayd");
+    BOOST_REQUIRE(c.sensors.size() == 1u);
+    BOOST_TEST(c.sensors[0].name == "field");
+    BOOST_TEST(c.sensors[0].plugin == "mqtt_local");
+    BOOST_TEST(c.sensors[0].interval.count() == 5000);
+    BOOST_TEST(c.sensors[0].options.find("url") != nullptr);
+    BOOST_TEST(c.sensors[0].options.find("topics")->is_list());
+    BOOST_REQUIRE(c.upstreams.size() == 1u);
+    const UpstreamConfig& u = c.upstreams[0];
+    BOOST_TEST(u.url == "tcp://127.0.0.1:1883");
+    BOOST_TEST(!u.tls);
+    BOOST_TEST(u.client_id == "gw-01");
+    BOOST_TEST(*u.username == "gw");
+    BOOST_TEST(u.password_file->string() == pass.string());
+    BOOST_TEST(u.mqtt_version == 5);
+    BOOST_TEST(u.qos == 1);
+    BOOST_TEST(u.topic == "telemetry/{gateway}/{sensor}");
+    BOOST_TEST(!u.envelope);
+    BOOST_TEST(u.dead_letter_topic == "deadletter/{gateway}/{sensor}");
+}
+
+BOOST_AUTO_TEST_CASE(defaults) {
+    auto result = parse(kUpstream);
+    BOOST_REQUIRE(result.config);
+    const Config& c = *result.config;
+    BOOST_TEST(c.gateway.id == "edge-host");
+    BOOST_TEST(c.gateway.plugin_dir == "/usr/lib/gatewayd/plugins");
+    BOOST_TEST(c.gateway.state_dir == "/var/lib/gatewayd");
+    BOOST_TEST(c.upstreams[0].client_id == "edge-host");
+    BOOST_TEST(c.upstreams[0].keep_alive.count() == 60000);
+    BOOST_TEST(c.upstreams[0].max_bytes == 64ull * 1024 * 1024);
+    BOOST_TEST(c.upstreams[0].backoff.initial.count() == 1000);
+    BOOST_TEST(c.upstreams[0].backoff.max.count() == 120000);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_key_names_line_column_and_nearest_key) {
+    std::string text = kUpstream + R"(
+[[sensor]]
+name = "field"
+plugn = "mqtt_local"
+)";
+    auto e = errors(text);
+    BOOST_REQUIRE(e.size() == 2u);
+    BOOST_TEST(e[0] == "gw.toml:6:1: sensor 'field' needs 'plugin'");
+    BOOST_TEST(e[1] == "gw.toml:8:1: unknown key 'plugn' in sensor 'field'; did you mean 'plugin'?");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_top_level_table_and_gateway_key) {
+    std::string text = "[gateway]\nid = \"gw\"\nplugin_dri = \"x\"\n\n[normalise]\nsniff = true\n" + kUpstream;
+    auto e = errors(text);
+    BOOST_REQUIRE(e.size() == 2u);
+    BOOST_TEST(e[0] == "gw.toml:3:1: unknown key 'plugin_dri' in [gateway]; did you mean 'plugin_dir'?");
+    BOOST_TEST(e[1] == "gw.toml:5:2: unknown key 'normalise' in the top level; did you mean 'normalize'?");
+}
+
+BOOST_AUTO_TEST_CASE(toml_syntax_errors_carry_their_position) {
+    std::string e = only_error("[gateway]\nid = \"unterminated\n");
+    BOOST_TEST(e.rfind("gw.toml:2:", 0) == 0, e);
+}
+
+BOOST_AUTO_TEST_CASE(type_errors_name_what_was_expected) {
+    BOOST_TEST(only_error(kUpstream + "qos = \"1\"\n") ==
+               "gw.toml:5:7: upstream 'cloud': 'qos' must be an integer, not a string");
+    BOOST_TEST(only_error(kUpstream + "keep_alive = 30\n") ==
+               "gw.toml:5:14: upstream 'cloud': 'keep_alive' needs a unit: write \"30s\" (units: ms, s, m, h, d)");
+}
+
+BOOST_AUTO_TEST_CASE(value_errors) {
+    BOOST_TEST(only_error(kUpstream + "qos = 2\n").find("qos 2 is not supported; use 1") != std::string::npos);
+    BOOST_TEST(only_error(kUpstream + "mqtt_version = 3\n").find("use 4 (MQTT 3.1.1) or 5") != std::string::npos);
+    BOOST_TEST(only_error(kUpstream + "topic = \"t/{sensr}\"\n").find("did you mean {sensor}?") != std::string::npos);
+    BOOST_TEST(only_error(kUpstream + "topic = \"t/#\"\n").find("wildcard") != std::string::npos);
+    BOOST_TEST(only_error(kUpstream + "profile = \"mqtt5\"\n").find("did you mean 'mqtt'?") != std::string::npos);
+    BOOST_TEST(only_error(kUpstream + "profile = \"aws\"\n").find("not available in this version") != std::string::npos);
+    BOOST_TEST(only_error(kUpstream + "overflow = \"drop\"\n").find("drop-oldest") != std::string::npos);
+    BOOST_TEST(only_error(kUpstream + "max_bytes = \"64 parsecs\"\n").find("unknown unit") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(urls) {
+    auto url_of = [](const std::string& url) {
+        auto r = parse("[[upstream]]\nname = \"u\"\nurl = \"" + url + "\"\n");
+        return r.config ? r.config->upstreams[0].url : "error: " + r.diagnostics.items()[0].message;
+    };
+    BOOST_TEST(url_of("tcp://127.0.0.1:1883") == "tcp://127.0.0.1:1883");
+    BOOST_TEST(url_of("mqtt://broker") == "tcp://broker:1883");
+    BOOST_TEST(url_of("mqtts://broker") == "ssl://broker:8883");
+    BOOST_TEST(url_of("ssl://[::1]:8884") == "ssl://[::1]:8884");
+    BOOST_TEST(url_of("broker:1883").find("needs a scheme") != std::string::npos);
+    BOOST_TEST(url_of("http://broker").find("unsupported scheme") != std::string::npos);
+    BOOST_TEST(url_of("tcp://broker:99999").find("outside 1..65535") != std::string::npos);
+    BOOST_TEST(url_of("tcp://user@broker").find("no path or user") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(secrets_and_tls_files_must_be_readable) {
+    BOOST_TEST(only_error(kUpstream + "password_file = \"/nonexistent/cloud.pass\"\n")
+                   .find("password_file '/nonexistent/cloud.pass' cannot be read: No such file or directory") !=
+               std::string::npos);
+    test::TempDir dir;
+    auto ca = dir.write("ca.pem", "x");
+    BOOST_TEST(only_error(kUpstream + "ca_file = \"" + ca.string() + "\"\n").find("use ssl:// for TLS") !=
+               std::string::npos);
+    BOOST_TEST(only_error("[[upstream]]\nname = \"u\"\nurl = \"ssl://h\"\ncert_file = \"" + ca.string() + "\"\n")
+                   .find("cert_file and key_file go together") != std::string::npos);
+    BOOST_TEST(only_error(kUpstream + "password = \"a\"\npassword_file = \"" + ca.string() + "\"\n")
+                   .find("either password or password_file") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(duplicates_and_references) {
+    std::string sensors = "[[sensor]]\nname = \"a\"\nplugin = \"simulated\"\n[[sensor]]\nname = \"a\"\nplugin = \"simulated\"\n";
+    BOOST_TEST(only_error(sensors + kUpstream).find("sensor 'a' is defined twice (first at line 1)") != std::string::npos);
+    std::string routed = "[[sensor]]\nname = \"field\"\nplugin = \"simulated\"\n" + kUpstream + "sensors = [\"feild\"]\n";
+    BOOST_TEST(only_error(routed).find("no [[sensor]] has that name; did you mean 'field'?") != std::string::npos);
+    BOOST_TEST(only_error("").find("no [[upstream]] is configured") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(sensor_written_as_a_plain_table) {
+    BOOST_TEST(only_error("[sensor]\nname = \"x\"\n" + kUpstream).find("must be written [[sensor]]") !=
+               std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(names_must_be_safe_in_topics_and_file_names) {
+    BOOST_TEST(only_error("[[sensor]]\nname = \"a/#\"\nplugin = \"x\"\n" + kUpstream).find("wildcard") !=
+               std::string::npos);
+    BOOST_TEST(only_error("[[sensor]]\nname = \"a\"\nplugin = \"../evil\"\n" + kUpstream).find("plain name") !=
+               std::string::npos);
+    BOOST_TEST(only_error("[gateway]\nid = \"gw/1\"\n" + kUpstream).find("contains '/'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(normalize_section) {
+    std::string text = R"(
+[normalize]
+on_decode_error = "drop"
+dead_letter_topic = "dl/{sensor}"
+deny = ["X-Debug-*"]
+builtin_rules = false
+[normalize.content_types]
+"x-temp" = "text/plain"
+[normalize.rename]
+"Serial-No" = "serial"
+[[normalize.rule]]
+keys = ["Device"]
+pattern = "{vendor}/{model}"
+lowercase = ["vendor"]
+)" + kUpstream;
+    auto result = parse(text);
+    for (const auto& d : result.diagnostics.items()) BOOST_TEST_MESSAGE(d.str());
+    BOOST_REQUIRE(result.config);
+    const auto& n = result.config->normalize;
+    BOOST_TEST((n.on_decode_error == DecodeErrorPolicy::drop));
+    BOOST_TEST(result.config->upstreams[0].dead_letter_topic == "dl/{sensor}");
+    UserProperties out;
+    n.options.rules.apply("Device", "ACME/T1000", out);
+    n.options.rules.apply("Serial-No", "42", out);
+    n.options.rules.apply("X-Debug-Trace", "1", out);
+    n.options.rules.apply("Hardware-Revision", "Xiaomi-rev1", out);  // builtin rules are off
+    BOOST_REQUIRE(out.size() == 4u);
+    BOOST_TEST(out[0].key == "vendor");
+    BOOST_TEST(out[0].value == "acme");
+    BOOST_TEST(out[1].key == "model");
+    BOOST_TEST(out[2].key == "serial");
+    BOOST_TEST(out[3].key == "Hardware-Revision");
+    BOOST_TEST(*n.options.aliases.find("X-TEMP") == "text/plain");
+}
+
+BOOST_AUTO_TEST_CASE(bad_normalize_rules) {
+    BOOST_TEST(only_error("[[normalize.rule]]\nkeys = [\"a\"]\npattern = \"{x}{y}\"\n" + kUpstream)
+                   .find("need literal text between them") != std::string::npos);
+    BOOST_TEST(only_error("[[normalize.rule]]\npattern = \"{x}\"\n" + kUpstream).find("needs 'keys'") !=
+               std::string::npos);
+    BOOST_TEST(only_error("[normalize.content_types]\nfoo = \"not a type\"\n" + kUpstream).find("MIME type") !=
+               std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(missing_file_and_directory) {
+    auto missing = load_config_file("/nonexistent/gatewayd.toml", "h");
+    BOOST_REQUIRE(missing.diagnostics.items().size() == 1u);
+    BOOST_TEST(missing.diagnostics.items()[0].str() ==
+               "/nonexistent/gatewayd.toml: cannot read the configuration: No such file or directory (pass another "
+               "file with --config PATH)");
+    auto dir = load_config_file("/tmp", "h");
+    BOOST_TEST(dir.diagnostics.items()[0].str().find("is a directory") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(options_keep_their_positions) {
+    auto result = parse("[[sensor]]\nname = \"s\"\nplugin = \"p\"\n[sensor.options]\nurl = \"tcp://x\"\n" + kUpstream);
+    BOOST_REQUIRE(result.config);
+    const OptionValue* url = result.config->sensors[0].options.find("url");
+    BOOST_REQUIRE(url);
+    BOOST_TEST(url->key_where.line == 5);
+    BOOST_TEST(url->key_where.column == 1);
+    BOOST_TEST(url->where.column == 7);
+}

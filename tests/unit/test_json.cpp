@@ -1,0 +1,55 @@
+#define BOOST_TEST_MODULE json
+#include <boost/test/unit_test.hpp>
+
+#include "common/json.h"
+
+using namespace gwd;
+
+BOOST_AUTO_TEST_CASE(valid_documents) {
+    for (const char* text : {"{}", "[]", "{\"a\":1}", " [1, 2.5, -3e2, true, false, null, \"x\"] ", "23.4",
+                             "\"\\u00e9\\ud83c\\udf21\"", "{\"nested\":{\"deep\":[{}]}}"}) {
+        BOOST_TEST(json_is_valid(text), text);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(invalid_documents) {
+    for (const char* text : {"", "{", "{\"a\":}", "[1,]", "01", "1.", "+1", "'x'", "{\"a\" 1}", "\"\\x\"",
+                             "\"\\ud800\"", "nul", "[1] [2]", "\"a\nb\"", "\"\xff\""}) {
+        BOOST_TEST(!json_is_valid(text), text);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(depth_is_bounded) {
+    std::string deep(10000, '[');
+    deep += std::string(10000, ']');
+    std::string error;
+    BOOST_TEST(!json_parse(deep, error));
+    BOOST_TEST(error.find("too deep") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(parse_builds_a_tree) {
+    std::string error;
+    auto v = json_parse(R"({"id":"7","params":{"temp":{"value":23.4,"time":1700000000000}},"ok":true})", error);
+    BOOST_REQUIRE(v);
+    BOOST_TEST(v->find("id")->as_string() == "7");
+    BOOST_TEST(v->find("params")->find("temp")->find("value")->as_number().text == "23.4");
+    BOOST_TEST(v->find("params")->find("temp")->find("value")->as_number().value == 23.4);
+    BOOST_TEST(v->find("ok")->as_bool());
+    BOOST_TEST(v->find("missing") == nullptr);
+    BOOST_TEST(v->dump() == R"({"id":"7","params":{"temp":{"value":23.4,"time":1700000000000}},"ok":true})");
+}
+
+BOOST_AUTO_TEST_CASE(quoting) {
+    BOOST_TEST(json_quote("a\"b\\c\n") == "\"a\\\"b\\\\c\\n\"");
+    BOOST_TEST(json_quote(std::string("\x01", 1)) == "\"\\u0001\"");
+    BOOST_TEST(json_quote("°C") == "\"°C\"");
+    BOOST_TEST(json_quote("\xff") == "\"\xEF\xBF\xBD\"");  // invalid byte -> U+FFFD
+}
+
+BOOST_AUTO_TEST_CASE(numbers) {
+    BOOST_TEST(is_json_number("23.4"));
+    BOOST_TEST(is_json_number("-1e3"));
+    BOOST_TEST(!is_json_number("1."));
+    BOOST_TEST(!is_json_number("abc"));
+    BOOST_TEST(!is_json_number("\"1\""));
+}

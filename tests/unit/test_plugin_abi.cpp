@@ -1,0 +1,86 @@
+#define BOOST_TEST_MODULE plugin_abi
+#include <boost/test/unit_test.hpp>
+
+#include <sys/stat.h>
+
+#include "gatewayd_process.h"
+#include "plugin_host/plugin_library.h"
+#include "temp_dir.h"
+
+using namespace gwd;
+namespace fs = std::filesystem;
+
+namespace {
+std::string load_error(const fs::path& path) {
+    std::string error;
+    auto lib = PluginLibrary::load(path, error);
+    BOOST_TEST(!lib);
+    return error;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(bundled_plugins_load) {
+    for (const char* name : {"simulated", "mqtt_local"}) {
+        std::string error;
+        auto lib = PluginLibrary::load(test::bundled_plugin_dir() / (std::string(name) + ".so"), error);
+        BOOST_REQUIRE_MESSAGE(lib, error);
+        BOOST_TEST(lib->descriptor().name == name);
+        BOOST_TEST(lib->descriptor().abi_version == GWD_PLUGIN_ABI_VERSION);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(wrong_abi_is_refused_with_versions_named) {
+    std::string e = load_error(test::test_plugin_dir() / "wrong_abi.so");
+    BOOST_TEST(e.find("wrong_abi.so") != std::string::npos);
+    BOOST_TEST(e.find("built for plugin ABI version 99") != std::string::npos);
+    BOOST_TEST(e.find("supports versions 1 to 1") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(missing_entry_symbol_is_refused) {
+    std::string e = load_error(test::test_plugin_dir() / "no_entry.so");
+    BOOST_TEST(e.find("has no entry symbol 'gwd_plugin_entry'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(incomplete_descriptor_is_refused) {
+    std::string e = load_error(test::test_plugin_dir() / "no_create.so");
+    BOOST_TEST(e.find("lacks the required create or destroy function") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(missing_and_non_elf_files) {
+    BOOST_TEST(load_error("/nonexistent/x.so") == "plugin file /nonexistent/x.so does not exist");
+    test::TempDir dir;
+    auto junk = dir.write("junk.so", "not an ELF file");
+    BOOST_TEST(load_error(junk).find("cannot load plugin file") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(group_or_world_writable_files_are_refused) {
+    test::TempDir dir;
+    fs::copy_file(test::bundled_plugin_dir() / "simulated.so", dir.path() / "simulated.so");
+    fs::permissions(dir.path() / "simulated.so", fs::perms::others_write, fs::perm_options::add);
+    BOOST_TEST(load_error(dir.path() / "simulated.so").find("writable by group or others") != std::string::npos);
+    fs::permissions(dir.path() / "simulated.so", fs::perms::others_write, fs::perm_options::remove);
+    std::string error;
+    BOOST_TEST(PluginLibrary::load(dir.path() / "simulated.so", error));
+    fs::permissions(dir.path(), fs::perms::group_write, fs::perm_options::add);
+    BOOST_TEST(load_error(dir.path() / "simulated.so").find("plugin directory") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(descriptor_checks) {
+    gwd_plugin d{};
+    BOOST_TEST(PluginLibrary::check_descriptor(nullptr) == "its entry function returned no descriptor");
+    d.abi_version = GWD_PLUGIN_ABI_VERSION;
+    d.name = "x";
+    d.create = [](const gwd_host_api*, gwd_context*, void**) { return 0; };
+    d.destroy = [](void*) {};
+    BOOST_TEST(PluginLibrary::check_descriptor(&d).empty());
+    d.flags = GWD_PLUGIN_POLLED;
+    BOOST_TEST(PluginLibrary::check_descriptor(&d).find("without a poll function") != std::string::npos);
+    d.flags = 0x80;
+    BOOST_TEST(PluginLibrary::check_descriptor(&d).find("flags") != std::string::npos);
+    d.flags = 0;
+    d.reserved[3] = &d;
+    BOOST_TEST(PluginLibrary::check_descriptor(&d).find("reserved") != std::string::npos);
+    d.reserved[3] = nullptr;
+    d.abi_version = 0;
+    BOOST_TEST(PluginLibrary::check_descriptor(&d).find("ABI version 0") != std::string::npos);
+}

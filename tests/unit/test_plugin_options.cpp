@@ -1,0 +1,72 @@
+#define BOOST_TEST_MODULE plugin_options
+#include <boost/test/unit_test.hpp>
+
+#include "config/config_loader.h"
+#include "plugin_host/plugin_options.h"
+
+using namespace gwd;
+
+namespace {
+const gwd_option_spec kSpecs[] = {
+    {"url", GWD_OPTION_STRING, 1, "the broker URL"},
+    {"topics", GWD_OPTION_STRING_LIST, 1, nullptr},
+    {"qos", GWD_OPTION_INT, 0, nullptr},
+    {"ratio", GWD_OPTION_FLOAT, 0, nullptr},
+    {"enabled", GWD_OPTION_BOOL, 0, nullptr},
+    {"period", GWD_OPTION_DURATION, 0, nullptr},
+    {"tls.ca_file", GWD_OPTION_STRING, 0, nullptr},
+    {nullptr, 0, 0, nullptr},
+};
+
+OptionValue options_of(const std::string& body) {
+    auto r = parse_config("[[sensor]]\nname = \"s\"\nplugin = \"p\"\n[sensor.options]\n" + body +
+                              "\n[[upstream]]\nname = \"u\"\nurl = \"tcp://h\"\n",
+                          "gw.toml", "h");
+    BOOST_REQUIRE_MESSAGE(r.config, (r.diagnostics.empty() ? "" : r.diagnostics.items()[0].str()));
+    return r.config->sensors[0].options;
+}
+
+std::vector<std::string> check(const std::string& body) {
+    Diagnostics diags;
+    check_plugin_options(options_of(body), kSpecs, "p", "sensor 's'", diags);
+    std::vector<std::string> out;
+    for (const auto& d : diags.items()) out.push_back(d.str());
+    return out;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(valid_options_pass) {
+    auto e = check("url = \"tcp://x\"\ntopics = [\"a/#\"]\nqos = 1\nratio = 2\nenabled = true\nperiod = \"5s\"\n"
+                   "tls.ca_file = \"/ca.pem\"");
+    BOOST_TEST(e.empty(), (e.empty() ? "" : e[0]));
+}
+
+BOOST_AUTO_TEST_CASE(unknown_option_names_nearest_and_position) {
+    auto e = check("url = \"tcp://x\"\ntopics = [\"a\"]\ntopcs = [\"b\"]");
+    BOOST_REQUIRE(e.size() == 1u);
+    BOOST_TEST(e[0] == "gw.toml:7:1: sensor 's': plugin 'p' has no option 'topcs'; did you mean 'topics'?");
+}
+
+BOOST_AUTO_TEST_CASE(wrong_types_and_missing_required) {
+    auto e = check("url = 5\ntopics = [\"a\", 1]\nperiod = \"5\"");
+    BOOST_REQUIRE(e.size() == 3u);
+    BOOST_TEST(e[0] == "gw.toml:5:7: sensor 's': option 'url' must be a string, not an integer");
+    BOOST_TEST(e[1] == "gw.toml:6:10: sensor 's': option 'topics' must hold only strings");
+    BOOST_TEST(e[2].find("option 'period' \"5\" needs a unit") != std::string::npos);
+    auto missing = check("qos = 1");
+    BOOST_REQUIRE(missing.size() == 2u);
+    BOOST_TEST(missing[0].find("needs option 'url' (the broker URL)") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(typed_lookups) {
+    OptionValue o = options_of("url = \"tcp://x\"\nqos = 1\nratio = 2\nperiod = \"1m\"\ntopics = [\"a\", \"b\"]\n"
+                               "tls.ca_file = \"/ca.pem\"");
+    BOOST_TEST(*option_as_string(o, "url") == "tcp://x");
+    BOOST_TEST(*option_as_int(o, "qos") == 1);
+    BOOST_TEST(*option_as_float(o, "ratio") == 2.0);
+    BOOST_TEST(*option_as_duration_ms(o, "period") == 60000);
+    BOOST_TEST(option_as_string_list(o, "topics")->size() == 2u);
+    BOOST_TEST(*option_as_string(o, "tls.ca_file") == "/ca.pem");
+    BOOST_TEST(!option_as_string(o, "qos"));
+    BOOST_TEST(!option_as_int(o, "missing"));
+}

@@ -1,0 +1,41 @@
+#define BOOST_TEST_MODULE router
+#include <boost/test/unit_test.hpp>
+
+#include "outbox/memory_outbox.h"
+#include "router/router.h"
+
+using namespace gwd;
+
+namespace {
+std::shared_ptr<const Message> msg(const std::string& instance, Message::Kind kind = Message::Kind::data) {
+    auto m = std::make_shared<Message>();
+    m->instance = instance;
+    m->kind = kind;
+    return m;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(routes_by_sensor_list) {
+    MemoryOutbox all(1 << 20, OverflowPolicy::drop_oldest), only_field(1 << 20, OverflowPolicy::drop_oldest);
+    Router router;
+    router.add_route({"all", &all, {}, true});
+    router.add_route({"field", &only_field, {"field"}, true});
+    BOOST_TEST(router.dispatch(msg("field")) == 2u);
+    BOOST_TEST(router.dispatch(msg("lab")) == 1u);
+    BOOST_TEST(all.stats().queued == 2u);
+    BOOST_TEST(only_field.stats().queued == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(dead_letters_only_where_a_dead_letter_topic_exists) {
+    MemoryOutbox with(1 << 20, OverflowPolicy::drop_oldest), without(1 << 20, OverflowPolicy::drop_oldest);
+    Router router;
+    router.add_route({"with", &with, {}, true});
+    router.add_route({"without", &without, {}, false});
+    BOOST_TEST(router.dispatch(msg("field", Message::Kind::dead_letter)) == 1u);
+    BOOST_TEST(without.stats().queued == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(no_routes_no_takers) {
+    Router router;
+    BOOST_TEST(router.dispatch(msg("field")) == 0u);
+}

@@ -1,0 +1,85 @@
+#define BOOST_TEST_MODULE sensor_instance
+#include <boost/test/unit_test.hpp>
+
+#include <mutex>
+
+#include "config/config_loader.h"
+#include "gatewayd_process.h"
+#include "plugin_host/sensor_instance.h"
+#include "process.h"
+
+using namespace gwd;
+
+namespace {
+class RecordingSink final : public ReadingSink {
+public:
+    EmitOutcome accept(const ReadingView& r) override {
+        std::lock_guard lock(mutex);
+        names.emplace_back(r.sensor);
+        payloads.emplace_back(r.payload);
+        return EmitOutcome::accepted;
+    }
+    std::mutex mutex;
+    std::vector<std::string> names, payloads;
+};
+
+SensorConfig sensor(const std::string& options) {
+    auto r = parse_config("[[sensor]]\nname = \"t\"\nplugin = \"test_emitter\"\n[sensor.options]\n" + options +
+                              "\n[[upstream]]\nname = \"u\"\nurl = \"tcp://h\"\n",
+                          "gw.toml", "h");
+    BOOST_REQUIRE(r.config);
+    return r.config->sensors[0];
+}
+
+std::shared_ptr<PluginLibrary> emitter() {
+    std::string error;
+    auto lib = PluginLibrary::load(test::test_plugin_dir() / "test_emitter.so", error);
+    BOOST_REQUIRE_MESSAGE(lib, error);
+    return lib;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(malformed_readings_are_refused_counted_and_harmless) {
+    RecordingSink sink;
+    auto log_sink = std::make_shared<MemorySink>();
+    SensorInstance instance(sensor("count = 3\nmalformed = true\npayload = \"v{seq}\""), "gw", emitter(), sink,
+                            Logger(log_sink, LogLevel::debug, "sensor t"));
+    BOOST_REQUIRE(instance.create());
+    BOOST_REQUIRE(instance.start());
+    BOOST_TEST(test::eventually([&] { return instance.status().accepted == 3; }, std::chrono::seconds(10)));
+    instance.stop();
+    const SensorStatus s = instance.status();
+    BOOST_TEST(s.invalid == 7u);
+    BOOST_TEST((sink.payloads == std::vector<std::string>{"v0", "v1", "v2"}));
+    const std::string log = log_sink->text();
+    BOOST_TEST(log.find("emit() got a null reading") != std::string::npos);
+    BOOST_TEST(log.find("the reading has no sensor name") != std::string::npos);
+    BOOST_TEST(log.find("contains the MQTT wildcard '+'") != std::string::npos);
+    BOOST_TEST(log.find("a length but no payload") != std::string::npos);
+    BOOST_TEST(log.find("is not valid UTF-8") != std::string::npos);
+    // The rate limit holds back the last two of the seven.
+    BOOST_TEST(log.find("negative timestamp") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(emit_after_stop_is_refused) {
+    RecordingSink sink;
+    SensorInstance instance(sensor("count = 1000000\npayload = \"x\""), "gw", emitter(), sink,
+                            Logger(std::make_shared<MemorySink>(), LogLevel::debug));
+    BOOST_REQUIRE(instance.create());
+    BOOST_REQUIRE(instance.start());
+    BOOST_TEST(test::eventually([&] { return instance.status().accepted > 10; }, std::chrono::seconds(10)));
+    instance.stop();
+    const auto after_stop = instance.status().accepted;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    BOOST_TEST(instance.status().accepted == after_stop);
+    BOOST_TEST((instance.status().state == SensorState::stopped));
+}
+
+BOOST_AUTO_TEST_CASE(failing_create_marks_the_sensor_failed) {
+    RecordingSink sink;
+    auto log_sink = std::make_shared<MemorySink>();
+    SensorInstance instance(sensor("fail_create = true"), "gw", emitter(), sink, Logger(log_sink, LogLevel::debug));
+    BOOST_TEST(!instance.create());
+    BOOST_TEST((instance.status().state == SensorState::failed));
+    BOOST_TEST(log_sink->contains("fail_create is set"));
+}
