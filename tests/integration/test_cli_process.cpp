@@ -112,3 +112,22 @@ BOOST_AUTO_TEST_CASE(the_shipped_demo_config_is_valid) {
     std::string out;
     BOOST_TEST(gatewayd({"--check-config", "--config", config.string()}, out) == 0, out);
 }
+
+BOOST_AUTO_TEST_CASE(every_plugin_sample_config_is_valid) {
+    namespace fs = std::filesystem;
+    size_t samples = 0;
+    for (const auto& folder : fs::directory_iterator(source_dir() / "plugins")) {
+        if (!folder.is_directory()) continue;
+        const fs::path sample = folder.path() / (folder.path().filename().string() + ".toml");
+        BOOST_TEST(fs::exists(sample), sample.string() << " is missing");
+        BOOST_TEST(fs::exists(folder.path() / "README.md"), folder.path().string() << " has no README.md");
+        if (!fs::exists(sample)) continue;
+        TempDir dir;
+        auto config = dir.write("gatewayd.toml", gateway_section(dir) + read_file(sample) +
+                                                      "\n[[upstream]]\nname = \"cloud\"\nurl = \"tcp://127.0.0.1:1\"\n");
+        std::string out;
+        BOOST_TEST(gatewayd({"--check-config", "--config", config.string()}, out) == 0, sample.string() << ": " << out);
+        ++samples;
+    }
+    BOOST_TEST(samples >= 2u);
+}
