@@ -66,10 +66,12 @@ int run_daemon(gwd::Config config, gwd::Logger& log) {
         if (sig == SIGHUP) {
             log.warning("SIGHUP received, but reloading the configuration is not supported yet; restart to apply changes");
         }
+        daemon.report_drops();
         gwd::service::notify_status(daemon.status_line());
     }
     gwd::service::notify_stopping();
     daemon.stop();
+    daemon.report_drops();
     return 0;
 }
 

@@ -5,8 +5,8 @@
 // default), so "sensors/gateway01/sensor02" becomes reading "sensor02".
 //
 // Its own thread keeps the connection: it connects, subscribes, and after a
-// drop reconnects with backoff. Messages are acknowledged (QoS 1) only after
-// emit() returned, that is after the reading was queued.
+// drop reconnects with backoff. Note: paho.mqtt.c 1.3 acknowledges a QoS 1
+// message to the local broker when it arrives, before this plugin sees it.
 #include <gatewayd/plugin.h>
 
 #include <mqtt/async_client.h>
@@ -75,7 +75,7 @@ public:
 
     bool configure() {
         const char* text = nullptr;
-        host_->option_string(ctx_, "url", &text);
+        if (host_->option_string(ctx_, "url", &text) != GWD_OK) return refuse("the url option is missing");
         url_ = text;
         if (url_.rfind("tcp://", 0) != 0 && url_.rfind("mqtt://", 0) != 0 && url_.rfind("ssl://", 0) != 0 &&
             url_.rfind("mqtts://", 0) != 0) {
@@ -87,7 +87,7 @@ public:
         const size_t n = host_->option_list_size(ctx_, "topics");
         if (n == 0) return refuse("topics is empty; list at least one topic filter, e.g. [\"sensors/#\"]");
         for (size_t i = 0; i < n; ++i) {
-            host_->option_list_string(ctx_, "topics", i, &text);
+            if (host_->option_list_string(ctx_, "topics", i, &text) != GWD_OK) return refuse("topics must hold strings");
             if (!valid_topic_filter(text)) return refuse(std::string("topics: \"") + text + "\" is not a valid topic filter");
             topics_.emplace_back(text);
         }
@@ -162,6 +162,8 @@ public:
             } catch (const mqtt::exception&) {
                 // Already gone.
             }
+            // Destroy the client now, while the members its callbacks use still exist.
+            client_.reset();
         }
     }
 

@@ -200,3 +200,36 @@ BOOST_AUTO_TEST_CASE(sigterm_stops_gracefully_after_delivering_what_was_accepted
     BOOST_TEST(subscriber.wait_for(sent, 15s));
     BOOST_TEST(subscriber.count() == sent);
 }
+
+BOOST_AUTO_TEST_CASE(a_message_the_broker_keeps_refusing_is_dropped_and_the_rest_flow) {
+    // mosquitto closes the connection on a packet above max_packet_size; resent
+    // after every reconnect, such a message would block the queue for ever.
+    Mosquitto cloud("max_packet_size 2000\n");
+    TempDir dir;
+    TestSubscriber subscriber(cloud.url(), {"telemetry/#"});
+    GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) +
+                                "[[sensor]]\nname = \"burst\"\nplugin = \"test_emitter\"\n"
+                                "[sensor.options]\ncount = 5\npayload = \"{seq}\"\nfirst_payload_size = 5000\n"
+                                "start_delay = \"300ms\"\n\n" +
+                                upstream(cloud, "[upstream.backoff]\ninitial = \"100ms\"\nmax = \"200ms\"\n"));
+    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(5, 30s), gw.log());
+    const auto messages = subscriber.messages();
+    for (size_t i = 0; i < messages.size(); ++i) BOOST_TEST(messages[i].payload == std::to_string(i));
+    BOOST_TEST(gw.log().find("was the oldest in flight") != std::string::npos, gw.log());
+    BOOST_TEST(gw.log().find("dropping that message") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_wide_window_on_mqtt311_is_not_refused_by_paho) {
+    // MQTT 3.1.1 has no Receive Maximum, so max_inflight alone bounds the
+    // window; Paho's own queue limit (100 by default) must not cut it short.
+    Mosquitto cloud;
+    TempDir dir;
+    TestSubscriber subscriber(cloud.url(), {"telemetry/#"});
+    GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) +
+                                "[[sensor]]\nname = \"burst\"\nplugin = \"test_emitter\"\n"
+                                "[sensor.options]\ncount = 3000\npayload = \"{seq}\"\nstart_delay = \"300ms\"\n\n" +
+                                upstream(cloud, "mqtt_version = 4\nenvelope = false\nmax_inflight = 500\n"));
+    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(3000, 30s), gw.log());
+    BOOST_TEST(gw.log().find("lost") == std::string::npos, gw.log());
+    BOOST_TEST(gw.log().find("up to 500 publishes in flight") != std::string::npos);
+}

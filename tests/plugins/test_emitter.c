@@ -26,6 +26,7 @@ struct emitter {
     size_t property_count;
     int malformed;
     int64_t start_delay_ms;
+    int64_t first_payload_size;
     pthread_t thread;
     atomic_int stopping;
     int started;
@@ -40,6 +41,7 @@ static const gwd_option_spec options[] = {
     {"malformed", GWD_OPTION_BOOL, 0, "emit malformed readings first"},
     {"start_delay", GWD_OPTION_DURATION, 0, "wait this long before emitting"},
     {"fail_create", GWD_OPTION_BOOL, 0, "make create() fail"},
+    {"first_payload_size", GWD_OPTION_INT, 0, "pad the first reading's payload to this many bytes"},
     {NULL, 0, 0, NULL},
 };
 
@@ -63,6 +65,7 @@ static int create(const gwd_host_api *host, gwd_context *ctx, void **instance)
     host->option_string(ctx, "content_type", &e->content_type);
     host->option_bool(ctx, "malformed", &e->malformed);
     host->option_duration_ms(ctx, "start_delay", &e->start_delay_ms);
+    host->option_int(ctx, "first_payload_size", &e->first_payload_size);
     size_t n = host->option_list_size(ctx, "properties");
     for (size_t i = 0; i < n && i < 16; ++i) {
         const char *text = NULL;
@@ -99,6 +102,9 @@ static void emit_malformed(struct emitter *e)
     r.properties = &bad_utf8;                    /* invalid UTF-8 property */
     r.property_count = 1;
     e->host->emit(e->ctx, &r);
+    gwd_property tab = {"key", "a\tb"};
+    r.properties = &tab;                         /* control character in a property */
+    e->host->emit(e->ctx, &r);
     r.properties = NULL;                         /* count without properties */
     e->host->emit(e->ctx, &r);
     r.property_count = 0;
@@ -111,6 +117,17 @@ static void *run(void *arg)
     struct emitter *e = arg;
     for (int64_t waited = 0; waited < e->start_delay_ms && !e->stopping; waited += 10) usleep(10000);
     if (e->malformed) emit_malformed(e);
+    if (e->first_payload_size > 0 && !e->stopping) {
+        char *big = malloc((size_t)e->first_payload_size);
+        memset(big, 'x', (size_t)e->first_payload_size);
+        gwd_reading r;
+        memset(&r, 0, sizeof r);
+        r.sensor = e->sensor;
+        r.payload = big;
+        r.payload_len = (size_t)e->first_payload_size;
+        e->host->emit(e->ctx, &r);
+        free(big);
+    }
     const char *marker = strstr(e->payload, "{seq}");
     char payload[512];
     for (int64_t i = 0; i < e->count && !e->stopping; ++i) {

@@ -65,7 +65,10 @@ TestSubscriber::TestSubscriber(const std::string& url, const std::vector<std::st
     }
     client_->connect(options.finalize())->wait_for(std::chrono::seconds(10));
     if (!client_->is_connected()) throw std::runtime_error("test subscriber cannot connect to " + url);
-    for (const auto& f : filters) client_->subscribe(f, o.qos)->wait_for(std::chrono::seconds(10));
+    for (const auto& f : filters) {
+        if (!client_->subscribe(f, o.qos)->wait_for(std::chrono::seconds(10)))
+            throw std::runtime_error("test subscriber got no SUBACK for " + f);
+    }
 }
 
 TestSubscriber::~TestSubscriber() {

@@ -50,9 +50,10 @@ public:
     size_t count() const;
 
 private:
-    std::unique_ptr<mqtt::async_client> client_;
     mutable std::mutex mutex_;
     std::vector<ReceivedMessage> messages_;
+    // Last, so it is destroyed first: its callback uses the members above.
+    std::unique_ptr<mqtt::async_client> client_;
 };
 
 class TestPublisher {

@@ -19,10 +19,23 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::file
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
+    // Everything the child needs is prepared before fork(): the test process
+    // has other threads (Paho's), so the child may only call
+    // async-signal-safe functions until exec.
+    std::vector<std::string> environment;
+    for (char** e = environ; *e != nullptr; ++e) environment.emplace_back(*e);
+    environment.insert(environment.end(), env.begin(), env.end());
+    std::vector<char*> envp;
+    for (auto& e : environment) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    const std::string log_path = log_file.string();
+    const std::string dir = cwd.string();
+    sigset_t none;
+    sigemptyset(&none);
     pid_ = fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
-        int fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fd >= 0) {
             dup2(fd, STDOUT_FILENO);
             dup2(fd, STDERR_FILENO);
@@ -31,12 +44,9 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::file
         int null = open("/dev/null", O_RDONLY);
         if (null >= 0) dup2(null, STDIN_FILENO);
         // The test runner may block signals; the child must start clean.
-        sigset_t none;
-        sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
-        for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
-        if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
-        execvp(args[0], args.data());
+        if (!dir.empty() && chdir(dir.c_str()) != 0) _exit(126);
+        execvpe(args[0], args.data(), envp.data());
         _exit(127);
     }
 }

@@ -255,3 +255,19 @@ BOOST_AUTO_TEST_CASE(options_keep_their_positions) {
     BOOST_TEST(url->key_where.column == 1);
     BOOST_TEST(url->where.column == 7);
 }
+
+BOOST_AUTO_TEST_CASE(two_upstreams_with_one_identity_on_one_broker) {
+    std::string text = "[gateway]\nid = \"gw\"\n"
+                       "[[upstream]]\nname = \"a\"\nurl = \"tcp://127.0.0.1:1883\"\n"
+                       "[[upstream]]\nname = \"b\"\nurl = \"tcp://127.0.0.1:1883\"\n";
+    BOOST_TEST(only_error(text).find("'b' and upstream 'a' would both connect to tcp://127.0.0.1:1883 as client id "
+                                     "'gw'") != std::string::npos);
+    BOOST_TEST(errors(text + "client_id = \"gw-b\"\n").empty());
+}
+
+BOOST_AUTO_TEST_CASE(session_expiry) {
+    auto result = parse(kUpstream + "clean_start = false\nsession_expiry = \"1h\"\n");
+    BOOST_REQUIRE(result.config);
+    BOOST_TEST(result.config->upstreams[0].session_expiry.count() == 3600000);
+    BOOST_TEST(only_error(kUpstream + "session_expiry = \"1500ms\"\n").find("whole seconds") != std::string::npos);
+}

@@ -181,3 +181,16 @@ BOOST_AUTO_TEST_CASE(configured_aliases_and_keys) {
     // Content-Type is no longer a content-type key here, so it passes through.
     BOOST_TEST((m.properties == props({{"Content-Type", "application/json"}})));
 }
+
+BOOST_AUTO_TEST_CASE(type_and_encoding_come_from_different_sources) {
+    // v5 Content Type says JSON; a Content-Type property says the bytes are base64.
+    Message m = run({"s", "eyJ0IjoyMy40fQ==", "application/json", {{"Content-Type", "base64"}}});
+    BOOST_TEST(m.payload == "{\"t\":23.4}");
+    BOOST_TEST(m.content_type == "application/json");
+    BOOST_TEST(m.properties.empty());
+}
+
+BOOST_AUTO_TEST_CASE(untrusted_explicit_content_type_falls_through) {
+    Message m = run({"s", "{\"t\":1}", "float", {}});
+    BOOST_TEST(m.content_type == "application/json");
+}

@@ -70,3 +70,13 @@ BOOST_AUTO_TEST_CASE(typed_lookups) {
     BOOST_TEST(!option_as_string(o, "qos"));
     BOOST_TEST(!option_as_int(o, "missing"));
 }
+
+BOOST_AUTO_TEST_CASE(tables_where_values_belong_are_refused) {
+    auto empty = check("url = {}\ntopics = [\"a\"]");
+    BOOST_REQUIRE(empty.size() == 1u);
+    BOOST_TEST(empty[0].find("option 'url' must be a string, not a table") != std::string::npos, empty[0]);
+    auto nested = check("topics = [\"a\"]\n[sensor.options.url]\nhost = \"x\"");
+    BOOST_REQUIRE(nested.size() == 2u);
+    BOOST_TEST(nested[0].find("has no option 'url.host'") != std::string::npos, nested[0]);
+    BOOST_TEST(nested[1].find("option 'url' must be a string, not a table") != std::string::npos, nested[1]);
+}

@@ -66,7 +66,8 @@ BOOST_AUTO_TEST_CASE(builtin_rules_cover_common_spellings) {
 
 BOOST_AUTO_TEST_CASE(unknown_properties_pass_through_in_order_with_duplicates) {
     auto rules = PropertyRules::builtin();
-    BOOST_TEST(show(apply(rules, {{"Room", "kitchen"}, {"tag", "a"}, {"tag", "b"}})) == "Room=kitchen;tag=a;tag=b;");
+    BOOST_TEST(show(apply(rules, {{"Room", "kitchen"}, {"tag", "a"}, {"tag", "b"}, {"tag", "a"}})) ==
+               "Room=kitchen;tag=a;tag=b;tag=a;");
 }
 
 BOOST_AUTO_TEST_CASE(identical_canonical_pairs_are_not_repeated) {

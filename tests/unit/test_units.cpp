@@ -62,3 +62,13 @@ BOOST_AUTO_TEST_CASE(formatting_durations) {
     BOOST_TEST(format_duration(milliseconds(90000)) == "1m30s");
     BOOST_TEST(format_duration(milliseconds(3600000)) == "1h");
 }
+
+BOOST_AUTO_TEST_CASE(absurd_numbers_are_errors_not_exceptions) {
+    std::string huge = "1" + std::string(400, '0');
+    std::string error;
+    BOOST_TEST(!parse_duration(huge + "s", error));
+    BOOST_TEST(!parse_size(huge + "GiB", error));
+    BOOST_TEST(!parse_duration("0." + std::string(400, '0') + "1s", error).has_value());
+    BOOST_TEST(!parse_duration("99999999999999d", error));
+    BOOST_TEST(error == "is too large");
+}

@@ -44,6 +44,23 @@ void Daemon::stop() {
     log_.notice("stopped: " + status_line());
 }
 
+void Daemon::report_drops() {
+    reported_drops_.resize(sessions_.size(), 0);
+    for (size_t i = 0; i < sessions_.size(); ++i) {
+        const UpstreamStatus s = sessions_[i]->status();
+        const std::uint64_t dropped = s.outbox.dropped_overflow;
+        if (dropped > reported_drops_[i]) {
+            const UpstreamConfig& u = config_.upstreams[i];
+            log_.warning("upstream " + s.name + ": " + std::to_string(dropped - reported_drops_[i]) +
+                         " readings dropped because its queue reached max_bytes (" + std::to_string(u.max_bytes) +
+                         " bytes, overflow = \"" +
+                         (u.overflow == OverflowPolicy::drop_oldest ? "drop-oldest" : "drop-newest") + "\"); " +
+                         std::to_string(dropped) + " in total");
+            reported_drops_[i] = dropped;
+        }
+    }
+}
+
 std::string Daemon::status_line() const {
     std::string line;
     for (const auto& session : sessions_) {

@@ -29,6 +29,10 @@ public:
     // One line per upstream and a sensor summary, for sd_notify STATUS= and logs.
     std::string status_line() const;
 
+    // Called every few seconds: logs what was dropped since the last call
+    // (one line per upstream, so a flood of drops stays readable).
+    void report_drops();
+
 private:
     Config config_;
     Logger log_;
@@ -37,6 +41,7 @@ private:
     std::unique_ptr<Pipeline> pipeline_;
     std::vector<std::unique_ptr<UpstreamSession>> sessions_;
     std::unique_ptr<PluginHost> plugins_;
+    std::vector<std::uint64_t> reported_drops_;
     bool running_ = false;
 };
 

@@ -27,16 +27,17 @@ EmitOutcome Pipeline::accept(const ReadingView& reading) {
 
     if (message->kind == Message::Kind::dead_letter) {
         const bool drop = on_decode_error_ == DecodeErrorPolicy::drop;
+        const bool queued = !drop && router_.dispatch(message) > 0;
         std::uint64_t suppressed = 0;
         if (decode_log_.allow(std::chrono::steady_clock::now(), suppressed)) {
+            const char* fate = drop     ? "dropped (on_decode_error = \"drop\")"
+                               : queued ? "sent to the dead-letter topic"
+                                        : "dropped: no upstream of this sensor has a dead_letter_topic";
             log_.warning("sensor '" + std::string(reading.instance) + "', reading '" + printable(reading.sensor) +
-                         "': " + message->error + "; payload \"" + printable(reading.payload, 32) + "\" " +
-                         (drop ? "dropped (on_decode_error = \"drop\")" : "sent to the dead-letter topic") +
+                         "': " + message->error + "; payload \"" + printable(reading.payload, 32) + "\" " + fate +
                          (suppressed ? " (" + std::to_string(suppressed) + " similar lines suppressed)" : ""));
         }
-        if (drop) return EmitOutcome::dropped;
-        router_.dispatch(message);
-        return EmitOutcome::dead_lettered;
+        return queued ? EmitOutcome::dead_lettered : EmitOutcome::dropped;
     }
     return router_.dispatch(message) > 0 ? EmitOutcome::accepted : EmitOutcome::unrouted;
 }

@@ -38,6 +38,30 @@ bool is_valid_utf8(std::string_view bytes) {
     return true;
 }
 
+std::string mqtt_string_problem(std::string_view text) {
+    if (!is_valid_utf8(text)) return "is not valid UTF-8";
+    const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+    size_t i = 0;
+    while (i < text.size()) {
+        unsigned cp = s[i];
+        size_t len = 1;
+        if (cp >= 0xF0) {
+            cp = ((cp & 0x07u) << 18) | ((s[i + 1] & 0x3Fu) << 12) | ((s[i + 2] & 0x3Fu) << 6) | (s[i + 3] & 0x3Fu);
+            len = 4;
+        } else if (cp >= 0xE0) {
+            cp = ((cp & 0x0Fu) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu);
+            len = 3;
+        } else if (cp >= 0xC0) {
+            cp = ((cp & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);
+            len = 2;
+        }
+        if (cp <= 0x1F || (cp >= 0x7F && cp <= 0x9F)) return "contains a control character";
+        if ((cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE) return "contains a Unicode non-character";
+        i += len;
+    }
+    return {};
+}
+
 std::string ascii_lower(std::string_view text) {
     std::string out(text);
     for (char& c : out)

@@ -10,6 +10,13 @@ namespace gwd {
 // True when `bytes` is well-formed UTF-8 (no overlongs, no surrogates).
 bool is_valid_utf8(std::string_view bytes);
 
+// Why `text` may not travel as an MQTT UTF-8 string (topic, content type, user
+// property), or empty when it may: MQTT 5.0 section 1.5.4 forbids U+0000 and
+// says control characters and non-characters should not appear, and brokers
+// such as mosquitto close the connection when they do. One such property
+// would otherwise be re-sent, and refused, forever.
+std::string mqtt_string_problem(std::string_view text);
+
 std::string ascii_lower(std::string_view text);
 bool iequals(std::string_view a, std::string_view b);
 std::string_view trim(std::string_view text);

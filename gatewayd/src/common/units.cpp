@@ -1,6 +1,9 @@
 #include "common/units.h"
 
 #include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <limits>
 
 namespace gwd {
@@ -17,8 +20,11 @@ bool read_number(std::string_view text, size_t& pos, double& value) {
         while (pos < text.size() && is_digit(text[pos])) ++pos;
     }
     if (pos == start || (pos == start + 1 && text[start] == '.')) return false;
-    value = std::stod(std::string(text.substr(start, pos - start)));
-    return true;
+    // strtod, not stod: "1e400"-sized input must become an error, not an exception.
+    const std::string digits(text.substr(start, pos - start));
+    errno = 0;
+    value = std::strtod(digits.c_str(), nullptr);
+    return errno != ERANGE && std::isfinite(value);
 }
 }  // namespace
 

@@ -70,6 +70,7 @@ struct UpstreamConfig {
     Duration keep_alive{60000};
     Duration connect_timeout{10000};
     bool clean_start = true;
+    Duration session_expiry{0};  // MQTT v5 Session Expiry Interval; 0 ends the session at disconnect
     int max_inflight = 64;  // also capped by the broker's Receive Maximum
     BackoffConfig backoff;
     std::string outbox = "memory";

@@ -599,6 +599,11 @@ private:
         }
         if (auto d = r.duration("connect_timeout", Duration(1000))) u.connect_timeout = *d;
         if (auto clean = r.boolean("clean_start")) u.clean_start = *clean;
+        if (auto d = r.duration("session_expiry")) {
+            if (d->count() % 1000 != 0 || *d > Duration(0xFFFFFFFFLL * 1000))
+                r.error("session_expiry", label + ": session_expiry must be whole seconds up to 4294967295s");
+            else u.session_expiry = *d;
+        }
         if (auto n = r.integer("max_inflight", 1, 65535)) u.max_inflight = static_cast<int>(*n);
         if (const toml::table* backoff = r.table("backoff")) read_backoff(*backoff, label, u.backoff);
         if (auto outbox = r.string("outbox")) {
@@ -644,8 +649,20 @@ private:
             sensor_names.push_back(s.name);
         }
         std::map<std::string, const UpstreamConfig*> upstreams;
+        std::map<std::pair<std::string, std::string>, const UpstreamConfig*> identities;
         for (const auto& u : config.upstreams) {
             if (u.name.empty()) continue;
+            // Two connections with one client id take each other's session over,
+            // again and again: each connect closes the other.
+            if (!u.url.empty()) {
+                auto [other, fresh] = identities.emplace(std::pair{u.url, u.client_id}, &u);
+                if (!fresh) {
+                    diags_.error(u.where, "upstream '" + u.name + "' and upstream '" + other->second->name +
+                                              "' would both connect to " + u.url + " as client id '" + u.client_id +
+                                              "', and the broker would disconnect one for the other; set a "
+                                              "different client_id on one of them");
+                }
+            }
             auto [it, inserted] = upstreams.emplace(u.name, &u);
             if (!inserted) {
                 diags_.error(u.where, "upstream '" + u.name + "' is defined twice (first at line " +

@@ -38,7 +38,8 @@ void flatten_option_keys(const OptionValue& table, std::vector<std::pair<std::st
     if (!table.is_table()) return;
     for (const auto& [k, v] : std::get<OptionValue::Table>(table.value)) {
         std::string path = prefix.empty() ? k : prefix + "." + k;
-        if (v.is_table()) {
+        // An empty table is a leaf: it must be checked like any other value.
+        if (v.is_table() && !std::get<OptionValue::Table>(v.value).empty()) {
             flatten_option_keys(v, out, path);
         } else {
             out.emplace_back(path, &v);

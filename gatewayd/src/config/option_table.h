@@ -37,7 +37,8 @@ public:
     const OptionValue* find(std::string_view dotted_key) const;
 };
 
-// Every leaf key of a table as a dotted path, in file order.
+// Every leaf key of a table (empty tables count as leaves) as a dotted path,
+// in file order.
 void flatten_option_keys(const OptionValue& table, std::vector<std::pair<std::string, const OptionValue*>>& out,
                          const std::string& prefix = {});
 

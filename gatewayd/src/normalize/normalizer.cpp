@@ -33,29 +33,36 @@ Message Normalizer::normalize(const ReadingView& reading, const SensorDefaults& 
 
     // Find the declared type and encoding; remember which properties they
     // came from so that those are consumed and the rest pass through.
-    std::optional<DeclaredContentType> declared;
-    TransferEncoding encoding = TransferEncoding::none;
+    // The MIME type and the transfer encoding are each taken from the first
+    // source, in order of precedence, that declares one: a v5 Content Type of
+    // application/json with a "Content-Type: base64" property means base64-
+    // encoded JSON.
+    std::optional<std::string> mime;
+    std::optional<TransferEncoding> encoding_declared;
     std::vector<bool> consumed(reading.properties.size(), false);
+    auto take = [&](const DeclaredContentType& meaning) {
+        if (meaning.encoding != TransferEncoding::none && !encoding_declared) encoding_declared = meaning.encoding;
+        if (meaning.mime && !mime) mime = meaning.mime;
+    };
 
-    if (reading.content_type) declared = interpret_content_type(*reading.content_type, options_.aliases);
+    if (reading.content_type) {
+        if (auto meaning = interpret_content_type(*reading.content_type, options_.aliases)) take(*meaning);
+    }
     for (size_t i = 0; i < reading.properties.size(); ++i) {
         const auto& p = reading.properties[i];
         if (is_content_type_key(p.key)) {
             auto meaning = interpret_content_type(p.value, options_.aliases);
             if (!meaning) continue;  // untrusted value: keep the property as it was
             consumed[i] = true;
-            if (!declared) declared = meaning;
+            take(*meaning);
         } else if (is_transfer_encoding_key(p.key)) {
             auto te = parse_transfer_encoding(p.value);
             if (!te) continue;  // e.g. gzip: not ours to undo, so keep it visible
             consumed[i] = true;
-            if (encoding == TransferEncoding::none) encoding = *te;
+            if (!encoding_declared) encoding_declared = *te;
         }
     }
-    if (declared && declared->encoding != TransferEncoding::none) encoding = declared->encoding;
-
-    std::optional<std::string> mime;
-    if (declared && declared->mime) mime = declared->mime;
+    const TransferEncoding encoding = encoding_declared.value_or(TransferEncoding::none);
     if (!mime && defaults.content_type) mime = defaults.content_type;
 
     if (encoding != TransferEncoding::none) {

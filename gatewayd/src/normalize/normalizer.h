@@ -6,9 +6,10 @@
 //      (Content-Type, content_type, contentType, ct),
 //   3. the sensor's configured default,
 //   4. sniffing (JSON object/array, UTF-8 text, else octet-stream).
-// A value naming a transfer encoding (base64, hex) decodes the payload, and
-// the real type is then taken from the sensor default or sniffed from the
-// decoded bytes. A separate Content-Transfer-Encoding property works too.
+// A value naming a transfer encoding (base64, hex) decodes the payload; the
+// MIME type and the encoding are each taken from the first source that
+// declares one, so the real type of decoded bytes comes from a later source,
+// the sensor default, or sniffing. A Content-Transfer-Encoding property works too.
 // A value that is none of MIME type, alias or encoding ("float") is not
 // trusted: the property is kept as it was and the next source decides.
 // A payload that fails to decode becomes a dead letter carrying the error.

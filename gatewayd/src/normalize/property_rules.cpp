@@ -149,7 +149,8 @@ void PropertyRules::apply(std::string_view key, std::string_view value, UserProp
             return;
         }
     }
-    append_unique(out, std::string(key), std::string(value));
+    // Passed through as sent: duplicates are the sender's business (MQTT v5 allows them).
+    out.push_back({std::string(key), std::string(value)});
 }
 
 PropertyRules PropertyRules::builtin() {

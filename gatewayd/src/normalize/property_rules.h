@@ -61,8 +61,10 @@ public:
     // Appends `other`'s rules, renames and denies after this one's.
     void append(const PropertyRules& other);
 
-    // Maps one property and appends the result to `out`, skipping exact
-    // duplicates of what `out` already holds.
+    // Maps one property and appends the result to `out`. Canonical pairs a
+    // rule or rename produced are not repeated (Hardware-Manufacturer and
+    // Hardware-Revision may both say vendor=xiaomi); properties passed
+    // through keep their duplicates.
     void apply(std::string_view key, std::string_view value, UserProperties& out) const;
 
 private:

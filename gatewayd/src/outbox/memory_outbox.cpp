@@ -80,6 +80,14 @@ bool MemoryOutbox::has_untaken() const {
     return false;
 }
 
+std::shared_ptr<const Message> MemoryOutbox::get(std::uint64_t id) const {
+    std::lock_guard lock(mutex_);
+    auto it = std::lower_bound(slots_.begin(), slots_.end(), id,
+                               [](const Slot& s, std::uint64_t wanted) { return s.entry.id < wanted; });
+    if (it == slots_.end() || it->entry.id != id || it->acknowledged) return nullptr;
+    return it->entry.message;
+}
+
 void MemoryOutbox::set_append_listener(std::function<void()> listener) { listener_ = std::move(listener); }
 
 OutboxStats MemoryOutbox::stats() const {

@@ -19,6 +19,7 @@ public:
     void acknowledge(std::uint64_t id) override;
     void rewind() override;
     bool has_untaken() const override;
+    std::shared_ptr<const Message> get(std::uint64_t id) const override;
     void set_append_listener(std::function<void()> listener) override;
     OutboxStats stats() const override;
 

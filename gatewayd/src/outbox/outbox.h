@@ -44,6 +44,8 @@ public:
     virtual void rewind() = 0;
     // Whether take() would return something.
     virtual bool has_untaken() const = 0;
+    // The queued message with this id, or nullptr.
+    virtual std::shared_ptr<const Message> get(std::uint64_t id) const = 0;
 
     // Called after every append, on the producer's thread, so a consumer can
     // wake up. Set once before producers start.

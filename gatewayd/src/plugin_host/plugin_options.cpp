@@ -74,7 +74,16 @@ void check_plugin_options(const OptionValue& options, const gwd_option_spec* spe
     }
     if (specs == nullptr) return;
     for (const gwd_option_spec* s = specs; s->name != nullptr; ++s) {
-        if (!s->required || options.find(s->name) != nullptr) continue;
+        // A table where a value was declared ("[sensor.options.url]") hides
+        // below the leaves checked above; it is no more a string than an integer is.
+        const OptionValue* found = options.find(s->name);
+        if (found != nullptr && found->is_table() && !std::get<OptionValue::Table>(found->value).empty()) {
+            diags.error(found->key_where.line > 0 ? found->key_where : found->where,
+                        label + ": option '" + s->name + "' must be " + std::string(wanted_description(s->type)) +
+                            ", not a table");
+            continue;
+        }
+        if (!s->required || found != nullptr) continue;
         std::string message = label + ": plugin '" + plugin + "' needs option '" + s->name + "'";
         if (s->help != nullptr && s->help[0] != '\0') message += std::string(" (") + s->help + ")";
         diags.error(options.where, message);

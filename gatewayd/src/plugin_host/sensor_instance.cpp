@@ -131,9 +131,26 @@ SensorInstance::SensorInstance(SensorConfig config, std::string gateway_id, std:
 SensorInstance::~SensorInstance() {
     stop();
     if (created_) {
-        library_->descriptor().destroy(plugin_instance_);
+        call_plugin("destroy", [&] {
+            library_->descriptor().destroy(plugin_instance_);
+            return GWD_OK;
+        });
         created_ = false;
     }
+}
+
+template <typename Call>
+int SensorInstance::call_plugin(const char* what, Call&& call) {
+    // An exception must not unwind out of a plugin into the daemon: the C ABI
+    // has no exceptions, and one bad plugin may only take down its own sensor.
+    try {
+        return call();
+    } catch (const std::exception& e) {
+        log_.error(std::string("the plugin's ") + what + "() threw an exception: " + e.what());
+    } catch (...) {
+        log_.error(std::string("the plugin's ") + what + "() threw an exception");
+    }
+    return GWD_ERR_FAILED;
 }
 
 void SensorInstance::fail(const std::string& why) {
@@ -144,7 +161,7 @@ void SensorInstance::fail(const std::string& why) {
 
 bool SensorInstance::create() {
     void* instance = nullptr;
-    int rc = library_->descriptor().create(&kHostApi, &context_, &instance);
+    int rc = call_plugin("create", [&] { return library_->descriptor().create(&kHostApi, &context_, &instance); });
     if (rc != GWD_OK) {
         fail("the plugin's create() failed (status " + std::to_string(rc) + "); see its log line above");
         log_.error("disabled: the plugin refused its configuration (create() returned " + std::to_string(rc) + ")");
@@ -159,7 +176,7 @@ bool SensorInstance::start() {
     accepting_.store(true);
     const gwd_plugin& d = library_->descriptor();
     if (d.start != nullptr) {
-        int rc = d.start(plugin_instance_);
+        int rc = call_plugin("start", [&] { return d.start(plugin_instance_); });
         if (rc != GWD_OK) {
             accepting_.store(false);
             fail("the plugin's start() failed (status " + std::to_string(rc) + ")");
@@ -174,7 +191,7 @@ bool SensorInstance::start() {
 
 void SensorInstance::poll() {
     if (!accepting_.load()) return;
-    int rc = library_->descriptor().poll(plugin_instance_);
+    int rc = call_plugin("poll", [&] { return library_->descriptor().poll(plugin_instance_); });
     if (rc != GWD_OK) poll_errors_.fetch_add(1);
 }
 
@@ -187,12 +204,25 @@ void SensorInstance::stop() {
     }
     if (!was_running) return;
     const gwd_plugin& d = library_->descriptor();
-    if (d.stop != nullptr) d.stop(plugin_instance_);
+    if (d.stop != nullptr) {
+        call_plugin("stop", [&] {
+            d.stop(plugin_instance_);
+            return GWD_OK;
+        });
+    }
     accepting_.store(false);
     // emit() calls that began before the flag flipped finish quickly (they
-    // only normalize and queue); wait so nothing runs after stop returns.
-    for (int i = 0; i < 10000 && emits_in_progress_.load() != 0; ++i)
-        std::this_thread::sleep_for(std::chrono::microseconds(100));
+    // only normalize and queue). Wait for them however long it takes: after
+    // stop() the plugin may be unloaded, and code still running in it would crash.
+    const auto started = std::chrono::steady_clock::now();
+    bool warned = false;
+    while (emits_in_progress_.load() != 0) {
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        if (!warned && std::chrono::steady_clock::now() - started > std::chrono::seconds(5)) {
+            log_.warning("still waiting for an emit() call to return before the plugin is stopped");
+            warned = true;
+        }
+    }
 }
 
 SensorStatus SensorInstance::status() const {
@@ -254,9 +284,11 @@ int SensorInstance::emit(const gwd_reading* r) {
         refuse("the reading has a negative timestamp");
         return GWD_ERR_INVALID;
     }
-    if (r->content_type != nullptr && !is_valid_utf8(r->content_type)) {
-        refuse("the content type is not valid UTF-8");
-        return GWD_ERR_INVALID;
+    if (r->content_type != nullptr) {
+        if (std::string problem = mqtt_string_problem(r->content_type); !problem.empty()) {
+            refuse("the content type " + problem);
+            return GWD_ERR_INVALID;
+        }
     }
     if (r->properties == nullptr && r->property_count != 0) {
         refuse("the reading has a property count but no properties");
@@ -270,8 +302,10 @@ int SensorInstance::emit(const gwd_reading* r) {
             refuse("user property #" + std::to_string(i + 1) + " has no key or no value");
             return GWD_ERR_INVALID;
         }
-        if (!is_valid_utf8(p.key) || !is_valid_utf8(p.value)) {
-            refuse("user property '" + printable(p.key) + "' is not valid UTF-8");
+        std::string problem = mqtt_string_problem(p.key);
+        if (problem.empty()) problem = mqtt_string_problem(p.value);
+        if (!problem.empty()) {
+            refuse("user property '" + printable(p.key) + "' " + problem + " (value \"" + printable(p.value) + "\")");
             return GWD_ERR_INVALID;
         }
         properties.push_back({p.key, p.value});

@@ -69,6 +69,8 @@ public:
 private:
     void fail(const std::string& why);
     void refuse(const std::string& why);
+    template <typename Call>
+    int call_plugin(const char* what, Call&& call);
 
     SensorConfig config_;
     std::string gateway_id_;

@@ -14,8 +14,7 @@ size_t Router::dispatch(const std::shared_ptr<const Message>& message) const {
         if (!route.sensors.empty() &&
             std::find(route.sensors.begin(), route.sensors.end(), message->instance) == route.sensors.end())
             continue;
-        route.outbox->append(message);
-        ++taken;
+        if (route.outbox->append(message)) ++taken;
     }
     return taken;
 }

@@ -22,7 +22,8 @@ public:
 
     void add_route(Route route);
 
-    // Appends the message to every outbox whose route takes it; returns how many.
+    // Appends the message to every outbox whose route takes it; returns how
+    // many accepted it (a full drop-newest outbox refuses, and counts that).
     size_t dispatch(const std::shared_ptr<const Message>& message) const;
 
 private:

@@ -52,8 +52,8 @@ std::optional<TopicTemplate> TopicTemplate::compile(std::string_view text, std::
         t.parts_.back().literal += c;
         ++i;
     }
-    if (!is_valid_utf8(text)) {
-        error = "topic template is not valid UTF-8";
+    if (std::string problem = mqtt_string_problem(text); !problem.empty()) {
+        error = "topic template " + problem;
         return std::nullopt;
     }
     return t;
@@ -90,10 +90,8 @@ std::string topic_value_problem(std::string_view value) {
     if (value.size() > 256) return "is longer than 256 bytes";
     for (unsigned char c : value) {
         if (c == '+' || c == '#') return std::string("contains the MQTT wildcard '") + static_cast<char>(c) + "'";
-        if (c < 0x20 || c == 0x7F) return "contains a control character";
     }
-    if (!is_valid_utf8(value)) return "is not valid UTF-8";
-    return {};
+    return mqtt_string_problem(value);
 }
 
 }  // namespace gwd

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "common/text.h"
 #include "common/units.h"
 #include "upstream/backoff.h"
+#include "upstream/inflight_window.h"
 #include "upstream/reason_codes.h"
 
 namespace gwd {
@@ -39,6 +41,12 @@ using Clock = std::chrono::steady_clock;
 constexpr Duration kMinConnectInterval{1000};
 // Safety net for a missed wake-up; normal wake-ups are immediate.
 constexpr Duration kIdleWait{250};
+// A message that the broker answers by closing the connection (a property it
+// refuses, a packet too large) would be re-sent and refused forever, holding
+// up everything behind it. After this many connections that died young with
+// the same message oldest in flight, it is dropped and counted.
+constexpr int kPoisonStrikes = 3;
+constexpr Duration kYoungConnection{5000};
 
 struct Completion {
     std::uint64_t generation;
@@ -156,6 +164,11 @@ private:
     };
 
     enum class PumpEnd { lost, drained, deadline };
+    struct PumpResult {
+        PumpEnd end;
+        std::optional<std::uint64_t> oldest_unacknowledged;  // when the connection was lost
+    };
+    enum class PublishResult { sent, skipped, failed };
 
     void wake() {
         if (!sleeping_.load()) return;
@@ -211,11 +224,10 @@ private:
             log_.notice("connected to " + config_.url + " (MQTT " + (config_.mqtt_version == 5 ? "5" : "3.1.1") +
                         ", up to " + std::to_string(connection->window) + " publishes in flight)");
             outbox_.rewind();
-            PumpEnd end = pump(*connection);
-            if (end != PumpEnd::lost) {
-                disconnect(*connection);
-                break;
-            }
+            const auto connected_at = Clock::now();
+            const PumpResult result = pump(*connection);
+            disconnect(*connection);
+            if (result.end != PumpEnd::lost) break;
             backoff_.disconnected(Clock::now());
             std::string cause;
             {
@@ -225,6 +237,9 @@ private:
             }
             record_failure(cause, reason);
             connection.reset();
+            if (Clock::now() - connected_at < kYoungConnection) {
+                watch_for_poison(result.oldest_unacknowledged, cause);
+            }
             if (stop_requested()) break;
             const Duration delay = backoff_.next_delay(next_floor(attempt_started));
             log_.warning("connection to " + config_.url + " lost: " + cause + "; reconnecting in " +
@@ -237,6 +252,30 @@ private:
             log_.warning(std::to_string(left.queued) + " messages were still queued at stop and are lost (outbox = \"" +
                          config_.outbox + "\")");
         }
+    }
+
+    // Drops the oldest unacknowledged message when it was the oldest one in
+    // flight at each of the last kPoisonStrikes early connection losses.
+    void watch_for_poison(std::optional<std::uint64_t> oldest, const std::string& cause) {
+        if (!oldest) return;
+        if (*oldest != suspect_id_) {
+            suspect_id_ = *oldest;
+            suspect_strikes_ = 0;
+        }
+        if (++suspect_strikes_ < kPoisonStrikes) return;
+        std::string what = "a message";
+        if (auto message = outbox_.get(suspect_id_)) {
+            auto request = codec_->encode(*message);
+            what = "the message from sensor '" + message->sensor + "'" +
+                   (request ? " to topic '" + printable(request->topic, 200) + "'" : std::string());
+        }
+        log_.error("the broker closed the connection " + std::to_string(suspect_strikes_) + " times while " + what +
+                   " was the oldest in flight (last: " + cause +
+                   "); dropping that message so the ones behind it can flow");
+        outbox_.acknowledge(suspect_id_);
+        suspect_strikes_ = 0;
+        std::lock_guard lock(status_mutex_);
+        ++status_.rejected;
     }
 
     Duration next_floor(Clock::time_point attempt_started) const {
@@ -265,9 +304,12 @@ private:
             completions_.clear();
         }
         try {
+            // Paho refuses a publish once this many are queued inside it (100 by
+            // default), connected or not; our window is the real bound.
             auto create = mqtt::create_options_builder()
                               .mqtt_version(v5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1)
                               .send_while_disconnected(false)
+                              .max_buffered_messages(config_.max_inflight + 16)
                               .finalize();
             connection.listener = std::make_unique<PublishListener>(*this, connection.generation);
             connection.client = std::make_unique<mqtt::async_client>(config_.url, config_.client_id, create, nullptr);
@@ -290,8 +332,16 @@ private:
                 .connect_timeout(std::chrono::duration_cast<std::chrono::seconds>(config_.connect_timeout))
                 .automatic_reconnect(false)
                 .max_inflight(config_.max_inflight);
-            if (v5) builder.clean_start(config_.clean_start);
-            else builder.clean_session(config_.clean_start);
+            if (v5) {
+                builder.clean_start(config_.clean_start);
+                if (config_.session_expiry.count() > 0) {
+                    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(config_.session_expiry);
+                    builder.properties({mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL,
+                                                       static_cast<int>(seconds.count()))});
+                }
+            } else {
+                builder.clean_session(config_.clean_start);
+            }
             if (config_.username) builder.user_name(*config_.username);
             if (config_.password) {
                 builder.password(*config_.password);
@@ -372,10 +422,11 @@ private:
         }
     }
 
-    PumpEnd pump(Connection& connection) {
+    PumpResult pump(Connection& connection) {
         std::vector<OutboxEntry> batch;
         std::vector<Completion> done;
-        int inflight = 0;
+        InflightWindow inflight;
+        const size_t window = static_cast<size_t>(connection.window);
         bool stopping = false;
         Clock::time_point deadline{};
         while (true) {
@@ -384,7 +435,7 @@ private:
                 std::unique_lock lock(mutex_);
                 auto ready = [&] {
                     return lost_ || (stop_requested_ && !stopping) || !completions_.empty() ||
-                           (inflight < connection.window && outbox_.has_untaken());
+                           (inflight.size() < window && outbox_.has_untaken());
                 };
                 if (!ready()) {
                     sleeping_.store(true);
@@ -402,47 +453,59 @@ private:
                 }
             }
             for (const Completion& c : done) {
-                if (c.generation == connection.generation) --inflight;
-                settle(c);
-            }
-            if (lost) return PumpEnd::lost;
-            if (stopping) {
-                if (inflight <= 0 && !outbox_.has_untaken()) return PumpEnd::drained;
-                if (Clock::now() >= deadline) {
-                    log_.warning("stop deadline reached with " + std::to_string(inflight) +
-                                 " publishes still unacknowledged");
-                    return PumpEnd::deadline;
-                }
-            }
-            while (inflight < connection.window) {
-                batch.clear();
-                if (outbox_.take(static_cast<size_t>(connection.window - inflight), batch) == 0) break;
-                for (const OutboxEntry& entry : batch) {
-                    if (!publish(connection, entry)) {
-                        // The connection is gone; what was taken comes back at rewind().
+                const bool answered = c.ok || c.reason >= 0x80;  // the broker acknowledged or refused it
+                if (c.generation == connection.generation) {
+                    if (answered) {
+                        inflight.settle(c.id);
+                    } else if (!lost) {
+                        // No answer, just a failure: the connection is not sound. The
+                        // entry stays unacknowledged, so the oldest in flight stays known.
+                        lost = true;
                         std::lock_guard lock(mutex_);
                         if (!lost_) {
                             lost_ = true;
-                            lost_cause_ = "publishing failed: the client is disconnected";
+                            lost_cause_ = "a publish failed (Paho return code " + std::to_string(c.rc) + ")";
                         }
+                    }
+                }
+                settle(c);
+            }
+            if (lost) return {PumpEnd::lost, inflight.oldest()};
+            if (stopping) {
+                if (inflight.size() == 0 && !outbox_.has_untaken()) return {PumpEnd::drained, std::nullopt};
+                if (Clock::now() >= deadline) {
+                    log_.warning("stop deadline reached with " + std::to_string(inflight.size()) +
+                                 " publishes still unacknowledged");
+                    return {PumpEnd::deadline, std::nullopt};
+                }
+            }
+            std::optional<std::uint64_t> failed;
+            while (!failed && inflight.size() < window) {
+                batch.clear();
+                if (outbox_.take(window - inflight.size(), batch) == 0) break;
+                for (const OutboxEntry& entry : batch) {
+                    const PublishResult r = publish(connection, entry);
+                    if (r == PublishResult::sent) {
+                        inflight.sent(entry.id);
+                    } else if (r == PublishResult::failed) {
+                        // What was taken and not acknowledged comes back at rewind().
+                        failed = entry.id;
                         break;
                     }
-                    ++inflight;
                 }
-                std::lock_guard lock(mutex_);
-                if (lost_) break;
             }
+            if (failed) return {PumpEnd::lost, inflight.oldest() ? inflight.oldest() : failed};
         }
     }
 
-    bool publish(Connection& connection, const OutboxEntry& entry) {
+    PublishResult publish(Connection& connection, const OutboxEntry& entry) {
         std::optional<PublishRequest> request = codec_->encode(*entry.message);
         if (!request) {
             // Not for this upstream (a dead letter without a dead-letter topic).
             outbox_.acknowledge(entry.id);
             std::lock_guard lock(status_mutex_);
             ++status_.not_routed;
-            return true;
+            return PublishResult::skipped;
         }
         try {
             mqtt::properties props;
@@ -457,10 +520,14 @@ private:
                                              request->qos, request->retain, props);
             connection.client->publish(msg, reinterpret_cast<void*>(static_cast<std::uintptr_t>(entry.id)),
                                        *connection.listener);
-            return true;
+            return PublishResult::sent;
         } catch (const mqtt::exception& e) {
-            log_.debug(std::string("publish failed: ") + e.what());
-            return false;
+            std::lock_guard lock(mutex_);
+            if (!lost_) {
+                lost_ = true;
+                lost_cause_ = std::string("publishing failed: ") + e.what();
+            }
+            return PublishResult::failed;
         }
     }
 
@@ -491,11 +558,12 @@ private:
     }
 
     void disconnect(Connection& connection) {
+        if (!connection.client || !connection.client->is_connected()) return;
         try {
             auto tok = connection.client->disconnect(std::chrono::milliseconds(500));
             tok->wait_for(std::chrono::seconds(2));
         } catch (const mqtt::exception&) {
-            // Already disconnected: nothing to do.
+            // Went away meanwhile: nothing left to close.
         }
     }
 
@@ -507,6 +575,8 @@ private:
     std::mt19937_64 rng_;
     std::uniform_real_distribution<double> uniform_{0.0, 1.0};
     LogRateLimit reject_log_;
+    std::uint64_t suspect_id_ = 0;  // see watch_for_poison()
+    int suspect_strikes_ = 0;
     std::thread thread_;
 
     // Shared with Paho's threads and stop().

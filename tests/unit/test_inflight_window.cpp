@@ -1,0 +1,34 @@
+#define BOOST_TEST_MODULE inflight_window
+#include <boost/test/unit_test.hpp>
+
+#include "upstream/inflight_window.h"
+
+using namespace gwd;
+
+BOOST_AUTO_TEST_CASE(tracks_open_publishes_and_the_oldest) {
+    InflightWindow w;
+    BOOST_TEST(!w.oldest());
+    for (std::uint64_t id : {3, 4, 7, 9}) w.sent(id);
+    BOOST_TEST(w.size() == 4u);
+    BOOST_TEST(*w.oldest() == 3u);
+    BOOST_TEST(w.settle(4));   // out of order
+    BOOST_TEST(*w.oldest() == 3u);
+    BOOST_TEST(w.settle(3));
+    BOOST_TEST(*w.oldest() == 7u);
+    BOOST_TEST(w.size() == 2u);
+    BOOST_TEST(!w.settle(3));  // twice
+    BOOST_TEST(!w.settle(5));  // never sent
+    BOOST_TEST(w.settle(9));
+    BOOST_TEST(w.settle(7));
+    BOOST_TEST(w.size() == 0u);
+    BOOST_TEST(!w.oldest());
+}
+
+BOOST_AUTO_TEST_CASE(clear_forgets_everything) {
+    InflightWindow w;
+    w.sent(1);
+    w.sent(2);
+    w.clear();
+    BOOST_TEST(w.size() == 0u);
+    BOOST_TEST(!w.settle(1));
+}
