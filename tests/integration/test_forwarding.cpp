@@ -46,6 +46,11 @@ void publish_seed_readings(const Mosquitto& local) {
     sensors.publish("sensors/gateway01/sensor03", "24.4");
 }
 
+// A test_emitter sensor (tests/plugins/test_emitter.c) with these options.
+std::string emitter_sensor(const std::string& options) {
+    return "[[sensor]]\nname = \"burst\"\nplugin = \"test_emitter\"\n[sensor.options]\n" + options + "\n\n";
+}
+
 void wait_until_ready(const GatewaydProcess& gw, const Mosquitto& cloud) {
     BOOST_REQUIRE_MESSAGE(gw.wait_for_log("connected to " + cloud.url(), 15s), gw.log());
     BOOST_REQUIRE_MESSAGE(gw.wait_for_log("subscribed to 1 topic filters", 15s), gw.log());
@@ -163,8 +168,7 @@ BOOST_AUTO_TEST_CASE(receive_maximum_of_the_broker_bounds_the_window_and_order_i
     TempDir dir;
     TestSubscriber subscriber(cloud.url(), {"telemetry/#"});
     GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) +
-                                "[[sensor]]\nname = \"burst\"\nplugin = \"test_emitter\"\n"
-                                "[sensor.options]\ncount = 500\npayload = \"{seq}\"\nstart_delay = \"300ms\"\n\n" +
+                                emitter_sensor("count = 500\npayload = \"{seq}\"\nstart_delay = \"300ms\"") +
                                 upstream(cloud));
     BOOST_REQUIRE_MESSAGE(gw.wait_for_log("up to 3 publishes in flight", 15s), gw.log());
     BOOST_REQUIRE_MESSAGE(subscriber.wait_for(500, 30s), gw.log());
@@ -181,8 +185,7 @@ BOOST_AUTO_TEST_CASE(sigterm_stops_gracefully_after_delivering_what_was_accepted
     TempDir dir;
     TestSubscriber subscriber(cloud.url(), {"telemetry/#"});
     GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) +
-                                "[[sensor]]\nname = \"burst\"\nplugin = \"test_emitter\"\n"
-                                "[sensor.options]\ncount = 20000\npayload = \"{seq}\"\n\n" +
+                                emitter_sensor("count = 20000\npayload = \"{seq}\"") +
                                 upstream(cloud));
     BOOST_REQUIRE_MESSAGE(gw.wait_for_log("connected to " + cloud.url(), 15s), gw.log());
     const auto status = gw.stop(20s);
@@ -208,9 +211,8 @@ BOOST_AUTO_TEST_CASE(a_message_the_broker_keeps_refusing_is_dropped_and_the_rest
     TempDir dir;
     TestSubscriber subscriber(cloud.url(), {"telemetry/#"});
     GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) +
-                                "[[sensor]]\nname = \"burst\"\nplugin = \"test_emitter\"\n"
-                                "[sensor.options]\ncount = 5\npayload = \"{seq}\"\nfirst_payload_size = 5000\n"
-                                "start_delay = \"300ms\"\n\n" +
+                                emitter_sensor("count = 5\npayload = \"{seq}\"\nfirst_payload_size = 5000\n"
+                                               "start_delay = \"300ms\"") +
                                 upstream(cloud, "[upstream.backoff]\ninitial = \"100ms\"\nmax = \"200ms\"\n"));
     BOOST_REQUIRE_MESSAGE(subscriber.wait_for(5, 30s), gw.log());
     const auto messages = subscriber.messages();
@@ -226,8 +228,7 @@ BOOST_AUTO_TEST_CASE(a_wide_window_on_mqtt311_is_not_refused_by_paho) {
     TempDir dir;
     TestSubscriber subscriber(cloud.url(), {"telemetry/#"});
     GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) +
-                                "[[sensor]]\nname = \"burst\"\nplugin = \"test_emitter\"\n"
-                                "[sensor.options]\ncount = 3000\npayload = \"{seq}\"\nstart_delay = \"300ms\"\n\n" +
+                                emitter_sensor("count = 3000\npayload = \"{seq}\"\nstart_delay = \"300ms\"") +
                                 upstream(cloud, "mqtt_version = 4\nenvelope = false\nmax_inflight = 500\n"));
     BOOST_REQUIRE_MESSAGE(subscriber.wait_for(3000, 30s), gw.log());
     BOOST_TEST(gw.log().find("lost") == std::string::npos, gw.log());

@@ -32,36 +32,27 @@ int api_option_string(const gwd_context* ctx, const char* key, const char** out)
     return GWD_OK;
 }
 
+// Copies a typed lookup (option_as_int, ...) into the plugin's out parameter.
+template <typename Out, typename Lookup>
+int typed_option(const gwd_context* ctx, const char* key, Out* out, Lookup lookup) {
+    if (key == nullptr || out == nullptr) return GWD_ERR_NOT_FOUND;
+    auto v = lookup(self(ctx).config().options, key);
+    if (!v) return GWD_ERR_NOT_FOUND;
+    *out = static_cast<Out>(*v);
+    return GWD_OK;
+}
+
 int api_option_int(const gwd_context* ctx, const char* key, int64_t* out) {
-    if (key == nullptr || out == nullptr) return GWD_ERR_NOT_FOUND;
-    auto v = option_as_int(self(ctx).config().options, key);
-    if (!v) return GWD_ERR_NOT_FOUND;
-    *out = *v;
-    return GWD_OK;
+    return typed_option(ctx, key, out, option_as_int);
 }
-
 int api_option_float(const gwd_context* ctx, const char* key, double* out) {
-    if (key == nullptr || out == nullptr) return GWD_ERR_NOT_FOUND;
-    auto v = option_as_float(self(ctx).config().options, key);
-    if (!v) return GWD_ERR_NOT_FOUND;
-    *out = *v;
-    return GWD_OK;
+    return typed_option(ctx, key, out, option_as_float);
 }
-
 int api_option_bool(const gwd_context* ctx, const char* key, int* out) {
-    if (key == nullptr || out == nullptr) return GWD_ERR_NOT_FOUND;
-    auto v = option_as_bool(self(ctx).config().options, key);
-    if (!v) return GWD_ERR_NOT_FOUND;
-    *out = *v ? 1 : 0;
-    return GWD_OK;
+    return typed_option(ctx, key, out, option_as_bool);
 }
-
 int api_option_duration_ms(const gwd_context* ctx, const char* key, int64_t* out) {
-    if (key == nullptr || out == nullptr) return GWD_ERR_NOT_FOUND;
-    auto v = option_as_duration_ms(self(ctx).config().options, key);
-    if (!v) return GWD_ERR_NOT_FOUND;
-    *out = *v;
-    return GWD_OK;
+    return typed_option(ctx, key, out, option_as_duration_ms);
 }
 
 size_t api_option_list_size(const gwd_context* ctx, const char* key) {
