@@ -32,3 +32,16 @@ BOOST_AUTO_TEST_CASE(clear_forgets_everything) {
     BOOST_TEST(w.size() == 0u);
     BOOST_TEST(!w.settle(1));
 }
+
+BOOST_AUTO_TEST_CASE(an_older_id_sent_again_keeps_the_order) {
+    InflightWindow w;
+    w.sent(5);
+    w.sent(9);
+    w.sent(3);  // retried after a quota refusal
+    BOOST_TEST(*w.oldest() == 3u);
+    BOOST_TEST(w.size() == 3u);
+    w.sent(3);  // not twice
+    BOOST_TEST(w.size() == 3u);
+    BOOST_TEST(w.settle(3));
+    BOOST_TEST(*w.oldest() == 5u);
+}

@@ -48,9 +48,9 @@ BOOST_AUTO_TEST_CASE(rewind_offers_unacknowledged_again_in_order) {
     o.acknowledge(taken[1].id);  // out of order: "2" acknowledged first
     o.rewind();
     BOOST_TEST((take_all(o) == Strings{"1", "3", "4"}));
-    o.acknowledge(taken[0].id);
-    o.acknowledge(taken[0].id);  // twice: ignored
-    o.acknowledge(9999);         // unknown: ignored
+    BOOST_TEST(o.acknowledge(taken[0].id));
+    BOOST_TEST(!o.acknowledge(taken[0].id));  // twice: ignored
+    BOOST_TEST(!o.acknowledge(9999));         // unknown: ignored
     BOOST_TEST(o.stats().queued == 2u);
     BOOST_TEST(o.stats().delivered == 2u);
 }

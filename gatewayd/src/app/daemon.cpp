@@ -3,6 +3,7 @@
 #include <map>
 
 #include "outbox/memory_outbox.h"
+#include "upstream/profiles/credentials.h"
 #include "upstream/profiles/mqtt_profile.h"
 
 namespace gwd {
@@ -16,7 +17,10 @@ Daemon::Daemon(Config config, Logger log) : config_(std::move(config)), log_(std
         router_.add_route(Router::Route{upstream.name, outbox.get(), upstream.sensors,
                                         !upstream.dead_letter_topic.empty()});
         auto codec = std::make_unique<MqttUplinkCodec>(upstream, config_.gateway.id, plugins);
+        auto credentials = std::make_unique<StaticCredentials>(upstream.client_id, upstream.username,
+                                                               upstream.password, upstream.password_file);
         sessions_.push_back(std::make_unique<UpstreamSession>(upstream, *outbox, std::move(codec),
+                                                              std::move(credentials),
                                                               log_.child("upstream " + upstream.name)));
         outboxes_.push_back(std::move(outbox));
     }
@@ -68,8 +72,9 @@ std::string Daemon::status_line() const {
         if (!line.empty()) line += "; ";
         line += s.name + " " + std::string(upstream_state_name(s.state)) + ", sent " + std::to_string(s.sent) +
                 ", queued " + std::to_string(s.outbox.queued);
-        if (s.outbox.dropped_overflow > 0) line += ", dropped " + std::to_string(s.outbox.dropped_overflow);
-        if (s.rejected > 0) line += ", rejected " + std::to_string(s.rejected);
+        if (s.outbox.dropped_overflow > 0) line += ", overflowed " + std::to_string(s.outbox.dropped_overflow);
+        if (s.dead_lettered > 0) line += ", dead-lettered " + std::to_string(s.dead_lettered);
+        if (s.dropped > 0) line += ", dropped " + std::to_string(s.dropped);
     }
     std::uint64_t readings = 0, failed = 0;
     for (const auto& sensor : plugins_->status()) {

@@ -45,6 +45,8 @@ struct BackoffConfig {
     Duration initial{1000};
     Duration max{120000};
     Duration stable_after{30000};
+    Duration throttled_floor{30000};  // at least this long after "server busy", "quota exceeded", ...
+    bool operator==(const BackoffConfig&) const = default;
 };
 
 struct UpstreamConfig {
@@ -72,6 +74,10 @@ struct UpstreamConfig {
     bool clean_start = true;
     Duration session_expiry{0};  // MQTT v5 Session Expiry Interval; 0 ends the session at disconnect
     int max_inflight = 64;  // also capped by the broker's Receive Maximum
+    double max_publish_rate = 0;  // publishes per second; 0: unlimited
+    bool topic_alias = false;     // use MQTT v5 topic aliases up to the broker's maximum
+    bool follow_server_reference = false;  // follow 0x9C/0x9D redirects
+    std::optional<Duration> retry_after_auth_failure;  // none: stay stopped until re-armed
     BackoffConfig backoff;
     std::string outbox = "memory";
     std::uint64_t max_bytes = 64ull * 1024 * 1024;

@@ -543,8 +543,7 @@ private:
             }
         }
         u.client_id = r.string("client_id").value_or(config.gateway.id);
-        if (u.client_id.empty() || u.client_id.size() > 65535)
-            r.error("client_id", label + ": client_id must not be empty");
+        if (u.client_id.size() > 65535) r.error("client_id", label + ": client_id is too long");
         u.username = r.string("username");
         u.password = r.string("password");
         if (auto file = r.string("password_file")) u.password_file = *file;
@@ -565,6 +564,9 @@ private:
             } else {
                 u.qos = static_cast<int>(*q);
             }
+        }
+        if (u.client_id.empty() && u.mqtt_version != 5) {
+            r.error("client_id", label + ": an empty client_id (the broker assigns one) needs mqtt_version = 5");
         }
         if (auto retain = r.boolean("retain")) u.retain = *retain;
         if (auto topic = r.string("topic")) u.topic = *topic;
@@ -605,6 +607,19 @@ private:
             else u.session_expiry = *d;
         }
         if (auto n = r.integer("max_inflight", 1, 65535)) u.max_inflight = static_cast<int>(*n);
+        if (const toml::node* rate = r.get("max_publish_rate")) {
+            if (auto v = rate->value<double>(); v && *v >= 0) u.max_publish_rate = *v;
+            else r.error("max_publish_rate", label + ": max_publish_rate must be a number of publishes per second (0: unlimited)");
+        }
+        if (auto b = r.boolean("topic_alias")) u.topic_alias = *b;
+        if (auto b = r.boolean("follow_server_reference")) u.follow_server_reference = *b;
+        if (const toml::node* retry = r.get("retry_after_auth_failure")) {
+            if (retry->is_boolean() && !retry->as_boolean()->get()) {
+                // false: the default, stay stopped
+            } else if (auto d = r.duration("retry_after_auth_failure", Duration(1000))) {
+                u.retry_after_auth_failure = *d;
+            }
+        }
         if (const toml::table* backoff = r.table("backoff")) read_backoff(*backoff, label, u.backoff);
         if (auto outbox = r.string("outbox")) {
             if (*outbox == "disk") {
@@ -632,6 +647,7 @@ private:
         if (auto d = r.duration("initial", Duration(1))) b.initial = *d;
         if (auto d = r.duration("max", Duration(1))) b.max = *d;
         if (auto d = r.duration("stable_after")) b.stable_after = *d;
+        if (auto d = r.duration("throttled_floor")) b.throttled_floor = *d;
         if (b.max < b.initial) r.error("max", r.label() + ": max must not be smaller than initial");
         r.finish();
     }
@@ -654,7 +670,7 @@ private:
             if (u.name.empty()) continue;
             // Two connections with one client id take each other's session over,
             // again and again: each connect closes the other.
-            if (!u.url.empty()) {
+            if (!u.url.empty() && !u.client_id.empty()) {
                 auto [other, fresh] = identities.emplace(std::pair{u.url, u.client_id}, &u);
                 if (!fresh) {
                     diags_.error(u.where, "upstream '" + u.name + "' and upstream '" + other->second->name +

@@ -32,7 +32,7 @@ bool MemoryOutbox::append(std::shared_ptr<const Message> message) {
         ++stats_.queued;
         ++stats_.appended;
     }
-    if (listener_) listener_();
+    if (auto listener = listener_.load(std::memory_order_acquire); listener && *listener) (*listener)();
     return true;
 }
 
@@ -48,16 +48,17 @@ size_t MemoryOutbox::take(size_t max, std::vector<OutboxEntry>& out) {
     return n;
 }
 
-void MemoryOutbox::acknowledge(std::uint64_t id) {
+bool MemoryOutbox::acknowledge(std::uint64_t id) {
     std::lock_guard lock(mutex_);
     // Ids increase along the deque, so a binary search finds the slot.
     auto it = std::lower_bound(slots_.begin(), slots_.end(), id,
                                [](const Slot& s, std::uint64_t wanted) { return s.entry.id < wanted; });
-    if (it == slots_.end() || it->entry.id != id || it->acknowledged) return;
+    if (it == slots_.end() || it->entry.id != id || it->acknowledged) return false;
     it->acknowledged = true;
     --stats_.queued;
     ++stats_.delivered;
     pop_acknowledged_front();
+    return true;
 }
 
 void MemoryOutbox::pop_acknowledged_front() {
@@ -88,7 +89,9 @@ std::shared_ptr<const Message> MemoryOutbox::get(std::uint64_t id) const {
     return it->entry.message;
 }
 
-void MemoryOutbox::set_append_listener(std::function<void()> listener) { listener_ = std::move(listener); }
+void MemoryOutbox::set_append_listener(std::function<void()> listener) {
+    listener_.store(std::make_shared<const std::function<void()>>(std::move(listener)), std::memory_order_release);
+}
 
 OutboxStats MemoryOutbox::stats() const {
     std::lock_guard lock(mutex_);

@@ -2,7 +2,9 @@
 // replaces it for QoS 1 upstreams; QoS 0 upstreams may keep it by choice.
 #pragma once
 
+#include <atomic>
 #include <deque>
+#include <memory>
 #include <mutex>
 
 #include "config/config.h"
@@ -16,7 +18,7 @@ public:
 
     bool append(std::shared_ptr<const Message> message) override;
     size_t take(size_t max, std::vector<OutboxEntry>& out) override;
-    void acknowledge(std::uint64_t id) override;
+    bool acknowledge(std::uint64_t id) override;
     void rewind() override;
     bool has_untaken() const override;
     std::shared_ptr<const Message> get(std::uint64_t id) const override;
@@ -38,7 +40,7 @@ private:
     std::uint64_t max_bytes_;
     OverflowPolicy overflow_;
     OutboxStats stats_;
-    std::function<void()> listener_;
+    std::atomic<std::shared_ptr<const std::function<void()>>> listener_;
 };
 
 }  // namespace gwd

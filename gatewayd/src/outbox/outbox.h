@@ -37,8 +37,9 @@ public:
     // Consumer side. Moves up to `max` entries that were not yet taken into
     // `out`, oldest first.
     virtual size_t take(size_t max, std::vector<OutboxEntry>& out) = 0;
-    // The platform acknowledged entry `id`: remove it. Unknown ids are ignored.
-    virtual void acknowledge(std::uint64_t id) = 0;
+    // The platform acknowledged entry `id`: remove it. Returns false for ids
+    // not (or no longer) queued.
+    virtual bool acknowledge(std::uint64_t id) = 0;
     // The connection was lost: taken but unacknowledged entries are offered
     // again, in their original order, by the next take().
     virtual void rewind() = 0;
@@ -48,7 +49,8 @@ public:
     virtual std::shared_ptr<const Message> get(std::uint64_t id) const = 0;
 
     // Called after every append, on the producer's thread, so a consumer can
-    // wake up. Set once before producers start.
+    // wake up. May be replaced at any time (a reload replaces the consumer);
+    // an empty function removes it.
     virtual void set_append_listener(std::function<void()> listener) = 0;
 
     virtual OutboxStats stats() const = 0;

@@ -5,7 +5,14 @@
 namespace gwd {
 
 void InflightWindow::sent(std::uint64_t id) {
-    entries_.emplace_back(id, false);
+    if (entries_.empty() || entries_.back().first < id) {
+        entries_.emplace_back(id, false);
+    } else {
+        auto it = std::lower_bound(entries_.begin(), entries_.end(), id,
+                                   [](const auto& entry, std::uint64_t wanted) { return entry.first < wanted; });
+        if (it != entries_.end() && it->first == id) return;  // already open
+        entries_.insert(it, {id, false});
+    }
     ++open_;
 }
 

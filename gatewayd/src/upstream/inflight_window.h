@@ -1,6 +1,6 @@
-// The publishes of one connection that await their acknowledgement, in the
-// order they were sent. Pure bookkeeping: ids go in increasing, come out in
-// any order, and the oldest one still open is always known.
+// The publishes of one connection that await their acknowledgement. Pure
+// bookkeeping: ids usually go in increasing (a retried one may be older),
+// come out in any order, and the oldest one still open is always known.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +12,7 @@ namespace gwd {
 
 class InflightWindow {
 public:
-    // Records a publish; `id` must be larger than every id recorded before.
+    // Records a publish.
     void sent(std::uint64_t id);
     // Marks `id` acknowledged or failed; false when it was not open.
     bool settle(std::uint64_t id);

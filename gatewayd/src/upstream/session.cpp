@@ -4,21 +4,21 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <fstream>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <random>
-#include <sstream>
 #include <thread>
 #include <vector>
 
-#include <mqtt/async_client.h>
-
 #include "common/text.h"
 #include "common/units.h"
-#include "upstream/backoff.h"
+#include "upstream/connection_supervisor.h"
 #include "upstream/inflight_window.h"
+#include "upstream/paho_client.h"
+#include "upstream/publish_pacer.h"
 #include "upstream/reason_codes.h"
+#include "upstream/topic_aliases.h"
 
 namespace gwd {
 
@@ -36,57 +36,75 @@ std::string_view upstream_state_name(UpstreamState state) {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using SystemClock = std::chrono::system_clock;
 
-// Never more than one CONNECT per second for a client id, whatever the jitter drew.
-constexpr Duration kMinConnectInterval{1000};
 // Safety net for a missed wake-up; normal wake-ups are immediate.
 constexpr Duration kIdleWait{250};
-// A message that the broker answers by closing the connection (a property it
-// refuses, a packet too large) would be re-sent and refused forever, holding
-// up everything behind it. After this many connections that died young with
-// the same message oldest in flight, it is dropped and counted.
+// A message that the broker answers by closing the connection would be
+// re-sent and refused forever, holding up everything behind it. After this
+// many young connections lost with the same message oldest in flight, it
+// goes to the dead-letter topic (without its payload) and the rest flow.
 constexpr int kPoisonStrikes = 3;
 constexpr Duration kYoungConnection{5000};
+// A 0x97-refused message waits at least this long before it is tried again.
+constexpr Duration kQuotaRetryDelay{1000};
 
-struct Completion {
-    std::uint64_t generation;
-    std::uint64_t id;
-    bool ok;
-    int reason;  // MQTT v5 reason code from the PUBACK, 0 when none
-    int rc;      // Paho return code on failure
-};
+std::string hex_code(int code) {
+    char buffer[16];
+    std::snprintf(buffer, sizeof buffer, "0x%02X", static_cast<unsigned>(code) & 0xFFu);
+    return buffer;
+}
 
-std::string read_secret_file(const std::filesystem::path& path, std::string& error) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        error = "cannot read password_file '" + path.string() + "'";
-        return {};
-    }
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    std::string secret = buffer.str();
-    // Editors and `echo` add a final newline that is not part of the secret.
-    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-    return secret;
+// An upper bound of the encoded size of a PUBLISH, for Maximum Packet Size.
+std::uint64_t publish_packet_size(const PublishRequest& r) {
+    std::uint64_t props = 0;
+    if (r.content_type) props += 3 + r.content_type->size();
+    if (r.payload_format) props += 2;
+    props += 2 + 5;  // topic alias, message expiry
+    for (const auto& p : r.properties) props += 5 + p.key.size() + p.value.size();
+    const std::uint64_t variable = 2 + r.topic.size() + 2 + 4 + props + r.payload.size();
+    return 1 + 4 + variable;
 }
 
 }  // namespace
 
-class UpstreamSession::Impl {
+// The lock and condition the session thread sleeps on. Shared with the
+// outbox's append listener, which may still run for a moment after the
+// session is gone (a reload replaces sessions while plugins keep emitting).
+struct SessionSignal {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::atomic<bool> sleeping{false};
+
+    void wake() {
+        if (!sleeping.load()) return;
+        std::lock_guard lock(mutex);
+        cv.notify_one();
+    }
+};
+
+class UpstreamSession::Impl final : public PahoEvents {
 public:
-    Impl(UpstreamConfig config, Outbox& outbox, std::unique_ptr<UplinkCodec> codec, Logger log)
+    Impl(UpstreamConfig config, Outbox& outbox, std::unique_ptr<UplinkCodec> codec,
+         std::unique_ptr<CredentialSource> credentials, Logger log)
         : config_(std::move(config)),
           outbox_(outbox),
           codec_(std::move(codec)),
+          credentials_(std::move(credentials)),
           log_(std::move(log)),
-          backoff_(config_.backoff, [this] { return uniform_(rng_); }),
-          rng_(std::random_device{}()) {
+          rng_(std::random_device{}()),
+          supervisor_(supervisor_settings(), [this] { return uniform_(rng_); }),
+          pacer_(config_.max_publish_rate),
+          target_url_(config_.url) {
         status_.name = config_.name;
-        outbox_.set_append_listener([this] { wake(); });
+        status_.url = config_.url;
+        status_.client_id = config_.client_id;
+        outbox_.set_append_listener([signal = signal_] { signal->wake(); });
     }
 
-    ~Impl() {
+    ~Impl() override {
         if (thread_.joinable()) stop(Clock::now());
+        outbox_.set_append_listener({});
     }
 
     void start() { thread_ = std::thread([this] { run(); }); }
@@ -101,6 +119,15 @@ public:
         if (thread_.joinable()) thread_.join();
     }
 
+    void rearm(const std::string& why) {
+        {
+            std::lock_guard lock(mutex_);
+            rearm_reason_ = why;
+            rearm_requested_ = true;
+        }
+        cv_.notify_all();
+    }
+
     UpstreamStatus status() const {
         std::lock_guard lock(status_mutex_);
         UpstreamStatus s = status_;
@@ -109,71 +136,61 @@ public:
     }
 
     const std::string& name() const { return config_.name; }
+    const UpstreamConfig& config() const { return config_; }
 
-    // Called from Paho's threads.
-    void on_publish_done(std::uint64_t generation, std::uint64_t id, bool ok, int reason, int rc) {
+    // PahoEvents, called from Paho's threads.
+    void on_publish_done(std::uint64_t generation, std::uint64_t id, bool ok, int reason, int paho_code) override {
         {
             std::lock_guard lock(mutex_);
-            completions_.push_back({generation, id, ok, reason, rc});
+            completions_.push_back({generation, id, ok, reason, paho_code});
         }
         cv_.notify_one();
     }
 
-    void on_connection_lost(std::uint64_t generation, std::string cause, int reason) {
+    void on_connection_lost(std::uint64_t generation, const std::string& cause, int reason,
+                            const std::optional<std::string>& server_reference) override {
         {
             std::lock_guard lock(mutex_);
-            if (generation != generation_) return;
-            if (!lost_) {
-                lost_ = true;
-                lost_cause_ = std::move(cause);
-                lost_reason_ = reason;
-            }
+            if (generation != generation_ || lost_) return;
+            lost_ = true;
+            lost_cause_ = reason >= 0 ? cause + ": " + describe_reason(5, reason) : cause;
+            lost_reason_ = reason;
+            lost_reference_ = server_reference;
         }
         cv_.notify_one();
     }
 
 private:
-    // A listener per connection: it tags completions with the connection's
-    // generation so that late callbacks of a dead connection are recognised.
-    class PublishListener final : public mqtt::iaction_listener {
-    public:
-        PublishListener(Impl& session, std::uint64_t generation) : session_(session), generation_(generation) {}
-        void on_success(const mqtt::token& tok) override {
-            session_.on_publish_done(generation_, id_of(tok), true, static_cast<int>(tok.get_reason_code()), 0);
-        }
-        void on_failure(const mqtt::token& tok) override {
-            session_.on_publish_done(generation_, id_of(tok), false, static_cast<int>(tok.get_reason_code()),
-                                     tok.get_return_code());
-        }
-
-    private:
-        static std::uint64_t id_of(const mqtt::token& tok) {
-            return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(tok.get_user_context()));
-        }
-        Impl& session_;
-        std::uint64_t generation_;
+    struct Completion {
+        std::uint64_t generation;
+        std::uint64_t id;
+        bool ok;
+        int reason;
+        int paho_code;
     };
 
-    struct Connection {
-        std::uint64_t generation = 0;
-        // Declared before the client so that it is destroyed after it: Paho
-        // may still report pending publishes while the client shuts down.
-        std::unique_ptr<PublishListener> listener;
-        std::unique_ptr<mqtt::async_client> client;
-        int window = 1;
+    // What CONNACK allowed, for the life of one connection.
+    struct Limits {
+        size_t window = 1;
+        int qos = 1;
+        bool retain = true;
+        std::uint32_t maximum_packet_size = 0;
     };
 
-    enum class PumpEnd { lost, drained, deadline };
+    enum class PumpEnd { lost, drained, deadline, reconnect };
     struct PumpResult {
         PumpEnd end;
-        std::optional<std::uint64_t> oldest_unacknowledged;  // when the connection was lost
+        std::optional<std::uint64_t> oldest_unacknowledged;
     };
-    enum class PublishResult { sent, skipped, failed };
 
-    void wake() {
-        if (!sleeping_.load()) return;
-        std::lock_guard lock(mutex_);
-        cv_.notify_one();
+    SupervisorSettings supervisor_settings() const {
+        SupervisorSettings s;
+        s.backoff = config_.backoff;
+        s.throttled_floor = config_.backoff.throttled_floor;
+        s.follow_server_reference = config_.follow_server_reference;
+        s.retry_after_auth_failure = config_.retry_after_auth_failure;
+        s.credentials_time_derived = credentials_->time_derived();
+        return s;
     }
 
     bool stop_requested() {
@@ -181,72 +198,156 @@ private:
         return stop_requested_;
     }
 
-    void set_state(UpstreamState state) {
+    void set_state(UpstreamState state, std::string stopped_reason = {}) {
         std::lock_guard lock(status_mutex_);
         status_.state = state;
+        status_.stopped_reason = std::move(stopped_reason);
+        if (state != UpstreamState::online) status_.topic_aliases = 0;
     }
 
-    void record_failure(const std::string& error, int reason) {
+    void record_failure(const std::string& error, int reason, int mqtt_version) {
         std::lock_guard lock(status_mutex_);
         status_.last_error = error;
-        if (reason >= 0) status_.last_reason = reason;
+        if (reason >= 0) {
+            status_.last_reason = reason;
+            status_.last_reason_name =
+                std::string(mqtt_version == 5 ? mqtt5_reason_name(reason) : mqtt311_return_code_name(reason));
+        }
+    }
+
+    // Waits until `until` (forever when unset), a stop, or (when
+    // `wake_on_rearm`) a re-arm. Returns false when the session should stop.
+    bool wait_until(std::optional<Clock::time_point> until, bool wake_on_rearm) {
+        std::unique_lock lock(mutex_);
+        auto done = [&] { return stop_requested_ || (wake_on_rearm && rearm_requested_); };
+        if (until) cv_.wait_until(lock, *until, done);
+        else cv_.wait(lock, done);
+        return !stop_requested_;
+    }
+
+    // The files and the ways that re-arm a stopped upstream, for its log line.
+    std::string rearm_hint() const {
+        std::string files;
+        for (const auto& f : {config_.password_file, config_.cert_file, config_.key_file, config_.ca_file}) {
+            if (f) files += (files.empty() ? "" : ", ") + f->string();
+        }
+        std::string hint = "Readings for it keep queueing; it tries again when ";
+        if (!files.empty()) hint += files + " changes, or ";
+        hint += "on SIGHUP (systemctl reload gatewayd)";
+        if (config_.retry_after_auth_failure) hint += ", or in " + format_duration(*config_.retry_after_auth_failure);
+        return hint + ".";
     }
 
     void run() {
-        std::string thread_name = ("up-" + config_.name).substr(0, 15);
+        const std::string thread_name = ("up-" + config_.name).substr(0, 15);
         pthread_setname_np(pthread_self(), thread_name.c_str());
 
-        std::uint64_t consecutive_failures = 0;
+        int failures_in_a_row = 0;
         while (!stop_requested()) {
-            const auto attempt_started = Clock::now();
-            auto connection = std::make_unique<Connection>();
-            std::string error;
-            int reason = -1;
-            set_state(UpstreamState::connecting);
-            if (!connect(*connection, error, reason)) {
-                ++consecutive_failures;
-                record_failure(error, reason);
-                if (stop_requested()) break;
-                connection.reset();
-                const Duration delay = backoff_.next_delay(next_floor(attempt_started));
-                // The first failure is worth a warning; repeats of the same
-                // problem only at info, so an outage does not flood the journal.
-                std::string line = "cannot connect to " + config_.url + ": " + error + "; retrying in " +
-                                   format_duration(delay);
-                if (consecutive_failures == 1) log_.warning(line);
-                else log_.info(line);
-                wait_backoff(delay);
+            // Parked: wait for new credentials, a reload or a timed retry.
+            if (supervisor_.parked()) {
+                if (!wait_until(parked_retry_at_, true)) break;
+                std::string why;
+                {
+                    std::lock_guard lock(mutex_);
+                    if (rearm_requested_) why = rearm_reason_;
+                    rearm_requested_ = false;
+                }
+                if (why.empty()) {
+                    if (!parked_retry_at_ || Clock::now() < *parked_retry_at_) continue;  // woken early
+                    why = "retry_after_auth_failure (" + format_duration(*config_.retry_after_auth_failure) +
+                          ") has passed";
+                }
+                supervisor_.rearm();
+                parked_retry_at_.reset();
+                failures_in_a_row = 0;
+                log_.notice("trying again: " + why);
                 continue;
             }
-            consecutive_failures = 0;
-            backoff_.connected(Clock::now());
-            set_state(UpstreamState::online);
-            log_.notice("connected to " + config_.url + " (MQTT " + (config_.mqtt_version == 5 ? "5" : "3.1.1") +
-                        ", up to " + std::to_string(connection->window) + " publishes in flight)");
-            outbox_.rewind();
+            {
+                std::lock_guard lock(mutex_);
+                rearm_requested_ = false;  // a re-arm only matters to a parked upstream
+            }
+            const Duration spacing = supervisor_.connect_delay(Clock::now());
+            if (spacing.count() > 0 && !wait_until(Clock::now() + spacing, false)) break;
+
+            set_state(UpstreamState::connecting);
+            auto client = make_client();
+            if (!client) {
+                // The password file vanished: as good as a refused CONNECT, but
+                // costs the broker nothing. Retry with backoff.
+                const Duration delay = retry_delay_for_local_problem();
+                if (!wait_until(Clock::now() + delay, true)) break;
+                continue;
+            }
+            supervisor_.on_connect_sent(Clock::now());
+            {
+                std::lock_guard lock(status_mutex_);
+                ++status_.attempts;
+                status_.url = target_url_;
+            }
+            ConnectResult result = client->connect([this] { return stop_requested(); });
+            if (result.aborted) break;
+            if (!result.ok) {
+                ++failures_in_a_row;
+                FailureEvent event;
+                event.failure.mqtt_version = config_.mqtt_version;
+                event.failure.code = result.reason;
+                event.failure.tls_error = result.tls_error;
+                event.failure.source = result.reason >= 0         ? FailureSource::connack
+                                       : !result.tls_error.empty() ? FailureSource::tls
+                                                                   : FailureSource::transport;
+                event.server_reference = result.connack.server_reference;
+                event.failure.has_server_reference = event.server_reference.has_value();
+                const std::string error = describe_connect_failure(result);
+                record_failure(error, result.reason, config_.mqtt_version);
+                client.reset();
+                if (!handle_failure(event, "cannot connect to " + target_url_ + ": " + error, failures_in_a_row)) break;
+                continue;
+            }
+
+            failures_in_a_row = 0;
             const auto connected_at = Clock::now();
-            const PumpResult result = pump(*connection);
-            disconnect(*connection);
-            if (result.end != PumpEnd::lost) break;
-            backoff_.disconnected(Clock::now());
+            supervisor_.on_connected(connected_at);
+            const Limits limits = apply_connack(result.connack, client->settings());
+            if (keep_alive_too_long(result.connack)) {
+                client->disconnect(std::chrono::milliseconds(500));
+                continue;  // reconnect with the server's keep alive
+            }
+            set_state(UpstreamState::online);
+            {
+                std::lock_guard lock(status_mutex_);
+                status_.online_since = SystemClock::now();
+                status_.last_error.clear();
+            }
+            outbox_.rewind();
+            quota_retry_.clear();
+            const PumpResult pumped = pump(*client, limits);
+            client->disconnect(std::chrono::milliseconds(500));
+            if (pumped.end == PumpEnd::drained || pumped.end == PumpEnd::deadline) break;
+            if (pumped.end == PumpEnd::reconnect) continue;
+
             std::string cause;
+            FailureEvent event;
             {
                 std::lock_guard lock(mutex_);
                 cause = lost_cause_;
-                reason = lost_reason_;
+                event.failure.code = lost_reason_;
+                event.server_reference = lost_reference_;
             }
-            record_failure(cause, reason);
-            connection.reset();
-            if (Clock::now() - connected_at < kYoungConnection) {
-                watch_for_poison(result.oldest_unacknowledged, cause);
-            }
+            event.failure.mqtt_version = config_.mqtt_version;
+            event.failure.source = event.failure.code >= 0 ? FailureSource::disconnect : FailureSource::transport;
+            event.failure.has_server_reference = event.server_reference.has_value();
+            event.connection_was_up = true;
+            event.connection_age = std::chrono::duration_cast<Duration>(Clock::now() - connected_at);
+            event.same_message_in_flight = watch_for_poison(pumped.oldest_unacknowledged, event.connection_age, cause);
+            record_failure(cause, event.failure.code, config_.mqtt_version);
+            client.reset();
             if (stop_requested()) break;
-            const Duration delay = backoff_.next_delay(next_floor(attempt_started));
-            log_.warning("connection to " + config_.url + " lost: " + cause + "; reconnecting in " +
-                         format_duration(delay));
-            wait_backoff(delay);
+            ++failures_in_a_row;
+            if (!handle_failure(event, "connection to " + target_url_ + " lost: " + cause, failures_in_a_row)) break;
         }
-        set_state(UpstreamState::stopped);
+        set_state(UpstreamState::stopped, "gatewayd is stopping");
         const OutboxStats left = outbox_.stats();
         if (left.queued > 0) {
             log_.warning(std::to_string(left.queued) + " messages were still queued at stop and are lost (outbox = \"" +
@@ -254,193 +355,213 @@ private:
         }
     }
 
-    // Drops the oldest unacknowledged message when it was the oldest one in
-    // flight at each of the last kPoisonStrikes early connection losses.
-    void watch_for_poison(std::optional<std::uint64_t> oldest, const std::string& cause) {
-        if (!oldest) return;
-        if (*oldest != suspect_id_) {
-            suspect_id_ = *oldest;
-            suspect_strikes_ = 0;
+    std::unique_ptr<PahoClient> make_client() {
+        std::string error;
+        auto credentials = credentials_->at(SystemClock::now(), error);
+        if (!credentials) {
+            record_failure(error, -1, config_.mqtt_version);
+            log_.warning("cannot connect: " + error);
+            return nullptr;
         }
-        if (++suspect_strikes_ < kPoisonStrikes) return;
-        std::string what = "a message";
-        if (auto message = outbox_.get(suspect_id_)) {
-            auto request = codec_->encode(*message);
-            what = "the message from sensor '" + message->sensor + "'" +
-                   (request ? " to topic '" + printable(request->topic, 200) + "'" : std::string());
-        }
-        log_.error("the broker closed the connection " + std::to_string(suspect_strikes_) + " times while " + what +
-                   " was the oldest in flight (last: " + cause +
-                   "); dropping that message so the ones behind it can flow");
-        outbox_.acknowledge(suspect_id_);
-        suspect_strikes_ = 0;
-        std::lock_guard lock(status_mutex_);
-        ++status_.rejected;
-    }
-
-    Duration next_floor(Clock::time_point attempt_started) const {
-        const auto since = std::chrono::duration_cast<Duration>(Clock::now() - attempt_started);
-        return since >= kMinConnectInterval ? Duration(0) : kMinConnectInterval - since;
-    }
-
-    void wait_backoff(Duration delay) {
-        {
-            std::lock_guard lock(status_mutex_);
-            status_.state = UpstreamState::backoff;
-            status_.next_attempt = std::chrono::system_clock::now() + delay;
-        }
-        std::unique_lock lock(mutex_);
-        cv_.wait_for(lock, delay, [this] { return stop_requested_; });
-    }
-
-    bool connect(Connection& connection, std::string& error, int& reason) {
-        const bool v5 = config_.mqtt_version == 5;
+        PahoConnectSettings s;
+        s.url = target_url_;
+        s.client_id = assigned_client_id_.value_or(credentials->client_id);
+        s.mqtt_version = config_.mqtt_version;
+        s.keep_alive_s = static_cast<int>(
+            std::chrono::duration_cast<std::chrono::seconds>(config_.keep_alive).count());
+        if (learned_keep_alive_s_) s.keep_alive_s = *learned_keep_alive_s_;
+        s.connect_timeout_s = static_cast<int>(
+            std::chrono::duration_cast<std::chrono::seconds>(config_.connect_timeout).count());
+        s.clean_start = config_.clean_start;
+        s.session_expiry_s = static_cast<std::uint32_t>(
+            std::chrono::duration_cast<std::chrono::seconds>(config_.session_expiry).count());
+        s.username = credentials->username;
+        s.password = credentials->password;
+        s.tls = target_url_.rfind("ssl://", 0) == 0;
+        if (config_.ca_file) s.ca_file = config_.ca_file->string();
+        if (config_.cert_file) s.cert_file = config_.cert_file->string();
+        if (config_.key_file) s.key_file = config_.key_file->string();
+        s.tls_verify = config_.tls_verify;
+        s.max_inflight = config_.max_inflight;
+        std::uint64_t generation;
         {
             std::lock_guard lock(mutex_);
-            connection.generation = ++generation_;
+            generation = ++generation_;
             lost_ = false;
             lost_cause_.clear();
             lost_reason_ = -1;
+            lost_reference_.reset();
             completions_.clear();
         }
+        {
+            std::lock_guard lock(status_mutex_);
+            status_.client_id = s.client_id;
+        }
         try {
-            // Paho refuses a publish once this many are queued inside it (100 by
-            // default), connected or not; our window is the real bound.
-            auto create = mqtt::create_options_builder()
-                              .mqtt_version(v5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1)
-                              .send_while_disconnected(false)
-                              .max_buffered_messages(config_.max_inflight + 16)
-                              .finalize();
-            connection.listener = std::make_unique<PublishListener>(*this, connection.generation);
-            connection.client = std::make_unique<mqtt::async_client>(config_.url, config_.client_id, create, nullptr);
-            const std::uint64_t generation = connection.generation;
-            connection.client->set_connection_lost_handler([this, generation](const std::string& cause) {
-                on_connection_lost(generation, cause.empty() ? "the broker closed the connection" : cause, -1);
-            });
-            if (v5) {
-                connection.client->set_disconnected_handler(
-                    [this, generation](const mqtt::properties&, mqtt::ReasonCode code) {
-                        on_connection_lost(generation,
-                                           "the broker sent DISCONNECT: " + describe_reason(5, static_cast<int>(code)),
-                                           static_cast<int>(code));
-                    });
-            }
-
-            mqtt::connect_options_builder builder;
-            builder.mqtt_version(v5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1)
-                .keep_alive_interval(std::chrono::duration_cast<std::chrono::seconds>(config_.keep_alive))
-                .connect_timeout(std::chrono::duration_cast<std::chrono::seconds>(config_.connect_timeout))
-                .automatic_reconnect(false)
-                .max_inflight(config_.max_inflight);
-            if (v5) {
-                builder.clean_start(config_.clean_start);
-                if (config_.session_expiry.count() > 0) {
-                    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(config_.session_expiry);
-                    builder.properties({mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL,
-                                                       static_cast<int>(seconds.count()))});
-                }
-            } else {
-                builder.clean_session(config_.clean_start);
-            }
-            if (config_.username) builder.user_name(*config_.username);
-            if (config_.password) {
-                builder.password(*config_.password);
-            } else if (config_.password_file) {
-                std::string secret = read_secret_file(*config_.password_file, error);
-                if (!error.empty()) return false;
-                builder.password(secret);
-            }
-            std::string tls_error;
-            if (config_.tls) {
-                mqtt::ssl_options_builder ssl;
-                ssl.enable_server_cert_auth(config_.tls_verify).verify(config_.tls_verify);
-                if (config_.ca_file) ssl.trust_store(config_.ca_file->string());
-                if (config_.cert_file) ssl.key_store(config_.cert_file->string());
-                if (config_.key_file) ssl.private_key(config_.key_file->string());
-                ssl.error_handler([this](const std::string& text) {
-                    std::lock_guard lock(mutex_);
-                    tls_error_ = text;
-                });
-                builder.ssl(ssl.finalize());
-            }
-            {
-                std::lock_guard lock(mutex_);
-                tls_error_.clear();
-            }
-            {
-                std::lock_guard lock(status_mutex_);
-                ++status_.attempts;
-            }
-            mqtt::token_ptr tok = connection.client->connect(builder.finalize());
-            const auto give_up = Clock::now() + config_.connect_timeout + std::chrono::seconds(2);
-            // Wait in slices so that a stop request does not sit out a slow connect.
-            while (!tok->wait_for(std::chrono::milliseconds(100))) {
-                if (stop_requested()) {
-                    error = "stopped while connecting";
-                    return false;
-                }
-                if (Clock::now() > give_up) {
-                    error = "no CONNACK within " + format_duration(config_.connect_timeout);
-                    return false;
-                }
-            }
-            connection.window = config_.max_inflight;
-            if (v5) {
-                const mqtt::connect_response response = tok->get_connect_response();
-                const mqtt::properties& props = response.get_properties();
-                if (props.contains(mqtt::property::RECEIVE_MAXIMUM)) {
-                    const int receive_maximum = mqtt::get<uint16_t>(props, mqtt::property::RECEIVE_MAXIMUM);
-                    if (receive_maximum > 0 && receive_maximum < connection.window) connection.window = receive_maximum;
-                }
-            }
-            {
-                std::lock_guard lock(status_mutex_);
-                status_.window = connection.window;
-                status_.last_error.clear();
-            }
-            return true;
-        } catch (const mqtt::exception& e) {
-            const int rc = e.get_return_code();
-            std::string tls_text;
-            {
-                std::lock_guard lock(mutex_);
-                tls_text = tls_error_;
-            }
-            if (rc > 0) {
-                // A refused CONNECT: Paho puts the CONNACK code in the return code.
-                reason = rc;
-                error = "the broker refused the connection: " + describe_reason(config_.mqtt_version, rc);
-            } else if (!tls_text.empty()) {
-                error = "TLS handshake failed: " + tls_text;
-            } else {
-                error = std::string(e.what());
-            }
-            return false;
+            return std::make_unique<PahoClient>(std::move(s), *this, generation);
         } catch (const std::exception& e) {
-            error = e.what();
-            return false;
+            record_failure(e.what(), -1, config_.mqtt_version);
+            log_.error(e.what());
+            return nullptr;
         }
     }
 
-    PumpResult pump(Connection& connection) {
-        std::vector<OutboxEntry> batch;
+    Duration retry_delay_for_local_problem() {
+        FailureEvent event;  // a transport-like failure
+        const SupervisorDecision d = supervisor_.on_failure(event, Clock::now());
+        set_backoff_state(d.delay);
+        return d.delay;
+    }
+
+    void set_backoff_state(Duration delay) {
+        std::lock_guard lock(status_mutex_);
+        status_.state = UpstreamState::backoff;
+        status_.stopped_reason.clear();
+        status_.next_attempt = SystemClock::now() + delay;
+    }
+
+    std::string describe_connect_failure(const ConnectResult& r) const {
+        if (r.reason >= 0) {
+            std::string text = "the broker refused the connection: " + describe_reason(config_.mqtt_version, r.reason);
+            if (r.connack.reason_string) text += " (\"" + *r.connack.reason_string + "\")";
+            return text;
+        }
+        if (!r.tls_error.empty()) return "TLS handshake failed: " + r.tls_error;
+        if (r.timed_out) return "no CONNACK within " + format_duration(config_.connect_timeout);
+        std::string text = r.message.empty() ? paho_error_text(r.paho_code) : r.message;
+        return text.empty() ? "connect failed" : text;
+    }
+
+    // Applies the supervisor's decision after a failure; false to stop the thread.
+    bool handle_failure(const FailureEvent& event, const std::string& error, int failures_in_a_row) {
+        const SupervisorDecision d = supervisor_.on_failure(event, Clock::now());
+        const std::string class_name(failure_class_name(d.classification.failure_class));
+
+        if (d.kind == SupervisorDecision::Kind::park) {
+            std::string reason;
+            if (d.takeover_conflict) {
+                reason = "another client uses client id '" + status().client_id + "' (" +
+                         std::to_string(supervisor_.takeovers_in_window()) +
+                         " session takeovers within minutes); give each client its own client_id";
+            } else {
+                reason = error + ". " + d.classification.advice;
+            }
+            if (d.retry_after) parked_retry_at_ = Clock::now() + *d.retry_after;
+            set_state(UpstreamState::stopped, reason);
+            if (d.retry_after) {
+                std::lock_guard lock(status_mutex_);
+                status_.next_attempt = SystemClock::now() + *d.retry_after;
+            }
+            log_.error("stopped: " + reason + ". " + rearm_hint());
+            return true;
+        }
+        if (d.redirect_to) {
+            if (auto url = resolve_server_reference(target_url_, *d.redirect_to)) {
+                log_.notice("the broker redirects to " + *url + " (" + error + "); following it");
+                target_url_ = *url;
+                if (!d.redirect_is_permanent) redirect_is_temporary_ = true;
+                return true;
+            }
+            log_.warning("the broker redirects to an unusable Server Reference '" + printable(*d.redirect_to) + "'");
+        } else if (redirect_is_temporary_) {
+            // 0x9C "Use another server" was for that attempt; go home again.
+            target_url_ = config_.url;
+            redirect_is_temporary_ = false;
+        }
+        if (d.regenerate_credentials) {
+            log_.notice(error + "; trying once more with freshly derived credentials");
+            return true;
+        }
+        if (d.topic_aliases_off) {
+            log_.warning(error + ": the broker refused our topic aliases; reconnecting without them");
+        }
+        if (d.classification.failure_class == FailureClass::redirect && !config_.follow_server_reference) {
+            log_.warning(error + "; not following it (set follow_server_reference = true to allow)");
+        }
+        set_backoff_state(d.delay);
+        std::string line = error + " [" + class_name + "]; retrying in " + format_duration(d.delay);
+        // The first failure is worth a warning; repeats of the same problem
+        // only at info, so an outage does not flood the journal.
+        if (failures_in_a_row <= 1) log_.warning(line);
+        else log_.info(line);
+        return wait_until(Clock::now() + d.delay, false);
+    }
+
+    Limits apply_connack(const ConnackInfo& c, const PahoConnectSettings& s) {
+        const bool v5 = config_.mqtt_version == 5;
+        Limits limits;
+        limits.window = static_cast<size_t>(config_.max_inflight);
+        if (v5 && c.receive_maximum > 0 && static_cast<size_t>(c.receive_maximum) < limits.window)
+            limits.window = static_cast<size_t>(c.receive_maximum);
+        limits.qos = config_.qos;
+        if (v5 && c.maximum_qos < limits.qos) {
+            limits.qos = c.maximum_qos;
+            if (!warned_qos_) log_.warning("the broker allows QoS " + std::to_string(c.maximum_qos) + " only; publishing at that QoS");
+            warned_qos_ = true;
+        }
+        limits.retain = !v5 || c.retain_available;
+        if (config_.retain && !limits.retain && !warned_retain_) {
+            log_.warning("the broker does not support retained messages; publishing without the retain flag");
+            warned_retain_ = true;
+        }
+        limits.maximum_packet_size = v5 ? c.maximum_packet_size : 0;
+        const bool aliases = v5 && config_.topic_alias && supervisor_.topic_aliases_allowed();
+        aliases_.reset(aliases ? c.topic_alias_maximum : 0);
+        if (v5 && c.assigned_client_id && !assigned_client_id_) {
+            assigned_client_id_ = c.assigned_client_id;
+            log_.info("the broker assigned client id '" + *c.assigned_client_id + "'");
+        }
+        {
+            std::lock_guard lock(status_mutex_);
+            status_.window = static_cast<int>(limits.window);
+            if (assigned_client_id_) status_.client_id = *assigned_client_id_;
+        }
+        std::string line = "connected to " + s.url + " as '" + s.client_id + "' (MQTT " + (v5 ? "5" : "3.1.1") +
+                           ", up to " + std::to_string(limits.window) + " publishes in flight";
+        if (aliases) line += ", " + std::to_string(c.topic_alias_maximum) + " topic aliases";
+        if (limits.maximum_packet_size > 0) line += ", packets up to " + std::to_string(limits.maximum_packet_size) + " bytes";
+        log_.notice(line + ")");
+        return limits;
+    }
+
+    // MQTT 5 says the client must use the Server Keep Alive; Paho cannot
+    // change it on a live connection, so a shorter one costs one reconnect.
+    bool keep_alive_too_long(const ConnackInfo& c) {
+        if (config_.mqtt_version != 5 || !c.server_keep_alive) return false;
+        const int current = learned_keep_alive_s_.value_or(static_cast<int>(
+            std::chrono::duration_cast<std::chrono::seconds>(config_.keep_alive).count()));
+        if (*c.server_keep_alive == current) return false;
+        learned_keep_alive_s_ = *c.server_keep_alive;
+        if (*c.server_keep_alive > current && current != 0) return false;  // pinging more often is harmless
+        log_.notice("the broker asks for a keep alive of " + std::to_string(*c.server_keep_alive) +
+                    "s; reconnecting with it");
+        return true;
+    }
+
+    PumpResult pump(PahoClient& client, const Limits& limits) {
+        std::vector<OutboxEntry> batch;  // taken from the outbox, not yet published
+        size_t next_in_batch = 0;
         std::vector<Completion> done;
         InflightWindow inflight;
-        const size_t window = static_cast<size_t>(connection.window);
         bool stopping = false;
         Clock::time_point deadline{};
         while (true) {
             bool lost = false;
             {
                 std::unique_lock lock(mutex_);
+                const auto pace = pacer_.wait(Clock::now());
+                auto can_publish = [&] {
+                    return inflight.size() < limits.window && pace.count() == 0 &&
+                           (next_in_batch < batch.size() || quota_retry_ready(Clock::now()) || outbox_.has_untaken());
+                };
                 auto ready = [&] {
-                    return lost_ || (stop_requested_ && !stopping) || !completions_.empty() ||
-                           (inflight.size() < window && outbox_.has_untaken());
+                    return lost_ || (stop_requested_ && !stopping) || !completions_.empty() || can_publish();
                 };
                 if (!ready()) {
                     sleeping_.store(true);
-                    const auto wait = stopping ? std::min<Clock::duration>(kIdleWait, deadline - Clock::now())
-                                               : Clock::duration(kIdleWait);
+                    Clock::duration wait = kIdleWait;
+                    if (pace.count() > 0) wait = std::min<Clock::duration>(wait, pace);
+                    if (stopping) wait = std::min<Clock::duration>(wait, deadline - Clock::now());
                     cv_.wait_for(lock, wait, ready);
                     sleeping_.store(false);
                 }
@@ -453,143 +574,248 @@ private:
                 }
             }
             for (const Completion& c : done) {
-                const bool answered = c.ok || c.reason >= 0x80;  // the broker acknowledged or refused it
-                if (c.generation == connection.generation) {
-                    if (answered) {
-                        inflight.settle(c.id);
-                    } else if (!lost) {
-                        // No answer, just a failure: the connection is not sound. The
-                        // entry stays unacknowledged, so the oldest in flight stays known.
-                        lost = true;
-                        std::lock_guard lock(mutex_);
-                        if (!lost_) {
-                            lost_ = true;
-                            lost_cause_ = "a publish failed (Paho return code " + std::to_string(c.rc) + ")";
-                        }
+                if (c.generation != client.generation()) {
+                    if (c.ok) settle_delivered(c.id);  // a late acknowledgement is still one
+                    continue;
+                }
+                const bool answered = c.ok || c.reason >= 0x80;
+                if (answered) {
+                    inflight.settle(c.id);
+                    settle(c);
+                } else if (!lost) {
+                    // No answer, only a failure: the connection is not sound. The
+                    // entry stays unacknowledged, so the oldest in flight stays known.
+                    lost = true;
+                    std::lock_guard lock(mutex_);
+                    if (!lost_) {
+                        lost_ = true;
+                        lost_cause_ = "a publish failed: " + paho_error_text(c.paho_code);
                     }
                 }
-                settle(c);
             }
             if (lost) return {PumpEnd::lost, inflight.oldest()};
             if (stopping) {
-                if (inflight.size() == 0 && !outbox_.has_untaken()) return {PumpEnd::drained, std::nullopt};
+                if (inflight.size() == 0 && quota_retry_.empty() && next_in_batch >= batch.size() &&
+                    !outbox_.has_untaken())
+                    return {PumpEnd::drained, std::nullopt};
                 if (Clock::now() >= deadline) {
                     log_.warning("stop deadline reached with " + std::to_string(inflight.size()) +
                                  " publishes still unacknowledged");
                     return {PumpEnd::deadline, std::nullopt};
                 }
             }
-            std::optional<std::uint64_t> failed;
-            while (!failed && inflight.size() < window) {
-                batch.clear();
-                if (outbox_.take(window - inflight.size(), batch) == 0) break;
-                for (const OutboxEntry& entry : batch) {
-                    const PublishResult r = publish(connection, entry);
-                    if (r == PublishResult::sent) {
-                        inflight.sent(entry.id);
-                    } else if (r == PublishResult::failed) {
-                        // What was taken and not acknowledged comes back at rewind().
-                        failed = entry.id;
-                        break;
+            while (inflight.size() < limits.window) {
+                const auto now = Clock::now();
+                if (pacer_.wait(now).count() > 0) break;
+                std::optional<OutboxEntry> next;
+                if (quota_retry_ready(now)) {
+                    next = quota_retry_.front().entry;
+                    quota_retry_.pop_front();
+                } else {
+                    if (next_in_batch >= batch.size()) {
+                        batch.clear();
+                        next_in_batch = 0;
+                        if (outbox_.take(limits.window - inflight.size(), batch) == 0) break;
                     }
+                    next = batch[next_in_batch++];
+                }
+                const PublishOutcome r = publish(client, *next, limits);
+                if (r == PublishOutcome::sent) {
+                    pacer_.try_take(now);
+                    inflight.sent(next->id);
+                } else if (r == PublishOutcome::failed) {
+                    return {PumpEnd::lost, inflight.oldest() ? inflight.oldest() : std::optional(next->id)};
                 }
             }
-            if (failed) return {PumpEnd::lost, inflight.oldest() ? inflight.oldest() : failed};
         }
     }
 
-    PublishResult publish(Connection& connection, const OutboxEntry& entry) {
+    enum class PublishOutcome { sent, settled, failed };
+
+    PublishOutcome publish(PahoClient& client, const OutboxEntry& entry, const Limits& limits) {
         std::optional<PublishRequest> request = codec_->encode(*entry.message);
         if (!request) {
             // Not for this upstream (a dead letter without a dead-letter topic).
             outbox_.acknowledge(entry.id);
             std::lock_guard lock(status_mutex_);
-            ++status_.not_routed;
-            return PublishResult::skipped;
+            ++status_.dropped;
+            return PublishOutcome::settled;
         }
-        try {
-            mqtt::properties props;
-            if (config_.mqtt_version == 5) {
-                if (request->content_type) props.add(mqtt::property(mqtt::property::CONTENT_TYPE, *request->content_type));
-                if (request->payload_format)
-                    props.add(mqtt::property(mqtt::property::PAYLOAD_FORMAT_INDICATOR, *request->payload_format));
-                for (const auto& p : request->properties)
-                    props.add(mqtt::property(mqtt::property::USER_PROPERTY, p.key, p.value));
+        if (limits.maximum_packet_size > 0 && publish_packet_size(*request) > limits.maximum_packet_size) {
+            divert(entry, "larger than the broker's Maximum Packet Size of " +
+                              std::to_string(limits.maximum_packet_size) + " bytes", true, -1);
+            return PublishOutcome::settled;
+        }
+        OutgoingPublish out;
+        out.payload = &request->payload;
+        out.qos = std::min(request->qos, limits.qos);
+        out.retain = request->retain && limits.retain;
+        std::string no_topic;
+        out.topic = &request->topic;
+        if (config_.mqtt_version == 5) {
+            if (request->content_type) out.content_type = &*request->content_type;
+            if (request->payload_format) out.payload_format = *request->payload_format;
+            out.properties = &request->properties;
+            const TopicAliases::Use alias = aliases_.use(request->topic);
+            out.topic_alias = alias.alias;
+            if (alias.alias > 0 && !alias.send_topic) out.topic = &no_topic;
+            if (alias.alias > 0) {
+                std::lock_guard lock(status_mutex_);
+                status_.topic_aliases = aliases_.assigned();
             }
-            auto msg = mqtt::message::create(request->topic, request->payload.data(), request->payload.size(),
-                                             request->qos, request->retain, props);
-            connection.client->publish(msg, reinterpret_cast<void*>(static_cast<std::uintptr_t>(entry.id)),
-                                       *connection.listener);
-            return PublishResult::sent;
-        } catch (const mqtt::exception& e) {
+        }
+        const int rc = client.publish(out, entry.id);
+        if (rc != 0) {
             std::lock_guard lock(mutex_);
             if (!lost_) {
                 lost_ = true;
-                lost_cause_ = std::string("publishing failed: ") + e.what();
+                lost_cause_ = "publishing failed: " + paho_error_text(rc);
             }
-            return PublishResult::failed;
+            return PublishOutcome::failed;
         }
+        return PublishOutcome::sent;
     }
 
-    // Applies one publish completion to the outbox.
+    void settle_delivered(std::uint64_t id) {
+        if (!outbox_.acknowledge(id)) return;  // acknowledged twice (sent again after a reconnect)
+        std::lock_guard lock(status_mutex_);
+        ++status_.sent;
+    }
+
+    // Applies one answered publish to the outbox.
     void settle(const Completion& c) {
         if (c.ok) {
-            outbox_.acknowledge(c.id);
-            std::lock_guard lock(status_mutex_);
-            ++status_.sent;
+            settle_delivered(c.id);
             return;
         }
-        if (c.reason >= 0x80) {
-            // The broker refused this one message; it must not block the ones behind it.
-            outbox_.acknowledge(c.id);
+        record_failure("the broker refused a publish: " + describe_reason(5, c.reason), c.reason, 5);
+        if (c.reason == 0x97) {
+            // Quota exceeded: not this message's fault. Slow down and send it again.
+            pacer_.quota_exceeded(Clock::now());
+            if (auto message = outbox_.get(c.id)) {
+                quota_retry_.push_back({OutboxEntry{c.id, message}, Clock::now() + kQuotaRetryDelay});
+            }
             {
                 std::lock_guard lock(status_mutex_);
-                ++status_.rejected;
-                status_.last_reason = c.reason;
+                status_.publish_rate_limit = pacer_.current_rate();
             }
             std::uint64_t suppressed = 0;
             if (reject_log_.allow(Clock::now(), suppressed)) {
-                log_.error("the broker refused a publish: " + describe_reason(5, c.reason) +
-                           "; the message was dropped" +
-                           (suppressed ? " (" + std::to_string(suppressed) + " similar messages suppressed)" : ""));
+                log_.warning("the broker refused a publish: Quota exceeded (0x97); slowing down to " +
+                             std::to_string(static_cast<int>(pacer_.current_rate())) + " publishes/s");
             }
+            return;
         }
-        // Other failures mean the connection broke; rewind() re-sends the entry.
+        if (auto message = outbox_.get(c.id)) {
+            divert(OutboxEntry{c.id, message}, "the broker refused it: " + describe_reason(5, c.reason), false, c.reason);
+        } else {
+            outbox_.acknowledge(c.id);
+        }
     }
 
-    void disconnect(Connection& connection) {
-        if (!connection.client || !connection.client->is_connected()) return;
-        try {
-            auto tok = connection.client->disconnect(std::chrono::milliseconds(500));
-            tok->wait_for(std::chrono::seconds(2));
-        } catch (const mqtt::exception&) {
-            // Went away meanwhile: nothing left to close.
+    // Moves one message out of the way of the others: to the dead-letter
+    // topic, or, when that is impossible, dropped. Counted and logged either way.
+    void divert(const OutboxEntry& entry, const std::string& why, bool without_payload, int reason) {
+        const Message& original = *entry.message;
+        const bool can_dead_letter =
+            !config_.dead_letter_topic.empty() && original.kind != Message::Kind::dead_letter;
+        std::string fate;
+        if (can_dead_letter) {
+            auto dead = std::make_shared<Message>(original);
+            dead->kind = Message::Kind::dead_letter;
+            dead->error = why;
+            if (reason >= 0) dead->properties.push_back({"reason_code", hex_code(reason)});
+            if (without_payload) {
+                dead->properties.push_back({"payload_size", std::to_string(original.payload.size())});
+                dead->payload.clear();
+            }
+            outbox_.append(std::move(dead));
+            fate = "sent to the dead-letter topic";
+            std::lock_guard lock(status_mutex_);
+            ++status_.dead_lettered;
+        } else {
+            fate = original.kind == Message::Kind::dead_letter ? "dropped (it was a dead letter already)"
+                                                               : "dropped (no dead_letter_topic)";
+            std::lock_guard lock(status_mutex_);
+            ++status_.dropped;
         }
+        outbox_.acknowledge(entry.id);
+        std::uint64_t suppressed = 0;
+        if (reject_log_.allow(Clock::now(), suppressed)) {
+            log_.error("a message from sensor '" + original.sensor + "' was " + why + "; " + fate +
+                       (suppressed ? " (" + std::to_string(suppressed) + " similar lines suppressed)" : ""));
+        }
+    }
+
+    bool quota_retry_ready(Clock::time_point now) const {
+        return !quota_retry_.empty() && quota_retry_.front().not_before <= now;
+    }
+
+    // Diverts the oldest unacknowledged message when it was the oldest in
+    // flight at each of the last kPoisonStrikes young connection losses.
+    // Returns whether the same message was in flight at the previous loss.
+    bool watch_for_poison(std::optional<std::uint64_t> oldest, Duration connection_age, const std::string& cause) {
+        if (!oldest || connection_age >= kYoungConnection) {
+            suspect_strikes_ = 0;
+            return false;
+        }
+        const bool same = *oldest == suspect_id_ && suspect_strikes_ > 0;
+        if (!same) {
+            suspect_id_ = *oldest;
+            suspect_strikes_ = 0;
+        }
+        if (++suspect_strikes_ < kPoisonStrikes) return same;
+        suspect_strikes_ = 0;
+        if (auto message = outbox_.get(suspect_id_)) {
+            divert(OutboxEntry{suspect_id_, message},
+                   "the oldest in flight each of the " + std::to_string(kPoisonStrikes) +
+                       " times the broker closed the connection (last: " + cause + ")",
+                   true, -1);
+        }
+        return same;
     }
 
     UpstreamConfig config_;
     Outbox& outbox_;
     std::unique_ptr<UplinkCodec> codec_;
+    std::unique_ptr<CredentialSource> credentials_;
     Logger log_;
-    Backoff backoff_;
     std::mt19937_64 rng_;
     std::uniform_real_distribution<double> uniform_{0.0, 1.0};
+    ConnectionSupervisor supervisor_;
+    PublishPacer pacer_;
+    TopicAliases aliases_;
     LogRateLimit reject_log_;
-    std::uint64_t suspect_id_ = 0;  // see watch_for_poison()
+    std::string target_url_;
+    bool redirect_is_temporary_ = false;
+    std::optional<std::string> assigned_client_id_;
+    std::optional<int> learned_keep_alive_s_;
+    std::optional<Clock::time_point> parked_retry_at_;
+    bool warned_qos_ = false;
+    bool warned_retain_ = false;
+    struct QuotaRetry {
+        OutboxEntry entry;
+        Clock::time_point not_before;
+    };
+    std::deque<QuotaRetry> quota_retry_;
+    std::uint64_t suspect_id_ = 0;
     int suspect_strikes_ = 0;
     std::thread thread_;
 
-    // Shared with Paho's threads and stop().
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    std::atomic<bool> sleeping_{false};
+    // Shared with Paho's threads, stop(), rearm() and the outbox listener.
+    std::shared_ptr<SessionSignal> signal_ = std::make_shared<SessionSignal>();
+    std::mutex& mutex_ = signal_->mutex;
+    std::condition_variable& cv_ = signal_->cv;
+    std::atomic<bool>& sleeping_ = signal_->sleeping;
     bool stop_requested_ = false;
     Clock::time_point deadline_{};
+    bool rearm_requested_ = false;
+    std::string rearm_reason_;
     std::uint64_t generation_ = 0;
     bool lost_ = false;
     std::string lost_cause_;
     int lost_reason_ = -1;
-    std::string tls_error_;
+    std::optional<std::string> lost_reference_;
     std::vector<Completion> completions_;
 
     mutable std::mutex status_mutex_;
@@ -597,8 +823,9 @@ private:
 };
 
 UpstreamSession::UpstreamSession(UpstreamConfig config, Outbox& outbox, std::unique_ptr<UplinkCodec> codec,
-                                 Logger log)
-    : impl_(std::make_unique<Impl>(std::move(config), outbox, std::move(codec), std::move(log))) {}
+                                 std::unique_ptr<CredentialSource> credentials, Logger log)
+    : impl_(std::make_unique<Impl>(std::move(config), outbox, std::move(codec), std::move(credentials),
+                                   std::move(log))) {}
 
 UpstreamSession::~UpstreamSession() = default;
 
@@ -606,8 +833,12 @@ void UpstreamSession::start() { impl_->start(); }
 
 void UpstreamSession::stop(std::chrono::steady_clock::time_point deadline) { impl_->stop(deadline); }
 
+void UpstreamSession::rearm(const std::string& why) { impl_->rearm(why); }
+
 UpstreamStatus UpstreamSession::status() const { return impl_->status(); }
 
 const std::string& UpstreamSession::name() const { return impl_->name(); }
+
+const UpstreamConfig& UpstreamSession::config() const { return impl_->config(); }
 
 }  // namespace gwd

@@ -1,0 +1,143 @@
+#include "upstream/connection_supervisor.h"
+
+#include <algorithm>
+
+#include "common/text.h"
+
+namespace gwd {
+
+ConnectionSupervisor::ConnectionSupervisor(SupervisorSettings settings, std::function<double()> uniform01)
+    : settings_(settings), uniform01_(uniform01), backoff_(settings.backoff, uniform01) {}
+
+Duration ConnectionSupervisor::connect_delay(Clock::time_point now) const {
+    if (!last_connect_) return Duration(0);
+    const auto since = std::chrono::duration_cast<Duration>(now - *last_connect_);
+    return since >= settings_.min_connect_interval ? Duration(0) : settings_.min_connect_interval - since;
+}
+
+void ConnectionSupervisor::on_connect_sent(Clock::time_point now) { last_connect_ = now; }
+
+void ConnectionSupervisor::on_connected(Clock::time_point now) {
+    backoff_.connected(now);
+    fresh_credentials_tried_ = false;
+    redirects_in_a_row_ = 0;
+}
+
+Duration ConnectionSupervisor::backoff_delay(Duration floor) { return backoff_.next_delay(floor); }
+
+bool ConnectionSupervisor::record_takeover(Clock::time_point now) {
+    takeovers_.push_back(now);
+    while (!takeovers_.empty() && now - takeovers_.front() > settings_.takeover_window) takeovers_.pop_front();
+    return static_cast<int>(takeovers_.size()) >= settings_.takeover_limit;
+}
+
+SupervisorDecision ConnectionSupervisor::on_failure(const FailureEvent& event, Clock::time_point now) {
+    SupervisorDecision d;
+    d.classification = classify_failure(event.failure);
+    if (event.connection_was_up) backoff_.disconnected(now);
+
+    auto park = [&](std::optional<Duration> retry_after) {
+        parked_ = true;
+        d.kind = SupervisorDecision::Kind::park;
+        d.retry_after = retry_after;
+        return d;
+    };
+
+    switch (d.classification.action) {
+        case FailureAction::stop:
+            if (settings_.credentials_time_derived && !fresh_credentials_tried_) {
+                fresh_credentials_tried_ = true;
+                d.regenerate_credentials = true;
+                d.delay = Duration(0);
+                return d;
+            }
+            return park(settings_.retry_after_auth_failure);
+
+        case FailureAction::retry_after_floor:
+            d.delay = backoff_delay(settings_.throttled_floor);
+            return d;
+
+        case FailureAction::follow_reference:
+            if (settings_.follow_server_reference && event.server_reference &&
+                ++redirects_in_a_row_ <= settings_.redirect_limit) {
+                d.redirect_to = event.server_reference;
+                d.redirect_is_permanent = event.failure.code == 0x9D;
+                d.delay = Duration(0);
+                return d;
+            }
+            d.delay = backoff_delay();
+            return d;
+
+        case FailureAction::retry_counting_takeovers:
+            if (record_takeover(now)) {
+                d.takeover_conflict = true;
+                return park(std::nullopt);
+            }
+            d.delay = backoff_delay();
+            return d;
+
+        case FailureAction::retry_without_topic_aliases:
+            topic_aliases_allowed_ = false;
+            d.topic_aliases_off = true;
+            d.delay = backoff_delay();
+            return d;
+
+        case FailureAction::retry_within_packet_limit:
+        case FailureAction::retry:
+            // Brokers that close the old socket on a takeover send no 0x8E;
+            // a connection that dies young, with no reason given and not on a
+            // message the broker chokes on, counts as a takeover.
+            if (event.connection_was_up && event.failure.source == FailureSource::transport &&
+                event.connection_age < settings_.young_connection && !event.same_message_in_flight &&
+                record_takeover(now)) {
+                d.classification.failure_class = FailureClass::conflict;
+                d.takeover_conflict = true;
+                return park(std::nullopt);
+            }
+            d.delay = backoff_delay();
+            return d;
+    }
+    d.delay = backoff_delay();
+    return d;
+}
+
+void ConnectionSupervisor::rearm() {
+    parked_ = false;
+    takeovers_.clear();
+    fresh_credentials_tried_ = false;
+    redirects_in_a_row_ = 0;
+    backoff_ = Backoff(settings_.backoff, uniform01_);
+}
+
+std::optional<std::string> resolve_server_reference(const std::string& current_url, const std::string& reference) {
+    std::string_view ref = trim(reference);
+    ref = ref.substr(0, ref.find(' '));
+    if (ref.empty()) return std::nullopt;
+    const size_t scheme_end = current_url.find("://");
+    const std::string scheme = scheme_end == std::string::npos ? "tcp" : current_url.substr(0, scheme_end);
+    // The current port, for references that name only a host.
+    const size_t colon = current_url.rfind(':');
+    const std::string current_port = colon != std::string::npos && colon > scheme_end + 2 ? current_url.substr(colon + 1) : "";
+    std::string host(ref);
+    std::string port;
+    if (ref.front() == '[') {
+        const size_t close = ref.find(']');
+        if (close == std::string_view::npos) return std::nullopt;
+        host = std::string(ref.substr(0, close + 1));
+        if (close + 1 < ref.size()) {
+            if (ref[close + 1] != ':') return std::nullopt;
+            port = std::string(ref.substr(close + 2));
+        }
+    } else if (const size_t c = ref.rfind(':'); c != std::string_view::npos) {
+        host = std::string(ref.substr(0, c));
+        port = std::string(ref.substr(c + 1));
+    }
+    if (host.empty() || host.find('/') != std::string::npos) return std::nullopt;
+    if (port.empty()) port = current_port;
+    if (port.empty() || !std::all_of(port.begin(), port.end(), [](char ch) { return ch >= '0' && ch <= '9'; }) ||
+        port.size() > 5 || std::stoi(port) < 1 || std::stoi(port) > 65535)
+        return std::nullopt;
+    return scheme + "://" + host + ":" + port;
+}
+
+}  // namespace gwd

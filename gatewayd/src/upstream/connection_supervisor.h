@@ -1,0 +1,104 @@
+// Decides, after every failed CONNECT or lost connection, what the upstream
+// does next: retry after how long, where, with which features, or stop
+// ("park") until its credentials change. Pure: the clock and the random
+// source are arguments, so every sequence is unit-tested.
+//
+// - Authorization failures cost exactly one CONNECT. Time-derived
+//   credentials (Huawei's hourly password, OneNET's token) are regenerated
+//   and tried once more first: an expired token is not a revoked one.
+// - Throttling waits at least `throttled_floor`.
+// - Repeated takeovers of the client id (DISCONNECT 0x8E, or connections
+//   dropped within seconds of connecting, as mosquitto does without 0x8E)
+//   within `takeover_window` stop the upstream: another client uses its id.
+// - Everything else backs off exponentially with full jitter.
+// - No two CONNECTs are closer than `min_connect_interval`.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "upstream/backoff.h"
+#include "upstream/failure_classifier.h"
+
+namespace gwd {
+
+struct SupervisorSettings {
+    BackoffConfig backoff;
+    Duration throttled_floor{30000};
+    Duration min_connect_interval{1000};
+    bool follow_server_reference = false;
+    std::optional<Duration> retry_after_auth_failure;  // none: stay stopped until re-armed
+    bool credentials_time_derived = false;
+    int takeover_limit = 3;
+    Duration takeover_window{120000};
+    Duration young_connection{10000};
+    int redirect_limit = 5;  // redirects in a row without a working connection
+};
+
+struct FailureEvent {
+    Failure failure;
+    bool connection_was_up = false;  // lost after CONNACK, rather than a refused or failed CONNECT
+    Duration connection_age{0};
+    std::optional<std::string> server_reference;
+    // The message oldest in flight was the same at the previous loss: a
+    // message the broker chokes on, not another client taking the id over.
+    bool same_message_in_flight = false;
+};
+
+struct SupervisorDecision {
+    enum class Kind { retry, park };
+    Kind kind = Kind::retry;
+    Classification classification;
+    Duration delay{0};                        // before the next CONNECT (retry)
+    bool regenerate_credentials = false;      // the retry uses freshly derived credentials
+    std::optional<std::string> redirect_to;   // connect there next
+    bool redirect_is_permanent = false;       // 0x9D "Server moved": stay there
+    bool topic_aliases_off = false;           // from now on
+    bool takeover_conflict = false;           // parked: another client uses the client id
+    std::optional<Duration> retry_after;      // parked, but retry after this long
+};
+
+class ConnectionSupervisor {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    ConnectionSupervisor(SupervisorSettings settings, std::function<double()> uniform01);
+
+    // How long to wait before a CONNECT at `now`, so that CONNECTs are at
+    // least min_connect_interval apart.
+    Duration connect_delay(Clock::time_point now) const;
+    void on_connect_sent(Clock::time_point now);
+    void on_connected(Clock::time_point now);
+    SupervisorDecision on_failure(const FailureEvent& event, Clock::time_point now);
+
+    // Credentials or configuration changed: forget the past and try again.
+    void rearm();
+
+    bool parked() const { return parked_; }
+    bool topic_aliases_allowed() const { return topic_aliases_allowed_; }
+    int takeovers_in_window() const { return static_cast<int>(takeovers_.size()); }
+
+private:
+    Duration backoff_delay(Duration floor = Duration(0));
+    bool record_takeover(Clock::time_point now);
+
+    SupervisorSettings settings_;
+    std::function<double()> uniform01_;
+    Backoff backoff_;
+    std::optional<Clock::time_point> last_connect_;
+    std::deque<Clock::time_point> takeovers_;
+    bool fresh_credentials_tried_ = false;
+    bool parked_ = false;
+    bool topic_aliases_allowed_ = true;
+    int redirects_in_a_row_ = 0;
+};
+
+// Where a Server Reference points, as a URL with the scheme of `current`:
+// "host", "host:port" and "[v6]:port" are understood; a list separated by
+// spaces gives its first entry. nullopt when it names nothing usable.
+std::optional<std::string> resolve_server_reference(const std::string& current_url, const std::string& reference);
+
+}  // namespace gwd

@@ -1,0 +1,412 @@
+#include "upstream/paho_client.h"
+
+#include <MQTTAsync.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+#include <vector>
+
+namespace gwd {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string len_string(const MQTTLenString& s) { return std::string(s.data, static_cast<size_t>(s.len)); }
+
+std::optional<std::string> string_property(MQTTProperties* props, MQTTPropertyCodes code) {
+    if (props == nullptr) return std::nullopt;
+    MQTTProperty* p = MQTTProperties_getProperty(props, code);
+    if (p == nullptr) return std::nullopt;
+    return len_string(p->value.data);
+}
+
+std::optional<int> numeric_property(MQTTProperties* props, MQTTPropertyCodes code) {
+    if (props == nullptr || !MQTTProperties_hasProperty(props, code)) return std::nullopt;
+    return MQTTProperties_getNumericValue(props, code);
+}
+
+ConnackInfo read_connack(MQTTProperties* props) {
+    ConnackInfo info;
+    if (auto v = numeric_property(props, MQTTPROPERTY_CODE_RECEIVE_MAXIMUM)) info.receive_maximum = *v;
+    if (auto v = numeric_property(props, MQTTPROPERTY_CODE_TOPIC_ALIAS_MAXIMUM)) info.topic_alias_maximum = *v;
+    if (auto v = numeric_property(props, MQTTPROPERTY_CODE_MAXIMUM_PACKET_SIZE))
+        info.maximum_packet_size = static_cast<std::uint32_t>(*v);
+    if (auto v = numeric_property(props, MQTTPROPERTY_CODE_MAXIMUM_QOS)) info.maximum_qos = *v;
+    if (auto v = numeric_property(props, MQTTPROPERTY_CODE_RETAIN_AVAILABLE)) info.retain_available = *v != 0;
+    info.server_keep_alive = numeric_property(props, MQTTPROPERTY_CODE_SERVER_KEEP_ALIVE);
+    info.assigned_client_id = string_property(props, MQTTPROPERTY_CODE_ASSIGNED_CLIENT_IDENTIFER);
+    info.server_reference = string_property(props, MQTTPROPERTY_CODE_SERVER_REFERENCE);
+    info.reason_string = string_property(props, MQTTPROPERTY_CODE_REASON_STRING);
+    return info;
+}
+
+void add_string_property(MQTTProperties& props, MQTTPropertyCodes code, const std::string& value) {
+    MQTTProperty p{};
+    p.identifier = code;
+    p.value.data.data = const_cast<char*>(value.data());
+    p.value.data.len = static_cast<int>(value.size());
+    MQTTProperties_add(&props, &p);  // copies the bytes
+}
+
+void add_numeric_property(MQTTProperties& props, MQTTPropertyCodes code, unsigned value) {
+    MQTTProperty p{};
+    p.identifier = code;
+    switch (MQTTProperty_getType(code)) {
+        case MQTTPROPERTY_TYPE_BYTE: p.value.byte = static_cast<unsigned char>(value); break;
+        case MQTTPROPERTY_TYPE_TWO_BYTE_INTEGER: p.value.integer2 = static_cast<unsigned short>(value); break;
+        default: p.value.integer4 = value; break;
+    }
+    MQTTProperties_add(&props, &p);
+}
+
+}  // namespace
+
+// One outstanding publish. Paho hands its pointer back in the completion
+// callback: QoS 0 publishes all carry token 0, so the token cannot say which
+// message completed, and a preallocated slot costs no allocation per message.
+struct PublishSlot {
+    PahoClient::State* state = nullptr;
+    std::uint64_t id = 0;
+};
+
+// Shared with Paho's threads: the outcome of the pending connect, the TLS
+// error text and the publish slots. Outlives the Paho handle.
+struct PahoClient::State {
+    PahoClient* owner = nullptr;
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool connect_done = false;
+    ConnectResult connect_result;
+    std::string tls_error;
+    bool disconnect_done = false;
+    std::vector<PublishSlot> slots;
+    std::vector<PublishSlot*> free_slots;
+};
+
+namespace {
+
+PahoClient::State* state_of(void* context) { return static_cast<PahoClient::State*>(context); }
+
+// Returns a slot to the free list and reports the completion.
+void complete_publish(void* context, bool ok, int reason, int paho_code) {
+    auto* slot = static_cast<PublishSlot*>(context);
+    PahoClient::State* s = slot->state;
+    const std::uint64_t id = slot->id;
+    {
+        std::lock_guard lock(s->mutex);
+        s->free_slots.push_back(slot);
+    }
+    s->owner->events().on_publish_done(s->owner->generation(), id, ok, reason, paho_code);
+}
+
+}  // namespace
+
+// Paho callbacks, with C linkage-compatible signatures.
+namespace paho_callbacks {
+
+void on_connect_success5(void* context, MQTTAsync_successData5* response) {
+    auto* s = state_of(context);
+    std::lock_guard lock(s->mutex);
+    s->connect_result.ok = true;
+    s->connect_result.connack = read_connack(response ? &response->properties : nullptr);
+    if (response) s->connect_result.connack.session_present = response->alt.connect.sessionPresent != 0;
+    s->connect_done = true;
+    s->cv.notify_all();
+}
+
+void on_connect_failure5(void* context, MQTTAsync_failureData5* response) {
+    auto* s = state_of(context);
+    std::lock_guard lock(s->mutex);
+    ConnectResult& r = s->connect_result;
+    r.ok = false;
+    if (response != nullptr) {
+        // A CONNACK refusal carries its reason code; anything else is Paho's.
+        if (response->reasonCode >= 0x80) r.reason = static_cast<int>(response->reasonCode);
+        r.paho_code = response->code;
+        if (response->message) r.message = response->message;
+        r.connack = read_connack(&response->properties);
+    }
+    r.tls_error = s->tls_error;
+    s->connect_done = true;
+    s->cv.notify_all();
+}
+
+void on_connect_success3(void* context, MQTTAsync_successData* response) {
+    auto* s = state_of(context);
+    std::lock_guard lock(s->mutex);
+    s->connect_result.ok = true;
+    if (response) s->connect_result.connack.session_present = response->alt.connect.sessionPresent != 0;
+    s->connect_done = true;
+    s->cv.notify_all();
+}
+
+void on_connect_failure3(void* context, MQTTAsync_failureData* response) {
+    auto* s = state_of(context);
+    std::lock_guard lock(s->mutex);
+    ConnectResult& r = s->connect_result;
+    r.ok = false;
+    if (response != nullptr) {
+        // MQTT 3.1.1 CONNACK return codes 1..5 arrive as positive codes.
+        if (response->code > 0 && response->code <= 5) r.reason = response->code;
+        else r.paho_code = response->code;
+        if (response->message) r.message = response->message;
+    }
+    r.tls_error = s->tls_error;
+    s->connect_done = true;
+    s->cv.notify_all();
+}
+
+void on_publish_success5(void* context, MQTTAsync_successData5* response) {
+    const int reason = response != nullptr ? static_cast<int>(response->reasonCode) : 0;
+    // A PUBACK below 0x80 (0x00, 0x10 no matching subscribers) is a delivery.
+    complete_publish(context, reason < 0x80, reason, 0);
+}
+
+void on_publish_failure5(void* context, MQTTAsync_failureData5* response) {
+    const int reason = response != nullptr ? static_cast<int>(response->reasonCode) : 0;
+    complete_publish(context, false, reason >= 0x80 ? reason : 0, response != nullptr ? response->code : -1);
+}
+
+void on_publish_success3(void* context, MQTTAsync_successData*) { complete_publish(context, true, 0, 0); }
+
+void on_publish_failure3(void* context, MQTTAsync_failureData* response) {
+    complete_publish(context, false, 0, response != nullptr ? response->code : -1);
+}
+
+void on_connection_lost(void* context, char* cause) {
+    auto* s = state_of(context);
+    std::string text = cause != nullptr && cause[0] != '\0' ? cause : "the broker closed the connection";
+    if (cause != nullptr) MQTTAsync_free(cause);
+    s->owner->events().on_connection_lost(s->owner->generation(), text, -1, std::nullopt);
+}
+
+void on_disconnected(void* context, MQTTProperties* properties, enum MQTTReasonCodes reason) {
+    auto* s = state_of(context);
+    std::string cause = "the broker sent DISCONNECT";
+    if (auto text = string_property(properties, MQTTPROPERTY_CODE_REASON_STRING)) cause += " (\"" + *text + "\")";
+    s->owner->events().on_connection_lost(s->owner->generation(), cause, static_cast<int>(reason),
+                                          string_property(properties, MQTTPROPERTY_CODE_SERVER_REFERENCE));
+}
+
+int on_message(void*, char* topic, int, MQTTAsync_message* message) {
+    // Upstreams do not subscribe yet; drop anything that arrives.
+    MQTTAsync_freeMessage(&message);
+    MQTTAsync_free(topic);
+    return 1;
+}
+
+int on_ssl_error(const char* text, size_t length, void* context) {
+    auto* s = state_of(context);
+    std::lock_guard lock(s->mutex);
+    std::string line(text, length);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    if (!s->tls_error.empty()) s->tls_error += "; ";
+    s->tls_error += line;
+    return 1;
+}
+
+void on_disconnect_done(void* context, MQTTAsync_successData*) {
+    auto* s = state_of(context);
+    std::lock_guard lock(s->mutex);
+    s->disconnect_done = true;
+    s->cv.notify_all();
+}
+
+void on_disconnect_failed(void* context, MQTTAsync_failureData*) { on_disconnect_done(context, nullptr); }
+
+}  // namespace paho_callbacks
+
+PahoClient::PahoClient(PahoConnectSettings settings, PahoEvents& events, std::uint64_t generation)
+    : settings_(std::move(settings)), events_(events), generation_(generation), state_(new State) {
+    state_->owner = this;
+    state_->slots.resize(static_cast<size_t>(settings_.max_inflight));
+    for (auto& slot : state_->slots) {
+        slot.state = state_;
+        state_->free_slots.push_back(&slot);
+    }
+    MQTTAsync_createOptions create = MQTTAsync_createOptions_initializer;
+    create.MQTTVersion = settings_.mqtt_version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
+    create.sendWhileDisconnected = 0;
+    // Paho refuses publishes once this many wait inside it, connected or not;
+    // the session's window is the real bound.
+    create.maxBufferedMessages = settings_.max_inflight + 16;
+    MQTTAsync handle = nullptr;
+    int rc = MQTTAsync_createWithOptions(&handle, settings_.url.c_str(), settings_.client_id.c_str(),
+                                         MQTTCLIENT_PERSISTENCE_NONE, nullptr, &create);
+    if (rc != MQTTASYNC_SUCCESS) {
+        delete state_;
+        state_ = nullptr;
+        throw std::runtime_error("cannot create the MQTT client for " + settings_.url + ": " + paho_error_text(rc));
+    }
+    handle_ = handle;
+    MQTTAsync_setCallbacks(handle, state_, paho_callbacks::on_connection_lost, paho_callbacks::on_message, nullptr);
+    if (settings_.mqtt_version == 5) MQTTAsync_setDisconnected(handle, state_, paho_callbacks::on_disconnected);
+}
+
+PahoClient::~PahoClient() {
+    if (handle_ != nullptr) {
+        MQTTAsync handle = handle_;
+        MQTTAsync_destroy(&handle);
+    }
+    delete state_;
+}
+
+ConnectResult PahoClient::connect(const std::function<bool()>& abort) {
+    const bool v5 = settings_.mqtt_version == 5;
+    MQTTAsync_connectOptions options = MQTTAsync_connectOptions_initializer;
+    MQTTAsync_connectOptions options5 = MQTTAsync_connectOptions_initializer5;
+    if (v5) options = options5;
+    options.keepAliveInterval = settings_.keep_alive_s;
+    options.connectTimeout = settings_.connect_timeout_s;
+    options.maxInflight = settings_.max_inflight;
+    options.automaticReconnect = 0;
+    options.context = state_;
+    MQTTProperties connect_properties = MQTTProperties_initializer;
+    if (v5) {
+        options.cleanstart = settings_.clean_start ? 1 : 0;
+        options.cleansession = 0;
+        if (settings_.session_expiry_s > 0) {
+            add_numeric_property(connect_properties, MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL,
+                                 settings_.session_expiry_s);
+            options.connectProperties = &connect_properties;
+        }
+        options.onSuccess5 = paho_callbacks::on_connect_success5;
+        options.onFailure5 = paho_callbacks::on_connect_failure5;
+    } else {
+        options.cleansession = settings_.clean_start ? 1 : 0;
+        options.onSuccess = paho_callbacks::on_connect_success3;
+        options.onFailure = paho_callbacks::on_connect_failure3;
+    }
+    if (settings_.username) options.username = settings_.username->c_str();
+    if (settings_.password) {
+        options.binarypwd.data = settings_.password->data();
+        options.binarypwd.len = static_cast<int>(settings_.password->size());
+    }
+    MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+    if (settings_.tls) {
+        ssl.enableServerCertAuth = settings_.tls_verify ? 1 : 0;
+        ssl.verify = settings_.tls_verify ? 1 : 0;  // host name check
+        if (!settings_.ca_file.empty()) ssl.trustStore = settings_.ca_file.c_str();
+        if (!settings_.cert_file.empty()) ssl.keyStore = settings_.cert_file.c_str();
+        if (!settings_.key_file.empty()) ssl.privateKey = settings_.key_file.c_str();
+        ssl.ssl_error_cb = paho_callbacks::on_ssl_error;
+        ssl.ssl_error_context = state_;
+        options.ssl = &ssl;
+    }
+    {
+        std::lock_guard lock(state_->mutex);
+        state_->connect_done = false;
+        state_->connect_result = ConnectResult{};
+        state_->tls_error.clear();
+    }
+    const int rc = MQTTAsync_connect(handle_, &options);
+    MQTTProperties_free(&connect_properties);
+    if (rc != MQTTASYNC_SUCCESS) {
+        ConnectResult r;
+        r.paho_code = rc;
+        r.message = paho_error_text(rc);
+        return r;
+    }
+    const auto give_up = Clock::now() + std::chrono::seconds(settings_.connect_timeout_s + 2);
+    std::unique_lock lock(state_->mutex);
+    while (!state_->connect_done) {
+        state_->cv.wait_for(lock, std::chrono::milliseconds(100));
+        if (state_->connect_done) break;
+        lock.unlock();
+        const bool stop = abort();
+        lock.lock();
+        if (stop || Clock::now() > give_up) {
+            ConnectResult r;
+            r.aborted = stop;
+            r.timed_out = !stop;
+            r.tls_error = state_->tls_error;
+            return r;
+        }
+    }
+    ConnectResult result = state_->connect_result;
+    if (!result.ok && result.tls_error.empty()) result.tls_error = state_->tls_error;
+    return result;
+}
+
+int PahoClient::publish(const OutgoingPublish& message, std::uint64_t id) {
+    PublishSlot* slot = nullptr;
+    {
+        std::lock_guard lock(state_->mutex);
+        if (state_->free_slots.empty()) return MQTTASYNC_MAX_BUFFERED_MESSAGES;
+        slot = state_->free_slots.back();
+        state_->free_slots.pop_back();
+    }
+    slot->id = id;
+    MQTTAsync_message msg = MQTTAsync_message_initializer;
+    msg.payload = const_cast<char*>(message.payload->data());
+    msg.payloadlen = static_cast<int>(message.payload->size());
+    msg.qos = message.qos;
+    msg.retained = message.retain ? 1 : 0;
+    MQTTAsync_responseOptions response = MQTTAsync_responseOptions_initializer;
+    response.context = slot;
+    const bool v5 = settings_.mqtt_version == 5;
+    if (v5) {
+        if (message.content_type) add_string_property(msg.properties, MQTTPROPERTY_CODE_CONTENT_TYPE, *message.content_type);
+        if (message.payload_format >= 0)
+            add_numeric_property(msg.properties, MQTTPROPERTY_CODE_PAYLOAD_FORMAT_INDICATOR,
+                                 static_cast<unsigned>(message.payload_format));
+        if (message.message_expiry_s > 0)
+            add_numeric_property(msg.properties, MQTTPROPERTY_CODE_MESSAGE_EXPIRY_INTERVAL, message.message_expiry_s);
+        if (message.topic_alias > 0)
+            add_numeric_property(msg.properties, MQTTPROPERTY_CODE_TOPIC_ALIAS, static_cast<unsigned>(message.topic_alias));
+        if (message.properties != nullptr) {
+            for (const auto& p : *message.properties) {
+                MQTTProperty prop{};
+                prop.identifier = MQTTPROPERTY_CODE_USER_PROPERTY;
+                prop.value.data.data = const_cast<char*>(p.key.data());
+                prop.value.data.len = static_cast<int>(p.key.size());
+                prop.value.value.data = const_cast<char*>(p.value.data());
+                prop.value.value.len = static_cast<int>(p.value.size());
+                MQTTProperties_add(&msg.properties, &prop);
+            }
+        }
+        response.onSuccess5 = paho_callbacks::on_publish_success5;
+        response.onFailure5 = paho_callbacks::on_publish_failure5;
+    } else {
+        response.onSuccess = paho_callbacks::on_publish_success3;
+        response.onFailure = paho_callbacks::on_publish_failure3;
+    }
+    const int rc = MQTTAsync_sendMessage(handle_, message.topic->c_str(), &msg, &response);
+    MQTTProperties_free(&msg.properties);  // Paho keeps its own copy
+    if (rc != MQTTASYNC_SUCCESS) {
+        std::lock_guard lock(state_->mutex);
+        state_->free_slots.push_back(slot);
+    }
+    return rc;
+}
+
+void PahoClient::disconnect(std::chrono::milliseconds timeout) {
+    if (!connected()) return;
+    MQTTAsync_disconnectOptions options = MQTTAsync_disconnectOptions_initializer;
+    MQTTAsync_disconnectOptions options5 = MQTTAsync_disconnectOptions_initializer5;
+    if (settings_.mqtt_version == 5) options = options5;
+    options.timeout = static_cast<int>(timeout.count());
+    options.context = state_;
+    options.onSuccess = paho_callbacks::on_disconnect_done;
+    options.onFailure = paho_callbacks::on_disconnect_failed;
+    {
+        std::lock_guard lock(state_->mutex);
+        state_->disconnect_done = false;
+    }
+    if (MQTTAsync_disconnect(handle_, &options) != MQTTASYNC_SUCCESS) return;
+    std::unique_lock lock(state_->mutex);
+    state_->cv.wait_for(lock, timeout + std::chrono::seconds(1), [this] { return state_->disconnect_done; });
+}
+
+bool PahoClient::connected() const { return handle_ != nullptr && MQTTAsync_isConnected(handle_) != 0; }
+
+std::string paho_error_text(int code) {
+    const char* text = MQTTAsync_strerror(code);
+    if (text != nullptr) return text;
+    return "Paho error " + std::to_string(code);
+}
+
+}  // namespace gwd

@@ -1,0 +1,216 @@
+#define BOOST_TEST_MODULE connection_supervisor
+#include <boost/test/unit_test.hpp>
+
+#include <random>
+
+#include "upstream/connection_supervisor.h"
+
+using namespace gwd;
+using namespace std::chrono_literals;
+using Kind = SupervisorDecision::Kind;
+using Clock = ConnectionSupervisor::Clock;
+
+namespace {
+SupervisorSettings settings() {
+    SupervisorSettings s;
+    s.backoff = BackoffConfig{Duration(100), Duration(10000), Duration(30000)};
+    return s;
+}
+
+struct Fixture {
+    explicit Fixture(SupervisorSettings s = settings(), std::uint64_t seed = 1)
+        : rng(seed), supervisor(s, [this] { return uniform(rng); }) {}
+
+    FailureEvent connack(int code, int version = 5) {
+        FailureEvent e;
+        e.failure = Failure{version, FailureSource::connack, code, {}, false};
+        return e;
+    }
+    FailureEvent disconnect(int code, Duration age = 60s) {
+        FailureEvent e;
+        e.failure = Failure{5, FailureSource::disconnect, code, {}, false};
+        e.connection_was_up = true;
+        e.connection_age = age;
+        return e;
+    }
+    FailureEvent dropped(Duration age) {
+        FailureEvent e;
+        e.failure = Failure{5, FailureSource::transport, -1, {}, false};
+        e.connection_was_up = true;
+        e.connection_age = age;
+        return e;
+    }
+    FailureEvent refused_connection() {
+        FailureEvent e;
+        e.failure = Failure{5, FailureSource::transport, -1, {}, false};
+        return e;
+    }
+
+    std::mt19937_64 rng;
+    std::uniform_real_distribution<double> uniform{0.0, 1.0};
+    ConnectionSupervisor supervisor;
+    Clock::time_point now = Clock::time_point{} + 1h;
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(authorization_failure_parks_after_one_connect) {
+    Fixture f;
+    f.supervisor.on_connect_sent(f.now);
+    auto d = f.supervisor.on_failure(f.connack(0x87), f.now);
+    BOOST_TEST((d.kind == Kind::park));
+    BOOST_TEST((d.classification.failure_class == FailureClass::authorization));
+    BOOST_TEST(!d.retry_after.has_value());
+    BOOST_TEST(f.supervisor.parked());
+    // MQTT 3.1.1 return code 5, the same.
+    Fixture g;
+    BOOST_TEST((g.supervisor.on_failure(g.connack(5, 4), g.now).kind == Kind::park));
+}
+
+BOOST_AUTO_TEST_CASE(time_derived_credentials_get_one_fresh_try) {
+    auto s = settings();
+    s.credentials_time_derived = true;
+    Fixture f(s);
+    auto first = f.supervisor.on_failure(f.connack(0x86), f.now);
+    BOOST_TEST((first.kind == Kind::retry));
+    BOOST_TEST(first.regenerate_credentials);
+    BOOST_TEST(first.delay.count() == 0);
+    auto second = f.supervisor.on_failure(f.connack(0x86), f.now + 1s);
+    BOOST_TEST((second.kind == Kind::park));
+    // After a good connection the fresh try is available again.
+    f.supervisor.rearm();
+    f.supervisor.on_connected(f.now + 2s);
+    BOOST_TEST(f.supervisor.on_failure(f.connack(0x86), f.now + 3s).regenerate_credentials);
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_auth_failure_when_configured) {
+    auto s = settings();
+    s.retry_after_auth_failure = Duration(3600000);
+    Fixture f(s);
+    auto d = f.supervisor.on_failure(f.connack(0x87), f.now);
+    BOOST_TEST((d.kind == Kind::park));
+    BOOST_TEST(d.retry_after->count() == 3600000);
+}
+
+BOOST_AUTO_TEST_CASE(throttling_waits_at_least_the_floor) {
+    Fixture f;
+    for (int code : {0x88, 0x89, 0x97, 0x9F}) {
+        auto d = f.supervisor.on_failure(f.connack(code), f.now);
+        BOOST_TEST((d.kind == Kind::retry));
+        BOOST_TEST(d.delay.count() >= 30000, "0x" << std::hex << code);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(transient_failures_back_off_with_jitter_under_a_growing_ceiling) {
+    Fixture f(settings(), 42);
+    std::vector<long> delays;
+    long ceiling = 100;
+    for (int i = 0; i < 10; ++i) {
+        auto d = f.supervisor.on_failure(f.refused_connection(), f.now);
+        BOOST_TEST((d.kind == Kind::retry));
+        BOOST_TEST(d.delay.count() <= ceiling);
+        delays.push_back(d.delay.count());
+        ceiling = std::min<long>(ceiling * 2, 10000);
+    }
+    // Full jitter: not a fixed ladder.
+    BOOST_TEST((std::adjacent_find(delays.begin(), delays.end()) == delays.end()));
+    // The same seed gives the same sequence.
+    Fixture again(settings(), 42);
+    for (long expected : delays) BOOST_TEST(again.supervisor.on_failure(again.refused_connection(), again.now).delay.count() == expected);
+}
+
+BOOST_AUTO_TEST_CASE(connects_are_at_least_a_second_apart) {
+    Fixture f;
+    BOOST_TEST(f.supervisor.connect_delay(f.now).count() == 0);
+    f.supervisor.on_connect_sent(f.now);
+    BOOST_TEST(f.supervisor.connect_delay(f.now + 300ms).count() == 700);
+    BOOST_TEST(f.supervisor.connect_delay(f.now + 1s).count() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(repeated_session_takeovers_stop_the_upstream) {
+    Fixture f;
+    BOOST_TEST((f.supervisor.on_failure(f.disconnect(0x8E), f.now).kind == Kind::retry));
+    BOOST_TEST((f.supervisor.on_failure(f.disconnect(0x8E), f.now + 10s).kind == Kind::retry));
+    auto d = f.supervisor.on_failure(f.disconnect(0x8E), f.now + 20s);
+    BOOST_TEST((d.kind == Kind::park));
+    BOOST_TEST(d.takeover_conflict);
+}
+
+BOOST_AUTO_TEST_CASE(takeovers_spread_beyond_the_window_do_not) {
+    Fixture f;
+    for (int i = 0; i < 5; ++i) {
+        BOOST_TEST((f.supervisor.on_failure(f.disconnect(0x8E), f.now + std::chrono::minutes(3 * i)).kind == Kind::retry));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(young_silent_drops_count_as_takeovers_but_not_on_a_stuck_message) {
+    Fixture f;
+    BOOST_TEST((f.supervisor.on_failure(f.dropped(2s), f.now).kind == Kind::retry));
+    BOOST_TEST((f.supervisor.on_failure(f.dropped(60s), f.now + 5s).kind == Kind::retry));  // old: not evidence
+    BOOST_TEST((f.supervisor.on_failure(f.dropped(3s), f.now + 10s).kind == Kind::retry));
+    auto d = f.supervisor.on_failure(f.dropped(1s), f.now + 15s);
+    BOOST_TEST((d.kind == Kind::park));
+    BOOST_TEST((d.classification.failure_class == FailureClass::conflict));
+
+    Fixture g;
+    for (int i = 0; i < 5; ++i) {
+        auto stuck = g.dropped(1s);
+        stuck.same_message_in_flight = true;
+        BOOST_TEST((g.supervisor.on_failure(stuck, g.now + std::chrono::seconds(i)).kind == Kind::retry));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(redirects) {
+    auto s = settings();
+    s.follow_server_reference = true;
+    Fixture f(s);
+    auto e = f.connack(0x9C);
+    e.failure.has_server_reference = true;
+    e.server_reference = "other:1884";
+    auto d = f.supervisor.on_failure(e, f.now);
+    BOOST_TEST(*d.redirect_to == "other:1884");
+    BOOST_TEST(!d.redirect_is_permanent);
+    e.failure.code = 0x9D;
+    BOOST_TEST(f.supervisor.on_failure(e, f.now).redirect_is_permanent);
+    // A redirect loop ends after redirect_limit hops.
+    for (int i = 0; i < 3; ++i) f.supervisor.on_failure(e, f.now);
+    BOOST_TEST(!f.supervisor.on_failure(e, f.now).redirect_to.has_value());
+
+    Fixture not_following;  // follow_server_reference = false
+    BOOST_TEST(!not_following.supervisor.on_failure(e, not_following.now).redirect_to.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(topic_alias_refusal_turns_aliases_off) {
+    Fixture f;
+    BOOST_TEST(f.supervisor.topic_aliases_allowed());
+    auto d = f.supervisor.on_failure(f.disconnect(0x94), f.now);
+    BOOST_TEST(d.topic_aliases_off);
+    BOOST_TEST(!f.supervisor.topic_aliases_allowed());
+}
+
+BOOST_AUTO_TEST_CASE(rearm_forgets_the_past) {
+    Fixture f;
+    f.supervisor.on_failure(f.connack(0x87), f.now);
+    BOOST_TEST(f.supervisor.parked());
+    f.supervisor.rearm();
+    BOOST_TEST(!f.supervisor.parked());
+    BOOST_TEST(f.supervisor.takeovers_in_window() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(stable_connection_resets_the_backoff) {
+    Fixture f;
+    for (int i = 0; i < 8; ++i) f.supervisor.on_failure(f.refused_connection(), f.now);
+    f.supervisor.on_connected(f.now);
+    auto d = f.supervisor.on_failure(f.disconnect(0x8B, 60s), f.now + 60s);  // stayed up 60 s > stable_after
+    BOOST_TEST(d.delay.count() <= 100);
+}
+
+BOOST_AUTO_TEST_CASE(server_references) {
+    BOOST_TEST(*resolve_server_reference("tcp://a:1883", "b:1884") == "tcp://b:1884");
+    BOOST_TEST(*resolve_server_reference("ssl://a:8883", "b") == "ssl://b:8883");
+    BOOST_TEST(*resolve_server_reference("tcp://a:1883", " b:1 c:2 ") == "tcp://b:1");
+    BOOST_TEST(*resolve_server_reference("tcp://a:1883", "[::1]:1885") == "tcp://[::1]:1885");
+    BOOST_TEST(!resolve_server_reference("tcp://a:1883", ""));
+    BOOST_TEST(!resolve_server_reference("tcp://a:1883", "b:99999"));
+    BOOST_TEST(!resolve_server_reference("tcp://a:1883", "b:x"));
+    BOOST_TEST(!resolve_server_reference("tcp://a:1883", "http://b/"));
+}
