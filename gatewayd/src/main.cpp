@@ -4,7 +4,6 @@
 
 #include <cstdio>
 #include <ctime>
-#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,7 +11,9 @@
 #include "app/cli.h"
 #include "app/daemon.h"
 #include "app/preflight.h"
+#include "app/status_socket.h"
 #include "common/log.h"
+#include "config/config_compare.h"
 #include "config/config_loader.h"
 #include "gatewayd/plugin.h"
 #include "plugin_host/plugin_host.h"
@@ -35,6 +36,15 @@ void print_diagnostics(gwd::Diagnostics diags) {
     for (const auto& d : diags.items()) std::fprintf(stderr, "%s\n", d.str().c_str());
 }
 
+// Everything a start checks before it touches anything: the file, and the
+// state directory.
+gwd::ConfigLoadResult load_and_check(const std::filesystem::path& path, gwd::Diagnostics& problems) {
+    gwd::ConfigLoadResult loaded = gwd::load_config_file(path, host_name());
+    problems = loaded.diagnostics;
+    if (loaded.config) gwd::check_state_dir(*loaded.config, problems);
+    return loaded;
+}
+
 // Blocks the signals main() waits for, before any thread exists, so that
 // every thread inherits the mask and only sigtimedwait() sees them.
 sigset_t block_signals() {
@@ -49,11 +59,31 @@ sigset_t block_signals() {
     return set;
 }
 
-int run_daemon(gwd::Config config, gwd::Logger& log) {
+void reload(gwd::Daemon& daemon, const std::filesystem::path& path, gwd::Logger& log) {
+    log.notice("SIGHUP: reloading " + path.string());
+    gwd::service::notify_reloading();
+    gwd::Diagnostics problems;
+    gwd::ConfigLoadResult loaded = load_and_check(path, problems);
+    if (!problems.empty() || !loaded.config) {
+        problems.sort();
+        for (const auto& d : problems.items()) log.error(d.str());
+        log.error("reload refused: the configuration has " + std::to_string(problems.items().size()) +
+                  " problem(s); the running configuration stays");
+    } else {
+        daemon.reload(std::move(*loaded.config));
+    }
+    gwd::service::notify_ready(gwd::status_summary(daemon.status()));
+}
+
+int run_daemon(gwd::Config config, const std::filesystem::path& path, gwd::Logger& log) {
     const sigset_t signals = block_signals();
-    gwd::Daemon daemon(std::move(config), log);
-    daemon.start();
-    gwd::service::notify_ready(daemon.status_line());
+    gwd::Daemon daemon(std::move(config), log, GATEWAYD_VERSION);
+    std::string error;
+    if (!daemon.start(error)) {
+        log.error(error);
+        return gwd::kExitConfig;
+    }
+    gwd::service::notify_ready(gwd::status_summary(daemon.status()));
 
     const struct timespec status_every = {5, 0};
     while (true) {
@@ -63,15 +93,34 @@ int run_daemon(gwd::Config config, gwd::Logger& log) {
             log.notice(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
             break;
         }
-        if (sig == SIGHUP) {
-            log.warning("SIGHUP received, but reloading the configuration is not supported yet; restart to apply changes");
-        }
+        if (sig == SIGHUP) reload(daemon, path, log);
         daemon.report_drops();
-        gwd::service::notify_status(daemon.status_line());
+        gwd::service::notify_status(gwd::status_summary(daemon.status()));
     }
     gwd::service::notify_stopping();
     daemon.stop();
     daemon.report_drops();
+    return 0;
+}
+
+int show_status(const gwd::CliOptions& options) {
+    std::filesystem::path socket = options.socket;
+    if (socket.empty()) {
+        gwd::ConfigLoadResult loaded = gwd::load_config_file(options.config, host_name());
+        if (!loaded.config) {
+            print_diagnostics(loaded.diagnostics);
+            std::fprintf(stderr, "gatewayd: cannot find the status socket without a valid configuration; "
+                                 "use --socket PATH\n");
+            return gwd::kExitConfig;
+        }
+        socket = gwd::status_socket_path(loaded.config->gateway);
+    }
+    std::string out, error;
+    if (!gwd::query_status(socket, options.json, out, error)) {
+        std::fprintf(stderr, "gatewayd is not running (nothing answers on %s: %s)\n", socket.c_str(), error.c_str());
+        return gwd::kExitNotRunning;
+    }
+    std::fputs(out.c_str(), stdout);
     return 0;
 }
 
@@ -92,6 +141,8 @@ int main(int argc, char** argv) {
         case gwd::CliOptions::Command::version:
             std::printf("gatewayd %s (plugin ABI %u)\n", GATEWAYD_VERSION, GWD_PLUGIN_ABI_VERSION);
             return 0;
+        case gwd::CliOptions::Command::status:
+            return show_status(options);
         default:
             break;
     }
@@ -99,9 +150,8 @@ int main(int argc, char** argv) {
     auto sink = std::make_shared<gwd::StderrSink>();
     gwd::Logger log(sink, gwd::LogLevel::info);
 
-    gwd::ConfigLoadResult loaded = gwd::load_config_file(options.config, host_name());
-    gwd::Diagnostics problems = loaded.diagnostics;
-    if (loaded.config) gwd::check_state_dir(*loaded.config, problems);
+    gwd::Diagnostics problems;
+    gwd::ConfigLoadResult loaded = load_and_check(options.config, problems);
 
     if (options.command == gwd::CliOptions::Command::check_config) {
         if (loaded.config) gwd::PluginHost::check(*loaded.config, problems);
@@ -127,7 +177,7 @@ int main(int argc, char** argv) {
     }
     log.notice(std::string("gatewayd ") + GATEWAYD_VERSION + " starting with " + options.config.string());
     try {
-        return run_daemon(std::move(config), log);
+        return run_daemon(std::move(config), options.config, log);
     } catch (const std::exception& e) {
         log.error(std::string("fatal: ") + e.what());
         return 1;

@@ -31,7 +31,8 @@ BOOST_AUTO_TEST_CASE(broker_down_at_start_then_up_delivers_the_queued_readings) 
                                 "[sensor.options]\ncount = 50\npayload = \"{seq}\"\n\n"
                                 "[[upstream]]\nname = \"cloud\"\nurl = \"" + url + "\"\n"
                                 "[upstream.backoff]\ninitial = \"200ms\"\nmax = \"1s\"\n");
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("cannot connect to " + url, 10s), gw.log());
+    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("cannot connect to " + url, 10s),
+                          "running=" << gw.process().running() << " status=" << gw.process().wait(0ms).value_or(-99) << " log=" << gw.log());
     BOOST_REQUIRE_MESSAGE(gw.wait_for_log("test_emitter finished emitting", 10s), gw.log());
     std::this_thread::sleep_for(1500ms);  // a few more failed attempts
     BOOST_TEST(gw.process().running());

@@ -43,6 +43,7 @@ std::string gateway_section(const TempDir& dir, const std::filesystem::path& plu
            "id = \"" + id + "\"\n"
            "plugin_dir = \"" + plugin_dir.string() + "\"\n"
            "state_dir = \"" + (dir.path() / "state").string() + "\"\n"
+           "runtime_dir = \"" + (dir.path() / "run").string() + "\"\n"
            "log_level = \"debug\"\n\n";
 }
 

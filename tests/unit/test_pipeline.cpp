@@ -20,13 +20,15 @@ Config config_with(const std::string& normalize) {
 struct Fixture {
     explicit Fixture(const std::string& normalize = "")
         : config(config_with(normalize)),
-          outbox(1 << 20, OverflowPolicy::drop_oldest),
+          outbox(std::make_shared<MemoryOutbox>(1 << 20, OverflowPolicy::drop_oldest)),
           sink(std::make_shared<MemorySink>()),
-          pipeline(
-              [&]() -> Pipeline {
-                  router.add_route({"u", &outbox, {"field"}, true});
-                  return Pipeline(config, router, Logger(sink, LogLevel::debug), [] { return 1000; });
-              }()) {}
+          pipeline(stage(), Logger(sink, LogLevel::debug), [] { return 1000; }) {}
+
+    std::shared_ptr<const Pipeline::Stage> stage() {
+        Router router;
+        router.add_route({"u", outbox, {"field"}, true});
+        return std::make_shared<const Pipeline::Stage>(config, std::move(router));
+    }
 
     EmitOutcome emit(const std::string& instance, const std::string& payload,
                      std::vector<PropertyView> props = {}) {
@@ -40,13 +42,12 @@ struct Fixture {
 
     std::shared_ptr<const Message> next() {
         std::vector<OutboxEntry> e;
-        outbox.take(1, e);
+        outbox->take(1, e);
         return e.empty() ? nullptr : e[0].message;
     }
 
     Config config;
-    MemoryOutbox outbox;
-    Router router;
+    std::shared_ptr<MemoryOutbox> outbox;
     std::shared_ptr<MemorySink> sink;
     Pipeline pipeline;
 };
@@ -90,4 +91,13 @@ BOOST_AUTO_TEST_CASE(a_flood_of_bad_payloads_is_logged_at_a_bounded_rate) {
     size_t lines = 0;
     for (char c : log) lines += c == '\n';
     BOOST_TEST(lines <= 5u);
+}
+
+BOOST_AUTO_TEST_CASE(a_reloaded_stage_takes_over) {
+    Fixture f;
+    BOOST_TEST((f.emit("lab", "1") == EmitOutcome::unrouted));
+    Router router;
+    router.add_route({"u", f.outbox, {}, true});  // now every sensor
+    f.pipeline.replace(std::make_shared<const Pipeline::Stage>(f.config, std::move(router)));
+    BOOST_TEST((f.emit("lab", "1") == EmitOutcome::accepted));
 }

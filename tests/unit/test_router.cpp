@@ -13,26 +13,38 @@ std::shared_ptr<const Message> msg(const std::string& instance, Message::Kind ki
     m->kind = kind;
     return m;
 }
+std::shared_ptr<MemoryOutbox> outbox(std::uint64_t bytes = 1 << 20, OverflowPolicy p = OverflowPolicy::drop_oldest) {
+    return std::make_shared<MemoryOutbox>(bytes, p);
+}
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(routes_by_sensor_list) {
-    MemoryOutbox all(1 << 20, OverflowPolicy::drop_oldest), only_field(1 << 20, OverflowPolicy::drop_oldest);
+    auto all = outbox(), only_field = outbox();
     Router router;
-    router.add_route({"all", &all, {}, true});
-    router.add_route({"field", &only_field, {"field"}, true});
+    router.add_route({"all", all, {}, true});
+    router.add_route({"field", only_field, {"field"}, true});
     BOOST_TEST(router.dispatch(msg("field")) == 2u);
     BOOST_TEST(router.dispatch(msg("lab")) == 1u);
-    BOOST_TEST(all.stats().queued == 2u);
-    BOOST_TEST(only_field.stats().queued == 1u);
+    BOOST_TEST(all->stats().queued == 2u);
+    BOOST_TEST(only_field->stats().queued == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(dead_letters_only_where_a_dead_letter_topic_exists) {
-    MemoryOutbox with(1 << 20, OverflowPolicy::drop_oldest), without(1 << 20, OverflowPolicy::drop_oldest);
+    auto with = outbox(), without = outbox();
     Router router;
-    router.add_route({"with", &with, {}, true});
-    router.add_route({"without", &without, {}, false});
+    router.add_route({"with", with, {}, true});
+    router.add_route({"without", without, {}, false});
     BOOST_TEST(router.dispatch(msg("field", Message::Kind::dead_letter)) == 1u);
-    BOOST_TEST(without.stats().queued == 0u);
+    BOOST_TEST(without->stats().queued == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_full_drop_newest_outbox_does_not_count_as_taken) {
+    auto tiny = outbox(msg("x")->approximate_size(), OverflowPolicy::drop_newest);
+    Router router;
+    router.add_route({"tiny", tiny, {}, true});
+    BOOST_TEST(router.dispatch(msg("x")) == 1u);
+    BOOST_TEST(router.dispatch(msg("x")) == 0u);
+    BOOST_TEST(tiny->stats().dropped_overflow == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(no_routes_no_takers) {

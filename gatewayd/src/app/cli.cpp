@@ -26,10 +26,20 @@ CliParseResult parse_cli(const std::vector<std::string>& args) {
             error = set_command(CliOptions::Command::version, arg);
         } else if (arg == "--help" || arg == "-h") {
             error = set_command(CliOptions::Command::help, arg);
+        } else if (arg == "status") {
+            error = set_command(CliOptions::Command::status, arg);
+        } else if (arg == "--json") {
+            options.json = true;
+        } else if (arg == "--socket") {
+            if (i + 1 >= args.size()) return {std::nullopt, "'--socket' needs a path"};
+            options.socket = args[++i];
         } else {
             return {std::nullopt, "unknown argument '" + arg + "'"};
         }
         if (!error.empty()) return {std::nullopt, error};
+    }
+    if ((options.json || !options.socket.empty()) && options.command != CliOptions::Command::status) {
+        return {std::nullopt, std::string(options.json ? "'--json'" : "'--socket'") + " goes with 'status'"};
     }
     return {options, {}};
 }
@@ -37,6 +47,7 @@ CliParseResult parse_cli(const std::vector<std::string>& args) {
 std::string usage_text() {
     return "Usage: gatewayd [--config PATH]\n"
            "       gatewayd --check-config [--config PATH]\n"
+           "       gatewayd status [--json] [--config PATH | --socket PATH]\n"
            "       gatewayd --version | --help\n"
            "\n"
            "Gathers sensor readings through plugins, normalizes their content type and\n"
@@ -47,12 +58,18 @@ std::string usage_text() {
            ")\n"
            "      --check-config  validate the configuration and plugins, connect to\n"
            "                      nothing; exit 0 when valid, 78 with one line per problem\n"
+           "  status              ask the running daemon for the state of each upstream\n"
+           "                      and sensor (--json for scripts); exit 3 when none runs\n"
+           "      --socket PATH   the daemon's status socket (default: from the config,\n"
+           "                      [gateway] runtime_dir/gatewayd.sock)\n"
            "  -V, --version       print the version and plugin ABI version\n"
            "  -h, --help          print this help\n"
            "\n"
            "Signals: SIGTERM or SIGINT stop gracefully (queued publishes get\n"
-           "[gateway] shutdown_timeout to complete).\n"
-           "Exit status: 0 ok, 64 bad arguments, 78 configuration error, 1 other failure.\n";
+           "[gateway] shutdown_timeout to complete); SIGHUP reloads the configuration,\n"
+           "restarting only what changed, and retries upstreams stopped on authorization.\n"
+           "Exit status: 0 ok, 3 not running (status), 64 bad arguments,\n"
+           "78 configuration error, 1 other failure.\n";
 }
 
 }  // namespace gwd

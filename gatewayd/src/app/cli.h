@@ -11,13 +11,16 @@ namespace gwd {
 inline constexpr const char* kDefaultConfigPath = "/etc/gatewayd/gatewayd.toml";
 
 // sysexits.h values the daemon uses.
-inline constexpr int kExitUsage = 64;   // EX_USAGE
-inline constexpr int kExitConfig = 78;  // EX_CONFIG
+inline constexpr int kExitUsage = 64;       // EX_USAGE
+inline constexpr int kExitConfig = 78;      // EX_CONFIG
+inline constexpr int kExitNotRunning = 3;   // as `systemctl status` says of a stopped unit
 
 struct CliOptions {
-    enum class Command { run, check_config, version, help };
+    enum class Command { run, check_config, status, version, help };
     Command command = Command::run;
     std::filesystem::path config = kDefaultConfigPath;
+    bool json = false;                  // status --json
+    std::filesystem::path socket;       // status --socket PATH; empty: from the config
 };
 
 struct CliParseResult {

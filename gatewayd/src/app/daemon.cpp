@@ -1,42 +1,72 @@
 #include "app/daemon.h"
 
 #include <map>
+#include <set>
 
+#include "config/config_compare.h"
 #include "outbox/memory_outbox.h"
 #include "upstream/profiles/credentials.h"
 #include "upstream/profiles/mqtt_profile.h"
 
 namespace gwd {
 
-Daemon::Daemon(Config config, Logger log) : config_(std::move(config)), log_(std::move(log)) {
-    std::map<std::string, std::string> plugins;
-    for (const auto& s : config_.sensors) plugins[s.name] = s.plugin;
-
+Daemon::Daemon(Config config, Logger log, std::string version)
+    : config_(std::move(config)), log_(std::move(log)), version_(std::move(version)) {
     for (const UpstreamConfig& upstream : config_.upstreams) {
-        auto outbox = std::make_unique<MemoryOutbox>(upstream.max_bytes, upstream.overflow);
-        router_.add_route(Router::Route{upstream.name, outbox.get(), upstream.sensors,
-                                        !upstream.dead_letter_topic.empty()});
-        auto codec = std::make_unique<MqttUplinkCodec>(upstream, config_.gateway.id, plugins);
-        auto credentials = std::make_unique<StaticCredentials>(upstream.client_id, upstream.username,
-                                                               upstream.password, upstream.password_file);
-        sessions_.push_back(std::make_unique<UpstreamSession>(upstream, *outbox, std::move(codec),
-                                                              std::move(credentials),
-                                                              log_.child("upstream " + upstream.name)));
-        outboxes_.push_back(std::move(outbox));
+        Upstream u;
+        u.config = upstream;
+        u.outbox = std::make_shared<MemoryOutbox>(upstream.max_bytes, upstream.overflow);
+        u.session = make_session(upstream, *u.outbox);
+        upstreams_.push_back(std::move(u));
     }
-    pipeline_ = std::make_unique<Pipeline>(config_, router_, log_.child("normalize"), system_now_ms);
-    plugins_ = std::make_unique<PluginHost>(config_, *pipeline_, log_.child("plugins"));
+    pipeline_ = std::make_unique<Pipeline>(make_stage(), log_.child("normalize"), system_now_ms);
+    plugins_ = std::make_unique<PluginHost>(*pipeline_, log_.child("plugins"));
 }
 
 Daemon::~Daemon() { stop(); }
 
-void Daemon::start() {
-    for (auto& session : sessions_) session->start();
-    const size_t running = plugins_->start();
+std::unique_ptr<UpstreamSession> Daemon::make_session(const UpstreamConfig& upstream, Outbox& outbox) const {
+    std::map<std::string, std::string> plugins;
+    for (const auto& s : config_.sensors) plugins[s.name] = s.plugin;
+    auto codec = std::make_unique<MqttUplinkCodec>(upstream, config_.gateway.id, plugins);
+    auto credentials = std::make_unique<StaticCredentials>(upstream.client_id, upstream.username, upstream.password,
+                                                           upstream.password_file);
+    return std::make_unique<UpstreamSession>(upstream, outbox, std::move(codec), std::move(credentials),
+                                             log_.child("upstream " + upstream.name));
+}
+
+std::shared_ptr<const Pipeline::Stage> Daemon::make_stage() const {
+    Router router;
+    for (const auto& u : upstreams_) {
+        router.add_route(Router::Route{u.config.name, u.outbox, u.config.sensors, !u.config.dead_letter_topic.empty()});
+    }
+    return std::make_shared<const Pipeline::Stage>(config_, std::move(router));
+}
+
+bool Daemon::start(std::string& error) {
+    started_ = std::chrono::system_clock::now();
+    status_server_ = std::make_unique<StatusServer>(
+        status_socket_path(config_.gateway),
+        [this](bool json) {
+            const DaemonStatus s = status();
+            const auto now = std::chrono::system_clock::now();
+            return json ? status_json(s, now) : status_text(s, now);
+        },
+        log_.child("status"));
+    if (!status_server_->start(error)) {
+        status_server_.reset();
+        return false;
+    }
+    watcher_ = std::make_unique<FileWatcher>([this](const std::filesystem::path& f) { on_file_changed(f); },
+                                             log_.child("watch"));
+    watch_credential_files();
+    for (auto& u : upstreams_) u.session->start();
+    const size_t running = plugins_->start(config_);
     running_ = true;
     log_.notice("started: gateway '" + config_.gateway.id + "', " + std::to_string(running) + " of " +
-                std::to_string(config_.sensors.size()) + " sensors running, " + std::to_string(sessions_.size()) +
-                " upstreams");
+                std::to_string(config_.sensors.size()) + " sensors running, " + std::to_string(upstreams_.size()) +
+                " upstreams; status: gatewayd status (socket " + status_socket_path(config_.gateway).string() + ")");
+    return true;
 }
 
 void Daemon::stop() {
@@ -44,46 +74,117 @@ void Daemon::stop() {
     running_ = false;
     plugins_->stop();
     const auto deadline = std::chrono::steady_clock::now() + config_.gateway.shutdown_timeout;
-    for (auto& session : sessions_) session->stop(deadline);
-    log_.notice("stopped: " + status_line());
+    for (auto& u : upstreams_) u.session->stop(deadline);
+    if (watcher_) watcher_->stop();
+    log_.notice("stopped: " + status_summary(status()));
+    if (status_server_) status_server_->stop();
 }
 
-void Daemon::report_drops() {
-    reported_drops_.resize(sessions_.size(), 0);
-    for (size_t i = 0; i < sessions_.size(); ++i) {
-        const UpstreamStatus s = sessions_[i]->status();
-        const std::uint64_t dropped = s.outbox.dropped_overflow;
-        if (dropped > reported_drops_[i]) {
-            const UpstreamConfig& u = config_.upstreams[i];
-            log_.warning("upstream " + s.name + ": " + std::to_string(dropped - reported_drops_[i]) +
-                         " readings dropped because its queue reached max_bytes (" + std::to_string(u.max_bytes) +
-                         " bytes, overflow = \"" +
-                         (u.overflow == OverflowPolicy::drop_oldest ? "drop-oldest" : "drop-newest") + "\"); " +
-                         std::to_string(dropped) + " in total");
-            reported_drops_[i] = dropped;
+void Daemon::watch_credential_files() {
+    std::set<std::filesystem::path> files;
+    for (const auto& u : config_.upstreams) {
+        for (const auto& f : {u.password_file, u.cert_file, u.key_file, u.ca_file})
+            if (f) files.insert(*f);
+    }
+    watcher_->watch(files);
+}
+
+void Daemon::on_file_changed(const std::filesystem::path& file) {
+    std::lock_guard lock(mutex_);
+    for (auto& u : upstreams_) {
+        for (const auto& f : {u.config.password_file, u.config.cert_file, u.config.key_file, u.config.ca_file}) {
+            if (f && std::filesystem::absolute(*f).lexically_normal() == file) {
+                u.session->rearm(file.string() + " changed");
+                break;
+            }
         }
     }
 }
 
-std::string Daemon::status_line() const {
-    std::string line;
-    for (const auto& session : sessions_) {
-        const UpstreamStatus s = session->status();
-        if (!line.empty()) line += "; ";
-        line += s.name + " " + std::string(upstream_state_name(s.state)) + ", sent " + std::to_string(s.sent) +
-                ", queued " + std::to_string(s.outbox.queued);
-        if (s.outbox.dropped_overflow > 0) line += ", overflowed " + std::to_string(s.outbox.dropped_overflow);
-        if (s.dead_lettered > 0) line += ", dead-lettered " + std::to_string(s.dead_lettered);
-        if (s.dropped > 0) line += ", dropped " + std::to_string(s.dropped);
+void Daemon::reload(Config next) {
+    // A new gateway id changes every topic and default client id.
+    const bool everything = next.gateway.id != config_.gateway.id;
+    if (next.gateway.state_dir != config_.gateway.state_dir ||
+        runtime_dir_of(next.gateway) != runtime_dir_of(config_.gateway)) {
+        log_.warning("state_dir and runtime_dir changes take effect at the next restart");
     }
-    std::uint64_t readings = 0, failed = 0;
-    for (const auto& sensor : plugins_->status()) {
-        readings += sensor.accepted + sensor.dead_lettered + sensor.dropped + sensor.unrouted;
-        if (sensor.state == SensorState::failed) ++failed;
+    int kept = 0, restarted = 0, added = 0, removed = 0;
+    std::vector<Upstream> retired;
+    {
+        std::lock_guard lock(mutex_);
+        std::vector<Upstream> updated;
+        config_ = next;  // make_session() reads the new sensors and gateway id
+        for (const UpstreamConfig& wanted : next.upstreams) {
+            auto old = std::find_if(upstreams_.begin(), upstreams_.end(),
+                                    [&](const Upstream& u) { return u.config.name == wanted.name; });
+            if (old == upstreams_.end()) {
+                Upstream u;
+                u.config = wanted;
+                u.outbox = std::make_shared<MemoryOutbox>(wanted.max_bytes, wanted.overflow);
+                u.session = make_session(wanted, *u.outbox);
+                u.session->start();
+                updated.push_back(std::move(u));
+                ++added;
+                continue;
+            }
+            Upstream u = std::move(*old);
+            upstreams_.erase(old);
+            if (!everything && same_settings(u.config, wanted)) {
+                u.config = wanted;
+                u.session->rearm("the configuration was reloaded");
+                ++kept;
+            } else {
+                // Publishes in flight stay in the outbox and go out again.
+                u.session->stop(std::chrono::steady_clock::now());
+                u.outbox->set_limits(wanted.max_bytes, wanted.overflow);
+                u.config = wanted;
+                u.session = make_session(wanted, *u.outbox);
+                u.session->start();
+                ++restarted;
+            }
+            updated.push_back(std::move(u));
+        }
+        retired = std::move(upstreams_);
+        upstreams_ = std::move(updated);
     }
-    line += "; readings " + std::to_string(readings);
-    if (failed > 0) line += ", " + std::to_string(failed) + " sensors failed";
-    return line;
+    for (auto& gone : retired) {
+        // Removed: it gets the usual time to deliver what it holds.
+        gone.session->stop(std::chrono::steady_clock::now() + config_.gateway.shutdown_timeout);
+        ++removed;
+    }
+    pipeline_->replace(make_stage());
+    const SensorChanges sensors = plugins_->apply(config_);
+    watch_credential_files();
+    log_.set_threshold(config_.gateway.log_level);
+    log_.notice("configuration reloaded: upstreams " + std::to_string(kept) + " kept, " + std::to_string(restarted) +
+                " restarted, " + std::to_string(added) + " added, " + std::to_string(removed) + " removed; sensors " +
+                std::to_string(sensors.unchanged) + " kept, " + std::to_string(sensors.restarted) + " restarted, " +
+                std::to_string(sensors.started) + " added, " + std::to_string(sensors.stopped) + " removed");
+}
+
+DaemonStatus Daemon::status() const {
+    DaemonStatus s;
+    s.version = version_;
+    s.started = started_;
+    std::lock_guard lock(mutex_);
+    s.gateway_id = config_.gateway.id;
+    for (const auto& u : upstreams_) s.upstreams.push_back(u.session->status());
+    s.sensors = plugins_->status();
+    return s;
+}
+
+void Daemon::report_drops() {
+    std::lock_guard lock(mutex_);
+    for (auto& u : upstreams_) {
+        const std::uint64_t dropped = u.outbox->stats().dropped_overflow;
+        if (dropped <= u.reported_drops) continue;
+        log_.warning("upstream " + u.config.name + ": " + std::to_string(dropped - u.reported_drops) +
+                     " readings dropped because its queue reached max_bytes (" + std::to_string(u.config.max_bytes) +
+                     " bytes, overflow = \"" +
+                     (u.config.overflow == OverflowPolicy::drop_oldest ? "drop-oldest" : "drop-newest") + "\"); " +
+                     std::to_string(dropped) + " in total");
+        u.reported_drops = dropped;
+    }
 }
 
 }  // namespace gwd

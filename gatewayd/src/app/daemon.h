@@ -1,47 +1,68 @@
 // The running daemon: every stage built from the config and wired in the
 // direction a reading travels (plugin host -> pipeline -> outboxes ->
-// upstream sessions). Stopping goes the same way: plugins first, so nothing
-// new arrives, then the sessions drain what is queued until the deadline.
+// upstream sessions), plus the status socket and the credential-file watch.
+// Stopping goes the same way: plugins first, so nothing new arrives, then the
+// sessions drain what is queued until the deadline. A reload changes only
+// what the new configuration changes and keeps every queued message.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "app/file_watcher.h"
 #include "app/pipeline.h"
+#include "app/status_report.h"
+#include "app/status_socket.h"
 #include "common/log.h"
 #include "config/config.h"
 #include "outbox/outbox.h"
 #include "plugin_host/plugin_host.h"
-#include "router/router.h"
 #include "upstream/session.h"
 
 namespace gwd {
 
 class Daemon {
 public:
-    Daemon(Config config, Logger log);
+    Daemon(Config config, Logger log, std::string version);
     ~Daemon();
 
-    void start();
+    // Starts every stage; false with `error` when the status socket cannot be set up.
+    bool start(std::string& error);
     void stop();
+    // Applies a new, already checked configuration.
+    void reload(Config next);
 
-    // One line per upstream and a sensor summary, for sd_notify STATUS= and logs.
-    std::string status_line() const;
-
+    DaemonStatus status() const;
     // Called every few seconds: logs what was dropped since the last call
     // (one line per upstream, so a flood of drops stays readable).
     void report_drops();
 
 private:
+    struct Upstream {
+        UpstreamConfig config;
+        std::shared_ptr<Outbox> outbox;
+        std::unique_ptr<UpstreamSession> session;
+        std::uint64_t reported_drops = 0;
+    };
+
+    std::unique_ptr<UpstreamSession> make_session(const UpstreamConfig& upstream, Outbox& outbox) const;
+    std::shared_ptr<const Pipeline::Stage> make_stage() const;
+    void watch_credential_files();
+    void on_file_changed(const std::filesystem::path& file);
+
     Config config_;
     Logger log_;
-    std::vector<std::unique_ptr<Outbox>> outboxes_;
-    Router router_;
+    std::string version_;
+    std::chrono::system_clock::time_point started_;
+    mutable std::mutex mutex_;  // upstreams_: read by the status and watch threads
+    std::vector<Upstream> upstreams_;
     std::unique_ptr<Pipeline> pipeline_;
-    std::vector<std::unique_ptr<UpstreamSession>> sessions_;
     std::unique_ptr<PluginHost> plugins_;
-    std::vector<std::uint64_t> reported_drops_;
+    std::unique_ptr<StatusServer> status_server_;
+    std::unique_ptr<FileWatcher> watcher_;
     bool running_ = false;
 };
 

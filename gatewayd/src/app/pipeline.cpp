@@ -11,23 +11,25 @@ std::int64_t system_now_ms() {
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-Pipeline::Pipeline(const Config& config, const Router& router, Logger log, NowMs now_ms)
-    : normalizer_(config.normalize.options),
-      router_(router),
-      log_(std::move(log)),
-      now_ms_(std::move(now_ms)),
-      on_decode_error_(config.normalize.on_decode_error) {
-    for (const auto& sensor : config.sensors) defaults_[sensor.name] = SensorDefaults{sensor.content_type};
+Pipeline::Stage::Stage(const Config& config, Router r)
+    : normalizer(config.normalize.options), router(std::move(r)), on_decode_error(config.normalize.on_decode_error) {
+    for (const auto& sensor : config.sensors) defaults[sensor.name] = SensorDefaults{sensor.content_type};
 }
 
+Pipeline::Pipeline(std::shared_ptr<const Stage> stage, Logger log, NowMs now_ms)
+    : stage_(std::move(stage)), log_(std::move(log)), now_ms_(std::move(now_ms)) {}
+
+void Pipeline::replace(std::shared_ptr<const Stage> stage) { stage_.store(std::move(stage)); }
+
 EmitOutcome Pipeline::accept(const ReadingView& reading) {
-    auto it = defaults_.find(reading.instance);
-    const SensorDefaults& defaults = it == defaults_.end() ? no_defaults_ : it->second;
-    auto message = std::make_shared<Message>(normalizer_.normalize(reading, defaults, now_ms_()));
+    const std::shared_ptr<const Stage> stage = stage_.load();
+    auto it = stage->defaults.find(reading.instance);
+    const SensorDefaults& defaults = it == stage->defaults.end() ? no_defaults_ : it->second;
+    auto message = std::make_shared<Message>(stage->normalizer.normalize(reading, defaults, now_ms_()));
 
     if (message->kind == Message::Kind::dead_letter) {
-        const bool drop = on_decode_error_ == DecodeErrorPolicy::drop;
-        const bool queued = !drop && router_.dispatch(message) > 0;
+        const bool drop = stage->on_decode_error == DecodeErrorPolicy::drop;
+        const bool queued = !drop && stage->router.dispatch(message) > 0;
         std::uint64_t suppressed = 0;
         if (decode_log_.allow(std::chrono::steady_clock::now(), suppressed)) {
             const char* fate = drop     ? "dropped (on_decode_error = \"drop\")"
@@ -39,7 +41,7 @@ EmitOutcome Pipeline::accept(const ReadingView& reading) {
         }
         return queued ? EmitOutcome::dead_lettered : EmitOutcome::dropped;
     }
-    return router_.dispatch(message) > 0 ? EmitOutcome::accepted : EmitOutcome::unrouted;
+    return stage->router.dispatch(message) > 0 ? EmitOutcome::accepted : EmitOutcome::unrouted;
 }
 
 }  // namespace gwd

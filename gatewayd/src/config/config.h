@@ -24,6 +24,7 @@ struct GatewayConfig {
     std::filesystem::path state_dir = "/var/lib/gatewayd";
     LogLevel log_level = LogLevel::info;
     Duration shutdown_timeout{5000};  // in-flight publishes get this long at stop
+    std::optional<std::filesystem::path> runtime_dir;  // unset: $RUNTIME_DIRECTORY, else /run/gatewayd
     SourceLocation plugin_dir_where;
     SourceLocation state_dir_where;
 };
@@ -83,6 +84,7 @@ struct UpstreamConfig {
     std::uint64_t max_bytes = 64ull * 1024 * 1024;
     OverflowPolicy overflow = OverflowPolicy::drop_oldest;
     SourceLocation where;
+    bool operator==(const UpstreamConfig&) const = default;
 };
 
 enum class DecodeErrorPolicy { dead_letter, drop };

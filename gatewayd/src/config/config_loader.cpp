@@ -389,6 +389,7 @@ private:
             }
         }
         if (auto d = r.duration("shutdown_timeout")) g.shutdown_timeout = *d;
+        if (auto dir = r.string("runtime_dir")) g.runtime_dir = *dir;
         r.finish();
     }
 

@@ -93,6 +93,24 @@ void MemoryOutbox::set_append_listener(std::function<void()> listener) {
     listener_.store(std::make_shared<const std::function<void()>>(std::move(listener)), std::memory_order_release);
 }
 
+void MemoryOutbox::set_limits(std::uint64_t max_bytes, OverflowPolicy overflow) {
+    std::lock_guard lock(mutex_);
+    max_bytes_ = max_bytes;
+    overflow_ = overflow;
+    // Both policies shed the oldest when the bound shrinks below what is queued:
+    // refusing what is already accepted is not possible.
+    while (!slots_.empty() && stats_.bytes > max_bytes_) {
+        const Slot& oldest = slots_.front();
+        stats_.bytes -= oldest.size;
+        if (!oldest.acknowledged) {
+            ++stats_.dropped_overflow;
+            --stats_.queued;
+        }
+        slots_.pop_front();
+        if (next_untaken_ > 0) --next_untaken_;
+    }
+}
+
 OutboxStats MemoryOutbox::stats() const {
     std::lock_guard lock(mutex_);
     OutboxStats s = stats_;

@@ -24,6 +24,7 @@ public:
     std::shared_ptr<const Message> get(std::uint64_t id) const override;
     void set_append_listener(std::function<void()> listener) override;
     OutboxStats stats() const override;
+    void set_limits(std::uint64_t max_bytes, OverflowPolicy overflow) override;
 
 private:
     struct Slot {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/message.h"
+#include "config/config.h"
 
 namespace gwd {
 
@@ -54,6 +55,9 @@ public:
     virtual void set_append_listener(std::function<void()> listener) = 0;
 
     virtual OutboxStats stats() const = 0;
+
+    // New bounds (a reload); a smaller max_bytes drops by the new policy.
+    virtual void set_limits(std::uint64_t max_bytes, OverflowPolicy overflow) = 0;
 };
 
 }  // namespace gwd

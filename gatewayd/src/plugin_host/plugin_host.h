@@ -1,11 +1,15 @@
 // Loads the plugin of every enabled [[sensor]], creates and starts its
-// instance, drives polled ones, and stops them all at shutdown. A sensor
-// whose plugin is missing, refused or fails to start is logged and disabled;
-// the others keep running.
+// instance, drives polled ones, and stops them at shutdown. A sensor whose
+// plugin is missing, refused or fails to start is logged and disabled; the
+// others keep running. A reload restarts only the sensors whose settings
+// changed.
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <vector>
 
 #include "common/log.h"
@@ -18,13 +22,20 @@
 
 namespace gwd {
 
+struct SensorChanges {
+    int started = 0, restarted = 0, stopped = 0, unchanged = 0;
+};
+
 class PluginHost {
 public:
-    PluginHost(const Config& config, ReadingSink& sink, Logger log);
+    PluginHost(ReadingSink& sink, Logger log);
     ~PluginHost();
 
-    // Returns the number of sensors running.
-    size_t start();
+    // Starts every enabled sensor of `config`; returns how many run.
+    size_t start(const Config& config);
+    // Brings the sensors in line with `next`: new ones start, changed ones
+    // restart, removed ones stop, the rest keep running untouched.
+    SensorChanges apply(const Config& next);
     void stop();
     std::vector<SensorStatus> status() const;
 
@@ -34,15 +45,23 @@ public:
     static void check(const Config& config, Diagnostics& diags);
 
 private:
-    // The loaded library for `plugin`, or nullptr with `error` set.
+    struct Entry {
+        SensorConfig config;
+        std::unique_ptr<SensorInstance> instance;  // null when disabled
+        std::optional<SensorStatus> disabled;      // why it does not run
+    };
+
+    Entry launch(const SensorConfig& sensor);
+    void retire(Entry& entry);
     std::shared_ptr<PluginLibrary> library_for(const std::string& plugin, std::string& error);
 
-    const Config& config_;
     ReadingSink& sink_;
     Logger log_;
+    std::string gateway_id_;
+    std::filesystem::path plugin_dir_;
+    mutable std::mutex mutex_;  // entries_ and libraries_; status() reads them from another thread
     std::map<std::string, std::shared_ptr<PluginLibrary>> libraries_;
-    std::vector<std::unique_ptr<SensorInstance>> instances_;
-    std::vector<SensorStatus> disabled_;  // sensors that never got an instance
+    std::vector<Entry> entries_;
     PollScheduler poller_;
 };
 

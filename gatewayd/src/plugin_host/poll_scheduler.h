@@ -1,6 +1,7 @@
 // Drives polled plugins: one thread ("poll") calls each instance's poll() on
 // its interval. A poll that overruns delays only the polls queued behind it;
-// a late instance is not made to catch up with a burst.
+// a late instance is not made to catch up with a burst. Instances come and
+// go at any time (a reload); remove() waits for a poll in progress.
 #pragma once
 
 #include <chrono>
@@ -16,8 +17,8 @@ namespace gwd {
 class PollScheduler {
 public:
     ~PollScheduler();
-    void add(SensorInstance& instance);  // before start()
-    void start();
+    void add(SensorInstance& instance);
+    void remove(SensorInstance& instance);
     void stop();
 
 private:
@@ -29,6 +30,7 @@ private:
     void run();
 
     std::vector<Item> items_;
+    SensorInstance* polling_ = nullptr;
     std::mutex mutex_;
     std::condition_variable cv_;
     bool stopping_ = false;

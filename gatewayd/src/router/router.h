@@ -15,7 +15,9 @@ class Router {
 public:
     struct Route {
         std::string upstream;
-        Outbox* outbox = nullptr;
+        // Shared: a message being routed keeps its outbox alive even if a
+        // reload removes the upstream meanwhile.
+        std::shared_ptr<Outbox> outbox;
         std::vector<std::string> sensors;  // [[sensor]] names; empty = every sensor
         bool dead_letters = true;          // the upstream has a dead-letter topic
     };

@@ -9,5 +9,6 @@ namespace gwd::service {
 void notify_ready(const std::string& status);
 void notify_status(const std::string& status);
 void notify_stopping();
+void notify_reloading();
 
 }  // namespace gwd::service

@@ -478,13 +478,15 @@ private:
         if (d.classification.failure_class == FailureClass::redirect && !config_.follow_server_reference) {
             log_.warning(error + "; not following it (set follow_server_reference = true to allow)");
         }
-        set_backoff_state(d.delay);
-        std::string line = error + " [" + class_name + "]; retrying in " + format_duration(d.delay);
+        // The supervisor also keeps CONNECTs a second apart; say when the next really is.
+        const Duration delay = std::max(d.delay, supervisor_.connect_delay(Clock::now()));
+        set_backoff_state(delay);
+        std::string line = error + " [" + class_name + "]; retrying in " + format_duration(delay);
         // The first failure is worth a warning; repeats of the same problem
         // only at info, so an outage does not flood the journal.
         if (failures_in_a_row <= 1) log_.warning(line);
         else log_.info(line);
-        return wait_until(Clock::now() + d.delay, false);
+        return wait_until(Clock::now() + d.delay, false);  // the spacing is waited for before the CONNECT
     }
 
     Limits apply_connack(const ConnackInfo& c, const PahoConnectSettings& s) {

@@ -1,0 +1,176 @@
+#include "app/status_report.h"
+
+#include <cstdio>
+#include <ctime>
+
+#include "common/json.h"
+#include "common/units.h"
+
+namespace gwd {
+
+namespace {
+using SystemClock = std::chrono::system_clock;
+
+std::string ago(SystemClock::time_point then, SystemClock::time_point now) {
+    const auto d = std::chrono::duration_cast<std::chrono::seconds>(now - then);
+    return format_duration(std::chrono::duration_cast<Duration>(d));
+}
+
+std::string bytes(std::uint64_t n) {
+    char buffer[32];
+    if (n < 1024) return std::to_string(n) + " B";
+    if (n < 1024 * 1024) std::snprintf(buffer, sizeof buffer, "%.1f KiB", static_cast<double>(n) / 1024);
+    else std::snprintf(buffer, sizeof buffer, "%.1f MiB", static_cast<double>(n) / (1024.0 * 1024));
+    return buffer;
+}
+
+SystemClock::time_point from_ms(std::int64_t ms) { return SystemClock::time_point(std::chrono::milliseconds(ms)); }
+
+std::string state_line(const UpstreamStatus& u, SystemClock::time_point now) {
+    std::string line(upstream_state_name(u.state));
+    switch (u.state) {
+        case UpstreamState::online: line += " since " + iso8601(u.online_since); break;
+        case UpstreamState::backoff:
+            line += ", next attempt in " +
+                    format_duration(std::max(Duration(0), std::chrono::duration_cast<Duration>(u.next_attempt - now))) +
+                    " (" + iso8601(u.next_attempt) + ")";
+            break;
+        case UpstreamState::stopped:
+            line += ": " + u.stopped_reason;
+            if (u.next_attempt > now)
+                line += " (next attempt " + iso8601(u.next_attempt) + ")";
+            break;
+        default: break;
+    }
+    return line;
+}
+}  // namespace
+
+std::string iso8601(SystemClock::time_point t) {
+    const std::time_t seconds = SystemClock::to_time_t(t);
+    struct tm tm {};
+    gmtime_r(&seconds, &tm);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buffer;
+}
+
+std::string_view sensor_state_name(SensorState state) {
+    switch (state) {
+        case SensorState::created: return "created";
+        case SensorState::running: return "running";
+        case SensorState::stopped: return "stopped";
+        case SensorState::failed: return "failed";
+    }
+    return "created";
+}
+
+std::string status_text(const DaemonStatus& s, SystemClock::time_point now) {
+    std::string out = "gatewayd " + s.version + ", gateway '" + s.gateway_id + "', up " + ago(s.started, now) + "\n";
+    for (const auto& u : s.upstreams) {
+        out += "\nupstream " + u.name + "  " + u.url + "  client id '" + u.client_id + "'\n";
+        out += "  state      " + state_line(u, now) + "\n";
+        out += "  attempts   " + std::to_string(u.attempts);
+        if (u.last_reason >= 0) {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned>(u.last_reason) & 0xFFu);
+            out += ", last reason code " + std::string(hex) + " " + u.last_reason_name;
+        }
+        out += "\n";
+        if (!u.last_error.empty() && u.state != UpstreamState::stopped) out += "  last error " + u.last_error + "\n";
+        out += "  messages   sent " + std::to_string(u.sent) + ", queued " + std::to_string(u.outbox.queued);
+        if (u.outbox.queued > 0) {
+            out += " (" + bytes(u.outbox.bytes);
+            if (u.outbox.oldest_timestamp_ms > 0) out += ", oldest " + ago(from_ms(u.outbox.oldest_timestamp_ms), now);
+            out += ")";
+        }
+        out += ", dead-lettered " + std::to_string(u.dead_lettered) + ", dropped " +
+               std::to_string(u.dropped + u.outbox.dropped_overflow) + "\n";
+        if (u.state == UpstreamState::online) {
+            out += "  window     " + std::to_string(u.window) + " in flight";
+            if (u.topic_aliases > 0) out += ", " + std::to_string(u.topic_aliases) + " topic aliases";
+            if (u.publish_rate_limit > 0) out += ", paced to " + std::to_string(static_cast<int>(u.publish_rate_limit)) + "/s";
+            out += "\n";
+        }
+    }
+    out += "\n";
+    for (const auto& sensor : s.sensors) {
+        out += "sensor " + sensor.name + " (" + sensor.plugin + "): " + std::string(sensor_state_name(sensor.state));
+        if (!sensor.error.empty()) out += " (" + sensor.error + ")";
+        out += ", " + std::to_string(sensor.accepted) + " readings";
+        if (sensor.invalid) out += ", " + std::to_string(sensor.invalid) + " invalid";
+        if (sensor.dead_lettered) out += ", " + std::to_string(sensor.dead_lettered) + " dead-lettered";
+        if (sensor.dropped) out += ", " + std::to_string(sensor.dropped) + " dropped";
+        if (sensor.unrouted) out += ", " + std::to_string(sensor.unrouted) + " unrouted";
+        if (sensor.poll_errors) out += ", " + std::to_string(sensor.poll_errors) + " poll errors";
+        out += "\n";
+    }
+    return out;
+}
+
+std::string status_json(const DaemonStatus& s, SystemClock::time_point now) {
+    auto field = [](const char* key, const std::string& value) { return json_quote(key) + ":" + json_quote(value); };
+    auto number = [](const char* key, auto value) { return json_quote(key) + ":" + std::to_string(value); };
+    std::string out = "{" + field("version", s.version) + "," + field("gateway", s.gateway_id) + "," +
+                      number("uptime_s", std::chrono::duration_cast<std::chrono::seconds>(now - s.started).count()) +
+                      ",\"upstreams\":[";
+    for (size_t i = 0; i < s.upstreams.size(); ++i) {
+        const auto& u = s.upstreams[i];
+        if (i) out += ",";
+        out += "{" + field("name", u.name) + "," + field("url", u.url) + "," + field("client_id", u.client_id) + "," +
+               field("state", std::string(upstream_state_name(u.state))) + ",";
+        out += json_quote("stopped_reason") + ":" + (u.stopped_reason.empty() ? "null" : json_quote(u.stopped_reason)) + ",";
+        out += json_quote("next_attempt") + ":" +
+               (u.next_attempt > now ? json_quote(iso8601(u.next_attempt)) : std::string("null")) + ",";
+        out += number("attempts", u.attempts) + ",";
+        out += json_quote("last_reason_code") + ":" + (u.last_reason >= 0 ? std::to_string(u.last_reason) : "null") + ",";
+        out += field("last_reason", u.last_reason_name) + "," + field("last_error", u.last_error) + ",";
+        out += number("window", u.window) + "," + number("topic_aliases", u.topic_aliases) + ",";
+        out += number("sent", u.sent) + "," + number("queued", u.outbox.queued) + "," +
+               number("queued_bytes", u.outbox.bytes) + ",";
+        out += json_quote("oldest_queued_age_s") + ":" +
+               (u.outbox.queued > 0 && u.outbox.oldest_timestamp_ms > 0
+                    ? std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                         now - from_ms(u.outbox.oldest_timestamp_ms))
+                                         .count())
+                    : std::string("null")) +
+               ",";
+        out += number("dead_lettered", u.dead_lettered) + "," + number("dropped", u.dropped) + "," +
+               number("overflowed", u.outbox.dropped_overflow) + "}";
+    }
+    out += "],\"sensors\":[";
+    for (size_t i = 0; i < s.sensors.size(); ++i) {
+        const auto& sensor = s.sensors[i];
+        if (i) out += ",";
+        out += "{" + field("name", sensor.name) + "," + field("plugin", sensor.plugin) + "," +
+               field("state", std::string(sensor_state_name(sensor.state))) + "," + field("error", sensor.error) + "," +
+               number("accepted", sensor.accepted) + "," + number("invalid", sensor.invalid) + "," +
+               number("dead_lettered", sensor.dead_lettered) + "," + number("dropped", sensor.dropped) + "," +
+               number("unrouted", sensor.unrouted) + "," + number("poll_errors", sensor.poll_errors) + "}";
+    }
+    return out + "]}\n";
+}
+
+std::string status_summary(const DaemonStatus& s) {
+    std::string line;
+    for (const auto& u : s.upstreams) {
+        if (!line.empty()) line += "; ";
+        line += u.name + " " + std::string(upstream_state_name(u.state));
+        if (u.state == UpstreamState::stopped && u.last_reason >= 0) line += " (" + u.last_reason_name + ")";
+        line += ", sent " + std::to_string(u.sent) + ", queued " + std::to_string(u.outbox.queued);
+        if (u.outbox.dropped_overflow > 0) line += ", overflowed " + std::to_string(u.outbox.dropped_overflow);
+        if (u.dead_lettered > 0) line += ", dead-lettered " + std::to_string(u.dead_lettered);
+        if (u.dropped > 0) line += ", dropped " + std::to_string(u.dropped);
+    }
+    std::uint64_t readings = 0;
+    int failed = 0;
+    for (const auto& sensor : s.sensors) {
+        readings += sensor.accepted + sensor.dead_lettered + sensor.dropped + sensor.unrouted;
+        if (sensor.state == SensorState::failed) ++failed;
+    }
+    line += "; readings " + std::to_string(readings);
+    if (failed > 0) line += ", " + std::to_string(failed) + " sensors failed";
+    return line;
+}
+
+}  // namespace gwd
