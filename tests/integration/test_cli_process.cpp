@@ -50,9 +50,12 @@ BOOST_AUTO_TEST_CASE(check_config_accepts_a_valid_file_and_connects_to_nothing) 
 
 BOOST_AUTO_TEST_CASE(config_errors_exit_78_with_one_line_each_at_check_and_at_start) {
     TempDir dir;
-    auto config = dir.write("gatewayd.toml", valid_config(dir) + "qos = 3\nurl_typo = 1\n");
-    const std::string expected = config.string() + ":14:7: upstream 'cloud': 'qos' must be between 0 and 2, not 3\n" +
-                                 config.string() + ":15:1: unknown key 'url_typo' in upstream 'cloud'; did you mean 'url'?\n";
+    const std::string text = valid_config(dir) + "qos = 3\nurl_typo = 1\n";
+    auto config = dir.write("gatewayd.toml", text);
+    const std::string expected =
+        config.string() + ":" + std::to_string(line_of(text, "qos = 3")) +
+        ":7: upstream 'cloud': 'qos' must be between 0 and 2, not 3\n" + config.string() + ":" +
+        std::to_string(line_of(text, "url_typo")) + ":1: unknown key 'url_typo' in upstream 'cloud'; did you mean 'url'?\n";
     std::string out;
     BOOST_TEST(gatewayd({"--check-config", "--config", config.string()}, out) == 78);
     BOOST_TEST(out == expected);
@@ -70,19 +73,22 @@ BOOST_AUTO_TEST_CASE(missing_config_exits_78) {
 
 BOOST_AUTO_TEST_CASE(check_config_loads_plugins_and_checks_their_options) {
     TempDir dir;
-    auto config = dir.write("gatewayd.toml",
-                            gateway_section(dir, all_plugins(dir)) +
-                                "[[sensor]]\nname = \"old\"\nplugin = \"wrong_abi\"\n\n"
-                                "[[sensor]]\nname = \"field\"\nplugin = \"mqtt_local\"\n[sensor.options]\nurl = \"tcp://x\"\n"
-                                "topic = [\"a\"]\n\n"
-                                "[[upstream]]\nname = \"cloud\"\nurl = \"tcp://127.0.0.1:1\"\n");
+    const std::string text = gateway_section(dir, all_plugins(dir)) +
+                             "[[sensor]]\nname = \"old\"\nplugin = \"wrong_abi\"\n\n"
+                             "[[sensor]]\nname = \"field\"\nplugin = \"mqtt_local\"\n[sensor.options]\nurl = \"tcp://x\"\n"
+                             "topic = [\"a\"]\n\n"
+                             "[[upstream]]\nname = \"cloud\"\nurl = \"tcp://127.0.0.1:1\"\n";
+    auto config = dir.write("gatewayd.toml", text);
+    auto at = [&](const std::string& needle, int column) {
+        return config.string() + ":" + std::to_string(line_of(text, needle)) + ":" + std::to_string(column) + ": ";
+    };
     std::string out;
     BOOST_TEST(gatewayd({"--check-config", "--config", config.string()}, out) == 78);
-    BOOST_TEST(out.find(config.string() + ":9:10: sensor 'old': refusing plugin file") != std::string::npos, out);
+    BOOST_TEST(out.find(at("plugin = \"wrong_abi\"", 10) + "sensor 'old': refusing plugin file") != std::string::npos, out);
     BOOST_TEST(out.find("built for plugin ABI version 99") != std::string::npos);
-    BOOST_TEST(out.find(config.string() + ":16:1: sensor 'field': plugin 'mqtt_local' has no option 'topic'; did you "
-                        "mean 'topics'?") != std::string::npos, out);
-    BOOST_TEST(out.find(config.string() + ":14:1: sensor 'field': plugin 'mqtt_local' needs option 'topics'") !=
+    BOOST_TEST(out.find(at("topic = [", 1) + "sensor 'field': plugin 'mqtt_local' has no option 'topic'; did you "
+                                             "mean 'topics'?") != std::string::npos, out);
+    BOOST_TEST(out.find(at("[sensor.options]", 1) + "sensor 'field': plugin 'mqtt_local' needs option 'topics'") !=
                std::string::npos, out);
 }
 

@@ -3,6 +3,8 @@
 #define BOOST_TEST_MODULE tls
 #include <boost/test/unit_test.hpp>
 
+#include <regex>
+
 #include "gatewayd_process.h"
 #include "mosquitto.h"
 #include "mqtt_client.h"
@@ -71,8 +73,19 @@ BOOST_AUTO_TEST_CASE(a_server_certificate_from_another_ca_is_refused) {
     GatewaydProcess gw(dir, config(dir, tls_port, (pki.base / "other-ca.pem").string()));
     BOOST_REQUIRE_MESSAGE(gw.wait_for_log("TLS handshake failed", 15s), gw.log());
     BOOST_TEST(gw.log().find("certificate verify failed") != std::string::npos, gw.log());
-    std::this_thread::sleep_for(500ms);
+    // A server that cannot be verified is an authorization problem: stopped, not retried.
+    BOOST_TEST(gw.log().find("stopped: cannot connect to ssl://") != std::string::npos, gw.log());
+    std::this_thread::sleep_for(3s);
     BOOST_TEST(subscriber.count() == 0u);
+    const std::string broker_log = cloud.log();
+    const std::regex connection("New connection from \\S+ on port " + std::to_string(tls_port) + "\\.");
+    const size_t attempts = static_cast<size_t>(
+        std::distance(std::sregex_iterator(broker_log.begin(), broker_log.end(), connection), std::sregex_iterator()));
+    BOOST_TEST_MESSAGE("TLS connection attempts seen by the broker: " << attempts);
+    BOOST_TEST(attempts == 1u, broker_log);
+    auto status = daemon_status(dir);
+    BOOST_REQUIRE(status);
+    BOOST_TEST(upstream_status(*status, "cloud")->find("state")->as_string() == "stopped");
 }
 
 BOOST_AUTO_TEST_CASE(tls_verify_false_skips_verification_when_explicitly_asked) {

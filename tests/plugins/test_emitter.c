@@ -27,6 +27,7 @@ struct emitter {
     int malformed;
     int64_t start_delay_ms;
     int64_t first_payload_size;
+    int64_t every_ms;
     pthread_t thread;
     atomic_int stopping;
     int started;
@@ -42,6 +43,7 @@ static const gwd_option_spec options[] = {
     {"start_delay", GWD_OPTION_DURATION, 0, "wait this long before emitting"},
     {"fail_create", GWD_OPTION_BOOL, 0, "make create() fail"},
     {"first_payload_size", GWD_OPTION_INT, 0, "pad the first reading's payload to this many bytes"},
+    {"every", GWD_OPTION_DURATION, 0, "wait this long between readings (default: none)"},
     {NULL, 0, 0, NULL},
 };
 
@@ -66,6 +68,7 @@ static int create(const gwd_host_api *host, gwd_context *ctx, void **instance)
     host->option_bool(ctx, "malformed", &e->malformed);
     host->option_duration_ms(ctx, "start_delay", &e->start_delay_ms);
     host->option_int(ctx, "first_payload_size", &e->first_payload_size);
+    host->option_duration_ms(ctx, "every", &e->every_ms);
     size_t n = host->option_list_size(ctx, "properties");
     for (size_t i = 0; i < n && i < 16; ++i) {
         const char *text = NULL;
@@ -146,6 +149,7 @@ static void *run(void *arg)
         r.properties = e->properties;
         r.property_count = e->property_count;
         if (e->host->emit(e->ctx, &r) == GWD_ERR_STOPPED) break;
+        for (int64_t waited = 0; waited < e->every_ms && !e->stopping; waited += 10) usleep(10000);
     }
     gwd_logf(e->host, e->ctx, GWD_LOG_INFO, "test_emitter finished emitting");
     return NULL;

@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <algorithm>
+
 namespace gwd::test {
 
 std::filesystem::path gatewayd_binary() { return GWD_TEST_BINARY; }
@@ -23,6 +25,30 @@ GatewaydProcess::~GatewaydProcess() {
 std::optional<int> GatewaydProcess::stop(std::chrono::milliseconds timeout) {
     process_->signal(SIGTERM);
     return process_->wait(timeout);
+}
+
+std::optional<JsonValue> daemon_status(const TempDir& dir) {
+    std::string out;
+    const int rc = run_command({gatewayd_binary().string(), "status", "--json", "--socket",
+                                (dir.path() / "run" / "gatewayd.sock").string()},
+                               out, std::chrono::seconds(10));
+    if (rc != 0) return std::nullopt;
+    std::string error;
+    return json_parse(out, error);
+}
+
+const JsonValue* upstream_status(const JsonValue& status, const std::string& name) {
+    const JsonValue* list = status.find("upstreams");
+    if (list == nullptr || !list->is_array()) return nullptr;
+    for (const auto& u : list->as_array())
+        if (const JsonValue* n = u.find("name"); n && n->is_string() && n->as_string() == name) return &u;
+    return nullptr;
+}
+
+int line_of(const std::string& text, const std::string& needle) {
+    const size_t at = text.find(needle);
+    if (at == std::string::npos) return 0;
+    return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
 }
 
 std::filesystem::path all_plugins(const TempDir& dir) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "common/json.h"
 #include "process.h"
 #include "temp_dir.h"
 
@@ -37,6 +38,16 @@ private:
     std::filesystem::path config_;
     std::unique_ptr<ChildProcess> process_;
 };
+
+// `gatewayd status --json` of the daemon whose [gateway] came from
+// gateway_section(dir), parsed; nullopt when it does not answer.
+std::optional<JsonValue> daemon_status(const TempDir& dir);
+// The status of upstream `name` in such a report, or nullptr.
+const JsonValue* upstream_status(const JsonValue& status, const std::string& name);
+
+// The 1-based line of `text` on which `needle` first appears (0 if nowhere),
+// so that tests name config positions without counting lines by hand.
+int line_of(const std::string& text, const std::string& needle);
 
 // A plugin directory under `dir` holding the bundled and the test plugins.
 std::filesystem::path all_plugins(const TempDir& dir);

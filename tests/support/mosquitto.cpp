@@ -81,6 +81,19 @@ void Mosquitto::stop() {
     process_.reset();
 }
 
+void Mosquitto::kill() {
+    if (!process_) return;
+    process_->signal(SIGKILL);
+    process_->wait(std::chrono::seconds(5));
+    process_.reset();
+}
+
+void Mosquitto::reload() {
+    if (!process_) return;
+    process_->signal(SIGHUP);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // mosquitto re-reads its files
+}
+
 std::string Mosquitto::log() const { return read_file(dir_.path() / "mosquitto.log"); }
 
 }  // namespace gwd::test

@@ -22,7 +22,9 @@ public:
     const TempDir& dir() const { return dir_; }
 
     void start();
-    void stop();  // SIGTERM and wait
+    void stop();    // SIGTERM and wait
+    void kill();    // SIGKILL: no goodbye, no persistence written
+    void reload();  // SIGHUP: re-reads password and ACL files
     std::string log() const;
 
 private:

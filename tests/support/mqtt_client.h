@@ -35,6 +35,8 @@ struct SubscriberOptions {
     // expiry one hour.
     std::string client_id;
     bool persistent = false;
+    std::string username;
+    std::string password;
 };
 
 class TestSubscriber {

@@ -123,8 +123,10 @@ void on_connect_failure5(void* context, MQTTAsync_failureData5* response) {
     ConnectResult& r = s->connect_result;
     r.ok = false;
     if (response != nullptr) {
-        // A CONNACK refusal carries its reason code; anything else is Paho's.
+        // A CONNACK refusal carries its reason code, which paho.mqtt.c 1.3
+        // reports in `code` (reasonCode stays 0); anything below 0x80 is Paho's own.
         if (response->reasonCode >= 0x80) r.reason = static_cast<int>(response->reasonCode);
+        else if (response->code >= 0x80 && response->code <= 0xFF) r.reason = response->code;
         r.paho_code = response->code;
         if (response->message) r.message = response->message;
         r.connack = read_connack(&response->properties);
@@ -259,6 +261,9 @@ ConnectResult PahoClient::connect(const std::function<bool()>& abort) {
     MQTTAsync_connectOptions options = MQTTAsync_connectOptions_initializer;
     MQTTAsync_connectOptions options5 = MQTTAsync_connectOptions_initializer5;
     if (v5) options = options5;
+    // Explicitly 3.1.1: Paho's default would follow a refused 3.1.1 CONNECT
+    // with a second one in MQTT 3.1, and a refusal must cost exactly one.
+    options.MQTTVersion = v5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
     options.keepAliveInterval = settings_.keep_alive_s;
     options.connectTimeout = settings_.connect_timeout_s;
     options.maxInflight = settings_.max_inflight;

@@ -1,0 +1,104 @@
+// A scripted MQTT broker stub on a loopback port, for the reason codes
+// mosquitto 2.0.11 never sends (0x86, 0x8A, 0x8C, 0x89, 0x97, 0x9C/0x9D with
+// a Server Reference, DISCONNECT 0x8E, ...). It speaks just enough MQTT 5 and
+// 3.1.1: CONNECT/CONNACK, PUBLISH/PUBACK, PINGREQ/PINGRESP, DISCONNECT, and
+// answers each CONNECT and PUBLISH as the test's script says. It records
+// every connection and publish (topic aliases resolved) for assertions.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace gwd::test {
+
+struct StubProperty {
+    int id = 0;
+    std::variant<std::uint32_t, std::string, std::pair<std::string, std::string>> value;
+};
+
+struct StubConnack {
+    int reason = 0;  // 0 accepts
+    std::vector<StubProperty> properties;
+    // After a successful CONNACK: send DISCONNECT with this reason (and
+    // properties) right away, as a broker taking the session over would.
+    std::optional<int> then_disconnect;
+    std::vector<StubProperty> disconnect_properties;
+};
+
+struct StubPublish {
+    int connection = 0;          // 1-based, in accept order
+    std::string topic;           // resolved through the topic alias
+    int topic_alias = 0;         // 0 when none was sent
+    bool topic_was_empty = false;
+    std::string payload;
+    int qos = 0;
+    std::optional<std::string> content_type;
+    std::vector<std::pair<std::string, std::string>> user_properties;
+};
+
+struct StubPubAction {
+    enum class Kind { acknowledge, disconnect, close };  // close: drop the socket, no DISCONNECT
+    Kind kind = Kind::acknowledge;
+    int reason = 0;  // PUBACK or DISCONNECT reason code
+};
+
+class MqttStubBroker {
+public:
+    struct Script {
+        std::function<StubConnack(int connection, const std::string& client_id)> on_connect;
+        std::function<StubPubAction(int connection, const StubPublish& publish)> on_publish;
+    };
+
+    explicit MqttStubBroker(Script script);
+    ~MqttStubBroker();
+
+    int port() const { return port_; }
+    std::string url() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+
+    int connections() const { return connections_.load(); }
+    std::vector<std::string> client_ids() const;
+    std::vector<StubPublish> publishes() const;
+
+    bool wait_for_connections(int n, std::chrono::milliseconds timeout) const;
+    bool wait_for_publishes(size_t n, std::chrono::milliseconds timeout) const;
+
+private:
+    void accept_loop();
+    void serve(int fd, int connection);
+
+    Script script_;
+    int listen_fd_ = -1;
+    int port_ = 0;
+    std::atomic<bool> stopping_{false};
+    std::atomic<int> connections_{0};
+    mutable std::mutex mutex_;
+    std::vector<std::string> client_ids_;
+    std::vector<StubPublish> publishes_;
+    std::vector<int> client_fds_;
+    std::vector<std::thread> threads_;
+    std::thread acceptor_;
+};
+
+// Property identifiers the scripts use.
+namespace prop {
+constexpr int reason_string = 0x1F;
+constexpr int server_reference = 0x1C;
+constexpr int receive_maximum = 0x21;
+constexpr int topic_alias_maximum = 0x22;
+constexpr int maximum_packet_size = 0x27;
+constexpr int server_keep_alive = 0x13;
+constexpr int assigned_client_identifier = 0x12;
+constexpr int maximum_qos = 0x24;
+}  // namespace prop
+
+}  // namespace gwd::test
