@@ -112,8 +112,8 @@ BOOST_AUTO_TEST_CASE(redirect_is_not_followed_unless_allowed) {
     MqttStubBroker stub(s);
     TempDir dir;
     GatewaydProcess gw(dir, config(dir, stub.url()));
-    BOOST_REQUIRE(stub.wait_for_connections(2, 10s));
-    BOOST_TEST(gw.log().find("set follow_server_reference = true to allow") != std::string::npos, gw.log());
+    BOOST_TEST(gw.wait_for_log("set follow_server_reference = true to allow", 15s), gw.log());
+    BOOST_TEST(stub.wait_for_connections(2, 10s));  // and it stays with the broker it was configured for
 }
 
 BOOST_AUTO_TEST_CASE(a_connack_redirect_without_a_visible_reference_is_retried) {
@@ -158,9 +158,10 @@ BOOST_AUTO_TEST_CASE(topic_alias_refusal_reconnects_without_aliases) {
                               },
                               15s),
                           gw.log());
-    BOOST_TEST(gw.log().find("the broker refused our topic aliases; reconnecting without them") != std::string::npos);
+    // Either the 0x94 came through, or the drop right after the aliases gave them away.
+    BOOST_TEST(gw.log().find("reconnecting without them") != std::string::npos, gw.log());
     for (const auto& p : stub.publishes()) {
-        if (p.connection > 1) BOOST_TEST(p.topic_alias == 0);
+        if (p.connection > 1) BOOST_TEST(p.topic_alias == 0, "connection " << p.connection << "\n" << gw.log());
         BOOST_TEST(p.topic == "telemetry/gw-01/meter");
     }
 }
@@ -215,8 +216,8 @@ BOOST_AUTO_TEST_CASE(a_refused_publish_is_dead_lettered_and_blocks_nothing) {
             for (const auto& [k, v] : dead->user_properties) has_code |= (k == "reason_code" && v == hex);
             BOOST_TEST(has_code);
             BOOST_TEST(stub.connections() == 1);  // the connection was never dropped
-            BOOST_TEST(number_of(dir, "dead_lettered") == 1);
-            BOOST_TEST(number_of(dir, "sent") == 5);  // 4 readings and the dead letter
+            BOOST_TEST(number_of(dir, "dead_lettered") == 1);  // counted once the broker took the dead letter
+            BOOST_TEST(number_of(dir, "sent") == 4);
         }
     }
 }
@@ -240,7 +241,7 @@ BOOST_AUTO_TEST_CASE(quota_exceeded_slows_down_and_retries_the_message) {
 BOOST_AUTO_TEST_CASE(a_message_the_broker_chokes_on_is_set_aside_after_three_tries) {
     MqttStubBroker::Script s;
     s.on_publish = [](int, const StubPublish& p) {
-        if (p.payload == "poison") return StubPubAction{StubPubAction::Kind::close, 0};
+        if (p.payload == "poison" && p.topic.starts_with("telemetry/")) return StubPubAction{StubPubAction::Kind::close, 0};
         return StubPubAction{};
     };
     MqttStubBroker stub(s);
@@ -252,19 +253,22 @@ BOOST_AUTO_TEST_CASE(a_message_the_broker_chokes_on_is_set_aside_after_three_tri
                                 "count = 3\npayload = \"{seq}\"\nstart_delay = \"200ms\"\n\n"
                                 "[[upstream]]\nname = \"cloud\"\nurl = \"" + stub.url() + "\"\n"
                                 "[upstream.backoff]\ninitial = \"100ms\"\nmax = \"200ms\"\n");
-    BOOST_REQUIRE_MESSAGE(eventually([&] { return number_of(dir, "sent") >= 4; }, 20s), gw.log());
+    BOOST_REQUIRE_MESSAGE(eventually([&] { return number_of(dir, "sent") >= 3 && number_of(dir, "dead_lettered") >= 1; },
+                                     20s),
+                          gw.log());
     BOOST_TEST(gw.log().find("was the oldest in flight each of the 3 times the broker closed the connection") !=
                std::string::npos, gw.log());
-    size_t poison = 0, good = 0;
-    bool dead_letter_without_payload = false;
+    size_t poison_data = 0, good = 0;
+    bool dead_letter_with_payload = false;
     for (const auto& p : stub.publishes()) {
-        if (p.payload == "poison") ++poison;
+        if (p.payload == "poison" && p.topic == "telemetry/gw-01/bad") ++poison_data;
         if (p.topic == "telemetry/gw-01/good") ++good;
-        if (p.topic == "deadletter/gw-01/bad" && p.payload.empty()) dead_letter_without_payload = true;
+        // The payload stays with the dead letter: its size was not the complaint.
+        if (p.topic == "deadletter/gw-01/bad" && p.payload == "poison") dead_letter_with_payload = true;
     }
-    BOOST_TEST(poison == 3u);
+    BOOST_TEST(poison_data == 3u);
     BOOST_TEST(good >= 3u);
-    BOOST_TEST(dead_letter_without_payload);
+    BOOST_TEST(dead_letter_with_payload);
     BOOST_TEST(gw.log().find("another client uses client id") == std::string::npos);  // not mistaken for a takeover
 }
 

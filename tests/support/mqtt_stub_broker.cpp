@@ -165,6 +165,16 @@ void read_publish_properties(Reader& r, StubPublish& p) {
     }
 }
 
+// After a DISCONNECT the stub stops reading and gives the client 100 ms to
+// read it before the socket closes. (mosquitto closes at once, and then
+// paho.mqtt.c 1.3 often loses the reason: its next write fails first and it
+// drops the unread DISCONNECT. The session copes with that; these tests are
+// about what it does with the reason when it has one.)
+void linger_then_close(int fd) {
+    ::shutdown(fd, SHUT_WR);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+}
+
 }  // namespace
 
 MqttStubBroker::MqttStubBroker(Script script) : script_(std::move(script)) {
@@ -240,6 +250,7 @@ void MqttStubBroker::serve(int fd, int connection) {
                 std::string d(1, static_cast<char>(*reply.then_disconnect));
                 d += encode_properties(reply.disconnect_properties);
                 send_all(fd, packet(0xE0, d));
+                linger_then_close(fd);
                 break;
             }
         } else if (type == 3) {  // PUBLISH
@@ -266,6 +277,7 @@ void MqttStubBroker::serve(int fd, int connection) {
                 std::string d(1, static_cast<char>(action.reason));
                 d += encode_properties({});
                 send_all(fd, packet(0xE0, d));
+                linger_then_close(fd);
                 break;
             }
             if (p.qos == 1) {

@@ -133,6 +133,8 @@ BOOST_AUTO_TEST_CASE(repeated_session_takeovers_stop_the_upstream) {
     auto d = f.supervisor.on_failure(f.disconnect(0x8E), f.now + 20s);
     BOOST_TEST((d.kind == Kind::park));
     BOOST_TEST(d.takeover_conflict);
+    // Not for ever: a mistaken diagnosis must not keep a gateway offline.
+    BOOST_TEST(d.retry_after->count() == 600000);
 }
 
 BOOST_AUTO_TEST_CASE(takeovers_spread_beyond_the_window_do_not) {
@@ -151,12 +153,37 @@ BOOST_AUTO_TEST_CASE(young_silent_drops_count_as_takeovers_but_not_on_a_stuck_me
     BOOST_TEST((d.kind == Kind::park));
     BOOST_TEST((d.classification.failure_class == FailureClass::conflict));
 
+    // Publishes in flight and never one acknowledged: the broker chokes on a
+    // message, no other client is involved.
     Fixture g;
     for (int i = 0; i < 5; ++i) {
         auto stuck = g.dropped(1s);
-        stuck.same_message_in_flight = true;
+        stuck.had_publishes_in_flight = true;
         BOOST_TEST((g.supervisor.on_failure(stuck, g.now + std::chrono::seconds(i)).kind == Kind::retry));
     }
+    // Publishes in flight, but the connection worked until it was cut: a takeover.
+    Fixture h;
+    for (int i = 0; i < 3; ++i) {
+        auto cut = h.dropped(2s);
+        cut.had_publishes_in_flight = true;
+        cut.made_progress = true;
+        d = h.supervisor.on_failure(cut, h.now + std::chrono::seconds(i));
+    }
+    BOOST_TEST((d.kind == Kind::park));
+}
+
+BOOST_AUTO_TEST_CASE(throttling_disconnects_ask_to_slow_down) {
+    Fixture f;
+    BOOST_TEST(f.supervisor.on_failure(f.disconnect(0x97), f.now).slow_down);
+    BOOST_TEST(f.supervisor.on_failure(f.disconnect(0x96), f.now).slow_down);
+    BOOST_TEST(!f.supervisor.on_failure(f.disconnect(0x88), f.now).slow_down);
+}
+
+BOOST_AUTO_TEST_CASE(the_connect_spacing_spans_a_replaced_session) {
+    auto s = settings();
+    s.last_connect = Clock::time_point{} + 1h;
+    Fixture f(s);
+    BOOST_TEST(f.supervisor.connect_delay(f.now + 200ms).count() == 800);
 }
 
 BOOST_AUTO_TEST_CASE(redirects) {

@@ -89,3 +89,8 @@ BOOST_AUTO_TEST_CASE(tls_and_transport) {
     BOOST_TEST((classify_failure(Failure{5, FailureSource::transport, -1, {}, false}).failure_class == C::transient));
     BOOST_TEST((classify_failure(Failure{5, FailureSource::disconnect, -1, {}, false}).failure_class == C::transient));
 }
+
+BOOST_AUTO_TEST_CASE(an_unset_clock_makes_certificate_failures_transient) {
+    Failure f{5, FailureSource::tls, -1, "certificate verify failed", false, true};
+    BOOST_TEST((classify_failure(f).failure_class == C::transient));
+}

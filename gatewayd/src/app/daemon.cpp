@@ -2,6 +2,7 @@
 
 #include <map>
 #include <set>
+#include <thread>
 
 #include "config/config_compare.h"
 #include "outbox/memory_outbox.h"
@@ -16,7 +17,7 @@ Daemon::Daemon(Config config, Logger log, std::string version)
         Upstream u;
         u.config = upstream;
         u.outbox = std::make_shared<MemoryOutbox>(upstream.max_bytes, upstream.overflow);
-        u.session = make_session(upstream, *u.outbox);
+        u.session = make_session(upstream, *u.outbox, std::nullopt);
         upstreams_.push_back(std::move(u));
     }
     pipeline_ = std::make_unique<Pipeline>(make_stage(), log_.child("normalize"), system_now_ms);
@@ -25,14 +26,16 @@ Daemon::Daemon(Config config, Logger log, std::string version)
 
 Daemon::~Daemon() { stop(); }
 
-std::unique_ptr<UpstreamSession> Daemon::make_session(const UpstreamConfig& upstream, Outbox& outbox) const {
+std::unique_ptr<UpstreamSession> Daemon::make_session(
+    const UpstreamConfig& upstream, Outbox& outbox,
+    std::optional<std::chrono::steady_clock::time_point> last_connect) const {
     std::map<std::string, std::string> plugins;
     for (const auto& s : config_.sensors) plugins[s.name] = s.plugin;
     auto codec = std::make_unique<MqttUplinkCodec>(upstream, config_.gateway.id, plugins);
     auto credentials = std::make_unique<StaticCredentials>(upstream.client_id, upstream.username, upstream.password,
                                                            upstream.password_file);
     return std::make_unique<UpstreamSession>(upstream, outbox, std::move(codec), std::move(credentials),
-                                             log_.child("upstream " + upstream.name));
+                                             log_.child("upstream " + upstream.name), last_connect);
 }
 
 std::shared_ptr<const Pipeline::Stage> Daemon::make_stage() const {
@@ -94,22 +97,37 @@ void Daemon::on_file_changed(const std::filesystem::path& file) {
     for (auto& u : upstreams_) {
         for (const auto& f : {u.config.password_file, u.config.cert_file, u.config.key_file, u.config.ca_file}) {
             if (f && std::filesystem::absolute(*f).lexically_normal() == file) {
-                u.session->rearm(file.string() + " changed");
+                u.session->rearm(file.string() + " changed", true);
                 break;
             }
         }
     }
 }
 
+namespace {
+// Whether an upstream's topics name {plugin}, which a sensor change can move.
+bool uses_plugin_variable(const UpstreamConfig& u) {
+    return u.topic.find("{plugin}") != std::string::npos || u.dead_letter_topic.find("{plugin}") != std::string::npos;
+}
+
+std::map<std::string, std::string> plugins_of(const Config& c) {
+    std::map<std::string, std::string> out;
+    for (const auto& s : c.sensors) out[s.name] = s.plugin;
+    return out;
+}
+}  // namespace
+
 void Daemon::reload(Config next) {
     // A new gateway id changes every topic and default client id.
     const bool everything = next.gateway.id != config_.gateway.id;
+    const bool plugins_moved = plugins_of(next) != plugins_of(config_);
     if (next.gateway.state_dir != config_.gateway.state_dir ||
         runtime_dir_of(next.gateway) != runtime_dir_of(config_.gateway)) {
         log_.warning("state_dir and runtime_dir changes take effect at the next restart");
     }
     int kept = 0, restarted = 0, added = 0, removed = 0;
     std::vector<Upstream> retired;
+    std::vector<UpstreamSession*> to_start;
     {
         std::lock_guard lock(mutex_);
         std::vector<Upstream> updated;
@@ -121,25 +139,30 @@ void Daemon::reload(Config next) {
                 Upstream u;
                 u.config = wanted;
                 u.outbox = std::make_shared<MemoryOutbox>(wanted.max_bytes, wanted.overflow);
-                u.session = make_session(wanted, *u.outbox);
-                u.session->start();
+                u.session = make_session(wanted, *u.outbox, std::nullopt);
+                to_start.push_back(u.session.get());
                 updated.push_back(std::move(u));
                 ++added;
                 continue;
             }
             Upstream u = std::move(*old);
             upstreams_.erase(old);
-            if (!everything && same_settings(u.config, wanted)) {
+            if (!everything && same_settings(u.config, wanted) && !(plugins_moved && uses_plugin_variable(wanted))) {
                 u.config = wanted;
                 u.session->rearm("the configuration was reloaded");
                 ++kept;
             } else {
-                // Publishes in flight stay in the outbox and go out again.
-                u.session->stop(std::chrono::steady_clock::now());
+                // The queue stays with the outbox; what was in flight goes out again.
+                // The old session is gone before the new one exists, so the
+                // outbox's wake-up belongs to the new one and the CONNECT
+                // spacing carries over.
+                u.session->stop(std::chrono::steady_clock::now(), true);
+                const auto last_connect = u.session->last_connect();
+                u.session.reset();
                 u.outbox->set_limits(wanted.max_bytes, wanted.overflow);
                 u.config = wanted;
-                u.session = make_session(wanted, *u.outbox);
-                u.session->start();
+                u.session = make_session(wanted, *u.outbox, last_connect);
+                to_start.push_back(u.session.get());
                 ++restarted;
             }
             updated.push_back(std::move(u));
@@ -147,12 +170,20 @@ void Daemon::reload(Config next) {
         retired = std::move(upstreams_);
         upstreams_ = std::move(updated);
     }
-    for (auto& gone : retired) {
-        // Removed: it gets the usual time to deliver what it holds.
-        gone.session->stop(std::chrono::steady_clock::now() + config_.gateway.shutdown_timeout);
-        ++removed;
-    }
+    // Route no more readings to removed upstreams, then let them deliver what
+    // they hold, all at once, before any new session (which may use the same
+    // client id) connects.
     pipeline_->replace(make_stage());
+    {
+        const auto deadline = std::chrono::steady_clock::now() + config_.gateway.shutdown_timeout;
+        std::vector<std::thread> drains;
+        for (auto& gone : retired) {
+            drains.emplace_back([&gone, deadline] { gone.session->stop(deadline); });
+            ++removed;
+        }
+        for (auto& t : drains) t.join();
+    }
+    for (UpstreamSession* session : to_start) session->start();
     const SensorChanges sensors = plugins_->apply(config_);
     watch_credential_files();
     log_.set_threshold(config_.gateway.log_level);

@@ -48,7 +48,8 @@ private:
         std::uint64_t reported_drops = 0;
     };
 
-    std::unique_ptr<UpstreamSession> make_session(const UpstreamConfig& upstream, Outbox& outbox) const;
+    std::unique_ptr<UpstreamSession> make_session(const UpstreamConfig& upstream, Outbox& outbox,
+                                                  std::optional<std::chrono::steady_clock::time_point> last_connect) const;
     std::shared_ptr<const Pipeline::Stage> make_stage() const;
     void watch_credential_files();
     void on_file_changed(const std::filesystem::path& file);

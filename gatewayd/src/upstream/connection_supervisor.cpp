@@ -7,7 +7,10 @@
 namespace gwd {
 
 ConnectionSupervisor::ConnectionSupervisor(SupervisorSettings settings, std::function<double()> uniform01)
-    : settings_(settings), uniform01_(uniform01), backoff_(settings.backoff, uniform01) {}
+    : settings_(settings),
+      uniform01_(uniform01),
+      backoff_(settings.backoff, uniform01),
+      last_connect_(settings.last_connect) {}
 
 Duration ConnectionSupervisor::connect_delay(Clock::time_point now) const {
     if (!last_connect_) return Duration(0);
@@ -53,9 +56,12 @@ SupervisorDecision ConnectionSupervisor::on_failure(const FailureEvent& event, C
             }
             return park(settings_.retry_after_auth_failure);
 
-        case FailureAction::retry_after_floor:
+        case FailureAction::retry_after_floor: {
+            const int code = event.failure.code;
+            d.slow_down = event.failure.mqtt_version == 5 && (code == 0x89 || code == 0x96 || code == 0x97);
             d.delay = backoff_delay(settings_.throttled_floor);
             return d;
+        }
 
         case FailureAction::follow_reference:
             if (settings_.follow_server_reference && event.server_reference &&
@@ -71,7 +77,7 @@ SupervisorDecision ConnectionSupervisor::on_failure(const FailureEvent& event, C
         case FailureAction::retry_counting_takeovers:
             if (record_takeover(now)) {
                 d.takeover_conflict = true;
-                return park(std::nullopt);
+                return park(settings_.retry_after_auth_failure.value_or(settings_.conflict_retry_after));
             }
             d.delay = backoff_delay();
             return d;
@@ -85,14 +91,15 @@ SupervisorDecision ConnectionSupervisor::on_failure(const FailureEvent& event, C
         case FailureAction::retry_within_packet_limit:
         case FailureAction::retry:
             // Brokers that close the old socket on a takeover send no 0x8E;
-            // a connection that dies young, with no reason given and not on a
-            // message the broker chokes on, counts as a takeover.
+            // a connection that dies young with no reason given, after it
+            // worked or while it idled, counts as a takeover. One that never
+            // got an acknowledgement for what it sent is a message problem.
             if (event.connection_was_up && event.failure.source == FailureSource::transport &&
-                event.connection_age < settings_.young_connection && !event.same_message_in_flight &&
-                record_takeover(now)) {
+                event.connection_age < settings_.young_connection &&
+                (event.made_progress || !event.had_publishes_in_flight) && record_takeover(now)) {
                 d.classification.failure_class = FailureClass::conflict;
                 d.takeover_conflict = true;
-                return park(std::nullopt);
+                return park(settings_.retry_after_auth_failure.value_or(settings_.conflict_retry_after));
             }
             d.delay = backoff_delay();
             return d;

@@ -34,8 +34,12 @@ struct SupervisorSettings {
     bool credentials_time_derived = false;
     int takeover_limit = 3;
     Duration takeover_window{120000};
-    Duration young_connection{10000};
+    Duration young_connection{10000};   // a loss sooner than this after CONNACK is suspicious
+    Duration conflict_retry_after{600000};  // a client-id conflict is retried after this long
     int redirect_limit = 5;  // redirects in a row without a working connection
+    // When the previous session of this upstream sent its last CONNECT (a
+    // reload replaces sessions; the one-per-second rule spans them).
+    std::optional<std::chrono::steady_clock::time_point> last_connect;
 };
 
 struct FailureEvent {
@@ -43,9 +47,11 @@ struct FailureEvent {
     bool connection_was_up = false;  // lost after CONNACK, rather than a refused or failed CONNECT
     Duration connection_age{0};
     std::optional<std::string> server_reference;
-    // The message oldest in flight was the same at the previous loss: a
-    // message the broker chokes on, not another client taking the id over.
-    bool same_message_in_flight = false;
+    // What the connection did before it died. A takeover by another client
+    // ends connections that work (acknowledgements came) or idle ones; a
+    // message the broker chokes on ends connections that never got one.
+    bool made_progress = false;
+    bool had_publishes_in_flight = false;
 };
 
 struct SupervisorDecision {
@@ -59,6 +65,7 @@ struct SupervisorDecision {
     bool topic_aliases_off = false;           // from now on
     bool takeover_conflict = false;           // parked: another client uses the client id
     std::optional<Duration> retry_after;      // parked, but retry after this long
+    bool slow_down = false;                   // the broker asked to send less (0x89, 0x96, 0x97)
 };
 
 class ConnectionSupervisor {
@@ -76,8 +83,11 @@ public:
 
     // Credentials or configuration changed: forget the past and try again.
     void rearm();
+    // Topic aliases are suspected without a reason code to prove it (see the session).
+    void disable_topic_aliases() { topic_aliases_allowed_ = false; }
 
     bool parked() const { return parked_; }
+    std::optional<Clock::time_point> last_connect() const { return last_connect_; }
     bool topic_aliases_allowed() const { return topic_aliases_allowed_; }
     int takeovers_in_window() const { return static_cast<int>(takeovers_.size()); }
 

@@ -70,7 +70,7 @@ Classification classify_v311(int code) {
 Classification classify_failure(const Failure& f) {
     switch (f.source) {
         case FailureSource::tls:
-            if (is_certificate_verification_failure(f.tls_error)) {
+            if (is_certificate_verification_failure(f.tls_error) && !f.clock_unset) {
                 return stop("the server's certificate does not verify against ca_file (or the system's CAs), or "
                             "does not name the host in url; check ca_file and the host");
             }

@@ -38,6 +38,10 @@ struct Failure {
     int code = -1;                  // reason code (v5) or return code (3.1.1); -1 for none
     std::string tls_error;          // OpenSSL's text for TLS failures
     bool has_server_reference = false;
+    // The system clock is clearly unset (a box without a real-time clock,
+    // before NTP): certificates cannot be judged, so a failed verification
+    // is not evidence of a wrong CA.
+    bool clock_unset = false;
 };
 
 struct Classification {

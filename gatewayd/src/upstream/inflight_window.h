@@ -12,17 +12,23 @@ namespace gwd {
 
 class InflightWindow {
 public:
-    // Records a publish.
-    void sent(std::uint64_t id);
-    // Marks `id` acknowledged or failed; false when it was not open.
-    bool settle(std::uint64_t id);
+    // Records a publish; `dead_letter` is handed back by settle().
+    void sent(std::uint64_t id, bool dead_letter = false);
+    // Marks `id` acknowledged or refused; nullopt when it was not open,
+    // else whether it was a dead letter.
+    std::optional<bool> settle(std::uint64_t id);
     // Publishes still open.
     size_t size() const { return open_; }
     std::optional<std::uint64_t> oldest() const;
     void clear();
 
 private:
-    std::deque<std::pair<std::uint64_t, bool>> entries_;  // id, settled
+    struct Entry {
+        std::uint64_t id;
+        bool settled;
+        bool dead_letter;
+    };
+    std::deque<Entry> entries_;
     size_t open_ = 0;
 };
 

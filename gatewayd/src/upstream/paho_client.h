@@ -1,10 +1,12 @@
 // A thin C++ owner of one paho.mqtt.c MQTTAsync client, for one connection.
 //
-// Why the C API and not the C++ wrapper: paho.mqtt.cpp 1.2 hides the
-// properties of a refused CONNACK (the Server Reference of 0x9C/0x9D lives
-// there) and allocates a token object, a shared message and a std::function
-// per publish. Here a publish costs Paho's own copy and nothing else, and
-// every completion arrives as (token, reason code) through one interface.
+// Why the C API and not the C++ wrapper: paho.mqtt.cpp 1.2 allocates a token
+// object, a shared message and a std::function per publish, and has no way to
+// say which message a completion belongs to without them. Here a publish
+// costs Paho's own copy and nothing else, and every completion arrives as
+// (outbox id, reason code) through one interface. (Neither API can show the
+// properties of a refused CONNACK: paho.mqtt.c 1.3.11 drops them, so a
+// Server Reference arrives only with a server DISCONNECT.)
 //
 // Only paho_client.cpp includes Paho headers.
 #pragma once
@@ -58,7 +60,7 @@ struct ConnectResult {
     std::string tls_error;  // OpenSSL's text, when TLS failed
     bool timed_out = false;
     bool aborted = false;
-    ConnackInfo connack;    // on success, and the properties of a refusal
+    ConnackInfo connack;    // on success (a refusal's properties are dropped by Paho 1.3.11)
 };
 
 // Callbacks from Paho's threads. Keep them short: they take one lock and return.

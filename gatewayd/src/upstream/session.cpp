@@ -4,6 +4,9 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <ctime>
+#include <fstream>
+#include <sstream>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -42,10 +45,36 @@ using SystemClock = std::chrono::system_clock;
 constexpr Duration kIdleWait{250};
 // A message that the broker answers by closing the connection would be
 // re-sent and refused forever, holding up everything behind it. After this
-// many young connections lost with the same message oldest in flight, it
-// goes to the dead-letter topic (without its payload) and the rest flow.
+// many young connections that never got an acknowledgement, each lost with
+// the same message oldest in flight and no reason code that excuses the
+// message, it goes to the dead-letter topic and the rest flow.
 constexpr int kPoisonStrikes = 3;
-constexpr Duration kYoungConnection{5000};
+const Duration kYoungConnection = SupervisorSettings{}.young_connection;
+
+// Reason codes of a server DISCONNECT that can be one message's fault.
+bool blames_a_message(int reason) {
+    switch (reason) {
+        case -1:     // no reason: the socket was closed
+        case 0x81:   // malformed packet
+        case 0x82:   // protocol error
+        case 0x90:   // topic name invalid
+        case 0x93:   // receive maximum exceeded
+        case 0x95:   // packet too large
+        case 0x99:   // payload format invalid
+            return true;
+        default:
+            return false;
+    }
+}
+
+// The box has no real-time clock and NTP has not run yet: certificates
+// cannot be judged.
+bool clock_unset() {
+    const std::time_t now = SystemClock::to_time_t(SystemClock::now());
+    struct tm tm {};
+    gmtime_r(&now, &tm);
+    return tm.tm_year + 1900 < 2024;
+}
 // A 0x97-refused message waits at least this long before it is tried again.
 constexpr Duration kQuotaRetryDelay{1000};
 
@@ -86,14 +115,14 @@ struct SessionSignal {
 class UpstreamSession::Impl final : public PahoEvents {
 public:
     Impl(UpstreamConfig config, Outbox& outbox, std::unique_ptr<UplinkCodec> codec,
-         std::unique_ptr<CredentialSource> credentials, Logger log)
+         std::unique_ptr<CredentialSource> credentials, Logger log, std::optional<Clock::time_point> last_connect)
         : config_(std::move(config)),
           outbox_(outbox),
           codec_(std::move(codec)),
           credentials_(std::move(credentials)),
           log_(std::move(log)),
           rng_(std::random_device{}()),
-          supervisor_(supervisor_settings(), [this] { return uniform_(rng_); }),
+          supervisor_(supervisor_settings(last_connect), [this] { return uniform_(rng_); }),
           pacer_(config_.max_publish_rate),
           target_url_(config_.url) {
         status_.name = config_.name;
@@ -103,29 +132,36 @@ public:
     }
 
     ~Impl() override {
-        if (thread_.joinable()) stop(Clock::now());
+        if (thread_.joinable()) stop(Clock::now(), false);
         outbox_.set_append_listener({});
     }
 
     void start() { thread_ = std::thread([this] { run(); }); }
 
-    void stop(Clock::time_point deadline) {
+    void stop(Clock::time_point deadline, bool queue_handed_over) {
         {
             std::lock_guard lock(mutex_);
             stop_requested_ = true;
             deadline_ = deadline;
+            queue_handed_over_ = queue_handed_over;
         }
         cv_.notify_all();
         if (thread_.joinable()) thread_.join();
     }
 
-    void rearm(const std::string& why) {
+    void rearm(const std::string& why, bool only_if_credentials_changed) {
         {
             std::lock_guard lock(mutex_);
             rearm_reason_ = why;
             rearm_requested_ = true;
+            rearm_only_if_changed_ = only_if_credentials_changed;
         }
         cv_.notify_all();
+    }
+
+    std::optional<Clock::time_point> last_connect() const {
+        std::lock_guard lock(status_mutex_);
+        return last_connect_;
     }
 
     UpstreamStatus status() const {
@@ -151,7 +187,10 @@ public:
                             const std::optional<std::string>& server_reference) override {
         {
             std::lock_guard lock(mutex_);
-            if (generation != generation_ || lost_) return;
+            if (generation != generation_) return;
+            // A server's DISCONNECT reason beats what we guessed from a failed
+            // publish or a closed socket, which Paho may report first.
+            if (lost_ && (reason < 0 || lost_reason_ >= 0)) return;
             lost_ = true;
             lost_cause_ = reason >= 0 ? cause + ": " + describe_reason(5, reason) : cause;
             lost_reason_ = reason;
@@ -180,11 +219,13 @@ private:
     enum class PumpEnd { lost, drained, deadline, reconnect };
     struct PumpResult {
         PumpEnd end;
-        std::optional<std::uint64_t> oldest_unacknowledged;
+        std::optional<std::uint64_t> oldest_unacknowledged;  // when the connection was lost
+        bool made_progress = false;  // the broker answered at least one publish
     };
 
-    SupervisorSettings supervisor_settings() const {
+    SupervisorSettings supervisor_settings(std::optional<Clock::time_point> last_connect) const {
         SupervisorSettings s;
+        s.last_connect = last_connect;
         s.backoff = config_.backoff;
         s.throttled_floor = config_.backoff.throttled_floor;
         s.follow_server_reference = config_.follow_server_reference;
@@ -248,10 +289,18 @@ private:
             if (supervisor_.parked()) {
                 if (!wait_until(parked_retry_at_, true)) break;
                 std::string why;
+                bool only_if_changed = false;
                 {
                     std::lock_guard lock(mutex_);
                     if (rearm_requested_) why = rearm_reason_;
+                    only_if_changed = rearm_only_if_changed_;
                     rearm_requested_ = false;
+                }
+                if (!why.empty() && only_if_changed && credential_fingerprint() == failed_fingerprint_) {
+                    // touch, chmod, or a rewrite with the same content: the same
+                    // credentials would be refused again, at the broker's expense.
+                    log_.info(why + ", but the credentials read the same; still stopped");
+                    continue;
                 }
                 if (why.empty()) {
                     if (!parked_retry_at_ || Clock::now() < *parked_retry_at_) continue;  // woken early
@@ -281,10 +330,12 @@ private:
                 continue;
             }
             supervisor_.on_connect_sent(Clock::now());
+            failed_fingerprint_ = credential_fingerprint();
             {
                 std::lock_guard lock(status_mutex_);
                 ++status_.attempts;
                 status_.url = target_url_;
+                last_connect_ = Clock::now();
             }
             ConnectResult result = client->connect([this] { return stop_requested(); });
             if (result.aborted) break;
@@ -299,7 +350,11 @@ private:
                                                                    : FailureSource::transport;
                 event.server_reference = result.connack.server_reference;
                 event.failure.has_server_reference = event.server_reference.has_value();
-                const std::string error = describe_connect_failure(result);
+                event.failure.clock_unset = clock_unset();
+                std::string error = describe_connect_failure(result);
+                if (event.failure.source == FailureSource::tls && event.failure.clock_unset) {
+                    error += " (the system clock is not set, so certificates cannot be checked yet)";
+                }
                 record_failure(error, result.reason, config_.mqtt_version);
                 client.reset();
                 if (!handle_failure(event, "cannot connect to " + target_url_ + ": " + error, failures_in_a_row)) break;
@@ -324,6 +379,9 @@ private:
             quota_retry_.clear();
             const PumpResult pumped = pump(*client, limits);
             client->disconnect(std::chrono::milliseconds(500));
+            // Acknowledgements that came in after the pump stopped still count:
+            // without this their messages would go out again as duplicates.
+            settle_late_completions(client->generation());
             if (pumped.end == PumpEnd::drained || pumped.end == PumpEnd::deadline) break;
             if (pumped.end == PumpEnd::reconnect) continue;
 
@@ -340,7 +398,18 @@ private:
             event.failure.has_server_reference = event.server_reference.has_value();
             event.connection_was_up = true;
             event.connection_age = std::chrono::duration_cast<Duration>(Clock::now() - connected_at);
-            event.same_message_in_flight = watch_for_poison(pumped.oldest_unacknowledged, event.connection_age, cause);
+            // Paho often loses a DISCONNECT's reason when the broker closes the
+            // socket right after it (our next write fails first), so a 0x94 can
+            // look like a plain drop. A young drop soon after topic aliases came
+            // into use costs them: they are an optimisation, the data is not.
+            if (aliases_.assigned() > 0 && event.failure.code < 0 && event.connection_age < kYoungConnection &&
+                supervisor_.topic_aliases_allowed()) {
+                supervisor_.disable_topic_aliases();
+                log_.warning("the connection dropped soon after topic aliases came into use; reconnecting without them");
+            }
+            event.made_progress = pumped.made_progress;
+            event.had_publishes_in_flight = pumped.oldest_unacknowledged.has_value();
+            watch_for_poison(pumped, event.connection_age, event.failure.code, cause);
             record_failure(cause, event.failure.code, config_.mqtt_version);
             client.reset();
             if (stop_requested()) break;
@@ -349,9 +418,39 @@ private:
         }
         set_state(UpstreamState::stopped, "gatewayd is stopping");
         const OutboxStats left = outbox_.stats();
-        if (left.queued > 0) {
+        bool handed_over;
+        {
+            std::lock_guard lock(mutex_);
+            handed_over = queue_handed_over_;
+        }
+        if (left.queued > 0 && !handed_over) {
             log_.warning(std::to_string(left.queued) + " messages were still queued at stop and are lost (outbox = \"" +
                          config_.outbox + "\")");
+        }
+    }
+
+    // The content of every credential file, so that a file event that
+    // changed nothing does not cost the broker another refused CONNECT.
+    std::size_t credential_fingerprint() const {
+        std::string all;
+        for (const auto& f : {config_.password_file, config_.cert_file, config_.key_file, config_.ca_file}) {
+            if (!f) continue;
+            std::ifstream in(*f, std::ios::binary);
+            std::stringstream content;
+            content << in.rdbuf();
+            all += f->string() + '\0' + content.str() + '\0';
+        }
+        return std::hash<std::string>{}(all);
+    }
+
+    void settle_late_completions(std::uint64_t generation) {
+        std::vector<Completion> late;
+        {
+            std::lock_guard lock(mutex_);
+            late.swap(completions_);
+        }
+        for (const Completion& c : late) {
+            if (c.generation == generation && (c.ok || c.reason >= 0x80)) settle(c, std::nullopt);
         }
     }
 
@@ -436,6 +535,11 @@ private:
     bool handle_failure(const FailureEvent& event, const std::string& error, int failures_in_a_row) {
         const SupervisorDecision d = supervisor_.on_failure(event, Clock::now());
         const std::string class_name(failure_class_name(d.classification.failure_class));
+        if (d.slow_down) {
+            pacer_.quota_exceeded(Clock::now());
+            std::lock_guard lock(status_mutex_);
+            status_.publish_rate_limit = pacer_.current_rate();
+        }
 
         if (d.kind == SupervisorDecision::Kind::park) {
             std::string reason;
@@ -546,7 +650,11 @@ private:
         std::vector<Completion> done;
         InflightWindow inflight;
         bool stopping = false;
+        bool progress = false;
         Clock::time_point deadline{};
+        auto ended = [&](PumpEnd end, std::optional<std::uint64_t> oldest = std::nullopt) {
+            return PumpResult{end, oldest, progress};
+        };
         while (true) {
             bool lost = false;
             {
@@ -577,13 +685,13 @@ private:
             }
             for (const Completion& c : done) {
                 if (c.generation != client.generation()) {
-                    if (c.ok) settle_delivered(c.id);  // a late acknowledgement is still one
+                    if (c.ok) settle(c, std::nullopt);  // a late acknowledgement is still one
                     continue;
                 }
                 const bool answered = c.ok || c.reason >= 0x80;
                 if (answered) {
-                    inflight.settle(c.id);
-                    settle(c);
+                    progress = true;
+                    settle(c, inflight.settle(c.id));
                 } else if (!lost) {
                     // No answer, only a failure: the connection is not sound. The
                     // entry stays unacknowledged, so the oldest in flight stays known.
@@ -595,15 +703,18 @@ private:
                     }
                 }
             }
-            if (lost) return {PumpEnd::lost, inflight.oldest()};
+            if (lost) return ended(PumpEnd::lost, inflight.oldest());
             if (stopping) {
                 if (inflight.size() == 0 && quota_retry_.empty() && next_in_batch >= batch.size() &&
                     !outbox_.has_untaken())
-                    return {PumpEnd::drained, std::nullopt};
+                    return ended(PumpEnd::drained);
                 if (Clock::now() >= deadline) {
-                    log_.warning("stop deadline reached with " + std::to_string(inflight.size()) +
-                                 " publishes still unacknowledged");
-                    return {PumpEnd::deadline, std::nullopt};
+                    std::lock_guard lock(mutex_);
+                    if (!queue_handed_over_) {
+                        log_.warning("stop deadline reached with " + std::to_string(inflight.size()) +
+                                     " publishes still unacknowledged");
+                    }
+                    return ended(PumpEnd::deadline);
                 }
             }
             while (inflight.size() < limits.window) {
@@ -624,9 +735,9 @@ private:
                 const PublishOutcome r = publish(client, *next, limits);
                 if (r == PublishOutcome::sent) {
                     pacer_.try_take(now);
-                    inflight.sent(next->id);
+                    inflight.sent(next->id, next->message->kind == Message::Kind::dead_letter);
                 } else if (r == PublishOutcome::failed) {
-                    return {PumpEnd::lost, inflight.oldest() ? inflight.oldest() : std::optional(next->id)};
+                    return ended(PumpEnd::lost, inflight.oldest() ? inflight.oldest() : std::optional(next->id));
                 }
             }
         }
@@ -678,16 +789,18 @@ private:
         return PublishOutcome::sent;
     }
 
-    void settle_delivered(std::uint64_t id) {
-        if (!outbox_.acknowledge(id)) return;  // acknowledged twice (sent again after a reconnect)
-        std::lock_guard lock(status_mutex_);
-        ++status_.sent;
-    }
-
-    // Applies one answered publish to the outbox.
-    void settle(const Completion& c) {
+    // Applies one answered publish to the outbox. `dead_letter` says what it
+    // was, when the in-flight window still knew; else the outbox is asked.
+    void settle(const Completion& c, std::optional<bool> dead_letter) {
         if (c.ok) {
-            settle_delivered(c.id);
+            if (!dead_letter) {
+                auto message = outbox_.get(c.id);
+                if (!message) return;  // acknowledged twice (sent again after a reconnect)
+                dead_letter = message->kind == Message::Kind::dead_letter;
+            }
+            if (!outbox_.acknowledge(c.id)) return;
+            std::lock_guard lock(status_mutex_);
+            ++(*dead_letter ? status_.dead_lettered : status_.sent);
             return;
         }
         record_failure("the broker refused a publish: " + describe_reason(5, c.reason), c.reason, 5);
@@ -731,10 +844,14 @@ private:
                 dead->properties.push_back({"payload_size", std::to_string(original.payload.size())});
                 dead->payload.clear();
             }
-            outbox_.append(std::move(dead));
-            fate = "sent to the dead-letter topic";
-            std::lock_guard lock(status_mutex_);
-            ++status_.dead_lettered;
+            // Counted as dead-lettered when the broker acknowledges it there.
+            if (outbox_.append(std::move(dead))) {
+                fate = "sent to the dead-letter topic";
+            } else {
+                fate = "dropped (the outbox is full)";
+                std::lock_guard lock(status_mutex_);
+                ++status_.dropped;
+            }
         } else {
             fate = original.kind == Message::Kind::dead_letter ? "dropped (it was a dead letter already)"
                                                                : "dropped (no dead_letter_topic)";
@@ -754,27 +871,28 @@ private:
     }
 
     // Diverts the oldest unacknowledged message when it was the oldest in
-    // flight at each of the last kPoisonStrikes young connection losses.
-    // Returns whether the same message was in flight at the previous loss.
-    bool watch_for_poison(std::optional<std::uint64_t> oldest, Duration connection_age, const std::string& cause) {
-        if (!oldest || connection_age >= kYoungConnection) {
+    // flight at each of the last kPoisonStrikes losses of young connections
+    // that never got an answer, with no reason code that excuses the message
+    // (a server shutting down, a takeover, throttling are not its fault).
+    void watch_for_poison(const PumpResult& pumped, Duration connection_age, int reason, const std::string& cause) {
+        const auto oldest = pumped.oldest_unacknowledged;
+        if (!oldest || pumped.made_progress || connection_age >= kYoungConnection || !blames_a_message(reason)) {
             suspect_strikes_ = 0;
-            return false;
+            return;
         }
-        const bool same = *oldest == suspect_id_ && suspect_strikes_ > 0;
-        if (!same) {
+        if (*oldest != suspect_id_) {
             suspect_id_ = *oldest;
             suspect_strikes_ = 0;
         }
-        if (++suspect_strikes_ < kPoisonStrikes) return same;
+        if (++suspect_strikes_ < kPoisonStrikes) return;
         suspect_strikes_ = 0;
         if (auto message = outbox_.get(suspect_id_)) {
+            // The payload stays with the dead letter unless its size was the complaint.
             divert(OutboxEntry{suspect_id_, message},
                    "the oldest in flight each of the " + std::to_string(kPoisonStrikes) +
                        " times the broker closed the connection (last: " + cause + ")",
-                   true, -1);
+                   reason == 0x95, -1);
         }
-        return same;
     }
 
     UpstreamConfig config_;
@@ -802,6 +920,7 @@ private:
     std::deque<QuotaRetry> quota_retry_;
     std::uint64_t suspect_id_ = 0;
     int suspect_strikes_ = 0;
+    std::size_t failed_fingerprint_ = 0;  // credential files as they were at the last CONNECT
     std::thread thread_;
 
     // Shared with Paho's threads, stop(), rearm() and the outbox listener.
@@ -812,6 +931,8 @@ private:
     bool stop_requested_ = false;
     Clock::time_point deadline_{};
     bool rearm_requested_ = false;
+    bool rearm_only_if_changed_ = false;
+    bool queue_handed_over_ = false;
     std::string rearm_reason_;
     std::uint64_t generation_ = 0;
     bool lost_ = false;
@@ -822,20 +943,30 @@ private:
 
     mutable std::mutex status_mutex_;
     UpstreamStatus status_;
+    std::optional<Clock::time_point> last_connect_;  // under status_mutex_
 };
 
 UpstreamSession::UpstreamSession(UpstreamConfig config, Outbox& outbox, std::unique_ptr<UplinkCodec> codec,
-                                 std::unique_ptr<CredentialSource> credentials, Logger log)
+                                 std::unique_ptr<CredentialSource> credentials, Logger log,
+                                 std::optional<std::chrono::steady_clock::time_point> last_connect)
     : impl_(std::make_unique<Impl>(std::move(config), outbox, std::move(codec), std::move(credentials),
-                                   std::move(log))) {}
+                                   std::move(log), last_connect)) {}
 
 UpstreamSession::~UpstreamSession() = default;
 
 void UpstreamSession::start() { impl_->start(); }
 
-void UpstreamSession::stop(std::chrono::steady_clock::time_point deadline) { impl_->stop(deadline); }
+void UpstreamSession::stop(std::chrono::steady_clock::time_point deadline, bool queue_handed_over) {
+    impl_->stop(deadline, queue_handed_over);
+}
 
-void UpstreamSession::rearm(const std::string& why) { impl_->rearm(why); }
+void UpstreamSession::rearm(const std::string& why, bool only_if_credentials_changed) {
+    impl_->rearm(why, only_if_credentials_changed);
+}
+
+std::optional<std::chrono::steady_clock::time_point> UpstreamSession::last_connect() const {
+    return impl_->last_connect();
+}
 
 UpstreamStatus UpstreamSession::status() const { return impl_->status(); }
 

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/log.h"
@@ -25,8 +26,11 @@ namespace gwd {
 
 class UpstreamSession {
 public:
+    // `last_connect`: when the session this one replaces (a reload) sent its
+    // last CONNECT, so the one-per-second rule holds across the two.
     UpstreamSession(UpstreamConfig config, Outbox& outbox, std::unique_ptr<UplinkCodec> codec,
-                    std::unique_ptr<CredentialSource> credentials, Logger log);
+                    std::unique_ptr<CredentialSource> credentials, Logger log,
+                    std::optional<std::chrono::steady_clock::time_point> last_connect = std::nullopt);
     ~UpstreamSession();
     UpstreamSession(const UpstreamSession&) = delete;
     UpstreamSession& operator=(const UpstreamSession&) = delete;
@@ -34,12 +38,17 @@ public:
     void start();
 
     // Publishes what is queued until the outbox is empty or `deadline`
-    // passes, then disconnects and joins the thread.
-    void stop(std::chrono::steady_clock::time_point deadline);
+    // passes, then disconnects and joins the thread. `queue_handed_over`: the
+    // outbox lives on with a successor session (a reload), so nothing is lost.
+    void stop(std::chrono::steady_clock::time_point deadline, bool queue_handed_over = false);
 
     // A credential file changed or the configuration was reloaded: a stopped
-    // (parked) upstream tries again at once. No effect otherwise.
-    void rearm(const std::string& why);
+    // (parked) upstream tries again at once. With `only_if_credentials_changed`
+    // (a file event) it does so only if the files' content differs from what
+    // the refused CONNECT used. No effect on an upstream that is not stopped.
+    void rearm(const std::string& why, bool only_if_credentials_changed = false);
+
+    std::optional<std::chrono::steady_clock::time_point> last_connect() const;
 
     UpstreamStatus status() const;
     const std::string& name() const;
