@@ -165,3 +165,32 @@ BOOST_AUTO_TEST_CASE(a_broken_config_on_sighup_keeps_the_running_one) {
     BOOST_REQUIRE(status);
     BOOST_TEST(upstream_status(*status, "cloud")->find("state")->as_string() == "online");
 }
+
+BOOST_AUTO_TEST_CASE(a_stopped_upstream_leaves_the_others_alone) {
+    TempDir dir;
+    AuthBroker auth(dir);
+    Mosquitto open_broker;
+    TestSubscriber elsewhere(open_broker.url(), {"telemetry/#"});
+    GatewaydProcess gw(dir, config(dir, auth.broker->url(), "password = \"wrong\"\n") +
+                                "[[upstream]]\nname = \"backup\"\nurl = \"" + open_broker.url() +
+                                "\"\nclient_id = \"gw-backup\"\n");
+    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("stopped: cannot connect to", 10s), gw.log());
+    BOOST_REQUIRE_MESSAGE(elsewhere.wait_for(20, 10s), gw.log());
+    auto status = daemon_status(dir);
+    BOOST_REQUIRE(status);
+    BOOST_TEST(upstream_status(*status, "cloud")->find("state")->as_string() == "stopped");
+    BOOST_TEST(upstream_status(*status, "backup")->find("state")->as_string() == "online");
+    BOOST_TEST_MESSAGE("cloud stopped after 1 attempt, backup online with "
+                       << upstream_status(*status, "backup")->find("sent")->as_number().value << " sent");
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_auth_failure_tries_again_later) {
+    TempDir dir;
+    AuthBroker auth(dir);
+    GatewaydProcess gw(dir, config(dir, auth.broker->url(), "password = \"wrong\"\nretry_after_auth_failure = \"2s\"\n"));
+    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("stopped: cannot connect to", 10s), gw.log());
+    std::this_thread::sleep_for(1s);
+    BOOST_TEST(count(auth.broker->log(), "not authorised") == 1u);
+    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("trying again: retry_after_auth_failure (2s) has passed", 5s), gw.log());
+    BOOST_TEST(eventually([&] { return count(auth.broker->log(), "not authorised") == 2u; }, 5s));
+}

@@ -98,6 +98,8 @@ BOOST_AUTO_TEST_CASE(redirect_is_followed_when_allowed) {
             BOOST_REQUIRE_MESSAGE(subscriber.wait_for(5, 15s), gw.log());
             BOOST_TEST(stub.connections() == 1);
             BOOST_TEST(gw.log().find("the broker redirects to " + real.url()) != std::string::npos);
+            BOOST_TEST_MESSAGE("0x" << std::hex << code << std::dec << ": 1 connection to the stub, then online at "
+                                    << real.url() << ", 5 readings delivered there");
         }
     }
 }
@@ -160,6 +162,8 @@ BOOST_AUTO_TEST_CASE(topic_alias_refusal_reconnects_without_aliases) {
                           gw.log());
     // Either the 0x94 came through, or the drop right after the aliases gave them away.
     BOOST_TEST(gw.log().find("reconnecting without them") != std::string::npos, gw.log());
+    BOOST_TEST_MESSAGE("DISCONNECT 0x94: " << stub.connections() << " connections; all 10 readings acknowledged, "
+                                           << "none with an alias after the first connection");
     for (const auto& p : stub.publishes()) {
         if (p.connection > 1) BOOST_TEST(p.topic_alias == 0, "connection " << p.connection << "\n" << gw.log());
         BOOST_TEST(p.topic == "telemetry/gw-01/meter");
@@ -234,6 +238,8 @@ BOOST_AUTO_TEST_CASE(quota_exceeded_slows_down_and_retries_the_message) {
     GatewaydProcess gw(dir, config(dir, stub.url()));
     BOOST_REQUIRE_MESSAGE(eventually([&] { return number_of(dir, "sent") == 5; }, 20s), gw.log());
     BOOST_TEST(gw.log().find("Quota exceeded (0x97); slowing down to") != std::string::npos);
+    BOOST_TEST_MESSAGE("PUBACK 0x97 three times: " << stub.connections() << " connection, all 5 readings delivered, "
+                                                   << "pace " << number_of(dir, "publish_rate_limit") << "/s");
     BOOST_TEST(number_of(dir, "dead_lettered") == 0);
     BOOST_TEST(stub.connections() == 1);
 }

@@ -61,6 +61,13 @@ BOOST_AUTO_TEST_CASE(an_acl_refusal_dead_letters_that_message_only) {
     BOOST_TEST(has_code);
     BOOST_TEST(has_error);
     BOOST_TEST(gw.log().find("lost") == std::string::npos, gw.log());  // the connection stayed up
+    auto status = daemon_status(dir);
+    BOOST_REQUIRE(status);
+    const auto* cloud = upstream_status(*status, "cloud");
+    BOOST_TEST_MESSAGE("ACL refusal: " << cloud->find("attempts")->as_number().value << " connection attempt(s), state "
+                                       << cloud->find("state")->as_string() << ", dead-lettered "
+                                       << cloud->find("dead_lettered")->as_number().value);
+    BOOST_TEST(cloud->find("attempts")->as_number().value == 1);
 }
 
 BOOST_AUTO_TEST_CASE(topic_aliases_stay_within_the_brokers_maximum) {
@@ -80,6 +87,9 @@ BOOST_AUTO_TEST_CASE(topic_aliases_stay_within_the_brokers_maximum) {
     BOOST_REQUIRE(status);
     BOOST_TEST(upstream_status(*status, "cloud")->find("topic_aliases")->as_number().value == 2);
     BOOST_TEST(gw.log().find("lost") == std::string::npos);
+    BOOST_TEST_MESSAGE("topic aliases within mosquitto's max_topic_alias 2: "
+                       << upstream_status(*status, "cloud")->find("attempts")->as_number().value
+                       << " connection attempt(s), 20 readings delivered");
 }
 
 BOOST_AUTO_TEST_CASE(another_client_with_our_id_stops_the_upstream) {

@@ -126,6 +126,7 @@ std::string status_json(const DaemonStatus& s, SystemClock::time_point now) {
         out += json_quote("last_reason_code") + ":" + (u.last_reason >= 0 ? std::to_string(u.last_reason) : "null") + ",";
         out += field("last_reason", u.last_reason_name) + "," + field("last_error", u.last_error) + ",";
         out += number("window", u.window) + "," + number("topic_aliases", u.topic_aliases) + ",";
+        out += json_quote("publish_rate_limit") + ":" + std::to_string(static_cast<long long>(u.publish_rate_limit)) + ",";
         out += number("sent", u.sent) + "," + number("queued", u.outbox.queued) + "," +
                number("queued_bytes", u.outbox.bytes) + ",";
         out += json_quote("oldest_queued_age_s") + ":" +
