@@ -16,16 +16,7 @@ bool MemoryOutbox::append(std::shared_ptr<const Message> message) {
                 ++stats_.dropped_overflow;
                 return false;
             }
-            while (!slots_.empty() && stats_.bytes + size > max_bytes_) {
-                const Slot& oldest = slots_.front();
-                stats_.bytes -= oldest.size;
-                if (!oldest.acknowledged) {
-                    ++stats_.dropped_overflow;
-                    --stats_.queued;
-                }
-                slots_.pop_front();
-                if (next_untaken_ > 0) --next_untaken_;
-            }
+            drop_oldest_until(max_bytes_ - size);
         }
         slots_.push_back(Slot{OutboxEntry{next_id_++, std::move(message)}, size, false});
         stats_.bytes += size;
@@ -99,7 +90,11 @@ void MemoryOutbox::set_limits(std::uint64_t max_bytes, OverflowPolicy overflow) 
     overflow_ = overflow;
     // Both policies shed the oldest when the bound shrinks below what is queued:
     // refusing what is already accepted is not possible.
-    while (!slots_.empty() && stats_.bytes > max_bytes_) {
+    drop_oldest_until(max_bytes_);
+}
+
+void MemoryOutbox::drop_oldest_until(std::uint64_t bytes) {
+    while (!slots_.empty() && stats_.bytes > bytes) {
         const Slot& oldest = slots_.front();
         stats_.bytes -= oldest.size;
         if (!oldest.acknowledged) {

@@ -33,6 +33,8 @@ private:
         bool acknowledged;
     };
     void pop_acknowledged_front();
+    // Drops the oldest entries (counted) until at most `bytes` are held.
+    void drop_oldest_until(std::uint64_t bytes);
 
     mutable std::mutex mutex_;
     std::deque<Slot> slots_;
