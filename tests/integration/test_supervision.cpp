@@ -167,7 +167,9 @@ BOOST_AUTO_TEST_CASE(status_command_reports_upstreams_and_sensors) {
     BOOST_TEST(out.find("gateway 'gw-01'") != std::string::npos, out);
     BOOST_TEST(out.find("upstream cloud  " + broker.url() + "  client id 'gw-01'") != std::string::npos, out);
     BOOST_TEST(out.find("state      online since") != std::string::npos, out);
-    BOOST_TEST(out.find("messages   sent 7, queued 0") != std::string::npos, out);
+    BOOST_TEST(out.find("messages   sent 7, dead-lettered 0, dropped 0") != std::string::npos, out);
+    BOOST_TEST(out.find("queue      disk, 0 queued, delivered 7, expired 0, dropped by overflow 0") != std::string::npos,
+               out);
     BOOST_TEST(out.find("sensor meter (test_emitter): running, 7 readings") != std::string::npos, out);
     out.clear();
     BOOST_TEST(run_command({gatewayd_binary().string(), "status", "--socket", "/nonexistent/gatewayd.sock"}, out) == 3);

@@ -93,7 +93,12 @@ BOOST_AUTO_TEST_CASE(defaults) {
     BOOST_TEST(c.gateway.state_dir == "/var/lib/gatewayd");
     BOOST_TEST(c.upstreams[0].client_id == "edge-host");
     BOOST_TEST(c.upstreams[0].keep_alive.count() == 60000);
-    BOOST_TEST(c.upstreams[0].max_bytes == 64ull * 1024 * 1024);
+    BOOST_TEST((c.upstreams[0].outbox == OutboxKind::disk));
+    BOOST_TEST(c.upstreams[0].max_bytes == 256ull * 1024 * 1024);
+    BOOST_TEST((c.upstreams[0].overflow == OverflowPolicy::drop_oldest));
+    BOOST_TEST((c.upstreams[0].fsync == FsyncPolicy::batch));
+    BOOST_TEST(c.upstreams[0].fsync_interval.count() == 50);
+    BOOST_TEST(!c.upstreams[0].message_expiry.has_value());
     BOOST_TEST(c.upstreams[0].backoff.initial.count() == 1000);
     BOOST_TEST(c.upstreams[0].backoff.max.count() == 120000);
 }
@@ -139,6 +144,38 @@ BOOST_AUTO_TEST_CASE(value_errors) {
     BOOST_TEST(only_error(kUpstream + "profile = \"aws\"\n").find("not available in this version") != std::string::npos);
     BOOST_TEST(only_error(kUpstream + "overflow = \"drop\"\n").find("drop-oldest") != std::string::npos);
     BOOST_TEST(only_error(kUpstream + "max_bytes = \"64 parsecs\"\n").find("unknown unit") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(outbox_settings) {
+    auto r = parse(kUpstream + "qos = 0\noutbox = \"memory\"\n");
+    BOOST_REQUIRE(r.config);
+    BOOST_TEST((r.config->upstreams[0].outbox == OutboxKind::memory));
+    BOOST_TEST(r.config->upstreams[0].max_bytes == 8ull * 1024 * 1024);
+    r = parse(kUpstream + "fsync = \"always\"\nfsync_interval = \"10ms\"\nmax_bytes = \"1GiB\"\n"
+                          "overflow = \"drop-newest\"\nmessage_expiry = \"1h\"\n");
+    BOOST_REQUIRE(r.config);
+    const UpstreamConfig& u = r.config->upstreams[0];
+    BOOST_TEST((u.fsync == FsyncPolicy::always));
+    BOOST_TEST(u.fsync_interval.count() == 10);
+    BOOST_TEST(u.max_bytes == 1024ull * 1024 * 1024);
+    BOOST_TEST((u.overflow == OverflowPolicy::drop_newest));
+    BOOST_TEST(u.message_expiry->count() == 3600000);
+
+    BOOST_TEST(only_error(kUpstream + "outbox = \"memory\"\n").find("allowed only with qos = 0") != std::string::npos);
+    BOOST_TEST(only_error(kUpstream + "outbox = \"ram\"\n").find("must be \"disk\"") != std::string::npos);
+    BOOST_TEST(only_error(kUpstream + "fsync = \"sometimes\"\n").find("\"batch\"") != std::string::npos);
+    BOOST_TEST(only_error(kUpstream + "qos = 0\noutbox = \"memory\"\nfsync = \"always\"\n")
+                   .find("applies to outbox = \"disk\" only") != std::string::npos);
+    BOOST_TEST(only_error(kUpstream + "message_expiry = \"1500ms\"\n").find("whole seconds") != std::string::npos);
+    BOOST_TEST(only_error(kUpstream + "fsync_interval = \"2m\"\n").find("at most 60s") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(sensor_expiry) {
+    const std::string sensor = "[[sensor]]\nname = \"s\"\nplugin = \"simulated\"\n";
+    auto r = parse(sensor + "expiry = \"10m\"\n" + kUpstream);
+    BOOST_REQUIRE(r.config);
+    BOOST_TEST(r.config->sensors[0].expiry->count() == 600000);
+    BOOST_TEST(only_error(sensor + "expiry = \"500ms\"\n" + kUpstream).find("at least 1s") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(urls) {

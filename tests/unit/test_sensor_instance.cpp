@@ -13,7 +13,7 @@ using namespace gwd;
 namespace {
 class RecordingSink final : public ReadingSink {
 public:
-    EmitOutcome accept(const ReadingView& r) override {
+    EmitOutcome accept(const ReadingView& r, const StoreTicketPtr& = nullptr) override {
         std::lock_guard lock(mutex);
         names.emplace_back(r.sensor);
         payloads.emplace_back(r.payload);

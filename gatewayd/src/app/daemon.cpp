@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "config/config_compare.h"
+#include "outbox/disk_outbox.h"
 #include "outbox/memory_outbox.h"
 #include "upstream/profiles/credentials.h"
 #include "upstream/profiles/mqtt_profile.h"
@@ -12,19 +13,22 @@
 namespace gwd {
 
 Daemon::Daemon(Config config, Logger log, std::string version)
-    : config_(std::move(config)), log_(std::move(log)), version_(std::move(version)) {
-    for (const UpstreamConfig& upstream : config_.upstreams) {
-        Upstream u;
-        u.config = upstream;
-        u.outbox = std::make_shared<MemoryOutbox>(upstream.max_bytes, upstream.overflow);
-        u.session = make_session(upstream, *u.outbox, std::nullopt);
-        upstreams_.push_back(std::move(u));
-    }
-    pipeline_ = std::make_unique<Pipeline>(make_stage(), log_.child("normalize"), system_now_ms);
-    plugins_ = std::make_unique<PluginHost>(*pipeline_, log_.child("plugins"));
-}
+    : config_(std::move(config)), log_(std::move(log)), version_(std::move(version)) {}
 
 Daemon::~Daemon() { stop(); }
+
+std::shared_ptr<Outbox> Daemon::make_outbox(const UpstreamConfig& upstream, std::string& error) const {
+    if (upstream.outbox == OutboxKind::memory) return std::make_shared<MemoryOutbox>(upstream.max_bytes, upstream.overflow);
+    DiskOutbox::Settings s;
+    s.file = config_.gateway.state_dir / "outbox" / (upstream.name + ".db");
+    s.max_bytes = upstream.max_bytes;
+    s.overflow = upstream.overflow;
+    s.fsync = upstream.fsync;
+    s.fsync_interval = upstream.fsync_interval;
+    auto outbox = DiskOutbox::open(std::move(s), log_.child("upstream " + upstream.name), error);
+    if (!outbox) error = "upstream " + upstream.name + ": cannot open its queue: " + error;
+    return outbox;
+}
 
 std::unique_ptr<UpstreamSession> Daemon::make_session(
     const UpstreamConfig& upstream, Outbox& outbox,
@@ -48,6 +52,21 @@ std::shared_ptr<const Pipeline::Stage> Daemon::make_stage() const {
 
 bool Daemon::start(std::string& error) {
     started_ = std::chrono::system_clock::now();
+    state_lock_ = StateDirLock::acquire(config_.gateway.state_dir, error);
+    if (!state_lock_) return false;
+    for (const UpstreamConfig& upstream : config_.upstreams) {
+        Upstream u;
+        u.config = upstream;
+        u.outbox = make_outbox(upstream, error);
+        if (!u.outbox) {
+            upstreams_.clear();
+            return false;
+        }
+        u.session = make_session(upstream, *u.outbox, std::nullopt);
+        upstreams_.push_back(std::move(u));
+    }
+    pipeline_ = std::make_unique<Pipeline>(make_stage(), log_.child("normalize"), system_now_ms);
+    plugins_ = std::make_unique<PluginHost>(*pipeline_, log_.child("plugins"));
     status_server_ = std::make_unique<StatusServer>(
         status_socket_path(config_.gateway),
         [this](bool json) {
@@ -58,6 +77,8 @@ bool Daemon::start(std::string& error) {
         log_.child("status"));
     if (!status_server_->start(error)) {
         status_server_.reset();
+        plugins_.reset();
+        upstreams_.clear();
         return false;
     }
     watcher_ = std::make_unique<FileWatcher>([this](const std::filesystem::path& f) { on_file_changed(f); },
@@ -81,6 +102,9 @@ void Daemon::stop() {
     if (watcher_) watcher_->stop();
     log_.notice("stopped: " + status_summary(status()));
     if (status_server_) status_server_->stop();
+    // Closing the outboxes writes what is pending and syncs it.
+    std::lock_guard lock(mutex_);
+    for (auto& u : upstreams_) u.outbox->close();
 }
 
 void Daemon::watch_credential_files() {
@@ -132,13 +156,18 @@ void Daemon::reload(Config next) {
         std::lock_guard lock(mutex_);
         std::vector<Upstream> updated;
         config_ = next;  // make_session() reads the new sensors and gateway id
-        for (const UpstreamConfig& wanted : next.upstreams) {
+        for (UpstreamConfig& wanted : config_.upstreams) {
             auto old = std::find_if(upstreams_.begin(), upstreams_.end(),
                                     [&](const Upstream& u) { return u.config.name == wanted.name; });
             if (old == upstreams_.end()) {
                 Upstream u;
                 u.config = wanted;
-                u.outbox = std::make_shared<MemoryOutbox>(wanted.max_bytes, wanted.overflow);
+                std::string error;
+                u.outbox = make_outbox(wanted, error);
+                if (!u.outbox) {
+                    log_.error(error + "; the upstream is not started");
+                    continue;
+                }
                 u.session = make_session(wanted, *u.outbox, std::nullopt);
                 to_start.push_back(u.session.get());
                 updated.push_back(std::move(u));
@@ -147,6 +176,16 @@ void Daemon::reload(Config next) {
             }
             Upstream u = std::move(*old);
             upstreams_.erase(old);
+            if (wanted.outbox != u.config.outbox || wanted.fsync != u.config.fsync ||
+                wanted.fsync_interval != u.config.fsync_interval) {
+                // The queue is open, maybe mid-write; it changes form at a restart.
+                log_.warning("upstream " + wanted.name +
+                             ": changes of outbox, fsync and fsync_interval take effect at the next restart");
+                wanted.outbox = u.config.outbox;
+                wanted.fsync = u.config.fsync;
+                wanted.fsync_interval = u.config.fsync_interval;
+            }
+            u.outbox->set_limits(wanted.max_bytes, wanted.overflow);  // applies at once
             if (!everything && same_settings(u.config, wanted) && !(plugins_moved && uses_plugin_variable(wanted))) {
                 u.config = wanted;
                 u.session->rearm("the configuration was reloaded");
@@ -159,7 +198,6 @@ void Daemon::reload(Config next) {
                 u.session->stop(std::chrono::steady_clock::now(), true);
                 const auto last_connect = u.session->last_connect();
                 u.session.reset();
-                u.outbox->set_limits(wanted.max_bytes, wanted.overflow);
                 u.config = wanted;
                 u.session = make_session(wanted, *u.outbox, last_connect);
                 to_start.push_back(u.session.get());
@@ -182,6 +220,15 @@ void Daemon::reload(Config next) {
             ++removed;
         }
         for (auto& t : drains) t.join();
+        for (auto& gone : retired) {
+            gone.outbox->close();
+            const OutboxStats left = gone.outbox->stats();
+            if (left.queued > 0 && left.durable) {
+                log_.notice("upstream " + gone.config.name + " was removed with " + std::to_string(left.queued) +
+                            " readings queued; they stay on disk and go out when an upstream named '" +
+                            gone.config.name + "' is configured again");
+            }
+        }
     }
     for (UpstreamSession* session : to_start) session->start();
     const SensorChanges sensors = plugins_->apply(config_);
@@ -200,7 +247,7 @@ DaemonStatus Daemon::status() const {
     std::lock_guard lock(mutex_);
     s.gateway_id = config_.gateway.id;
     for (const auto& u : upstreams_) s.upstreams.push_back(u.session->status());
-    s.sensors = plugins_->status();
+    if (plugins_) s.sensors = plugins_->status();
     return s;
 }
 

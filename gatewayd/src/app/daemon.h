@@ -14,6 +14,7 @@
 
 #include "app/file_watcher.h"
 #include "app/pipeline.h"
+#include "app/state_lock.h"
 #include "app/status_report.h"
 #include "app/status_socket.h"
 #include "common/log.h"
@@ -29,7 +30,9 @@ public:
     Daemon(Config config, Logger log, std::string version);
     ~Daemon();
 
-    // Starts every stage; false with `error` when the status socket cannot be set up.
+    // Opens the queues and starts every stage; false with `error` when the
+    // state directory is taken, a queue file cannot be opened, or the status
+    // socket cannot be set up.
     bool start(std::string& error);
     void stop();
     // Applies a new, already checked configuration.
@@ -48,6 +51,8 @@ private:
         std::uint64_t reported_drops = 0;
     };
 
+    // The outbox an upstream's configuration asks for; nullptr with `error`.
+    std::shared_ptr<Outbox> make_outbox(const UpstreamConfig& upstream, std::string& error) const;
     std::unique_ptr<UpstreamSession> make_session(const UpstreamConfig& upstream, Outbox& outbox,
                                                   std::optional<std::chrono::steady_clock::time_point> last_connect) const;
     std::shared_ptr<const Pipeline::Stage> make_stage() const;
@@ -58,6 +63,7 @@ private:
     Logger log_;
     std::string version_;
     std::chrono::system_clock::time_point started_;
+    std::unique_ptr<StateDirLock> state_lock_;  // held until the queues below are closed
     mutable std::mutex mutex_;  // upstreams_: read by the status and watch threads
     std::vector<Upstream> upstreams_;
     std::unique_ptr<Pipeline> pipeline_;

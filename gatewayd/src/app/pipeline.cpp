@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "common/expiry.h"
 #include "common/text.h"
 
 namespace gwd {
@@ -13,7 +14,10 @@ std::int64_t system_now_ms() {
 
 Pipeline::Stage::Stage(const Config& config, Router r)
     : normalizer(config.normalize.options), router(std::move(r)), on_decode_error(config.normalize.on_decode_error) {
-    for (const auto& sensor : config.sensors) defaults[sensor.name] = SensorDefaults{sensor.content_type};
+    for (const auto& sensor : config.sensors) {
+        defaults[sensor.name] = SensorDefaults{sensor.content_type};
+        if (sensor.expiry) expiry[sensor.name] = *sensor.expiry;
+    }
 }
 
 Pipeline::Pipeline(std::shared_ptr<const Stage> stage, Logger log, NowMs now_ms)
@@ -21,15 +25,23 @@ Pipeline::Pipeline(std::shared_ptr<const Stage> stage, Logger log, NowMs now_ms)
 
 void Pipeline::replace(std::shared_ptr<const Stage> stage) { stage_.store(std::move(stage)); }
 
-EmitOutcome Pipeline::accept(const ReadingView& reading) {
+EmitOutcome Pipeline::accept(const ReadingView& reading, const StoreTicketPtr& ticket) {
     const std::shared_ptr<const Stage> stage = stage_.load();
     auto it = stage->defaults.find(reading.instance);
     const SensorDefaults& defaults = it == stage->defaults.end() ? no_defaults_ : it->second;
-    auto message = std::make_shared<Message>(stage->normalizer.normalize(reading, defaults, now_ms_()));
+    const std::int64_t now = now_ms_();
+    auto message = std::make_shared<Message>(stage->normalizer.normalize(reading, defaults, now));
+    message->accepted_ms = now;
+    // The reading's own expiry (e.g. left over from an MQTT v5 source) and
+    // its sensor's, whichever ends first.
+    if (reading.message_expiry_s > 0)
+        message->expires_at_ms = deadline_after(now, Duration(std::int64_t{reading.message_expiry_s} * 1000));
+    if (auto e = stage->expiry.find(reading.instance); e != stage->expiry.end())
+        message->expires_at_ms = earlier_deadline(message->expires_at_ms, deadline_after(now, e->second));
 
     if (message->kind == Message::Kind::dead_letter) {
         const bool drop = stage->on_decode_error == DecodeErrorPolicy::drop;
-        const bool queued = !drop && stage->router.dispatch(message) > 0;
+        const bool queued = !drop && stage->router.dispatch(message, ticket) > 0;
         std::uint64_t suppressed = 0;
         if (decode_log_.allow(std::chrono::steady_clock::now(), suppressed)) {
             const char* fate = drop     ? "dropped (on_decode_error = \"drop\")"
@@ -41,7 +53,7 @@ EmitOutcome Pipeline::accept(const ReadingView& reading) {
         }
         return queued ? EmitOutcome::dead_lettered : EmitOutcome::dropped;
     }
-    return stage->router.dispatch(message) > 0 ? EmitOutcome::accepted : EmitOutcome::unrouted;
+    return stage->router.dispatch(message, ticket) > 0 ? EmitOutcome::accepted : EmitOutcome::unrouted;
 }
 
 }  // namespace gwd

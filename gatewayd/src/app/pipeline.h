@@ -29,12 +29,13 @@ public:
         Router router;
         DecodeErrorPolicy on_decode_error;
         std::map<std::string, SensorDefaults, std::less<>> defaults;  // per [[sensor]] name
+        std::map<std::string, Duration, std::less<>> expiry;          // per [[sensor]] name, when set
     };
 
     Pipeline(std::shared_ptr<const Stage> stage, Logger log, NowMs now_ms);
 
     void replace(std::shared_ptr<const Stage> stage);
-    EmitOutcome accept(const ReadingView& reading) override;
+    EmitOutcome accept(const ReadingView& reading, const StoreTicketPtr& ticket = nullptr) override;
 
 private:
     std::atomic<std::shared_ptr<const Stage>> stage_;

@@ -16,14 +16,6 @@ std::string ago(SystemClock::time_point then, SystemClock::time_point now) {
     return format_duration(std::chrono::duration_cast<Duration>(d));
 }
 
-std::string bytes(std::uint64_t n) {
-    char buffer[32];
-    if (n < 1024) return std::to_string(n) + " B";
-    if (n < 1024 * 1024) std::snprintf(buffer, sizeof buffer, "%.1f KiB", static_cast<double>(n) / 1024);
-    else std::snprintf(buffer, sizeof buffer, "%.1f MiB", static_cast<double>(n) / (1024.0 * 1024));
-    return buffer;
-}
-
 SystemClock::time_point from_ms(std::int64_t ms) { return SystemClock::time_point(std::chrono::milliseconds(ms)); }
 
 std::string state_line(const UpstreamStatus& u, SystemClock::time_point now) {
@@ -78,14 +70,21 @@ std::string status_text(const DaemonStatus& s, SystemClock::time_point now) {
         }
         out += "\n";
         if (!u.last_error.empty() && u.state != UpstreamState::stopped) out += "  last error " + u.last_error + "\n";
-        out += "  messages   sent " + std::to_string(u.sent) + ", queued " + std::to_string(u.outbox.queued);
+        out += "  messages   sent " + std::to_string(u.sent) + ", dead-lettered " + std::to_string(u.dead_lettered) +
+               ", dropped " + std::to_string(u.dropped) + "\n";
+        out += "  queue      " + std::string(u.outbox.durable ? "disk" : "memory") + ", " +
+               std::to_string(u.outbox.queued) + " queued";
         if (u.outbox.queued > 0) {
-            out += " (" + bytes(u.outbox.bytes);
-            if (u.outbox.oldest_timestamp_ms > 0) out += ", oldest " + ago(from_ms(u.outbox.oldest_timestamp_ms), now);
+            out += " (" + format_size(u.outbox.bytes);
+            if (u.outbox.oldest_accepted_ms > 0) out += ", oldest " + ago(from_ms(u.outbox.oldest_accepted_ms), now);
             out += ")";
         }
-        out += ", dead-lettered " + std::to_string(u.dead_lettered) + ", dropped " +
-               std::to_string(u.dropped + u.outbox.dropped_overflow) + "\n";
+        out += ", delivered " + std::to_string(u.outbox.delivered) + ", expired " + std::to_string(u.outbox.expired) +
+               ", dropped by overflow " + std::to_string(u.outbox.dropped_overflow);
+        if (u.outbox.damaged > 0) out += ", damaged " + std::to_string(u.outbox.damaged);
+        if (u.outbox.recovered > 0) out += ", " + std::to_string(u.outbox.recovered) + " found at start";
+        out += "\n";
+        if (!u.outbox.problem.empty()) out += "  problem    " + u.outbox.problem + "\n";
         if (u.state == UpstreamState::online) {
             out += "  window     " + std::to_string(u.window) + " in flight";
             if (u.topic_aliases > 0) out += ", " + std::to_string(u.topic_aliases) + " topic aliases";
@@ -130,12 +129,18 @@ std::string status_json(const DaemonStatus& s, SystemClock::time_point now) {
         out += number("sent", u.sent) + "," + number("queued", u.outbox.queued) + "," +
                number("queued_bytes", u.outbox.bytes) + ",";
         out += json_quote("oldest_queued_age_s") + ":" +
-               (u.outbox.queued > 0 && u.outbox.oldest_timestamp_ms > 0
+               (u.outbox.queued > 0 && u.outbox.oldest_accepted_ms > 0
                     ? std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                         now - from_ms(u.outbox.oldest_timestamp_ms))
+                                         now - from_ms(u.outbox.oldest_accepted_ms))
                                          .count())
                     : std::string("null")) +
                ",";
+        out += field("outbox", u.outbox.durable ? "disk" : "memory") + "," +
+               number("delivered", u.outbox.delivered) + "," + number("expired", u.outbox.expired) + "," +
+               number("damaged", u.outbox.damaged) + "," + number("recovered", u.outbox.recovered) + "," +
+               number("discarded", u.outbox.discarded) + ",";
+        out += json_quote("outbox_problem") + ":" +
+               (u.outbox.problem.empty() ? std::string("null") : json_quote(u.outbox.problem)) + ",";
         out += number("dead_lettered", u.dead_lettered) + "," + number("dropped", u.dropped) + "," +
                number("overflowed", u.outbox.dropped_overflow) + "}";
     }
@@ -160,6 +165,7 @@ std::string status_summary(const DaemonStatus& s) {
         if (u.state == UpstreamState::stopped && u.last_reason >= 0) line += " (" + u.last_reason_name + ")";
         line += ", sent " + std::to_string(u.sent) + ", queued " + std::to_string(u.outbox.queued);
         if (u.outbox.dropped_overflow > 0) line += ", overflowed " + std::to_string(u.outbox.dropped_overflow);
+        if (u.outbox.expired > 0) line += ", expired " + std::to_string(u.outbox.expired);
         if (u.dead_lettered > 0) line += ", dead-lettered " + std::to_string(u.dead_lettered);
         if (u.dropped > 0) line += ", dropped " + std::to_string(u.dropped);
     }

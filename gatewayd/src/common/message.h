@@ -32,6 +32,7 @@ struct ReadingView {
     std::string_view payload;
     std::optional<std::string_view> content_type;
     std::span<const PropertyView> properties;
+    std::uint32_t message_expiry_s = 0;  // its own expiry, counted from now; 0: none
 };
 
 // A normalized reading. Immutable once built; shared between upstreams.
@@ -41,7 +42,9 @@ struct Message {
     Kind kind = Kind::data;
     std::string sensor;
     std::string instance;
-    std::int64_t timestamp_ms = 0;
+    std::int64_t timestamp_ms = 0;   // when it was measured (the plugin's clock)
+    std::int64_t accepted_ms = 0;    // when the daemon accepted it (wall clock)
+    std::int64_t expires_at_ms = 0;  // wall clock after which it is not worth sending; 0: never
     std::string payload;       // decoded bytes
     std::string content_type;  // canonical MIME type
     bool utf8 = false;         // MQTT v5 Payload Format Indicator

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "common/message.h"
+#include "common/store_ticket.h"
 
 namespace gwd {
 
@@ -16,8 +17,9 @@ enum class EmitOutcome {
 class ReadingSink {
 public:
     virtual ~ReadingSink() = default;
-    // Thread-safe; called from plugin threads.
-    virtual EmitOutcome accept(const ReadingView& reading) = 0;
+    // Thread-safe; called from plugin threads. `ticket`, when set, is shared
+    // with every outbox the reading enters; the caller settles its own share.
+    virtual EmitOutcome accept(const ReadingView& reading, const StoreTicketPtr& ticket = nullptr) = 0;
 };
 
 }  // namespace gwd

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 
@@ -121,6 +122,16 @@ std::string format_duration(std::chrono::milliseconds d) {
         }
     }
     return out;
+}
+
+std::string format_size(std::uint64_t n) {
+    char buffer[32];
+    if (n < 1024) return std::to_string(n) + " B";
+    const double v = static_cast<double>(n);
+    if (n < 1024ull * 1024) std::snprintf(buffer, sizeof buffer, "%.1f KiB", v / 1024);
+    else if (n < 1024ull * 1024 * 1024) std::snprintf(buffer, sizeof buffer, "%.1f MiB", v / (1024.0 * 1024));
+    else std::snprintf(buffer, sizeof buffer, "%.1f GiB", v / (1024.0 * 1024 * 1024));
+    return buffer;
 }
 
 }  // namespace gwd

@@ -18,6 +18,9 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text, s
 // of bytes.
 std::optional<std::uint64_t> parse_size(std::string_view text, std::string& error);
 
+// For people: "512 B", "1.5 KiB", "137.0 MiB", "2.1 GiB".
+std::string format_size(std::uint64_t bytes);
+
 // The shortest exact spelling: 1500ms -> "1.5s", 90000ms -> "1m30s".
 std::string format_duration(std::chrono::milliseconds d);
 

@@ -35,12 +35,18 @@ struct SensorConfig {
     Duration interval{10000};
     bool enabled = true;
     std::optional<std::string> content_type;  // canonical MIME, the default for its readings
+    std::optional<Duration> expiry;           // its readings are not worth sending after this long
     OptionValue options;                      // always a table
     SourceLocation where;                     // the [[sensor]] header
     SourceLocation plugin_where;              // the plugin = line
 };
 
 enum class OverflowPolicy { drop_oldest, drop_newest };
+enum class OutboxKind { disk, memory };
+enum class FsyncPolicy { batch, always, never };
+
+inline constexpr std::uint64_t kDefaultDiskOutboxBytes = 256ull * 1024 * 1024;
+inline constexpr std::uint64_t kDefaultMemoryOutboxBytes = 8ull * 1024 * 1024;
 
 struct BackoffConfig {
     Duration initial{1000};
@@ -80,9 +86,12 @@ struct UpstreamConfig {
     bool follow_server_reference = false;  // follow 0x9C/0x9D redirects
     std::optional<Duration> retry_after_auth_failure;  // none: stay stopped until re-armed
     BackoffConfig backoff;
-    std::string outbox = "memory";
-    std::uint64_t max_bytes = 64ull * 1024 * 1024;
+    std::optional<Duration> message_expiry;  // readings for this upstream expire this long after acceptance
+    OutboxKind outbox = OutboxKind::disk;
+    std::uint64_t max_bytes = kDefaultDiskOutboxBytes;
     OverflowPolicy overflow = OverflowPolicy::drop_oldest;
+    FsyncPolicy fsync = FsyncPolicy::batch;
+    Duration fsync_interval{50};
     SourceLocation where;
     bool operator==(const UpstreamConfig&) const = default;
 };

@@ -36,6 +36,9 @@ bool same_settings(const SensorConfig& a, const SensorConfig& b) {
 bool same_settings(const UpstreamConfig& a, const UpstreamConfig& b) {
     UpstreamConfig x = a, y = b;
     x.where = y.where = SourceLocation{};
+    // The queue's bounds apply to a running session without a reconnect.
+    x.max_bytes = y.max_bytes;
+    x.overflow = y.overflow;
     return x == y;
 }
 

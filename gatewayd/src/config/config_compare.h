@@ -1,6 +1,6 @@
 // Whether two configurations of a sensor or an upstream ask for the same
-// thing, ignoring where in the file they were written. A reload restarts
-// only what changed.
+// thing, ignoring where in the file they were written (and, for upstreams,
+// the queue bounds, which apply live). A reload restarts only what changed.
 #pragma once
 
 #include <filesystem>

@@ -492,6 +492,11 @@ private:
         }
         if (auto d = r.duration("interval", Duration(1))) s.interval = *d;
         if (auto enabled = r.boolean("enabled")) s.enabled = *enabled;
+        if (auto d = r.duration("expiry", Duration(1000))) {
+            if (d->count() % 1000 != 0 || *d > Duration(0xFFFFFFFFLL * 1000))
+                r.error("expiry", label + ": expiry must be whole seconds up to 4294967295s");
+            else s.expiry = *d;
+        }
         if (auto ct = r.string("content_type")) {
             ContentTypeAliases aliases;
             auto meaning = interpret_content_type(*ct, aliases);
@@ -622,13 +627,25 @@ private:
             }
         }
         if (const toml::table* backoff = r.table("backoff")) read_backoff(*backoff, label, u.backoff);
+        if (auto d = r.duration("message_expiry", Duration(1000))) {
+            if (d->count() % 1000 != 0 || *d > Duration(0xFFFFFFFFLL * 1000))
+                r.error("message_expiry", label + ": message_expiry must be whole seconds up to 4294967295s");
+            else u.message_expiry = *d;
+        }
         if (auto outbox = r.string("outbox")) {
             if (*outbox == "disk") {
-                r.error("outbox", label + ": outbox = \"disk\" is not available in this version yet; use \"memory\"");
-            } else if (*outbox != "memory") {
-                r.error("outbox", label + ": outbox must be \"memory\"");
+                u.outbox = OutboxKind::disk;
+            } else if (*outbox == "memory") {
+                u.outbox = OutboxKind::memory;
+                u.max_bytes = kDefaultMemoryOutboxBytes;
+                if (u.qos != 0) {
+                    r.error("outbox", label + ": outbox = \"memory\" loses its queue on every restart, so it is "
+                                              "allowed only with qos = 0; QoS 1 upstreams keep a durable queue "
+                                              "(outbox = \"disk\", the default)");
+                }
+            } else {
+                r.error("outbox", label + ": outbox must be \"disk\" (durable, the default) or \"memory\" (qos = 0 only)");
             }
-            u.outbox = *outbox;
         }
         if (auto bytes = r.size("max_bytes")) {
             if (*bytes < 4096) r.error("max_bytes", label + ": max_bytes must be at least 4KiB");
@@ -638,6 +655,21 @@ private:
             if (*overflow == "drop-oldest") u.overflow = OverflowPolicy::drop_oldest;
             else if (*overflow == "drop-newest") u.overflow = OverflowPolicy::drop_newest;
             else r.error("overflow", label + ": overflow must be \"drop-oldest\" or \"drop-newest\"");
+        }
+        if (auto fsync = r.string("fsync")) {
+            if (*fsync == "batch") u.fsync = FsyncPolicy::batch;
+            else if (*fsync == "always") u.fsync = FsyncPolicy::always;
+            else if (*fsync == "never") u.fsync = FsyncPolicy::never;
+            else r.error("fsync", label + ": fsync must be \"batch\" (the default), \"always\" or \"never\"");
+        }
+        if (auto d = r.duration("fsync_interval", Duration(1))) {
+            if (*d > Duration(60000)) r.error("fsync_interval", label + ": fsync_interval must be at most 60s");
+            else u.fsync_interval = *d;
+        }
+        if (u.outbox == OutboxKind::memory) {
+            for (const char* key : {"fsync", "fsync_interval"}) {
+                if (r.get(key)) r.error(key, label + ": " + key + " applies to outbox = \"disk\" only");
+            }
         }
         r.finish();
         return u;

@@ -7,13 +7,14 @@ namespace gwd {
 MemoryOutbox::MemoryOutbox(std::uint64_t max_bytes, OverflowPolicy overflow)
     : max_bytes_(max_bytes), overflow_(overflow) {}
 
-bool MemoryOutbox::append(std::shared_ptr<const Message> message) {
+bool MemoryOutbox::append(std::shared_ptr<const Message> message, StoreTicketPtr ticket) {
     const std::uint64_t size = message->approximate_size();
     {
         std::lock_guard lock(mutex_);
         if (stats_.bytes + size > max_bytes_) {
             if (overflow_ == OverflowPolicy::drop_newest || size > max_bytes_) {
                 ++stats_.dropped_overflow;
+                if (ticket) ticket->settle(false);
                 return false;
             }
             drop_oldest_until(max_bytes_ - size);
@@ -23,6 +24,7 @@ bool MemoryOutbox::append(std::shared_ptr<const Message> message) {
         ++stats_.queued;
         ++stats_.appended;
     }
+    if (ticket) ticket->settle(true);
     if (auto listener = listener_.load(std::memory_order_acquire); listener && *listener) (*listener)();
     return true;
 }
@@ -39,7 +41,7 @@ size_t MemoryOutbox::take(size_t max, std::vector<OutboxEntry>& out) {
     return n;
 }
 
-bool MemoryOutbox::acknowledge(std::uint64_t id) {
+bool MemoryOutbox::remove(std::uint64_t id, Removal why) {
     std::lock_guard lock(mutex_);
     // Ids increase along the deque, so a binary search finds the slot.
     auto it = std::lower_bound(slots_.begin(), slots_.end(), id,
@@ -47,7 +49,11 @@ bool MemoryOutbox::acknowledge(std::uint64_t id) {
     if (it == slots_.end() || it->entry.id != id || it->acknowledged) return false;
     it->acknowledged = true;
     --stats_.queued;
-    ++stats_.delivered;
+    switch (why) {
+        case Removal::delivered: ++stats_.delivered; break;
+        case Removal::expired: ++stats_.expired; break;
+        case Removal::discarded: ++stats_.discarded; break;
+    }
     pop_acknowledged_front();
     return true;
 }
@@ -109,10 +115,10 @@ void MemoryOutbox::drop_oldest_until(std::uint64_t bytes) {
 OutboxStats MemoryOutbox::stats() const {
     std::lock_guard lock(mutex_);
     OutboxStats s = stats_;
-    s.oldest_timestamp_ms = 0;
+    s.oldest_accepted_ms = 0;
     for (const auto& slot : slots_) {
         if (!slot.acknowledged) {
-            s.oldest_timestamp_ms = slot.entry.message->timestamp_ms;
+            s.oldest_accepted_ms = slot.entry.message->accepted_ms;
             break;
         }
     }

@@ -1,5 +1,6 @@
-// An outbox in memory, bounded in bytes. Lost on restart: the durable outbox
-// replaces it for QoS 1 upstreams; QoS 0 upstreams may keep it by choice.
+// An outbox in memory, bounded in bytes. Lost on restart: only QoS 0
+// upstreams may choose it (outbox = "memory"). A reading counts as stored
+// as soon as it is appended: there is nowhere safer it could go.
 #pragma once
 
 #include <atomic>
@@ -16,9 +17,9 @@ class MemoryOutbox final : public Outbox {
 public:
     MemoryOutbox(std::uint64_t max_bytes, OverflowPolicy overflow);
 
-    bool append(std::shared_ptr<const Message> message) override;
+    bool append(std::shared_ptr<const Message> message, StoreTicketPtr ticket = nullptr) override;
     size_t take(size_t max, std::vector<OutboxEntry>& out) override;
-    bool acknowledge(std::uint64_t id) override;
+    bool remove(std::uint64_t id, Removal why) override;
     void rewind() override;
     bool has_untaken() const override;
     std::shared_ptr<const Message> get(std::uint64_t id) const override;

@@ -26,7 +26,8 @@ public:
 
     // Appends the message to every outbox whose route takes it; returns how
     // many accepted it (a full drop-newest outbox refuses, and counts that).
-    size_t dispatch(const std::shared_ptr<const Message>& message) const;
+    // Each outbox gets a share of `ticket`, when there is one.
+    size_t dispatch(const std::shared_ptr<const Message>& message, const StoreTicketPtr& ticket = nullptr) const;
 
 private:
     std::vector<Route> routes_;

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/expiry.h"
 #include "common/text.h"
 #include "common/units.h"
 #include "upstream/connection_supervisor.h"
@@ -75,6 +76,10 @@ bool clock_unset() {
     gmtime_r(&now, &tm);
     return tm.tm_year + 1900 < 2024;
 }
+std::int64_t wall_clock_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(SystemClock::now().time_since_epoch()).count();
+}
+
 // A 0x97-refused message waits at least this long before it is tried again.
 constexpr Duration kQuotaRetryDelay{1000};
 
@@ -424,8 +429,12 @@ private:
             handed_over = queue_handed_over_;
         }
         if (left.queued > 0 && !handed_over) {
-            log_.warning(std::to_string(left.queued) + " messages were still queued at stop and are lost (outbox = \"" +
-                         config_.outbox + "\")");
+            if (left.durable) {
+                log_.notice(std::to_string(left.queued) + " readings stay queued on disk for the next start");
+            } else {
+                log_.warning(std::to_string(left.queued) +
+                             " readings were still queued at stop and are lost (outbox = \"memory\")");
+            }
         }
     }
 
@@ -746,10 +755,24 @@ private:
     enum class PublishOutcome { sent, settled, failed };
 
     PublishOutcome publish(PahoClient& client, const OutboxEntry& entry, const Limits& limits) {
-        std::optional<PublishRequest> request = codec_->encode(*entry.message);
+        const Message& message = *entry.message;
+        const std::int64_t deadline =
+            earlier_deadline(message.expires_at_ms, deadline_after(message.accepted_ms, config_.message_expiry));
+        const ExpiryVerdict expiry = check_expiry(deadline, wall_clock_ms());
+        if (expiry.expired) {
+            outbox_.remove(entry.id, Removal::expired);
+            std::uint64_t suppressed = 0;
+            if (expiry_log_.allow(Clock::now(), suppressed)) {
+                log_.info("a reading from sensor '" + message.sensor + "' expired " +
+                          format_duration(Duration(wall_clock_ms() - deadline)) + " before it could be sent; dropped" +
+                          (suppressed ? " (" + std::to_string(suppressed) + " similar lines suppressed)" : ""));
+            }
+            return PublishOutcome::settled;
+        }
+        std::optional<PublishRequest> request = codec_->encode(message);
         if (!request) {
             // Not for this upstream (a dead letter without a dead-letter topic).
-            outbox_.acknowledge(entry.id);
+            outbox_.remove(entry.id, Removal::discarded);
             std::lock_guard lock(status_mutex_);
             ++status_.dropped;
             return PublishOutcome::settled;
@@ -769,6 +792,7 @@ private:
             if (request->content_type) out.content_type = &*request->content_type;
             if (request->payload_format) out.payload_format = *request->payload_format;
             out.properties = &request->properties;
+            out.message_expiry_s = expiry.remaining_s;  // what is left of it
             const TopicAliases::Use alias = aliases_.use(request->topic);
             out.topic_alias = alias.alias;
             if (alias.alias > 0 && !alias.send_topic) out.topic = &no_topic;
@@ -824,7 +848,7 @@ private:
         if (auto message = outbox_.get(c.id)) {
             divert(OutboxEntry{c.id, message}, "the broker refused it: " + describe_reason(5, c.reason), false, c.reason);
         } else {
-            outbox_.acknowledge(c.id);
+            outbox_.remove(c.id, Removal::discarded);
         }
     }
 
@@ -858,7 +882,7 @@ private:
             std::lock_guard lock(status_mutex_);
             ++status_.dropped;
         }
-        outbox_.acknowledge(entry.id);
+        outbox_.remove(entry.id, Removal::discarded);  // the dead letter, if any, carries it on
         std::uint64_t suppressed = 0;
         if (reject_log_.allow(Clock::now(), suppressed)) {
             log_.error("a message from sensor '" + original.sensor + "' was " + why + "; " + fate +
@@ -906,6 +930,7 @@ private:
     PublishPacer pacer_;
     TopicAliases aliases_;
     LogRateLimit reject_log_;
+    LogRateLimit expiry_log_;
     std::string target_url_;
     bool redirect_is_temporary_ = false;
     std::optional<std::string> assigned_client_id_;

@@ -1,0 +1,601 @@
+#include "outbox/disk_outbox.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+
+#include "common/units.h"
+#include "outbox/record_codec.h"
+
+namespace gwd {
+
+namespace {
+// How long a full disk caps the queue at what it held before writes are
+// tried at max_bytes again (someone may have freed space).
+constexpr std::chrono::seconds kFullRetry{30};
+// A new "disk full" episode is logged again at most this often.
+constexpr std::chrono::minutes kFullLogInterval{10};
+// After a failed write (other than a full disk) the committer waits this long.
+constexpr std::chrono::seconds kFailedWriteRetry{1};
+// Rows examined per round when dropping the oldest.
+constexpr size_t kTrimBatch = 1024;
+// Free pages given back to the file system after a drain.
+constexpr int kVacuumPages = 1024;
+
+const char* policy_name(OverflowPolicy p) { return p == OverflowPolicy::drop_oldest ? "drop-oldest" : "drop-newest"; }
+}  // namespace
+
+std::shared_ptr<DiskOutbox> DiskOutbox::open(Settings settings, Logger log, std::string& error) {
+    auto file = QueueFile::open(settings.file, settings.fsync, log, error);
+    if (!file) return nullptr;
+    return std::shared_ptr<DiskOutbox>(new DiskOutbox(std::move(settings), std::move(log), std::move(file)));
+}
+
+DiskOutbox::DiskOutbox(Settings settings, Logger log, std::unique_ptr<QueueFile> file)
+    : settings_(std::move(settings)),
+      log_(std::move(log)),
+      file_(std::move(file)),
+      max_bytes_(settings_.max_bytes),
+      overflow_(settings_.overflow) {
+    const QueueFile::Contents& c = file_->contents();
+    stats_.durable = true;
+    if (c.rows > 0) {
+        head_ = c.first_id;
+        next_id_ = c.last_id + 1;
+        removed_ = c.gaps;
+        stats_.queued = c.rows;
+        stats_.bytes = c.record_bytes + c.rows * kRowOverhead;
+        stats_.recovered = c.rows;
+        log_.notice(std::to_string(c.rows) + " readings (" + format_size(stats_.bytes) + ") are waiting in " +
+                    settings_.file.string() + " from before the restart; they go out first");
+    }
+    ram_floor_ = commit_cursor_ = settled_cursor_ = next_id_;
+    cursor_ = head_;
+    trim_needed_ = stats_.bytes > max_bytes_ && overflow_ == OverflowPolicy::drop_oldest;
+    committer_ = std::thread([this] { run_committer(); });
+}
+
+DiskOutbox::~DiskOutbox() { close(); }
+
+void DiskOutbox::close() {
+    {
+        std::lock_guard lock(mutex_);
+        if (closed_) return;
+        closing_ = true;
+    }
+    work_cv_.notify_all();
+    space_cv_.notify_all();
+    if (committer_.joinable()) committer_.join();
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+}
+
+DiskOutbox::RamEntry* DiskOutbox::ram_entry(std::uint64_t id) {
+    if (id < ram_floor_ || id >= next_id_) return nullptr;
+    return &ram_[id - ram_floor_];
+}
+
+const DiskOutbox::RamEntry* DiskOutbox::ram_entry(std::uint64_t id) const {
+    if (id < ram_floor_ || id >= next_id_) return nullptr;
+    return &ram_[id - ram_floor_];
+}
+
+std::uint64_t DiskOutbox::capacity_locked() const {
+    return full_cap_ ? std::min(*full_cap_, max_bytes_) : max_bytes_;
+}
+
+void DiskOutbox::settle_all(Settlements& settle) {
+    for (auto& [ticket, stored] : settle) ticket->settle(stored);
+    settle.clear();
+}
+
+bool DiskOutbox::append(std::shared_ptr<const Message> message, StoreTicketPtr ticket) {
+    const std::uint64_t size = encoded_record_size(*message) + kRowOverhead;
+    {
+        std::unique_lock lock(mutex_);
+        const std::uint64_t cap = capacity_locked();
+        const bool over = stats_.bytes + size > cap;
+        if (closing_ || (over && (overflow_ == OverflowPolicy::drop_newest || size > cap))) {
+            ++stats_.dropped_overflow;
+            lock.unlock();
+            if (ticket) ticket->settle(false);
+            return false;
+        }
+        // The disk is behind: wait for it rather than let memory grow. While
+        // the store is failing, waiting would wedge the plugins; the overflow
+        // policy decides instead.
+        while (pending_bytes_ > kMaxPendingBytes && !closing_) {
+            if (store_failing_) {
+                if (overflow_ == OverflowPolicy::drop_newest) {
+                    ++stats_.dropped_overflow;
+                    lock.unlock();
+                    if (ticket) ticket->settle(false);
+                    return false;
+                }
+                Settlements settle;
+                while (pending_bytes_ > kMaxPendingBytes) {
+                    const std::uint64_t oldest = removed_.first_absent_from(std::max(commit_cursor_, ram_floor_));
+                    RamEntry* e = ram_entry(oldest);
+                    if (e == nullptr) break;
+                    remove_locked(oldest, e->size, settle);
+                    ++stats_.dropped_overflow;
+                }
+                lock.unlock();
+                settle_all(settle);
+                lock.lock();
+                break;
+            }
+            space_cv_.wait(lock);
+        }
+        if (closing_) {
+            ++stats_.dropped_overflow;
+            lock.unlock();
+            if (ticket) ticket->settle(false);
+            return false;
+        }
+        ram_.push_back(RamEntry{std::move(message), std::move(ticket), static_cast<std::uint32_t>(size), false});
+        ++next_id_;
+        ram_bytes_ += size;
+        pending_bytes_ += size;
+        stats_.bytes += size;
+        ++stats_.queued;
+        ++stats_.appended;
+        if (stats_.bytes > cap) trim_needed_ = true;
+    }
+    work_cv_.notify_one();
+    if (auto listener = listener_.load(std::memory_order_acquire); listener && *listener) (*listener)();
+    return true;
+}
+
+size_t DiskOutbox::take(size_t max, std::vector<OutboxEntry>& out) {
+    std::unique_lock lock(mutex_);
+    size_t n = 0;
+    std::vector<QueueFile::Row> rows;
+    while (n < max) {
+        cursor_ = removed_.first_absent_from(std::max(cursor_, head_));
+        if (cursor_ >= next_id_) break;
+        if (const RamEntry* e = ram_entry(cursor_)) {
+            if (!e->removed) {
+                out.push_back(OutboxEntry{cursor_, e->message});
+                taken_sizes_[cursor_] = e->size;
+                ++n;
+            }
+            ++cursor_;
+            continue;
+        }
+        // The backlog on disk: ids [cursor_, ram_floor_), all committed.
+        const std::uint64_t from = cursor_, below = ram_floor_;
+        const size_t wanted = max - n;
+        rows.clear();
+        lock.unlock();
+        const QueueFile::Result read = file_->read(from, below, wanted, rows);
+        lock.lock();
+        if (read != QueueFile::Result::ok) {
+            // Part of the file cannot be read: find the unreadable rows one by
+            // one, skip them, and go on with the rest.
+            std::optional<std::string> record;
+            lock.unlock();
+            const QueueFile::Result one = file_->read_one(from, record);
+            lock.lock();
+            if (one != QueueFile::Result::ok) {
+                const auto size = size_of_locked(from, lock).value_or(kRowOverhead);
+                if (!removed_.contains(from) && from >= head_)
+                    mark_damaged_locked(from, size, "it cannot be read: " + file_->last_error());
+                cursor_ = from + 1;
+                continue;
+            }
+            rows.clear();
+            if (record) rows.push_back(QueueFile::Row{from, std::move(*record)});
+            else {
+                cursor_ = from + 1;  // no such row
+                continue;
+            }
+        }
+        for (QueueFile::Row& row : rows) {
+            if (row.id < head_ || removed_.contains(row.id)) continue;
+            std::string problem;
+            auto message = decode_record(row.record, problem);
+            const std::uint64_t size = row.record.size() + kRowOverhead;
+            if (!message) {
+                mark_damaged_locked(row.id, size, problem);
+                continue;
+            }
+            out.push_back(OutboxEntry{row.id, std::make_shared<const Message>(std::move(*message))});
+            taken_sizes_[row.id] = static_cast<std::uint32_t>(size);
+            ++n;
+        }
+        // Fewer rows than asked for: nothing else is on disk below `below`.
+        cursor_ = rows.size() < wanted ? below : rows.back().id + 1;
+    }
+    return n;
+}
+
+void DiskOutbox::mark_damaged_locked(std::uint64_t id, std::uint64_t size, const std::string& why) {
+    Settlements none;
+    remove_locked(id, size, none);
+    ++stats_.damaged;
+    std::uint64_t suppressed = 0;
+    if (damage_log_.allow(Clock::now(), suppressed)) {
+        log_.error("skipped a damaged record (id " + std::to_string(id) + ") in " + settings_.file.string() + ": " +
+                   why + (suppressed ? " (" + std::to_string(suppressed) + " similar lines suppressed)" : ""));
+    }
+}
+
+std::optional<std::uint64_t> DiskOutbox::size_of_locked(std::uint64_t id, std::unique_lock<std::mutex>& lock) {
+    if (const RamEntry* e = ram_entry(id)) return e->size;
+    if (auto it = taken_sizes_.find(id); it != taken_sizes_.end()) return it->second;
+    lock.unlock();
+    auto size = file_->record_size(id);
+    lock.lock();
+    if (size) return *size + kRowOverhead;
+    return std::nullopt;
+}
+
+void DiskOutbox::remove_locked(std::uint64_t id, std::uint64_t size, Settlements& settle) {
+    removed_.insert(id);
+    taken_sizes_.erase(id);
+    stats_.bytes -= std::min(stats_.bytes, size);
+    if (stats_.queued > 0) --stats_.queued;
+    if (RamEntry* e = ram_entry(id)) {
+        if (e->ticket) settle.emplace_back(std::move(e->ticket), false);
+        e->ticket.reset();
+        e->message.reset();
+        e->removed = true;
+        ram_bytes_ -= std::min<std::uint64_t>(ram_bytes_, e->size);
+        if (id >= commit_cursor_) pending_bytes_ -= std::min<std::uint64_t>(pending_bytes_, e->size);
+    }
+    // Written, or being written right now: the row must go too.
+    if (id < commit_cursor_ || id < committing_end_) to_delete_.insert(id);
+    if (id == head_) {
+        head_ = removed_.first_absent_from(head_);
+        removed_.erase_below(head_);
+    }
+}
+
+bool DiskOutbox::remove(std::uint64_t id, Removal why) {
+    Settlements settle;
+    {
+        std::unique_lock lock(mutex_);
+        if (id < head_ || id >= next_id_ || removed_.contains(id)) return false;
+        const auto size = size_of_locked(id, lock);
+        // The lock was let go to ask the file: check again.
+        if (!size || id < head_ || removed_.contains(id)) return false;
+        const RamEntry* e = ram_entry(id);
+        const bool delivered_before_commit = e != nullptr && e->ticket && why == Removal::delivered;
+        remove_locked(id, *size, settle);
+        // Delivered before it was written: as good as stored for the plugin.
+        if (delivered_before_commit && !settle.empty()) settle.back().second = true;
+        switch (why) {
+            case Removal::delivered: ++stats_.delivered; break;
+            case Removal::expired: ++stats_.expired; break;
+            case Removal::discarded: ++stats_.discarded; break;
+        }
+        compact_ram_locked();
+    }
+    work_cv_.notify_one();
+    settle_all(settle);
+    return true;
+}
+
+void DiskOutbox::compact_ram_locked() {
+    while (!ram_.empty()) {
+        RamEntry& front = ram_.front();
+        const std::uint64_t id = ram_floor_;
+        if (!front.removed) {
+            if (id >= commit_cursor_) break;  // not written yet
+            // Keep what the consumer will want soon, within the cache budget.
+            if (id >= cursor_ && ram_bytes_ <= kRamCacheBytes) break;
+            ram_bytes_ -= std::min<std::uint64_t>(ram_bytes_, front.size);
+        }
+        ram_.pop_front();
+        ++ram_floor_;
+    }
+    if (commit_cursor_ < ram_floor_) commit_cursor_ = ram_floor_;  // what was popped uncommitted was removed
+}
+
+void DiskOutbox::rewind() {
+    std::lock_guard lock(mutex_);
+    cursor_ = head_;
+    taken_sizes_.clear();
+}
+
+bool DiskOutbox::has_untaken() const {
+    std::lock_guard lock(mutex_);
+    return removed_.first_absent_from(std::max(cursor_, head_)) < next_id_;
+}
+
+std::shared_ptr<const Message> DiskOutbox::get(std::uint64_t id) const {
+    {
+        std::lock_guard lock(mutex_);
+        if (id < head_ || id >= next_id_ || removed_.contains(id)) return nullptr;
+        if (const RamEntry* e = ram_entry(id)) return e->message;
+    }
+    std::optional<std::string> record;
+    if (file_->read_one(id, record) != QueueFile::Result::ok || !record) return nullptr;
+    std::string problem;
+    auto message = decode_record(*record, problem);
+    if (!message) return nullptr;
+    return std::make_shared<const Message>(std::move(*message));
+}
+
+void DiskOutbox::set_append_listener(std::function<void()> listener) {
+    listener_.store(std::make_shared<const std::function<void()>>(std::move(listener)), std::memory_order_release);
+}
+
+OutboxStats DiskOutbox::stats() const {
+    OutboxStats s;
+    std::uint64_t oldest = 0;
+    {
+        std::lock_guard lock(mutex_);
+        s = stats_;
+        if (full_cap_) s.problem = "the disk is full: the queue is capped at " + format_size(*full_cap_);
+        else if (store_failing_) s.problem = "cannot write " + settings_.file.string() + ": " + file_->last_error();
+        const std::uint64_t first = removed_.first_absent_from(head_);
+        if (first < next_id_) {
+            if (const RamEntry* e = ram_entry(first); e != nullptr && e->message) s.oldest_accepted_ms = e->message->accepted_ms;
+            else oldest = first;
+        }
+    }
+    if (oldest != 0) {
+        std::optional<std::string> record;
+        std::string problem;
+        if (file_->read_one(oldest, record) == QueueFile::Result::ok && record) {
+            if (auto m = decode_record(*record, problem)) s.oldest_accepted_ms = m->accepted_ms;
+        }
+    }
+    return s;
+}
+
+void DiskOutbox::set_limits(std::uint64_t max_bytes, OverflowPolicy overflow) {
+    {
+        std::lock_guard lock(mutex_);
+        max_bytes_ = max_bytes;
+        overflow_ = overflow;
+        // Both policies shed the oldest when the bound shrinks below what is
+        // queued: refusing what is already accepted is not possible.
+        if (stats_.bytes > capacity_locked()) trim_needed_ = true;
+    }
+    work_cv_.notify_one();
+}
+
+bool DiskOutbox::flush(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    const std::uint64_t target = next_id_;
+    work_cv_.notify_one();
+    return committed_cv_.wait_for(lock, timeout, [&] {
+        return closed_ || (settled_cursor_ >= target && committing_end_ == 0 && to_delete_.empty());
+    });
+}
+
+QueueFile::Result DiskOutbox::write(const std::vector<PendingWrite>& batch,
+                                    const std::vector<IdRanges::Range>& deletes) {
+    thread_local std::string record;
+    QueueFile::Result r = file_->begin();
+    if (r != QueueFile::Result::ok) return r;
+    for (const PendingWrite& w : batch) {
+        encode_record(*w.message, record);
+        if ((r = file_->insert(w.id, record)) != QueueFile::Result::ok) {
+            file_->rollback();
+            return r;
+        }
+    }
+    for (const auto& [first, last] : deletes) {
+        if ((r = file_->erase(first, last)) != QueueFile::Result::ok) {
+            file_->rollback();
+            return r;
+        }
+    }
+    return file_->commit();
+}
+
+void DiskOutbox::run_committer() {
+    const std::string thread_name = ("ob-" + settings_.file.stem().string()).substr(0, 15);
+    pthread_setname_np(pthread_self(), thread_name.c_str());
+
+    std::vector<PendingWrite> batch;
+    std::vector<IdRanges::Range> deletes;
+    Settlements settle;
+    auto last_sync = Clock::now();
+    bool unsynced = false;  // commits since the last sync (fsync = "batch")
+    int failed_while_closing = 0;
+    bool drained_since_vacuum = true;
+
+    std::unique_lock lock(mutex_);
+    while (true) {
+        auto has_work = [&] {
+            return closing_ || commit_cursor_ < next_id_ || !to_delete_.empty() || trim_needed_;
+        };
+        if (!has_work()) {
+            if (unsynced) work_cv_.wait_until(lock, last_sync + settings_.fsync_interval, has_work);
+            else if (full_cap_) work_cv_.wait_until(lock, *full_since_ + kFullRetry, has_work);
+            else work_cv_.wait(lock, has_work);
+        }
+        if (full_cap_ && Clock::now() >= *full_since_ + kFullRetry) {
+            full_cap_.reset();  // someone may have freed space: try max_bytes again
+            full_since_.reset();
+            file_->create_reserve();
+        }
+        if (trim_needed_) trim(lock, settle);
+        trim_needed_ = false;
+
+        // On a full disk, deleting comes first and alone: it frees the pages
+        // the new rows will reuse, and the checkpoint after it frees the WAL.
+        const bool free_space_first = full_cap_.has_value() && !to_delete_.empty();
+        const std::uint64_t first = std::max(commit_cursor_, ram_floor_);
+        std::uint64_t end = first;
+        std::uint64_t batch_bytes = 0;
+        batch.clear();
+        while (!free_space_first && end < next_id_ && batch_bytes < kMaxTransactionBytes) {
+            const RamEntry& e = ram_[end - ram_floor_];
+            if (!e.removed) {
+                batch.push_back(PendingWrite{end, e.message});
+                batch_bytes += e.size;
+            }
+            ++end;
+        }
+        committing_end_ = end;
+        deletes = to_delete_.ranges();
+        to_delete_.clear();
+        const bool closing = closing_;
+        lock.unlock();
+        settle_all(settle);
+
+        QueueFile::Result result = QueueFile::Result::ok;
+        if (!batch.empty() || !deletes.empty()) result = write(batch, deletes);
+        const bool wrote = result == QueueFile::Result::ok && (!batch.empty() || !deletes.empty());
+        if (wrote && free_space_first && !file_->checkpoint())
+            log_.debug("checkpoint on a full disk failed: " + file_->last_error());
+        if (result != QueueFile::Result::ok)
+            log_.debug("write of " + std::to_string(batch.size()) + " rows and " + std::to_string(deletes.size()) +
+                       " delete ranges failed: " + file_->last_error());
+        if (wrote && settings_.fsync == FsyncPolicy::batch) unsynced = true;
+        if (unsynced && (closing || Clock::now() - last_sync >= settings_.fsync_interval)) {
+            if (!file_->sync()) log_.warning("cannot sync " + settings_.file.string() + ": " + file_->last_error());
+            last_sync = Clock::now();
+            unsynced = false;
+        }
+        batch.clear();  // drop our references to the messages before taking the lock
+
+        lock.lock();
+        committing_end_ = 0;
+        if (result == QueueFile::Result::ok) {
+            for (std::uint64_t id = first; id < end; ++id) {
+                RamEntry* e = ram_entry(id);
+                if (e == nullptr || e->removed) continue;
+                if (e->ticket) settle.emplace_back(std::move(e->ticket), true);
+                e->ticket.reset();
+                pending_bytes_ -= std::min<std::uint64_t>(pending_bytes_, e->size);
+            }
+            commit_cursor_ = std::max(commit_cursor_, end);
+            // Tell the plugins before flush() returns: settle now, outside the lock.
+            lock.unlock();
+            settle_all(settle);
+            lock.lock();
+            settled_cursor_ = std::max(settled_cursor_, end);
+            if (store_failing_) {
+                store_failing_ = false;
+                log_.notice("writing " + settings_.file.string() + " works again");
+            }
+            compact_ram_locked();
+            if (wrote && stats_.queued == 0 && !drained_since_vacuum) {
+                // Drained: give the space of the backlog back to the file system.
+                lock.unlock();
+                file_->release_free_pages(kVacuumPages);
+                lock.lock();
+                drained_since_vacuum = true;
+            } else if (stats_.queued > 0) {
+                drained_since_vacuum = false;
+            }
+            space_cv_.notify_all();
+            committed_cv_.notify_all();
+        } else {
+            for (const auto& [a, b] : deletes) to_delete_.insert(a, b);
+            on_write_failed(result, first, end, free_space_first, settle);
+            if (closing && ++failed_while_closing >= 3) {
+                log_.error(std::to_string(stats_.queued) + " readings could not be written to " +
+                           settings_.file.string() + " at stop and are lost: " + file_->last_error());
+                break;
+            }
+            if (result == QueueFile::Result::failed && !closing_) {
+                lock.unlock();
+                settle_all(settle);
+                lock.lock();
+                work_cv_.wait_for(lock, kFailedWriteRetry, [&] { return closing_; });
+            }
+        }
+        if (closing && commit_cursor_ >= next_id_ && to_delete_.empty() && !trim_needed_) break;
+    }
+    committed_cv_.notify_all();
+    space_cv_.notify_all();
+    lock.unlock();
+    settle_all(settle);
+    if (unsynced) file_->sync();
+}
+
+void DiskOutbox::on_write_failed(QueueFile::Result result, std::uint64_t first, std::uint64_t end,
+                                 bool deleting_only, Settlements& settle) {
+    if (result == QueueFile::Result::failed) {
+        if (!store_failing_) {
+            log_.error("cannot write " + settings_.file.string() + ": " + file_->last_error() +
+                       "; readings wait in memory (up to " + format_size(kMaxPendingBytes) + ", then overflow = \"" +
+                       policy_name(overflow_) + "\" applies) and writing is retried every second");
+        }
+        store_failing_ = true;
+        space_cv_.notify_all();
+        return;
+    }
+    // The disk is full. For this episode the queue cannot grow beyond what
+    // is written now; the overflow policy decides what gives way.
+    if (!full_cap_) {
+        const std::uint64_t written = stats_.bytes - std::min(stats_.bytes, pending_bytes_);
+        full_cap_ = written;
+        full_since_ = Clock::now();
+        const bool had_reserve = file_->release_reserve();
+        if (!last_full_log_ || Clock::now() - *last_full_log_ >= kFullLogInterval) {
+            last_full_log_ = Clock::now();
+            log_.error("no space left on the disk for " + settings_.file.string() + " (" + file_->last_error() +
+                       "): the queue holds " + format_size(written) + " and cannot grow; " +
+                       (overflow_ == OverflowPolicy::drop_oldest
+                            ? "the oldest readings are dropped to make room for new ones"
+                            : "new readings are dropped") +
+                       " (overflow = \"" + policy_name(overflow_) + "\") until space is freed" +
+                       (had_reserve ? "" : "; there was no reserve space left to work with"));
+        }
+        if (overflow_ == OverflowPolicy::drop_oldest && written > 0) {
+            trim_needed_ = true;  // delete the oldest, then write the new
+            return;
+        }
+    }
+    if (deleting_only) return;  // the pending rows wait; the cap keeps new ones out
+    // drop-newest, or no room even after deleting: what waits to be written gives way.
+    for (std::uint64_t id = first; id < end; ++id) {
+        RamEntry* e = ram_entry(id);
+        if (e == nullptr || e->removed) continue;
+        remove_locked(id, e->size, settle);
+        ++stats_.dropped_overflow;
+    }
+    compact_ram_locked();
+    space_cv_.notify_all();
+}
+
+void DiskOutbox::trim(std::unique_lock<std::mutex>& lock, Settlements& settle) {
+    std::vector<QueueFile::RowSize> rows;
+    while (stats_.bytes > capacity_locked()) {
+        const std::uint64_t from = removed_.first_absent_from(head_);
+        if (from >= next_id_) break;
+        if (from >= commit_cursor_) {
+            // Not written yet: in memory.
+            RamEntry* e = ram_entry(from);
+            if (e == nullptr) break;
+            remove_locked(from, e->size, settle);
+            ++stats_.dropped_overflow;
+            continue;
+        }
+        rows.clear();
+        lock.unlock();
+        const QueueFile::Result r = file_->head_sizes(from, kTrimBatch, rows);
+        lock.lock();
+        if (r != QueueFile::Result::ok || rows.empty()) {
+            // The counted bytes and the file disagree; drop what memory holds.
+            if (r != QueueFile::Result::ok) log_.warning("cannot read " + settings_.file.string() + ": " + file_->last_error());
+            if (RamEntry* e = ram_entry(from); e != nullptr && !e->removed) {
+                remove_locked(from, e->size, settle);
+                ++stats_.dropped_overflow;
+                continue;
+            }
+            removed_.insert(from, std::min(commit_cursor_, next_id_));
+            head_ = removed_.first_absent_from(head_);
+            removed_.erase_below(head_);
+            continue;
+        }
+        for (const auto& row : rows) {
+            if (stats_.bytes <= capacity_locked()) break;
+            if (row.id < head_ || row.id >= commit_cursor_ || removed_.contains(row.id)) continue;
+            remove_locked(row.id, row.size + kRowOverhead, settle);
+            ++stats_.dropped_overflow;
+        }
+    }
+    compact_ram_locked();
+}
+
+}  // namespace gwd
