@@ -5,6 +5,11 @@
  * first emits every kind of malformed reading the host must refuse. Each
  * reading's payload may carry its sequence number: "{seq}" in the payload is
  * replaced by 0, 1, 2, ...
+ *
+ * With `acks` every reading carries an ack_context and the plugin counts
+ * the host's stored() calls; stop() waits up to 5 s for the outstanding ones
+ * and logs "acks: N stored, M dropped, K outstanding". `expiry` gives each
+ * reading a message expiry of its own.
  */
 #include <gatewayd/plugin.h>
 
@@ -28,6 +33,9 @@ struct emitter {
     int64_t start_delay_ms;
     int64_t first_payload_size;
     int64_t every_ms;
+    int acks;
+    int64_t expiry_ms;
+    atomic_llong emitted_with_ack, stored_ok, stored_dropped;
     pthread_t thread;
     atomic_int stopping;
     int started;
@@ -44,6 +52,8 @@ static const gwd_option_spec options[] = {
     {"fail_create", GWD_OPTION_BOOL, 0, "make create() fail"},
     {"first_payload_size", GWD_OPTION_INT, 0, "pad the first reading's payload to this many bytes"},
     {"every", GWD_OPTION_DURATION, 0, "wait this long between readings (default: none)"},
+    {"acks", GWD_OPTION_BOOL, 0, "ask for stored() callbacks and count them"},
+    {"expiry", GWD_OPTION_DURATION, 0, "each reading's own message expiry"},
     {NULL, 0, 0, NULL},
 };
 
@@ -69,6 +79,8 @@ static int create(const gwd_host_api *host, gwd_context *ctx, void **instance)
     host->option_duration_ms(ctx, "start_delay", &e->start_delay_ms);
     host->option_int(ctx, "first_payload_size", &e->first_payload_size);
     host->option_duration_ms(ctx, "every", &e->every_ms);
+    host->option_bool(ctx, "acks", &e->acks);
+    host->option_duration_ms(ctx, "expiry", &e->expiry_ms);
     size_t n = host->option_list_size(ctx, "properties");
     for (size_t i = 0; i < n && i < 16; ++i) {
         const char *text = NULL;
@@ -148,7 +160,11 @@ static void *run(void *arg)
         r.content_type = e->content_type;
         r.properties = e->properties;
         r.property_count = e->property_count;
-        if (e->host->emit(e->ctx, &r) == GWD_ERR_STOPPED) break;
+        r.message_expiry_s = (uintptr_t)(e->expiry_ms / 1000);
+        if (e->acks) r.ack_context = (void *)(uintptr_t)(i + 1);
+        const int rc = e->host->emit(e->ctx, &r);
+        if (rc == GWD_OK && e->acks) e->emitted_with_ack++;
+        if (rc == GWD_ERR_STOPPED) break;
         for (int64_t waited = 0; waited < e->every_ms && !e->stopping; waited += 10) usleep(10000);
     }
     gwd_logf(e->host, e->ctx, GWD_LOG_INFO, "test_emitter finished emitting");
@@ -163,12 +179,26 @@ static int start(void *instance)
     return GWD_OK;
 }
 
+static void stored(void *instance, void *ack_context, int status)
+{
+    struct emitter *e = instance;
+    (void)ack_context;
+    if (status == GWD_OK) e->stored_ok++;
+    else e->stored_dropped++;
+}
+
 static void stop(void *instance)
 {
     struct emitter *e = instance;
     e->stopping = 1;
     if (e->started) pthread_join(e->thread, NULL);
     e->started = 0;
+    if (e->acks) {
+        for (int i = 0; i < 500 && e->stored_ok + e->stored_dropped < e->emitted_with_ack; ++i) usleep(10000);
+        gwd_logf(e->host, e->ctx, GWD_LOG_NOTICE, "acks: %lld stored, %lld dropped, %lld outstanding",
+                 (long long)e->stored_ok, (long long)e->stored_dropped,
+                 (long long)(e->emitted_with_ack - e->stored_ok - e->stored_dropped));
+    }
 }
 
 static void destroy(void *instance) { free(instance); }
@@ -183,6 +213,7 @@ static const gwd_plugin descriptor = {
     .start = start,
     .stop = stop,
     .destroy = destroy,
+    .stored = stored,
 };
 
 GWD_PLUGIN_EXPORT const gwd_plugin *gwd_plugin_entry(void) { return &descriptor; }

@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE plugin_abi
 #include <boost/test/unit_test.hpp>
 
+#include <cstddef>
+
 #include <sys/stat.h>
 
 #include "gatewayd_process.h"
@@ -33,7 +35,7 @@ BOOST_AUTO_TEST_CASE(wrong_abi_is_refused_with_versions_named) {
     std::string e = load_error(test::test_plugin_dir() / "wrong_abi.so");
     BOOST_TEST(e.find("wrong_abi.so") != std::string::npos);
     BOOST_TEST(e.find("built for plugin ABI version 99") != std::string::npos);
-    BOOST_TEST(e.find("supports versions 1 to 1") != std::string::npos);
+    BOOST_TEST(e.find("supports versions 1 to 2") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(missing_entry_symbol_is_refused) {
@@ -65,6 +67,11 @@ BOOST_AUTO_TEST_CASE(group_or_world_writable_files_are_refused) {
     BOOST_TEST(load_error(dir.path() / "simulated.so").find("plugin directory") != std::string::npos);
 }
 
+// ABI 2 gave meaning to reserved slots without moving anything: a plugin
+// built against ABI 1 passes the same structs.
+static_assert(sizeof(gwd_reading) == offsetof(gwd_reading, ack_context) + 8 * sizeof(void*));
+static_assert(sizeof(gwd_plugin) == offsetof(gwd_plugin, stored) + 16 * sizeof(void*));
+
 BOOST_AUTO_TEST_CASE(descriptor_checks) {
     gwd_plugin d{};
     BOOST_TEST(PluginLibrary::check_descriptor(nullptr) == "its entry function returned no descriptor");
@@ -81,6 +88,12 @@ BOOST_AUTO_TEST_CASE(descriptor_checks) {
     d.reserved[3] = &d;
     BOOST_TEST(PluginLibrary::check_descriptor(&d).find("reserved") != std::string::npos);
     d.reserved[3] = nullptr;
+    d.stored = [](void*, void*, int) {};
+    BOOST_TEST(PluginLibrary::check_descriptor(&d).empty());  // ABI 2: stored() is known
+    d.abi_version = 1;
+    BOOST_TEST(PluginLibrary::check_descriptor(&d).find("reserved") != std::string::npos);
+    d.stored = nullptr;
+    BOOST_TEST(PluginLibrary::check_descriptor(&d).empty());  // an ABI 1 plugin still loads
     d.abi_version = 0;
     BOOST_TEST(PluginLibrary::check_descriptor(&d).find("ABI version 0") != std::string::npos);
 }

@@ -13,14 +13,27 @@ using namespace gwd;
 namespace {
 class RecordingSink final : public ReadingSink {
 public:
-    EmitOutcome accept(const ReadingView& r, const StoreTicketPtr& = nullptr) override {
+    EmitOutcome accept(const ReadingView& r, const StoreTicketPtr& ticket = nullptr) override {
         std::lock_guard lock(mutex);
         names.emplace_back(r.sensor);
         payloads.emplace_back(r.payload);
+        expiries.push_back(r.message_expiry_s);
+        if (ticket) {
+            ticket->hold();  // as an outbox would
+            tickets.push_back(ticket);
+        }
         return EmitOutcome::accepted;
+    }
+    // Settles the held shares as outboxes would once the readings are stored.
+    void store_all(bool stored) {
+        std::lock_guard lock(mutex);
+        for (auto& t : tickets) t->settle(stored);
+        tickets.clear();
     }
     std::mutex mutex;
     std::vector<std::string> names, payloads;
+    std::vector<std::uint32_t> expiries;
+    std::vector<StoreTicketPtr> tickets;
 };
 
 SensorConfig sensor(const std::string& options) {
@@ -74,6 +87,36 @@ BOOST_AUTO_TEST_CASE(emit_after_stop_is_refused) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     BOOST_TEST(instance.status().accepted == after_stop);
     BOOST_TEST((instance.status().state == SensorState::stopped));
+}
+
+BOOST_AUTO_TEST_CASE(stored_is_called_once_per_reading_after_the_outboxes_settle) {
+    RecordingSink sink;
+    auto log_sink = std::make_shared<MemorySink>();
+    SensorInstance instance(sensor("count = 5\nacks = true\nexpiry = \"90s\""), "gw", emitter(), sink,
+                            Logger(log_sink, LogLevel::debug));
+    BOOST_REQUIRE(instance.create());
+    BOOST_REQUIRE(instance.start());
+    BOOST_TEST(test::eventually([&] { return instance.status().accepted == 5; }, std::chrono::seconds(10)));
+    {
+        std::lock_guard lock(sink.mutex);
+        BOOST_TEST(sink.tickets.size() == 5u);
+        BOOST_TEST((sink.expiries == std::vector<std::uint32_t>(5, 90)));
+    }
+    sink.store_all(true);
+    instance.stop();  // waits for the outstanding acknowledgements, then logs them
+    BOOST_TEST(log_sink->contains("acks: 5 stored, 0 dropped, 0 outstanding"), log_sink->text());
+}
+
+BOOST_AUTO_TEST_CASE(a_dropped_reading_is_reported_as_dropped) {
+    RecordingSink sink;
+    auto log_sink = std::make_shared<MemorySink>();
+    SensorInstance instance(sensor("count = 3\nacks = true"), "gw", emitter(), sink, Logger(log_sink, LogLevel::debug));
+    BOOST_REQUIRE(instance.create());
+    BOOST_REQUIRE(instance.start());
+    BOOST_TEST(test::eventually([&] { return instance.status().accepted == 3; }, std::chrono::seconds(10)));
+    sink.store_all(false);
+    instance.stop();
+    BOOST_TEST(log_sink->contains("acks: 0 stored, 3 dropped, 0 outstanding"), log_sink->text());
 }
 
 BOOST_AUTO_TEST_CASE(failing_create_marks_the_sensor_failed) {

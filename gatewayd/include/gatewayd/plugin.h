@@ -15,6 +15,20 @@
  *   stop(instance)                stop threads; emit() is refused after it returns
  *   destroy(instance)             free everything
  *
+ * Stored readings (ABI 2): a plugin whose source can send a reading again
+ * (an MQTT broker with a persistent session, a serial protocol with acks)
+ * sets gwd_reading.ack_context and implements gwd_plugin.stored. For every
+ * emit() that returned GWD_OK with a non-NULL ack_context, the host calls
+ * stored(instance, ack_context, status) exactly once, from a host thread
+ * (never from inside emit()), as soon as the reading is written to the
+ * durable queue of every upstream it goes to (or already delivered):
+ * status GWD_OK, and a crash of gatewayd can no longer lose it. Status
+ * GWD_ERR_DROPPED says its fate is decided otherwise (dropped by a full
+ * queue, expired, or no upstream takes it); either way the plugin may now
+ * let go of it, e.g. acknowledge it to its source. stored() may still be
+ * called while stop() runs, so stop() can wait for outstanding readings;
+ * it is never called after stop() returns.
+ *
  * Threading: create/start/stop/destroy are called from one host thread.
  * poll() is called from the host's poll thread, never concurrently with itself
  * for the same instance. emit() and log() are thread-safe and may be called
@@ -39,7 +53,7 @@ extern "C" {
 
 /* The ABI revision this header describes. The host accepts plugins built for
  * revisions GWD_PLUGIN_ABI_MIN_VERSION .. GWD_PLUGIN_ABI_VERSION. */
-#define GWD_PLUGIN_ABI_VERSION 1u
+#define GWD_PLUGIN_ABI_VERSION 2u
 #define GWD_PLUGIN_ABI_MIN_VERSION 1u
 
 #define GWD_PLUGIN_ENTRY_SYMBOL "gwd_plugin_entry"
@@ -57,7 +71,8 @@ enum gwd_status {
     GWD_ERR_INVALID = -2,   /* malformed reading or argument; see the log */
     GWD_ERR_STOPPED = -3,   /* instance not running; reading not accepted */
     GWD_ERR_NO_MEMORY = -4,
-    GWD_ERR_FAILED = -5     /* anything else; the plugin logged why */
+    GWD_ERR_FAILED = -5,    /* anything else; the plugin logged why */
+    GWD_ERR_DROPPED = -6    /* stored(): the reading was not queued for good (see above) */
 };
 
 /* Log levels, numbered as syslog priorities. */
@@ -92,8 +107,15 @@ typedef struct gwd_reading {
     /* Ordered user properties; duplicates are allowed and kept in order. */
     const gwd_property *properties;
     size_t property_count;
+    /* ABI 2. Handed back to the plugin's stored() callback once the reading
+     * is safely queued; NULL: no callback for this reading. */
+    void *ack_context;
+    /* ABI 2. Seconds the reading is worth delivering, counted from emit()
+     * (e.g. what is left of an MQTT v5 Message Expiry Interval); 0: no
+     * expiry of its own. Pointer-sized so the struct keeps its ABI 1 size. */
+    uintptr_t message_expiry_s;
     /* Must be zero. */
-    void *reserved[8];
+    void *reserved[6];
 } gwd_reading;
 
 /* Opaque handle of one sensor instance inside the host. */
@@ -178,9 +200,12 @@ typedef struct gwd_plugin {
     /* Required. Frees the instance. */
     void (*destroy)(void *instance);
 
-    /* Must be NULL: later revisions add callbacks here (downlink commands,
-     * storage acknowledgements). */
-    void *reserved[16];
+    /* ABI 2, optional. A reading emitted with an ack_context is stored (or
+     * its fate decided); see "Stored readings" above. */
+    void (*stored)(void *instance, void *ack_context, int status);
+
+    /* Must be NULL: later revisions add callbacks here (downlink commands). */
+    void *reserved[15];
 } gwd_plugin;
 
 typedef const gwd_plugin *(*gwd_plugin_entry_fn)(void);

@@ -1,6 +1,8 @@
 #include "plugin_host/sensor_instance.h"
 
+#include <algorithm>
 #include <chrono>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -163,13 +165,37 @@ bool SensorInstance::create() {
     return true;
 }
 
+bool SensorInstance::wants_stored() const {
+    const gwd_plugin& d = library_->descriptor();
+    return d.abi_version >= 2 && d.stored != nullptr;
+}
+
+void SensorInstance::deliver_stored(void* ack_context, bool stored) {
+    std::lock_guard lock(stored_mutex_);
+    if (!stored_open_) return;
+    call_plugin("stored", [&] {
+        library_->descriptor().stored(plugin_instance_, ack_context, stored ? GWD_OK : GWD_ERR_DROPPED);
+        return GWD_OK;
+    });
+}
+
 bool SensorInstance::start() {
+    if (wants_stored()) {
+        {
+            std::lock_guard lock(stored_mutex_);
+            stored_open_ = true;
+        }
+        notifier_ = std::make_shared<StoredNotifier>(
+            [this](void* ack_context, bool stored) { deliver_stored(ack_context, stored); },
+            "st-" + config_.name);
+    }
     accepting_.store(true);
     const gwd_plugin& d = library_->descriptor();
     if (d.start != nullptr) {
         int rc = call_plugin("start", [&] { return d.start(plugin_instance_); });
         if (rc != GWD_OK) {
             accepting_.store(false);
+            close_stored();
             fail("the plugin's start() failed (status " + std::to_string(rc) + ")");
             log_.error("disabled: the plugin failed to start (start() returned " + std::to_string(rc) + ")");
             return false;
@@ -214,6 +240,17 @@ void SensorInstance::stop() {
             warned = true;
         }
     }
+    close_stored();
+}
+
+void SensorInstance::close_stored() {
+    // stop() has returned: no stored() call may begin any more. A call in
+    // progress finishes first (the lock), so destroy() never overlaps one.
+    {
+        std::lock_guard lock(stored_mutex_);
+        stored_open_ = false;
+    }
+    if (notifier_) notifier_->stop();
 }
 
 SensorStatus SensorInstance::status() const {
@@ -308,12 +345,22 @@ int SensorInstance::emit(const gwd_reading* r) {
     view.payload = std::string_view(static_cast<const char*>(r->payload), r->payload_len);
     if (r->content_type != nullptr) view.content_type = std::string_view(r->content_type);
     view.properties = properties;
-    switch (sink_.accept(view)) {
+    const bool abi2 = library_->descriptor().abi_version >= 2;
+    if (abi2) {
+        view.message_expiry_s = static_cast<std::uint32_t>(
+            std::min<std::uintmax_t>(r->message_expiry_s, std::numeric_limits<std::uint32_t>::max()));
+    }
+    StoreTicketPtr ticket;
+    if (abi2 && notifier_ && r->ack_context != nullptr) ticket = std::make_shared<StoreTicket>(notifier_, r->ack_context);
+    const EmitOutcome outcome = sink_.accept(view, ticket);
+    switch (outcome) {
         case EmitOutcome::accepted: accepted_.fetch_add(1); break;
         case EmitOutcome::unrouted: unrouted_.fetch_add(1); break;
         case EmitOutcome::dead_lettered: dead_lettered_.fetch_add(1); break;
         case EmitOutcome::dropped: dropped_.fetch_add(1); break;
     }
+    // The emitter's own share: queued somewhere, or its fate is decided.
+    if (ticket) ticket->settle(outcome == EmitOutcome::accepted || outcome == EmitOutcome::dead_lettered);
     return GWD_OK;
 }
 

@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "gatewayd/plugin.h"
 #include "plugin_host/plugin_library.h"
+#include "plugin_host/stored_notifier.h"
 
 namespace gwd {
 class SensorInstance;
@@ -80,6 +81,14 @@ private:
     gwd_context context_;
     void* plugin_instance_ = nullptr;
     bool created_ = false;
+
+    // ABI 2 plugins with stored(): word back when their readings are stored.
+    bool wants_stored() const;
+    void deliver_stored(void* ack_context, bool stored);
+    void close_stored();
+    std::shared_ptr<StoredNotifier> notifier_;
+    std::mutex stored_mutex_;  // held while stored() runs; stop() waits on it
+    bool stored_open_ = false;
 
     std::atomic<bool> accepting_{false};
     std::atomic<int> emits_in_progress_{0};
