@@ -1,15 +1,19 @@
 // mqtt_local: subscribes to a broker on the box (MQTT v5 by default) and turns
 // every message into a reading: the payload as sent, the v5 Content Type
-// property as the declared content type, and the user properties in order.
-// The reading is named after a level of the source topic (the last one by
-// default), so "sensors/gateway01/sensor02" becomes reading "sensor02".
+// property as the declared content type, the user properties in order, and
+// what is left of the v5 Message Expiry Interval. The reading is named after
+// a level of the source topic (the last one by default), so
+// "sensors/gateway01/sensor02" becomes reading "sensor02".
 //
-// Its own thread keeps the connection: it connects, subscribes, and after a
-// drop reconnects with backoff. Note: paho.mqtt.c 1.3 acknowledges a QoS 1
-// message to the local broker when it arrives, before this plugin sees it.
+// Nothing is lost between the broker and gatewayd's queue: the plugin keeps
+// a persistent session (clean start off) and acknowledges a QoS 1 message
+// only when gatewayd reports its reading stored (plugin ABI 2, stored()).
+// If gatewayd stops or crashes before that, the broker sends the message
+// again when the plugin reconnects.
 #include <gatewayd/plugin.h>
 
-#include <mqtt/async_client.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -25,7 +29,14 @@
 #include <thread>
 #include <vector>
 
+#include "ack_queue.h"
+#include "broker_link.h"
+#include "mqtt_codec.h"
+
 namespace {
+
+using namespace mqtt_local;
+using Clock = std::chrono::steady_clock;
 
 const gwd_option_spec kOptions[] = {
     {"url", GWD_OPTION_STRING, 1, "the local broker, e.g. \"tcp://127.0.0.1:1883\""},
@@ -38,6 +49,13 @@ const gwd_option_spec kOptions[] = {
     {"mqtt_version", GWD_OPTION_INT, 0, "5 (default) or 4 for MQTT 3.1.1 brokers"},
     {"name_from", GWD_OPTION_STRING, 0, "\"last_level\" (default), \"topic\" or \"sensor\""},
     {"keep_alive", GWD_OPTION_DURATION, 0, "default \"30s\""},
+    {"clean_start", GWD_OPTION_BOOL, 0, "start a new session at every connect (default false: resume it)"},
+    {"session_expiry", GWD_OPTION_DURATION, 0, "how long the broker keeps the session while gatewayd is away (default \"1d\")"},
+    {"receive_maximum", GWD_OPTION_INT, 0, "QoS 1 messages in flight from the broker (default 1000)"},
+    {"ca_file", GWD_OPTION_STRING, 0, "CA certificates for ssl:// (default: the system's)"},
+    {"cert_file", GWD_OPTION_STRING, 0, "client certificate for ssl://"},
+    {"key_file", GWD_OPTION_STRING, 0, "client key for ssl://"},
+    {"tls_verify", GWD_OPTION_BOOL, 0, "check the broker's certificate and name (default true)"},
     {nullptr, 0, 0, nullptr},
 };
 
@@ -67,22 +85,26 @@ bool valid_topic_filter(const std::string& filter) {
     }
 }
 
+// Readings still waiting for "stored" get this long at stop before the
+// plugin disconnects; the broker sends whatever is left again next time.
+constexpr std::chrono::seconds kStopGrace{2};
+constexpr std::chrono::seconds kConnectTimeout{10};
+
 class MqttLocal {
 public:
     MqttLocal(const gwd_host_api* host, gwd_context* ctx) : host_(host), ctx_(ctx) {}
 
-    ~MqttLocal() { stop(); }
+    ~MqttLocal() {
+        stop();
+        if (wake_fd_ >= 0) close(wake_fd_);
+    }
 
     bool configure() {
         const char* text = nullptr;
         if (host_->option_string(ctx_, "url", &text) != GWD_OK) return refuse("the url option is missing");
         url_ = text;
-        if (url_.rfind("tcp://", 0) != 0 && url_.rfind("mqtt://", 0) != 0 && url_.rfind("ssl://", 0) != 0 &&
-            url_.rfind("mqtts://", 0) != 0) {
-            return refuse("url \"" + url_ + "\" needs a scheme: tcp://host:port or ssl://host:port");
-        }
-        if (url_.rfind("mqtt://", 0) == 0) url_ = "tcp://" + url_.substr(7);
-        if (url_.rfind("mqtts://", 0) == 0) url_ = "ssl://" + url_.substr(8);
+        std::string problem;
+        if (!parse_broker_url(url_, address_, problem)) return refuse(problem);
 
         const size_t n = host_->option_list_size(ctx_, "topics");
         if (n == 0) return refuse("topics is empty; list at least one topic filter, e.g. [\"sensors/#\"]");
@@ -96,12 +118,13 @@ public:
         if (qos < 0 || qos > 1) return refuse("qos must be 0 or 1");
         qos_ = static_cast<int>(qos);
 
-        client_id_ = std::string("gatewayd-") + host_->gateway_id(ctx_) + "-" + host_->sensor_name(ctx_);
-        if (host_->option_string(ctx_, "client_id", &text) == GWD_OK) client_id_ = text;
-        if (host_->option_string(ctx_, "username", &text) == GWD_OK) username_ = text;
-        if (host_->option_string(ctx_, "password", &text) == GWD_OK) password_ = text;
+        connect_.client_id = std::string("gatewayd-") + host_->gateway_id(ctx_) + "-" + host_->sensor_name(ctx_);
+        if (host_->option_string(ctx_, "client_id", &text) == GWD_OK) connect_.client_id = text;
+        if (connect_.client_id.empty()) return refuse("client_id must not be empty: the session is kept under it");
+        if (host_->option_string(ctx_, "username", &text) == GWD_OK) connect_.username = text;
+        if (host_->option_string(ctx_, "password", &text) == GWD_OK) connect_.password = text;
         if (host_->option_string(ctx_, "password_file", &text) == GWD_OK) {
-            if (password_) return refuse("set either password or password_file, not both");
+            if (connect_.password) return refuse("set either password or password_file, not both");
             password_file_ = text;
             bool ok = false;
             read_password_file(*password_file_, ok);
@@ -110,7 +133,7 @@ public:
         int64_t version = 5;
         host_->option_int(ctx_, "mqtt_version", &version);
         if (version != 4 && version != 5) return refuse("mqtt_version must be 4 (MQTT 3.1.1) or 5");
-        mqtt_version_ = static_cast<int>(version);
+        connect_.version = static_cast<int>(version);
 
         if (host_->option_string(ctx_, "name_from", &text) == GWD_OK) {
             std::string from = text;
@@ -121,29 +144,38 @@ public:
         }
         int64_t keep_alive_ms = 30000;
         host_->option_duration_ms(ctx_, "keep_alive", &keep_alive_ms);
-        keep_alive_ = std::chrono::seconds(std::max<int64_t>(keep_alive_ms / 1000, 1));
+        if (keep_alive_ms < 1000 || keep_alive_ms > 65535000) return refuse("keep_alive must be 1s to 65535s");
+        connect_.keep_alive_s = static_cast<std::uint16_t>(keep_alive_ms / 1000);
+
+        int clean = 0;
+        host_->option_bool(ctx_, "clean_start", &clean);
+        connect_.clean_start = clean != 0;
+        int64_t expiry_ms = 86400000;
+        host_->option_duration_ms(ctx_, "session_expiry", &expiry_ms);
+        if (expiry_ms < 0 || expiry_ms / 1000 > 0xFFFFFFFFLL) return refuse("session_expiry must be at most 4294967295s");
+        connect_.session_expiry_s = static_cast<std::uint32_t>(expiry_ms / 1000);
+        if (connect_.clean_start) connect_.session_expiry_s = 0;
+        int64_t receive_maximum = 1000;
+        host_->option_int(ctx_, "receive_maximum", &receive_maximum);
+        if (receive_maximum < 1 || receive_maximum > 65535) return refuse("receive_maximum must be 1 to 65535");
+        connect_.receive_maximum = static_cast<std::uint16_t>(receive_maximum);
+
+        if (host_->option_string(ctx_, "ca_file", &text) == GWD_OK) tls_.ca_file = text;
+        if (host_->option_string(ctx_, "cert_file", &text) == GWD_OK) tls_.cert_file = text;
+        if (host_->option_string(ctx_, "key_file", &text) == GWD_OK) tls_.key_file = text;
+        int verify = 1;
+        host_->option_bool(ctx_, "tls_verify", &verify);
+        tls_.verify = verify != 0;
+        if (tls_.cert_file.empty() != tls_.key_file.empty()) return refuse("cert_file and key_file go together");
+        if (!address_.tls && (!tls_.ca_file.empty() || !tls_.cert_file.empty()))
+            return refuse("ca_file, cert_file and key_file need an ssl:// url");
+
+        wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (wake_fd_ < 0) return refuse("cannot create an eventfd");
         return true;
     }
 
     int start() {
-        try {
-            auto create = mqtt::create_options_builder()
-                              .mqtt_version(mqtt_version_ == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1)
-                              .finalize();
-            client_ = std::make_unique<mqtt::async_client>(url_, client_id_, create, nullptr);
-        } catch (const mqtt::exception& e) {
-            log(GWD_LOG_ERROR, std::string("cannot create the MQTT client: ") + e.what());
-            return GWD_ERR_FAILED;
-        }
-        client_->set_message_callback([this](mqtt::const_message_ptr msg) { on_message(*msg); });
-        client_->set_connection_lost_handler([this](const std::string& cause) {
-            {
-                std::lock_guard lock(mutex_);
-                lost_cause_ = cause.empty() ? "the broker closed the connection" : cause;
-                lost_ = true;
-            }
-            cv_.notify_all();
-        });
         thread_ = std::thread([this] { run(); });
         return GWD_OK;
     }
@@ -151,20 +183,21 @@ public:
     void stop() {
         {
             std::lock_guard lock(mutex_);
-            if (stopping_) return;
+            if (stopping_ || !thread_.joinable()) return;
             stopping_ = true;
         }
+        wake();
         cv_.notify_all();
-        if (thread_.joinable()) thread_.join();
-        if (client_) {
-            try {
-                if (client_->is_connected()) client_->disconnect(std::chrono::milliseconds(500))->wait_for(std::chrono::seconds(2));
-            } catch (const mqtt::exception&) {
-                // Already gone.
-            }
-            // Destroy the client now, while the members its callbacks use still exist.
-            client_.reset();
+        thread_.join();
+    }
+
+    // From the host's thread: the reading with this receipt is stored.
+    void stored(void* ack_context) {
+        {
+            std::lock_guard lock(mutex_);
+            stored_.push_back(reinterpret_cast<std::uintptr_t>(ack_context));
         }
+        wake();
     }
 
 private:
@@ -175,157 +208,280 @@ private:
 
     void log(int level, const std::string& text) const { host_->log(ctx_, level, text.c_str()); }
 
-    mqtt::connect_options connect_options() {
-        mqtt::connect_options_builder builder;
-        builder.mqtt_version(mqtt_version_ == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1)
-            .keep_alive_interval(keep_alive_)
-            .connect_timeout(std::chrono::seconds(10))
-            .automatic_reconnect(false);
-        if (mqtt_version_ == 5) builder.clean_start(true);
-        else builder.clean_session(true);
-        if (username_) builder.user_name(*username_);
-        if (password_) builder.password(*password_);
-        if (password_file_) {
-            bool ok = false;
-            builder.password(read_password_file(*password_file_, ok));
-        }
-        return builder.finalize();
+    void wake() {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] const ssize_t n = write(wake_fd_, &one, sizeof one);
     }
 
-    // Connects, subscribes, and reconnects after a drop, with backoff from
-    // 1 s up to 30 s so a missing local broker costs nothing.
+    bool stopping() {
+        std::lock_guard lock(mutex_);
+        return stopping_;
+    }
+
+    // Connects and serves, and reconnects after a drop with jittered backoff
+    // from 1 s up to 30 s, so a local broker that starts later costs nothing.
     void run() {
         std::mt19937 rng(std::random_device{}());
         std::chrono::milliseconds delay(1000);
         int failures = 0;
-        while (true) {
-            {
-                std::lock_guard lock(mutex_);
-                if (stopping_) return;
-                lost_ = false;
-            }
+        while (!stopping()) {
             std::string error;
-            if (connect_and_subscribe(error)) {
-                if (failures > 0) log(GWD_LOG_NOTICE, "connected to " + url_ + " after " + std::to_string(failures) + " failed attempts");
-                else log(GWD_LOG_INFO, "connected to " + url_ + ", subscribed to " + std::to_string(topics_.size()) + " topic filters");
+            const bool served = serve(error, failures);
+            if (stopping()) return;
+            if (served) {
                 failures = 0;
                 delay = std::chrono::milliseconds(1000);
-                std::unique_lock lock(mutex_);
-                cv_.wait(lock, [this] { return stopping_ || lost_; });
-                if (stopping_) return;
-                log(GWD_LOG_WARNING, "connection to " + url_ + " lost: " + lost_cause_ + "; reconnecting");
+                log(GWD_LOG_WARNING, "connection to " + url_ + " lost: " + error + "; reconnecting");
             } else {
                 ++failures;
                 if (failures == 1) log(GWD_LOG_WARNING, "cannot connect to " + url_ + ": " + error + "; retrying");
                 else if (failures % 20 == 0) log(GWD_LOG_WARNING, "still cannot connect to " + url_ + ": " + error);
             }
             std::uniform_int_distribution<int> jitter(0, static_cast<int>(delay.count()));
-            auto wait = std::chrono::milliseconds(std::max(200, jitter(rng)));
+            const auto wait = std::chrono::milliseconds(std::max(200, jitter(rng)));
             delay = std::min(delay * 2, std::chrono::milliseconds(30000));
             std::unique_lock lock(mutex_);
             if (cv_.wait_for(lock, wait, [this] { return stopping_; })) return;
         }
     }
 
-    bool connect_and_subscribe(std::string& error) {
-        try {
-            auto tok = client_->connect(connect_options());
-            if (!wait(tok, std::chrono::seconds(15))) {
-                error = "no CONNACK in time";
+    // One connection, from CONNECT to its end. False when it never got as
+    // far as a subscription (counts as a failed attempt).
+    bool serve(std::string& error, int failures) {
+        ConnectOptions options = connect_;
+        if (password_file_) {
+            bool ok = false;
+            options.password = read_password_file(*password_file_, ok);
+            if (!ok) {
+                error = "password_file \"" + *password_file_ + "\" cannot be read";
                 return false;
             }
-            std::vector<int> qos(topics_.size(), qos_);
-            auto filters = mqtt::string_collection::create(topics_);
-            auto sub = client_->subscribe(filters, qos);
-            if (!wait(sub, std::chrono::seconds(15))) {
-                error = "no SUBACK in time";
-                return false;
-            }
-            return true;
-        } catch (const mqtt::exception& e) {
-            error = e.what();
-            try {
-                if (client_->is_connected()) client_->disconnect()->wait_for(std::chrono::seconds(1));
-            } catch (const mqtt::exception&) {
-            }
+        }
+        auto link = BrokerLink::connect(address_, tls_, kConnectTimeout, error);
+        if (!link) return false;
+        PacketReader reader;
+        acks_.reset();
+        {
+            std::lock_guard lock(mutex_);
+            stored_.clear();
+        }
+        if (!link->send(encode_connect(options), error)) return false;
+        auto connack_packet = read_packet(*link, reader, kConnack, error);
+        if (!connack_packet) return false;
+        auto connack = decode_connack(options.version, connack_packet->body, error);
+        if (!connack) return false;
+        if (connack->reason != 0) {
+            error = "the broker refused the connection: " + reason_text(options.version, connack->reason);
+            if (connack->reason_string) error += " (\"" + *connack->reason_string + "\")";
             return false;
         }
-    }
-
-    // Waits for a token in short slices so stop() is never held up for long.
-    bool wait(const mqtt::token_ptr& tok, std::chrono::seconds limit) {
-        const auto give_up = std::chrono::steady_clock::now() + limit;
-        while (!tok->wait_for(std::chrono::milliseconds(100))) {
-            std::lock_guard lock(mutex_);
-            if (stopping_ || std::chrono::steady_clock::now() > give_up) return false;
+        const std::uint16_t keep_alive = connack->server_keep_alive.value_or(options.keep_alive_s);
+        if (!link->send(encode_subscribe(options.version, 1, topics_, qos_), error)) return false;
+        auto suback_packet = read_packet(*link, reader, kSuback, error);
+        if (!suback_packet) return false;
+        auto suback = decode_suback(options.version, suback_packet->body, error);
+        if (!suback) return false;
+        for (size_t i = 0; i < suback->reasons.size() && i < topics_.size(); ++i) {
+            if (suback->reasons[i] >= 0x80) {
+                log(GWD_LOG_ERROR, "the broker refused the subscription to \"" + topics_[i] +
+                                       "\": " + reason_text(options.version, suback->reasons[i]));
+            }
         }
+        const bool resumed = connack->session_present;
+        std::string line = "connected to " + url_ + " as '" + options.client_id + "', subscribed to " +
+                           std::to_string(topics_.size()) + " topic filters";
+        if (resumed) line += "; resumed the session";
+        if (failures > 0) line += " (after " + std::to_string(failures) + " failed attempts)";
+        log(failures > 0 ? GWD_LOG_NOTICE : GWD_LOG_INFO, line);
+        if (!resumed && connected_before_ && !options.clean_start) {
+            log(GWD_LOG_WARNING, "the broker kept no session for '" + options.client_id +
+                                     "' (it restarted without persistence, or session_expiry passed): messages "
+                                     "published while gatewayd was away were not kept for it");
+        }
+        connected_before_ = true;
+        error = pump(*link, reader, options.version, keep_alive);
         return true;
     }
 
-    void on_message(const mqtt::message& msg) {
-        const std::string& topic = msg.get_topic();
+    // Reads until a packet of `type` arrives (during CONNECT and SUBSCRIBE).
+    // PUBLISHes of a resumed session may come first; they are served.
+    std::optional<Packet> read_packet(BrokerLink& link, PacketReader& reader, std::uint8_t type, std::string& error) {
+        const auto deadline = Clock::now() + kConnectTimeout;
+        while (!stopping()) {
+            auto packet = reader.next(error);
+            if (!error.empty()) return std::nullopt;
+            if (packet) {
+                if (packet->type == type) return packet;
+                if (packet->type == kPublish) {
+                    if (!on_publish(link, *packet, connect_.version, error)) return std::nullopt;
+                    continue;
+                }
+                if (packet->type == kDisconnect) {
+                    error = "the broker closed the connection: " +
+                            reason_text(connect_.version, decode_disconnect_reason(connect_.version, packet->body));
+                    return std::nullopt;
+                }
+                continue;
+            }
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+            if (left.count() <= 0) {
+                error = "no answer from the broker within " + std::to_string(kConnectTimeout.count()) + "s";
+                return std::nullopt;
+            }
+            std::string bytes;
+            const auto w = link.wait(-1, std::min(left, std::chrono::milliseconds(200)), bytes, error);
+            if (w == BrokerLink::Wait::closed) return std::nullopt;
+            if (w == BrokerLink::Wait::data) reader.feed(bytes.data(), bytes.size());
+        }
+        error = "stopping";
+        return std::nullopt;
+    }
+
+    // Serves one connection until it ends; returns why it ended.
+    std::string pump(BrokerLink& link, PacketReader& reader, int version, std::uint16_t keep_alive_s) {
+        const auto keep_alive = std::chrono::seconds(keep_alive_s == 0 ? 3600 : keep_alive_s);
+        auto last_sent = Clock::now();
+        bool ping_outstanding = false;
+        Clock::time_point ping_sent{};
+        std::optional<Clock::time_point> stop_deadline;
+        std::string error;
+        std::vector<std::uint16_t> ready;
+        std::string bytes;
+        while (true) {
+            // PUBACKs for what gatewayd has stored, in arrival order.
+            {
+                std::vector<std::uintptr_t> stored;
+                {
+                    std::lock_guard lock(mutex_);
+                    stored.swap(stored_);
+                    if (stopping_ && !stop_deadline) stop_deadline = Clock::now() + kStopGrace;
+                }
+                for (std::uintptr_t receipt : stored) acks_.stored(receipt);
+                ready.clear();
+                acks_.release(ready);
+                for (std::uint16_t id : ready) {
+                    if (!link.send(encode_puback(id), error)) return error;
+                    last_sent = Clock::now();
+                }
+            }
+            if (stop_deadline && (acks_.outstanding() == 0 || Clock::now() >= *stop_deadline)) {
+                if (acks_.outstanding() > 0) {
+                    log(GWD_LOG_INFO, std::to_string(acks_.outstanding()) +
+                                          " messages were not yet stored at stop; the broker sends them again");
+                }
+                link.send(encode_disconnect(), error);  // the session stays, for session_expiry
+                return "stopping";
+            }
+            // Handle every whole packet already read (not while stopping:
+            // a reading emitted now could not be stored any more).
+            while (!stop_deadline) {
+                auto packet = reader.next(error);
+                if (!error.empty()) return "the broker sent something that is not MQTT: " + error;
+                if (!packet) break;
+                switch (packet->type) {
+                    case kPublish:
+                        if (!on_publish(link, *packet, version, error)) return error;
+                        break;
+                    case kPingresp: ping_outstanding = false; break;
+                    case kDisconnect:
+                        return "the broker closed the connection: " +
+                               reason_text(version, decode_disconnect_reason(version, packet->body));
+                    default: break;
+                }
+            }
+            const auto now = Clock::now();
+            if (ping_outstanding && now - ping_sent > keep_alive) return "no PINGRESP within the keep alive";
+            if (!ping_outstanding && now - last_sent >= keep_alive) {
+                if (!link.send(encode_pingreq(), error)) return error;
+                ping_outstanding = true;
+                ping_sent = now;
+                last_sent = now;
+            }
+            auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(last_sent + keep_alive - now);
+            wait = std::clamp(wait, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+            if (stop_deadline) wait = std::min(wait, std::chrono::milliseconds(20));
+            bytes.clear();
+            const auto w = link.wait(wake_fd_, wait, bytes, error);
+            if (w == BrokerLink::Wait::closed) return error;
+            if (w == BrokerLink::Wait::data) reader.feed(bytes.data(), bytes.size());
+            if (w == BrokerLink::Wait::woken) {
+                std::uint64_t count = 0;
+                [[maybe_unused]] const ssize_t n = read(wake_fd_, &count, sizeof count);
+            }
+        }
+    }
+
+    // One PUBLISH from the broker becomes one reading. QoS 1 messages are
+    // acknowledged when gatewayd reports them stored.
+    bool on_publish(BrokerLink& link, const Packet& packet, int version, std::string& error) {
+        auto p = decode_publish(version, packet.flags, packet.body, error);
+        if (!p) return false;
+        if (p->topic_alias) {
+            error = "the broker used a topic alias, which this client never allowed";
+            return false;
+        }
         std::string name;
         switch (name_from_) {
             case NameFrom::last_level: {
-                size_t slash = topic.rfind('/');
-                name = slash == std::string::npos ? topic : topic.substr(slash + 1);
+                const size_t slash = p->topic.rfind('/');
+                name = slash == std::string::npos ? p->topic : p->topic.substr(slash + 1);
                 if (name.empty()) name = host_->sensor_name(ctx_);
                 break;
             }
-            case NameFrom::topic: name = topic; break;
+            case NameFrom::topic: name = p->topic; break;
             case NameFrom::sensor: name = host_->sensor_name(ctx_); break;
         }
-
-        const mqtt::properties& props = msg.get_properties();
-        std::string content_type;
-        bool has_content_type = false;
-        std::vector<std::pair<std::string, std::string>> user;
-        const MQTTProperties& raw = props.c_struct();
-        for (int i = 0; i < raw.count; ++i) {
-            const MQTTProperty& p = raw.array[i];
-            if (p.identifier == MQTTPROPERTY_CODE_CONTENT_TYPE) {
-                content_type.assign(p.value.data.data, p.value.data.len);
-                has_content_type = true;
-            } else if (p.identifier == MQTTPROPERTY_CODE_USER_PROPERTY) {
-                user.emplace_back(std::string(p.value.data.data, p.value.data.len),
-                                  std::string(p.value.value.data, p.value.value.len));
-            }
-        }
         std::vector<gwd_property> properties;
-        properties.reserve(user.size());
-        for (const auto& [k, v] : user) properties.push_back({k.c_str(), v.c_str()});
+        properties.reserve(p->user_properties.size());
+        for (const auto& [k, v] : p->user_properties) properties.push_back({k.c_str(), v.c_str()});
 
-        const std::string& payload = msg.get_payload_ref().str();
         gwd_reading reading{};
         reading.sensor = name.c_str();
-        reading.payload = payload.data();
-        reading.payload_len = payload.size();
-        reading.content_type = has_content_type ? content_type.c_str() : nullptr;
+        reading.payload = p->payload.data();
+        reading.payload_len = p->payload.size();
+        reading.content_type = p->content_type ? p->content_type->c_str() : nullptr;
         reading.properties = properties.data();
         reading.property_count = properties.size();
-        host_->emit(ctx_, &reading);
+        reading.message_expiry_s = p->message_expiry_s.value_or(0);
+        if (p->qos == 0) {
+            host_->emit(ctx_, &reading);
+            return true;
+        }
+        const std::uint64_t receipt = acks_.arrived(p->packet_id);
+        reading.ack_context = reinterpret_cast<void*>(static_cast<std::uintptr_t>(receipt));
+        if (host_->emit(ctx_, &reading) == GWD_ERR_INVALID) {
+            // Refused as malformed (logged by the host): sending it again
+            // would not help, so it is acknowledged at once. Any other
+            // refusal leaves it unacknowledged, for the broker to send again.
+            acks_.stored(receipt);
+        }
+        std::vector<std::uint16_t> ready;
+        acks_.release(ready);
+        for (std::uint16_t id : ready) {
+            if (!link.send(encode_puback(id), error)) return false;
+        }
+        return true;
     }
 
     const gwd_host_api* host_;
     gwd_context* ctx_;
     std::string url_;
+    BrokerAddress address_;
+    TlsSettings tls_;
     std::vector<std::string> topics_;
     int qos_ = 1;
-    std::string client_id_;
-    std::optional<std::string> username_;
-    std::optional<std::string> password_;
+    ConnectOptions connect_;
     std::optional<std::string> password_file_;
-    int mqtt_version_ = 5;
     NameFrom name_from_ = NameFrom::last_level;
-    std::chrono::seconds keep_alive_{30};
+    bool connected_before_ = false;
+    AckQueue acks_;  // the plugin's thread only
+    int wake_fd_ = -1;
 
-    std::unique_ptr<mqtt::async_client> client_;
     std::thread thread_;
     std::mutex mutex_;
     std::condition_variable cv_;
     bool stopping_ = false;
-    bool lost_ = false;
-    std::string lost_cause_;
+    std::vector<std::uintptr_t> stored_;  // receipts reported stored, not yet applied
 };
 
 int create(const gwd_host_api* host, gwd_context* ctx, void** instance) {
@@ -338,19 +494,21 @@ int create(const gwd_host_api* host, gwd_context* ctx, void** instance) {
 int start(void* instance) { return static_cast<MqttLocal*>(instance)->start(); }
 void stop(void* instance) { static_cast<MqttLocal*>(instance)->stop(); }
 void destroy(void* instance) { delete static_cast<MqttLocal*>(instance); }
+void stored(void* instance, void* ack_context, int) { static_cast<MqttLocal*>(instance)->stored(ack_context); }
 
 const gwd_plugin kDescriptor = [] {
     gwd_plugin d{};
     d.abi_version = GWD_PLUGIN_ABI_VERSION;
     d.flags = 0;
     d.name = "mqtt_local";
-    d.version = "1.0.0";
+    d.version = "2.0.0";
     d.description = "subscribes to a local MQTT broker and forwards each message as a reading";
     d.options = kOptions;
     d.create = create;
     d.start = start;
     d.stop = stop;
     d.destroy = destroy;
+    d.stored = stored;
     return d;
 }();
 
