@@ -58,6 +58,7 @@ TestSubscriber::TestSubscriber(const std::string& url, const std::vector<std::st
     mqtt::connect_options_builder options;
     options.mqtt_version(mqtt_version);
     if (!o.username.empty()) options.user_name(o.username).password(o.password);
+    if (o.auto_reconnect) options.automatic_reconnect(std::chrono::milliseconds(100), std::chrono::milliseconds(500));
     if (mqtt_version == 5) {
         options.clean_start(!o.persistent);
         if (o.persistent) options.properties({mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL, 3600)});

@@ -35,6 +35,8 @@ struct SubscriberOptions {
     // expiry one hour.
     std::string client_id;
     bool persistent = false;
+    // Reconnect by itself after the broker went away (every 100-500 ms).
+    bool auto_reconnect = false;
     std::string username;
     std::string password;
 };

@@ -145,11 +145,20 @@ BOOST_AUTO_TEST_CASE(takeovers_spread_beyond_the_window_do_not) {
 }
 
 BOOST_AUTO_TEST_CASE(young_silent_drops_count_as_takeovers_but_not_on_a_stuck_message) {
+    // Each drop is followed by a CONNECT that succeeds: the broker is up
+    // and ends our connections on purpose.
     Fixture f;
-    BOOST_TEST((f.supervisor.on_failure(f.dropped(2s), f.now).kind == Kind::retry));
+    auto d = f.supervisor.on_failure(f.dropped(2s), f.now);
+    BOOST_TEST((d.kind == Kind::retry));
+    BOOST_TEST(d.delay.count() == 0);  // the probe goes out at once
+    f.supervisor.on_connected(f.now + 1s);
+    BOOST_TEST(f.supervisor.takeovers_in_window() == 1);
     BOOST_TEST((f.supervisor.on_failure(f.dropped(60s), f.now + 5s).kind == Kind::retry));  // old: not evidence
+    f.supervisor.on_connected(f.now + 6s);
+    BOOST_TEST(f.supervisor.takeovers_in_window() == 1);
     BOOST_TEST((f.supervisor.on_failure(f.dropped(3s), f.now + 10s).kind == Kind::retry));
-    auto d = f.supervisor.on_failure(f.dropped(1s), f.now + 15s);
+    f.supervisor.on_connected(f.now + 11s);
+    d = f.supervisor.on_failure(f.dropped(1s), f.now + 15s);
     BOOST_TEST((d.kind == Kind::park));
     BOOST_TEST((d.classification.failure_class == FailureClass::conflict));
 
@@ -160,6 +169,7 @@ BOOST_AUTO_TEST_CASE(young_silent_drops_count_as_takeovers_but_not_on_a_stuck_me
         auto stuck = g.dropped(1s);
         stuck.had_publishes_in_flight = true;
         BOOST_TEST((g.supervisor.on_failure(stuck, g.now + std::chrono::seconds(i)).kind == Kind::retry));
+        g.supervisor.on_connected(g.now + std::chrono::seconds(i) + 100ms);
     }
     // Publishes in flight, but the connection worked until it was cut: a takeover.
     Fixture h;
@@ -168,8 +178,36 @@ BOOST_AUTO_TEST_CASE(young_silent_drops_count_as_takeovers_but_not_on_a_stuck_me
         cut.had_publishes_in_flight = true;
         cut.made_progress = true;
         d = h.supervisor.on_failure(cut, h.now + std::chrono::seconds(i));
+        h.supervisor.on_connected(h.now + std::chrono::seconds(i) + 100ms);
     }
     BOOST_TEST((d.kind == Kind::park));
+}
+
+BOOST_AUTO_TEST_CASE(a_crashing_broker_is_not_mistaken_for_a_twin_client) {
+    // Killed and restarted again and again: each time the connection dies
+    // young with no reason, and the CONNECT sent at once finds nobody
+    // listening; the one after the backoff finds the broker back.
+    Fixture f;
+    for (int i = 0; i < 6; ++i) {
+        auto cut = f.dropped(2s);
+        cut.made_progress = true;
+        const auto at = f.now + std::chrono::seconds(3 * i);
+        const auto d = f.supervisor.on_failure(cut, at);
+        BOOST_TEST((d.kind == Kind::retry));
+        BOOST_TEST(d.delay.count() == 0);
+        BOOST_TEST((f.supervisor.on_failure(f.refused_connection(), at + 10ms).kind == Kind::retry));
+        f.supervisor.on_connected(at + 1s);
+    }
+    BOOST_TEST(f.supervisor.takeovers_in_window() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_suspected_takeover_needs_the_reconnect_to_succeed) {
+    // The drop, then a CONNACK refusal of another kind: not a takeover.
+    Fixture f;
+    f.supervisor.on_failure(f.dropped(2s), f.now);
+    f.supervisor.on_failure(f.connack(0x88), f.now + 10ms);
+    f.supervisor.on_connected(f.now + 5s);
+    BOOST_TEST(f.supervisor.takeovers_in_window() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(throttling_disconnects_ask_to_slow_down) {

@@ -22,22 +22,35 @@ void ConnectionSupervisor::on_connect_sent(Clock::time_point now) { last_connect
 
 void ConnectionSupervisor::on_connected(Clock::time_point now) {
     backoff_.connected(now);
+    // The broker that dropped us a moment ago took us straight back: it is
+    // up and chose to end that connection, as it does on a takeover.
+    if (takeover_suspected_at_) record_takeover(*takeover_suspected_at_);
+    takeover_suspected_at_.reset();
     fresh_credentials_tried_ = false;
     redirects_in_a_row_ = 0;
 }
 
 Duration ConnectionSupervisor::backoff_delay(Duration floor) { return backoff_.next_delay(floor); }
 
+int ConnectionSupervisor::takeovers_since(Clock::time_point now) {
+    while (!takeovers_.empty() && now - takeovers_.front() > settings_.takeover_window) takeovers_.pop_front();
+    return static_cast<int>(takeovers_.size());
+}
+
 bool ConnectionSupervisor::record_takeover(Clock::time_point now) {
     takeovers_.push_back(now);
-    while (!takeovers_.empty() && now - takeovers_.front() > settings_.takeover_window) takeovers_.pop_front();
-    return static_cast<int>(takeovers_.size()) >= settings_.takeover_limit;
+    return takeovers_since(now) >= settings_.takeover_limit;
 }
 
 SupervisorDecision ConnectionSupervisor::on_failure(const FailureEvent& event, Clock::time_point now) {
     SupervisorDecision d;
     d.classification = classify_failure(event.failure);
     if (event.connection_was_up) backoff_.disconnected(now);
+    // A suspected takeover is confirmed only by a CONNECT that succeeds.
+    takeover_suspected_at_.reset();
+    // A broker that refuses even the TCP connection was down, not shared
+    // with a twin: the silent drops before it were outages, not takeovers.
+    if (!event.connection_was_up && event.failure.source == FailureSource::transport) takeovers_.clear();
 
     auto park = [&](std::optional<Duration> retry_after) {
         parked_ = true;
@@ -90,16 +103,26 @@ SupervisorDecision ConnectionSupervisor::on_failure(const FailureEvent& event, C
 
         case FailureAction::retry_within_packet_limit:
         case FailureAction::retry:
-            // Brokers that close the old socket on a takeover send no 0x8E;
-            // a connection that dies young with no reason given, after it
-            // worked or while it idled, counts as a takeover. One that never
-            // got an acknowledgement for what it sent is a message problem.
+            // Brokers that close the old socket on a takeover send no 0x8E
+            // (mosquitto does not); a killed broker sends nothing either. A
+            // connection that dies young with no reason given, after it
+            // worked or while it idled, is a suspected takeover: the next
+            // CONNECT goes out at once, and if the broker answers it, it
+            // was up and dropped us on purpose. If nobody listens, it was an
+            // outage. One that never got an acknowledgement for what it sent
+            // is a message problem, not a takeover.
             if (event.connection_was_up && event.failure.source == FailureSource::transport &&
                 event.connection_age < settings_.young_connection &&
-                (event.made_progress || !event.had_publishes_in_flight) && record_takeover(now)) {
-                d.classification.failure_class = FailureClass::conflict;
-                d.takeover_conflict = true;
-                return park(settings_.retry_after_auth_failure.value_or(settings_.conflict_retry_after));
+                (event.made_progress || !event.had_publishes_in_flight)) {
+                if (takeovers_since(now) + 1 >= settings_.takeover_limit) {
+                    record_takeover(now);
+                    d.classification.failure_class = FailureClass::conflict;
+                    d.takeover_conflict = true;
+                    return park(settings_.retry_after_auth_failure.value_or(settings_.conflict_retry_after));
+                }
+                takeover_suspected_at_ = now;
+                d.delay = Duration(0);
+                return d;
             }
             d.delay = backoff_delay();
             return d;
@@ -111,6 +134,7 @@ SupervisorDecision ConnectionSupervisor::on_failure(const FailureEvent& event, C
 void ConnectionSupervisor::rearm() {
     parked_ = false;
     takeovers_.clear();
+    takeover_suspected_at_.reset();
     fresh_credentials_tried_ = false;
     redirects_in_a_row_ = 0;
     backoff_ = Backoff(settings_.backoff, uniform01_);

@@ -10,6 +10,9 @@
 // - Repeated takeovers of the client id (DISCONNECT 0x8E, or connections
 //   dropped within seconds of connecting, as mosquitto does without 0x8E)
 //   within `takeover_window` stop the upstream: another client uses its id.
+//   A silent drop counts only once the CONNECT sent straight after it
+//   succeeds; one refused at the TCP level clears the count: that broker
+//   was down (killed, restarting), not shared with a twin.
 // - Everything else backs off exponentially with full jitter.
 // - No two CONNECTs are closer than `min_connect_interval`.
 #pragma once
@@ -94,12 +97,14 @@ public:
 private:
     Duration backoff_delay(Duration floor = Duration(0));
     bool record_takeover(Clock::time_point now);
+    int takeovers_since(Clock::time_point now);
 
     SupervisorSettings settings_;
     std::function<double()> uniform01_;
     Backoff backoff_;
     std::optional<Clock::time_point> last_connect_;
     std::deque<Clock::time_point> takeovers_;
+    std::optional<Clock::time_point> takeover_suspected_at_;  // a young silent drop, not yet confirmed
     bool fresh_credentials_tried_ = false;
     bool parked_ = false;
     bool topic_aliases_allowed_ = true;
