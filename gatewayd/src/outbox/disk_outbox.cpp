@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/release_memory.h"
 #include "common/units.h"
 #include "outbox/record_codec.h"
 
@@ -137,6 +138,7 @@ bool DiskOutbox::append(std::shared_ptr<const Message> message, StoreTicketPtr t
         ++next_id_;
         ram_bytes_ += size;
         pending_bytes_ += size;
+        if (pending_bytes_ > kMaxPendingBytes / 2) burst_ = true;
         stats_.bytes += size;
         ++stats_.queued;
         ++stats_.appended;
@@ -405,6 +407,13 @@ void DiskOutbox::run_committer() {
         auto has_work = [&] {
             return closing_ || commit_cursor_ < next_id_ || !to_delete_.empty() || trim_needed_;
         };
+        if (!has_work() && burst_) {
+            // The burst is written: give its memory back before idling.
+            burst_ = false;
+            lock.unlock();
+            release_free_memory();
+            lock.lock();
+        }
         if (!has_work()) {
             if (unsynced) work_cv_.wait_until(lock, last_sync + settings_.fsync_interval, has_work);
             else if (full_cap_) work_cv_.wait_until(lock, *full_since_ + kFullRetry, has_work);

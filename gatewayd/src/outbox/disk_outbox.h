@@ -51,7 +51,7 @@ public:
     // Bytes counted per row on top of its record: SQLite's cell and page overhead.
     static constexpr std::uint64_t kRowOverhead = 16;
     static constexpr std::uint64_t kRamCacheBytes = 256 * 1024;
-    static constexpr std::uint64_t kMaxPendingBytes = 4 * 1024 * 1024;
+    static constexpr std::uint64_t kMaxPendingBytes = 256 * 1024;
     // One transaction writes at most this much, so stores are acknowledged
     // steadily and a nearly full disk takes what still fits.
     static constexpr std::uint64_t kMaxTransactionBytes = 1024 * 1024;
@@ -131,6 +131,7 @@ private:
     std::unordered_map<std::uint64_t, std::uint32_t> taken_sizes_;  // taken and not yet removed
     std::uint64_t ram_bytes_ = 0;      // sizes of live entries in ram_
     std::uint64_t pending_bytes_ = 0;  // sizes of live entries not yet committed
+    bool burst_ = false;               // pending came near its cap: release memory once idle
     std::uint64_t max_bytes_;
     OverflowPolicy overflow_;
     std::optional<std::uint64_t> full_cap_;  // while the disk is full: what it could hold
