@@ -302,3 +302,28 @@ BOOST_AUTO_TEST_CASE(expired_readings_never_arrive_and_the_rest_carry_what_is_le
                        "with Message Expiry Interval "
                        << *long_lived.front().message_expiry << " s; 10 without expiry arrived without one");
 }
+
+// outbox = "memory" brings an 8 MiB default bound; a reload that switches to
+// it must not cut the open disk queue's backlog to that size.
+BOOST_AUTO_TEST_CASE(switching_the_outbox_on_reload_keeps_the_backlog_until_restart) {
+    TempDir dir;
+    Cloud cloud(dir);
+    cloud.broker().stop();
+    const int n = 100000;  // about 16 MB queued: more than 8 MiB
+    const std::string payload = "{seq} " + std::string(100, 'x');
+    const std::string sensors = gateway_section(dir, all_plugins(dir)) +
+                                emitter("meter", "count = " + std::to_string(n) + "\npayload = \"" + payload + "\"");
+    GatewaydProcess gw(dir, sensors + upstream(cloud.broker().url(), "qos = 0\n"));
+    BOOST_REQUIRE_MESSAGE(eventually([&] { return upstream_number(dir, "queued") == n; }, 60s), tail(gw.log()));
+    const long long bytes = upstream_number(dir, "queued_bytes");
+    BOOST_REQUIRE(bytes > 8 * 1024 * 1024);
+
+    dir.write("gatewayd.toml", sensors + upstream(cloud.broker().url(), "qos = 0\noutbox = \"memory\"\n"));
+    gw.process().signal(SIGHUP);
+    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("take effect at the next restart (so does max_bytes", 10s), tail(gw.log()));
+    std::this_thread::sleep_for(500ms);
+    BOOST_TEST(upstream_number(dir, "queued") == n);
+    BOOST_TEST(upstream_number(dir, "overflowed") == 0);
+    BOOST_TEST_MESSAGE("reload to outbox = \"memory\": " << upstream_number(dir, "queued") << " readings ("
+                                                         << bytes / 1024 << " KiB) still queued on disk");
+}

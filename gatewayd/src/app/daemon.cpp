@@ -180,7 +180,12 @@ void Daemon::reload(Config next) {
                 wanted.fsync_interval != u.config.fsync_interval) {
                 // The queue is open, maybe mid-write; it changes form at a restart.
                 log_.warning("upstream " + wanted.name +
-                             ": changes of outbox, fsync and fsync_interval take effect at the next restart");
+                             ": changes of outbox, fsync and fsync_interval take effect at the next restart" +
+                             (wanted.outbox != u.config.outbox ? " (so does max_bytes, with the new outbox)" : ""));
+                // A new kind of outbox brings its own default size; the open
+                // queue keeps its bound, or a switch to "memory" would cut
+                // the disk backlog to 8 MiB at once.
+                if (wanted.outbox != u.config.outbox) wanted.max_bytes = u.config.max_bytes;
                 wanted.outbox = u.config.outbox;
                 wanted.fsync = u.config.fsync;
                 wanted.fsync_interval = u.config.fsync_interval;
