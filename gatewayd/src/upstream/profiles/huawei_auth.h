@@ -1,0 +1,36 @@
+// Huawei Cloud IoTDA secret authentication (platforms.md 2.2, seed 001):
+//
+//   client id  {device_id}_0_{sign_type}_{YYYYMMDDHH}   (UTC hour of the attempt)
+//   user name  {device_id}
+//   password   lowercase hex of HMAC-SHA256(key = YYYYMMDDHH, message = secret)
+//
+// sign_type 1 asks the platform to check the hour against its clock, so the
+// credentials are derived again for every connection attempt. The canonical
+// algorithm of the docs and the Python and Java SDKs is used; the C SDK's
+// "bump the hour when the digest holds a zero byte" quirk is not.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "upstream/profiles/credentials.h"
+
+namespace gwd {
+
+// "YYYYMMDDHH" of `at`, in UTC.
+std::string huawei_timestamp(std::chrono::system_clock::time_point at);
+
+// The IoTDA property report's event_time, "yyyyMMdd'T'HHmmss'Z'" in UTC.
+std::string huawei_event_time(std::chrono::system_clock::time_point at);
+
+// HMAC-SHA256 with the timestamp as key and the secret as message, as 64
+// lowercase hex digits.
+std::string huawei_password(std::string_view secret, std::string_view timestamp);
+
+// What a CONNECT at `at` sends. `sign_type` is 0 (the platform ignores the
+// hour) or 1 (it checks it).
+Credentials huawei_credentials(const std::string& device_id, std::string_view secret, int sign_type,
+                               std::chrono::system_clock::time_point at);
+
+}  // namespace gwd
