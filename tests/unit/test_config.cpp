@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE config
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+
 #include "config/config_loader.h"
 #include "temp_dir.h"
 
@@ -141,7 +143,6 @@ BOOST_AUTO_TEST_CASE(value_errors) {
     BOOST_TEST(only_error(kUpstream + "topic = \"t/{sensr}\"\n").find("did you mean {sensor}?") != std::string::npos);
     BOOST_TEST(only_error(kUpstream + "topic = \"t/#\"\n").find("wildcard") != std::string::npos);
     BOOST_TEST(only_error(kUpstream + "profile = \"mqtt5\"\n").find("did you mean 'mqtt'?") != std::string::npos);
-    BOOST_TEST(only_error(kUpstream + "profile = \"aws\"\n").find("not available in this version") != std::string::npos);
     BOOST_TEST(only_error(kUpstream + "overflow = \"drop\"\n").find("drop-oldest") != std::string::npos);
     BOOST_TEST(only_error(kUpstream + "max_bytes = \"64 parsecs\"\n").find("unknown unit") != std::string::npos);
 }
@@ -307,4 +308,112 @@ BOOST_AUTO_TEST_CASE(session_expiry) {
     BOOST_REQUIRE(result.config);
     BOOST_TEST(result.config->upstreams[0].session_expiry.count() == 3600000);
     BOOST_TEST(only_error(kUpstream + "session_expiry = \"1500ms\"\n").find("whole seconds") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(huawei_profile_reads_console_fields_and_map) {
+    test::TempDir dir;
+    auto secret = dir.write("hw.secret", "mysecret123\n");
+    auto r = parse(R"(
+[[sensor]]
+name = "lab"
+plugin = "simulated"
+[[upstream]]
+name = "iotda"
+profile = "huawei"
+url = "ssl://iot-mqtts.cn-north-4.myhuaweicloud.com:8883"
+[upstream.huawei]
+device_id = "5e06bfee334dd4f33759f5b3_demo"
+secret_file = ")" + secret.string() + R"("
+sign_type = 0
+[[upstream.map]]
+sensor = "lab01"
+service_id = "Temperature"
+property = "temperature"
+commands = ["calibrate"]
+[[upstream.map]]
+sensor = "lab02"
+device_id = "sub-42"
+instance = "lab"
+)");
+    BOOST_TEST_REQUIRE(r.diagnostics.empty(), (r.diagnostics.empty() ? "" : r.diagnostics.items()[0].str()));
+    const UpstreamConfig& u = r.config->upstreams.at(0);
+    BOOST_TEST(u.mqtt_version == 4);
+    BOOST_TEST(u.max_publish_rate == 50.0);
+    BOOST_TEST(u.max_payload == 1024u * 1024u);
+    BOOST_TEST(u.keep_alive.count() == 120000);
+    BOOST_TEST(u.dead_letter_topic.empty());
+    BOOST_TEST(u.huawei.sign_type == 0);
+    BOOST_TEST(u.client_id == "5e06bfee334dd4f33759f5b3_demo");
+    BOOST_TEST_REQUIRE(u.map.size() == 2u);
+    BOOST_TEST(u.map[0].service_id == "Temperature");
+    BOOST_TEST(u.map[0].property == "temperature");
+    BOOST_TEST(u.map[0].commands.at(0) == "calibrate");
+    BOOST_TEST(u.map[1].service_id == "lab02");  // defaults: the sensor's name, property "value"
+    BOOST_TEST(u.map[1].property == "value");
+    BOOST_TEST(u.map[1].device_id == "sub-42");
+}
+
+BOOST_AUTO_TEST_CASE(platform_profile_errors_are_sentences) {
+    test::TempDir dir;
+    auto key = dir.write("on.key", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n");
+    const std::string onenet = R"(
+[[upstream]]
+name = "onenet"
+profile = "onenet"
+url = "tcp://127.0.0.1:1883"
+)";
+    BOOST_TEST(only_error(onenet).find("needs an [upstream.onenet] table") != std::string::npos);
+    const std::string fields = "[upstream.onenet]\nproduct_id = \"123123\"\ndevice_name = \"mydev\"\nkey_file = \"" +
+                               key.string() + "\"\n";
+    BOOST_TEST(errors(onenet + fields).empty());
+    BOOST_TEST(only_error(onenet + "client_id = \"x\"\n" + fields).find("client_id is derived from [upstream.onenet]") !=
+               std::string::npos);
+    BOOST_TEST(only_error(onenet + "keep_alive = \"5s\"\n" + fields).find("OneNET accepts 10s to 1800s") !=
+               std::string::npos);
+    BOOST_TEST(only_error(onenet + fields + "method = \"sha512\"\n").find("\"md5\", \"sha1\" or \"sha256\"") !=
+               std::string::npos);
+    const std::string spaced = "[upstream.onenet]\nproduct_id = \"123123\"\ndevice_name = \"my dev\"\nkey_file = \"" +
+                               key.string() + "\"\n";
+    BOOST_TEST(only_error(onenet + spaced).find("letters, digits") != std::string::npos);
+    BOOST_TEST(only_error(onenet + fields + "[[upstream.map]]\nsensor = \"t\"\nidentifier = \"a b\"\n")
+                   .find("thing-model identifier") != std::string::npos);
+    BOOST_TEST(only_error(onenet + fields + "[[upstream.map]]\nsensor = \"t\"\nshadow_field = \"x\"\n")
+                   .find("unknown key 'shadow_field'") != std::string::npos);
+    BOOST_TEST(only_error(kUpstream + "[upstream.huawei]\ndevice_id = \"d\"\n").find("belongs to profile = \"huawei\"") !=
+               std::string::npos);
+    BOOST_TEST(only_error(kUpstream + "[[upstream.map]]\nsensor = \"t\"\n").find("applies to the cloud profiles") !=
+               std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(aws_profile_checks_tls_certificates_and_topic_limits) {
+    test::TempDir dir;
+    auto cert = dir.write("dev.crt", "x");
+    auto keyf = dir.write("dev.key", "x");
+    const std::string tls = "cert_file = \"" + cert.string() + "\"\nkey_file = \"" + keyf.string() + "\"\n";
+    const std::string aws = "[gateway]\nid = \"gw-01\"\n[[upstream]]\nname = \"aws\"\nprofile = \"aws\"\n";
+    const auto plain = errors(aws + "url = \"tcp://127.0.0.1:1883\"\n" + tls);
+    BOOST_TEST(std::any_of(plain.begin(), plain.end(),
+                           [](const std::string& e) { return e.find("AWS IoT Core needs TLS") != std::string::npos; }));
+    BOOST_TEST(only_error(aws + "url = \"ssl://127.0.0.1:8883\"\n").find("set cert_file and key_file") != std::string::npos);
+    auto r = parse(aws + "url = \"ssl://a1b2c3-ats.iot.eu-west-1.amazonaws.com:443\"\n" + tls);
+    BOOST_TEST_REQUIRE(r.diagnostics.empty());
+    const UpstreamConfig& u = r.config->upstreams.at(0);
+    BOOST_TEST(u.alpn == "x-amzn-mqtt-ca");  // port 443 needs it
+    BOOST_TEST(u.client_id == "gw-01");       // the thing name, by default the gateway id
+    BOOST_TEST(u.mqtt_version == 5);
+    BOOST_TEST(u.max_publish_rate == 100.0);
+    BOOST_TEST(u.max_payload == 128u * 1024u);
+    BOOST_TEST(u.topic == "dt/{gateway}/{sensor}");
+    // 9 levels, and 300 bytes: --check-config says so.
+    BOOST_TEST(only_error(aws + "url = \"ssl://h:8883\"\n" + tls + "topic = \"a/b/c/d/e/f/g/h/{sensor}\"\n")
+                   .find("9 levels; AWS IoT Core allows at most 8") != std::string::npos);
+    BOOST_TEST(only_error(aws + "url = \"ssl://h:8883\"\n" + tls + "topic = \"" + std::string(300, 'a') + "\"\n")
+                   .find("300 bytes; AWS IoT Core allows at most 256") != std::string::npos);
+    BOOST_TEST(only_error(aws + "url = \"ssl://h:8883\"\n" + tls + "keep_alive = \"1h\"\n")
+                   .find("AWS IoT Core accepts 30s to 1200s") != std::string::npos);
+    BOOST_TEST(only_error(aws + "url = \"ssl://h:8883\"\n" + tls + "[upstream.aws]\nthing_name = \"a b\"\n")
+                   .find("thing_name 'a b' must be") != std::string::npos);
+    BOOST_TEST(only_error(aws + "url = \"ssl://h:8883\"\n" + tls +
+                          "[upstream.aws]\ncommand_topic = \"cmd/{thing}/a/b/c/d/e/f/g\"\n")
+                   .find("command_topic 'cmd/gw-01/a/b/c/d/e/f/g': the topic has 9 levels") != std::string::npos);
 }

@@ -34,7 +34,7 @@ MqttUplinkCodec codec(const UpstreamConfig& u) { return MqttUplinkCodec(u, "gw-0
 
 BOOST_AUTO_TEST_CASE(v5_carries_metadata_as_properties) {
     auto c = codec(upstream(5, false));
-    auto r = c.encode(seed_message());
+    auto r = c.encode(seed_message(), 1);
     BOOST_REQUIRE(r);
     BOOST_TEST(r->topic == "telemetry/gw-01/sensor02");
     BOOST_TEST(r->payload == "23.7");
@@ -46,7 +46,7 @@ BOOST_AUTO_TEST_CASE(v5_carries_metadata_as_properties) {
 
 BOOST_AUTO_TEST_CASE(envelope_folds_metadata_into_json) {
     auto c = codec(upstream(4, true));
-    auto r = c.encode(seed_message());
+    auto r = c.encode(seed_message(), 1);
     BOOST_REQUIRE(r);
     BOOST_TEST(r->payload ==
                R"({"gateway":"gw-01","sensor":"sensor02","ts":1763802000123,"content_type":"text/plain",)"
@@ -61,7 +61,7 @@ BOOST_AUTO_TEST_CASE(envelope_embeds_json_and_encodes_binary) {
     json.content_type = "application/json";
     json.properties = {{"tag", "a"}, {"tag", "b"}};
     std::string error;
-    auto parsed = json_parse(c.encode(json)->payload, error);
+    auto parsed = json_parse(c.encode(json, 1)->payload, error);
     BOOST_REQUIRE(parsed);
     BOOST_TEST(parsed->find("payload")->find("t")->as_number().text == "23.7");
     BOOST_TEST(parsed->find("properties")->find("tag")->as_array().size() == 2u);
@@ -70,7 +70,7 @@ BOOST_AUTO_TEST_CASE(envelope_embeds_json_and_encodes_binary) {
     binary.payload = std::string("\x00\xff", 2);
     binary.content_type = "application/octet-stream";
     binary.utf8 = false;
-    parsed = json_parse(c.encode(binary)->payload, error);
+    parsed = json_parse(c.encode(binary, 1)->payload, error);
     BOOST_REQUIRE(parsed);
     BOOST_TEST(parsed->find("payload_encoding")->as_string() == "base64");
     BOOST_TEST(parsed->find("payload")->as_string() == "AP8=");
@@ -81,7 +81,7 @@ BOOST_AUTO_TEST_CASE(dead_letters_go_to_their_topic_with_the_error) {
     Message m = seed_message();
     m.kind = Message::Kind::dead_letter;
     m.error = "base64 decoding failed";
-    auto r = c.encode(m);
+    auto r = c.encode(m, 1);
     BOOST_REQUIRE(r);
     BOOST_TEST(r->topic == "deadletter/gw-01/field/sensor02");
     BOOST_TEST(r->properties.back().key == "error");
@@ -95,5 +95,5 @@ BOOST_AUTO_TEST_CASE(no_dead_letter_topic_means_not_carried) {
     auto c = codec(u);
     Message m = seed_message();
     m.kind = Message::Kind::dead_letter;
-    BOOST_TEST(!c.encode(m));
+    BOOST_TEST(!c.encode(m, 1));
 }

@@ -29,6 +29,17 @@
  * called while stop() runs, so stop() can wait for outstanding readings;
  * it is never called after stop() returns.
  *
+ * Commands (ABI 3): a plugin that can act on its sensors (set a value, run
+ * a calibration) implements gwd_plugin.command. The cloud profiles turn a
+ * platform command (a Huawei IoTDA command or property set, a OneNET property
+ * set or service invocation, an AWS shadow delta or MQTT v5 request) into one
+ * gwd_command for the plugin whose [[sensor]] owns the target sensor, and
+ * the answer into the platform's response. command() is called from the
+ * host's command thread, one call at a time per instance, only between
+ * start() and stop(); keep it short (the platforms time out after ~20 s).
+ * Without a command handler every command for the plugin is answered
+ * "unsupported"; the platform always gets an answer.
+ *
  * Threading: create/start/stop/destroy are called from one host thread.
  * poll() is called from the host's poll thread, never concurrently with itself
  * for the same instance. emit() and log() are thread-safe and may be called
@@ -53,7 +64,7 @@ extern "C" {
 
 /* The ABI revision this header describes. The host accepts plugins built for
  * revisions GWD_PLUGIN_ABI_MIN_VERSION .. GWD_PLUGIN_ABI_VERSION. */
-#define GWD_PLUGIN_ABI_VERSION 2u
+#define GWD_PLUGIN_ABI_VERSION 3u
 #define GWD_PLUGIN_ABI_MIN_VERSION 1u
 
 #define GWD_PLUGIN_ENTRY_SYMBOL "gwd_plugin_entry"
@@ -72,7 +83,8 @@ enum gwd_status {
     GWD_ERR_STOPPED = -3,   /* instance not running; reading not accepted */
     GWD_ERR_NO_MEMORY = -4,
     GWD_ERR_FAILED = -5,    /* anything else; the plugin logged why */
-    GWD_ERR_DROPPED = -6    /* stored(): the reading was not queued for good (see above) */
+    GWD_ERR_DROPPED = -6,   /* stored(): the reading was not queued for good (see above) */
+    GWD_ERR_UNSUPPORTED = -7 /* command(): no such command, or not for this sensor */
 };
 
 /* Log levels, numbered as syslog priorities. */
@@ -117,6 +129,33 @@ typedef struct gwd_reading {
     /* Must be zero. */
     void *reserved[6];
 } gwd_reading;
+
+/* ABI 3. One command for a plugin (see "Commands" above). Strings are
+ * NUL-terminated UTF-8, valid during the command() call. */
+typedef struct gwd_command {
+    /* The reading name the command is about ({sensor}). */
+    const char *sensor;
+    /* "set" for new values (a property set, a shadow's desired state), with
+     * params {"value": <JSON value>}; otherwise the platform's command or
+     * service name, with its parameters as the platform sent them. */
+    const char *name;
+    /* A JSON object; "{}" when the platform sent no parameters. */
+    const char *params;
+    size_t params_len;
+    void *reserved[4];
+} gwd_command;
+
+/* Where command() writes its answer: optionally a JSON object in `result`
+ * (for "set", {"value": <applied value>} lets the platform see what was
+ * applied), and, on failure, one sentence in `message`. Both buffers are the
+ * host's; write at most capacity bytes including the NUL. */
+typedef struct gwd_command_reply {
+    char *result;
+    size_t result_capacity;
+    char *message;
+    size_t message_capacity;
+    void *reserved[4];
+} gwd_command_reply;
 
 /* Opaque handle of one sensor instance inside the host. */
 typedef struct gwd_context gwd_context;
@@ -204,8 +243,13 @@ typedef struct gwd_plugin {
      * its fate decided); see "Stored readings" above. */
     void (*stored)(void *instance, void *ack_context, int status);
 
-    /* Must be NULL: later revisions add callbacks here (downlink commands). */
-    void *reserved[15];
+    /* ABI 3, optional. Acts on one command; returns GWD_OK when done,
+     * GWD_ERR_UNSUPPORTED for a command or sensor it does not handle,
+     * GWD_ERR_INVALID for bad params, another error when it failed. */
+    int (*command)(void *instance, const gwd_command *command, gwd_command_reply *reply);
+
+    /* Must be NULL: later revisions add callbacks here. */
+    void *reserved[14];
 } gwd_plugin;
 
 typedef const gwd_plugin *(*gwd_plugin_entry_fn)(void);

@@ -7,8 +7,8 @@
 #include "config/config_compare.h"
 #include "outbox/disk_outbox.h"
 #include "outbox/memory_outbox.h"
-#include "upstream/profiles/credentials.h"
-#include "upstream/profiles/mqtt_profile.h"
+#include "upstream/profiles/platform_credentials.h"
+#include "upstream/profiles/profile_factory.h"
 
 namespace gwd {
 
@@ -33,12 +33,7 @@ std::shared_ptr<Outbox> Daemon::make_outbox(const UpstreamConfig& upstream, std:
 std::unique_ptr<UpstreamSession> Daemon::make_session(
     const UpstreamConfig& upstream, Outbox& outbox,
     std::optional<std::chrono::steady_clock::time_point> last_connect) const {
-    std::map<std::string, std::string> plugins;
-    for (const auto& s : config_.sensors) plugins[s.name] = s.plugin;
-    auto codec = std::make_unique<MqttUplinkCodec>(upstream, config_.gateway.id, plugins);
-    auto credentials = std::make_unique<StaticCredentials>(upstream.client_id, upstream.username, upstream.password,
-                                                           upstream.password_file);
-    return std::make_unique<UpstreamSession>(upstream, outbox, std::move(codec), std::move(credentials),
+    return std::make_unique<UpstreamSession>(upstream, outbox, make_profile(upstream, config_), commands_.get(),
                                              log_.child("upstream " + upstream.name), last_connect);
 }
 
@@ -54,6 +49,10 @@ bool Daemon::start(std::string& error) {
     started_ = std::chrono::system_clock::now();
     state_lock_ = StateDirLock::acquire(config_.gateway.state_dir, error);
     if (!state_lock_) return false;
+    commands_ = std::make_unique<CommandDispatcher>([this](const Command& command) {
+        if (!plugins_) return CommandOutcome::failure(CommandOutcome::Status::failed, "gatewayd is starting");
+        return plugins_->run_command(command);
+    });
     for (const UpstreamConfig& upstream : config_.upstreams) {
         Upstream u;
         u.config = upstream;
@@ -96,6 +95,7 @@ bool Daemon::start(std::string& error) {
 void Daemon::stop() {
     if (!running_) return;
     running_ = false;
+    commands_->stop();  // what still waits is answered "gatewayd is stopping"
     plugins_->stop();
     const auto deadline = std::chrono::steady_clock::now() + config_.gateway.shutdown_timeout;
     for (auto& u : upstreams_) u.session->stop(deadline);
@@ -110,8 +110,7 @@ void Daemon::stop() {
 void Daemon::watch_credential_files() {
     std::set<std::filesystem::path> files;
     for (const auto& u : config_.upstreams) {
-        for (const auto& f : {u.password_file, u.cert_file, u.key_file, u.ca_file})
-            if (f) files.insert(*f);
+        for (const auto& f : credential_files(u)) files.insert(f);
     }
     watcher_->watch(files);
 }
@@ -119,8 +118,8 @@ void Daemon::watch_credential_files() {
 void Daemon::on_file_changed(const std::filesystem::path& file) {
     std::lock_guard lock(mutex_);
     for (auto& u : upstreams_) {
-        for (const auto& f : {u.config.password_file, u.config.cert_file, u.config.key_file, u.config.ca_file}) {
-            if (f && std::filesystem::absolute(*f).lexically_normal() == file) {
+        for (const auto& f : credential_files(u.config)) {
+            if (std::filesystem::absolute(f).lexically_normal() == file) {
                 u.session->rearm(file.string() + " changed", true);
                 break;
             }

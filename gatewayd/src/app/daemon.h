@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "config/config.h"
 #include "outbox/outbox.h"
+#include "plugin_host/command_dispatcher.h"
 #include "plugin_host/plugin_host.h"
 #include "upstream/session.h"
 
@@ -68,6 +69,8 @@ private:
     std::vector<Upstream> upstreams_;
     std::unique_ptr<Pipeline> pipeline_;
     std::unique_ptr<PluginHost> plugins_;
+    // Platform commands to plugins; outlives no plugin host, is outlived by no session.
+    std::unique_ptr<CommandDispatcher> commands_;
     std::unique_ptr<StatusServer> status_server_;
     std::unique_ptr<FileWatcher> watcher_;
     bool running_ = false;

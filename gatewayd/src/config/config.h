@@ -56,6 +56,47 @@ struct BackoffConfig {
     bool operator==(const BackoffConfig&) const = default;
 };
 
+// How one reading name becomes a platform entity (an [[upstream.map]] entry).
+// Fields a profile does not use stay empty; the loader refuses them.
+struct PlatformMapping {
+    std::string sensor;                  // the reading name ({sensor})
+    std::string instance;                // [[sensor]] whose plugin takes its commands; empty: learned from readings
+    std::string device_id;               // huawei: a gateway sub-device; empty: the connecting device
+    std::string service_id;              // huawei: service of the product model
+    std::string property;                // huawei property, onenet identifier, aws shadow field
+    std::vector<std::string> commands;   // command names routed to this sensor's plugin
+    SourceLocation where;
+    bool operator==(const PlatformMapping&) const = default;
+};
+
+enum class OnenetMethod { md5, sha1, sha256 };
+
+struct HuaweiSettings {
+    std::string device_id;                  // console: device ID ({product_id}_{node_id})
+    std::filesystem::path secret_file;      // console: device secret, one line
+    int sign_type = 1;                      // 1: the platform checks the hour; 0: it does not
+    bool legacy_topics = false;             // /huawei/v1/devices/... (OceanConnect)
+    bool operator==(const HuaweiSettings&) const = default;
+};
+
+struct OnenetSettings {
+    std::string product_id;                 // console: product ID (the user name)
+    std::string device_name;                // console: device name (the client id)
+    std::filesystem::path key_file;         // console: device key (base64), one line
+    OnenetMethod method = OnenetMethod::sha256;
+    Duration token_validity{7LL * 24 * 3600 * 1000};  // et = connect time + this
+    bool operator==(const OnenetSettings&) const = default;
+};
+
+struct AwsSettings {
+    std::string thing_name;                 // console: thing name (also the client id by default)
+    bool shadow = true;                     // report mapped sensors to the Device Shadow
+    std::string shadow_name;                // empty: the classic shadow
+    Duration shadow_interval{10000};        // at most one reported update this often
+    std::string command_topic;              // MQTT v5 request/response commands; empty: off
+    bool operator==(const AwsSettings&) const = default;
+};
+
 struct UpstreamConfig {
     std::string name;
     std::string profile = "mqtt";
@@ -69,6 +110,8 @@ struct UpstreamConfig {
     int qos = 1;
     bool retain = false;
     std::string topic = "telemetry/{gateway}/{sensor}";
+    std::uint64_t max_payload = 0;  // larger payloads are dead-lettered; 0: no limit of our own
+    std::string alpn;               // TLS ALPN protocol; aws on port 443: x-amzn-mqtt-ca
     std::string dead_letter_topic;  // empty: dead letters are dropped for this upstream
     bool envelope = false;          // fold metadata into a JSON payload (default for MQTT 3.1.1)
     std::vector<std::string> sensors;  // [[sensor]] names routed here; empty = all
@@ -92,6 +135,10 @@ struct UpstreamConfig {
     OverflowPolicy overflow = OverflowPolicy::drop_oldest;
     FsyncPolicy fsync = FsyncPolicy::batch;
     Duration fsync_interval{50};
+    HuaweiSettings huawei;
+    OnenetSettings onenet;
+    AwsSettings aws;
+    std::vector<PlatformMapping> map;
     SourceLocation where;
     bool operator==(const UpstreamConfig&) const = default;
 };

@@ -15,188 +15,12 @@
 #include "common/units.h"
 #include "normalize/content_type.h"
 #include "router/topic_template.h"
+#include "config/table_reader.h"
+#include "config/platform_config_reader.h"
 
 namespace gwd {
 
 namespace {
-
-SourceLocation location(const std::string& file, const toml::source_region& region) {
-    return SourceLocation{file, static_cast<int>(region.begin.line), static_cast<int>(region.begin.column)};
-}
-
-std::string_view toml_type_description(const toml::node& node) {
-    switch (node.type()) {
-        case toml::node_type::string: return "a string";
-        case toml::node_type::integer: return "an integer";
-        case toml::node_type::floating_point: return "a number";
-        case toml::node_type::boolean: return "a boolean";
-        case toml::node_type::array: return "a list";
-        case toml::node_type::table: return "a table";
-        default: return "a date/time";
-    }
-}
-
-// Reads one TOML table, remembering which keys were asked for: whatever is
-// left at finish() is unknown and reported with the nearest known key.
-class TableReader {
-public:
-    TableReader(const toml::table& table, std::string label, const std::string& file, Diagnostics& diags)
-        : table_(table), label_(std::move(label)), file_(file), diags_(diags) {}
-
-    SourceLocation where() const { return location(file_, table_.source()); }
-    const std::string& label() const { return label_; }
-
-    SourceLocation where(std::string_view key) const {
-        if (const toml::node* node = table_.get(key)) return location(file_, node->source());
-        return where();
-    }
-
-    void error(std::string_view key, const std::string& message) { diags_.error(where(key), message); }
-    void error_here(const std::string& message) { diags_.error(where(), message); }
-
-    const toml::node* get(std::string_view key) {
-        known_.insert(std::string(key));
-        return table_.get(key);
-    }
-
-    void known(std::string_view key) { known_.insert(std::string(key)); }
-
-    std::optional<std::string> string(std::string_view key, bool required = false) {
-        const toml::node* node = get(key);
-        if (node == nullptr) {
-            if (required) error_here(label_ + " needs '" + std::string(key) + "'");
-            return std::nullopt;
-        }
-        if (const auto* s = node->as_string()) return s->get();
-        type_error(key, *node, "a string");
-        return std::nullopt;
-    }
-
-    std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max) {
-        const toml::node* node = get(key);
-        if (node == nullptr) return std::nullopt;
-        const auto* i = node->as_integer();
-        if (i == nullptr) {
-            type_error(key, *node, "an integer");
-            return std::nullopt;
-        }
-        if (i->get() < min || i->get() > max) {
-            error(key, label_ + ": '" + std::string(key) + "' must be between " + std::to_string(min) + " and " +
-                           std::to_string(max) + ", not " + std::to_string(i->get()));
-            return std::nullopt;
-        }
-        return i->get();
-    }
-
-    std::optional<bool> boolean(std::string_view key) {
-        const toml::node* node = get(key);
-        if (node == nullptr) return std::nullopt;
-        if (const auto* b = node->as_boolean()) return b->get();
-        type_error(key, *node, "true or false");
-        return std::nullopt;
-    }
-
-    std::optional<Duration> duration(std::string_view key, Duration min = Duration(0)) {
-        const toml::node* node = get(key);
-        if (node == nullptr) return std::nullopt;
-        const auto* s = node->as_string();
-        if (s == nullptr) {
-            if (node->is_integer()) {
-                error(key, label_ + ": '" + std::string(key) + "' needs a unit: write \"" +
-                               std::to_string(node->as_integer()->get()) + "s\" (units: ms, s, m, h, d)");
-            } else {
-                type_error(key, *node, "a duration string such as \"5s\"");
-            }
-            return std::nullopt;
-        }
-        std::string problem;
-        auto d = parse_duration(s->get(), problem);
-        if (!d) {
-            error(key, label_ + ": '" + std::string(key) + "' = \"" + s->get() + "\" " + problem);
-            return std::nullopt;
-        }
-        if (*d < min) {
-            error(key, label_ + ": '" + std::string(key) + "' must be at least " + format_duration(min));
-            return std::nullopt;
-        }
-        return d;
-    }
-
-    std::optional<std::uint64_t> size(std::string_view key) {
-        const toml::node* node = get(key);
-        if (node == nullptr) return std::nullopt;
-        if (const auto* i = node->as_integer()) {
-            if (i->get() < 0) {
-                error(key, label_ + ": '" + std::string(key) + "' cannot be negative");
-                return std::nullopt;
-            }
-            return static_cast<std::uint64_t>(i->get());
-        }
-        const auto* s = node->as_string();
-        if (s == nullptr) {
-            type_error(key, *node, "a size such as \"256MiB\"");
-            return std::nullopt;
-        }
-        std::string problem;
-        auto bytes = parse_size(s->get(), problem);
-        if (!bytes) error(key, label_ + ": '" + std::string(key) + "' = \"" + s->get() + "\" " + problem);
-        return bytes;
-    }
-
-    std::optional<std::vector<std::string>> string_list(std::string_view key) {
-        const toml::node* node = get(key);
-        if (node == nullptr) return std::nullopt;
-        const auto* array = node->as_array();
-        if (array == nullptr) {
-            type_error(key, *node, "a list of strings");
-            return std::nullopt;
-        }
-        std::vector<std::string> out;
-        for (const auto& item : *array) {
-            const auto* s = item.as_string();
-            if (s == nullptr) {
-                diags_.error(location(file_, item.source()),
-                             label_ + ": '" + std::string(key) + "' must hold only strings, not " +
-                                 std::string(toml_type_description(item)));
-                return std::nullopt;
-            }
-            out.push_back(s->get());
-        }
-        return out;
-    }
-
-    const toml::table* table(std::string_view key) {
-        const toml::node* node = get(key);
-        if (node == nullptr) return nullptr;
-        if (const auto* t = node->as_table()) return t;
-        type_error(key, *node, "a table");
-        return nullptr;
-    }
-
-    // Reports every key that nobody asked for.
-    void finish() {
-        std::vector<std::string> candidates(known_.begin(), known_.end());
-        for (const auto& [key, node] : table_) {
-            if (known_.count(std::string(key.str())) != 0) continue;
-            std::string message = "unknown key '" + std::string(key.str()) + "' in " + label_;
-            std::string hint = nearest_match(key.str(), candidates);
-            if (!hint.empty()) message += "; did you mean '" + hint + "'?";
-            diags_.error(location(file_, key.source()), message);
-        }
-    }
-
-private:
-    void type_error(std::string_view key, const toml::node& node, std::string_view wanted) {
-        error(key, label_ + ": '" + std::string(key) + "' must be " + std::string(wanted) + ", not " +
-                       std::string(toml_type_description(node)));
-    }
-
-    const toml::table& table_;
-    std::string label_;
-    const std::string& file_;
-    Diagnostics& diags_;
-    std::set<std::string> known_;
-};
 
 OptionValue to_option_value(const toml::node& node, const std::string& file) {
     OptionValue out;
@@ -308,15 +132,6 @@ std::optional<std::string> normalize_broker_url(std::string_view url, bool& tls,
         }
     }
     return std::string(tls ? "ssl://" : "tcp://") + host + ":" + std::to_string(port);
-}
-
-// Checks at load time that a file the daemon will read exists and is readable.
-void check_readable_file(TableReader& reader, std::string_view key, const std::filesystem::path& path) {
-    std::ifstream probe(path);
-    if (!probe) {
-        reader.error(key, reader.label() + ": " + std::string(key) + " '" + path.string() +
-                              "' cannot be read: " + std::strerror(errno));
-    }
 }
 
 class Loader {
@@ -530,16 +345,17 @@ private:
         if (!u.name.empty() && !is_name(u.name, true))
             r.error("name", label + ": name may hold letters, digits, '.', '_' and '-' only");
         if (auto profile = r.string("profile")) {
-            if (*profile == "aws" || *profile == "huawei" || *profile == "onenet") {
-                r.error("profile", label + ": profile '" + *profile +
-                                       "' is not available in this version yet; use profile = \"mqtt\"");
-            } else if (*profile != "mqtt") {
+            if (!is_known_profile(*profile)) {
                 std::string hint = nearest_match(*profile, {"mqtt", "aws", "huawei", "onenet"});
                 r.error("profile", label + ": unknown profile '" + *profile + "'" +
-                                       (hint.empty() ? std::string(" (known: mqtt)") : "; did you mean '" + hint + "'?"));
+                                       (hint.empty() ? std::string(" (known: mqtt, aws, huawei, onenet)")
+                                                     : "; did you mean '" + hint + "'?"));
+            } else {
+                u.profile = *profile;
             }
-            u.profile = *profile;
         }
+        u.dead_letter_topic = config.normalize.dead_letter_topic;
+        apply_profile_defaults(u, config);
         if (auto url = r.string("url", true)) {
             std::string problem;
             if (auto normalized = normalize_broker_url(*url, u.tls, problem)) {
@@ -580,10 +396,15 @@ private:
         if (auto topic = r.string("dead_letter_topic")) {
             if (!topic->empty()) check_topic_template(r, "dead_letter_topic", *topic);
             u.dead_letter_topic = *topic;
-        } else {
-            u.dead_letter_topic = config.normalize.dead_letter_topic;
         }
-        u.envelope = r.boolean("envelope").value_or(u.mqtt_version == 4);
+        u.envelope = r.boolean("envelope").value_or(u.mqtt_version == 4 && u.profile == "mqtt");
+        if (u.profile != "mqtt" && r.has("envelope"))
+            r.error("envelope", label + ": envelope applies to profile = \"mqtt\"; cloud profiles send the platform's own payloads");
+        if (auto bytes = r.size("max_payload")) u.max_payload = *bytes;
+        if (auto alpn = r.string("alpn")) {
+            if (alpn->empty() || alpn->size() > 255) r.error("alpn", label + ": alpn must be 1 to 255 bytes");
+            u.alpn = *alpn;
+        }
         if (auto sensors = r.string_list("sensors")) u.sensors = *sensors;
         if (auto f = r.string("ca_file")) u.ca_file = *f;
         if (auto f = r.string("cert_file")) u.cert_file = *f;
@@ -671,6 +492,7 @@ private:
                 if (r.get(key)) r.error(key, label + ": " + key + " applies to outbox = \"disk\" only");
             }
         }
+        read_platform_settings(r, label, u, config);
         r.finish();
         return u;
     }

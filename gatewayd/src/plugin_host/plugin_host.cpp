@@ -157,6 +157,21 @@ void PluginHost::stop() {
         if (entry.instance) entry.instance->stop();
 }
 
+CommandOutcome PluginHost::run_command(const Command& command) {
+    // Under the lock, so a reload cannot retire the instance mid-command.
+    std::lock_guard lock(mutex_);
+    for (auto& e : entries_) {
+        if (e.config.name != command.instance) continue;
+        if (!e.instance) {
+            return CommandOutcome::failure(CommandOutcome::Status::unsupported,
+                                           "sensor '" + command.instance + "' is disabled" +
+                                               (e.disabled && !e.disabled->error.empty() ? ": " + e.disabled->error : ""));
+        }
+        return e.instance->command(command);
+    }
+    return CommandOutcome::failure(CommandOutcome::Status::unsupported, "no [[sensor]] is named '" + command.instance + "'");
+}
+
 std::vector<SensorStatus> PluginHost::status() const {
     std::lock_guard lock(mutex_);
     std::vector<SensorStatus> out;

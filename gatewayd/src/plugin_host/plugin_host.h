@@ -39,6 +39,9 @@ public:
     void stop();
     std::vector<SensorStatus> status() const;
 
+    // Runs one platform command on the [[sensor]] `command.instance`.
+    CommandOutcome run_command(const Command& command);
+
     // What --check-config does for plugins: each enabled sensor's plugin file
     // is loaded and its ABI and the sensor's options are checked; no plugin
     // code beyond the entry function runs.

@@ -55,6 +55,9 @@ std::string PluginLibrary::check_descriptor(const gwd_plugin* d) {
     // ABI 1 descriptors had a reserved field where stored() is now.
     if (d->abi_version < 2 && d->stored != nullptr)
         return "its descriptor fills reserved fields this gatewayd does not know";
+    // ... and ABI 1 and 2 ones where command() is now.
+    if (d->abi_version < 3 && d->command != nullptr)
+        return "its descriptor fills reserved fields this gatewayd does not know";
     if (d->options != nullptr) {
         for (const gwd_option_spec* o = d->options; o->name != nullptr; ++o) {
             if (o->type < GWD_OPTION_STRING || o->type > GWD_OPTION_STRING_LIST) {

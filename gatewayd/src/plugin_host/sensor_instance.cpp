@@ -1,5 +1,9 @@
 #include "plugin_host/sensor_instance.h"
 
+#include <cstring>
+
+#include "common/json.h"
+
 #include <algorithm>
 #include <chrono>
 #include <limits>
@@ -201,9 +205,53 @@ bool SensorInstance::start() {
             return false;
         }
     }
+    {
+        std::lock_guard lock(command_mutex_);
+        commands_open_ = true;
+    }
     std::lock_guard lock(state_mutex_);
     state_ = SensorState::running;
     return true;
+}
+
+CommandOutcome SensorInstance::command(const Command& command) {
+    using Status = CommandOutcome::Status;
+    const gwd_plugin& d = library_->descriptor();
+    if (d.abi_version < 3 || d.command == nullptr) {
+        return CommandOutcome::failure(Status::unsupported, "plugin '" + config_.plugin + "' takes no commands");
+    }
+    std::lock_guard lock(command_mutex_);
+    if (!commands_open_) return CommandOutcome::failure(Status::unsupported, "sensor '" + config_.name + "' is not running");
+    std::string result(4096, '\0');
+    std::string message(512, '\0');
+    gwd_command c{};
+    c.sensor = command.sensor.c_str();
+    c.name = command.name.c_str();
+    c.params = command.params.c_str();
+    c.params_len = command.params.size();
+    gwd_command_reply reply{};
+    reply.result = result.data();
+    reply.result_capacity = result.size();
+    reply.message = message.data();
+    reply.message_capacity = message.size();
+    const int rc = call_plugin("command", [&] { return d.command(plugin_instance_, &c, &reply); });
+    // Whatever the plugin wrote, read no further than the buffers reach.
+    result.resize(strnlen(result.data(), result.size() - 1));
+    message.resize(strnlen(message.data(), message.size() - 1));
+    CommandOutcome outcome;
+    if (rc == GWD_OK) {
+        if (!result.empty() && !json_is_valid(result)) {
+            log_.warning("command '" + command.name + "': the plugin's result is not JSON; sent without it");
+            result.clear();
+        }
+        outcome.result = std::move(result);
+        return outcome;
+    }
+    outcome.status = rc == GWD_ERR_UNSUPPORTED ? Status::unsupported
+                     : rc == GWD_ERR_INVALID   ? Status::invalid
+                                               : Status::failed;
+    outcome.message = message.empty() ? "the plugin returned status " + std::to_string(rc) : message;
+    return outcome;
 }
 
 void SensorInstance::poll() {
@@ -220,6 +268,11 @@ void SensorInstance::stop() {
         if (was_running) state_ = SensorState::stopped;
     }
     if (!was_running) return;
+    {
+        // A command in progress finishes first; none starts after this.
+        std::lock_guard lock(command_mutex_);
+        commands_open_ = false;
+    }
     const gwd_plugin& d = library_->descriptor();
     if (d.stop != nullptr) {
         call_plugin("stop", [&] {

@@ -14,6 +14,7 @@
 #include "gatewayd/plugin.h"
 #include "plugin_host/plugin_library.h"
 #include "plugin_host/stored_notifier.h"
+#include "upstream/profiles/command.h"
 
 namespace gwd {
 class SensorInstance;
@@ -61,6 +62,10 @@ public:
     const std::string& name() const { return config_.name; }
     SensorStatus status() const;
 
+    // Hands one platform command to the plugin (ABI 3 command()); blocks
+    // while the plugin works on it. Thread-safe; one command at a time.
+    CommandOutcome command(const Command& command);
+
     // Targets of the host API.
     int emit(const gwd_reading* reading);
     void log(int level, const char* message);
@@ -89,6 +94,9 @@ private:
     std::shared_ptr<StoredNotifier> notifier_;
     std::mutex stored_mutex_;  // held while stored() runs; stop() waits on it
     bool stored_open_ = false;
+
+    std::mutex command_mutex_;  // held while command() runs; stop() waits on it
+    bool commands_open_ = false;
 
     std::atomic<bool> accepting_{false};
     std::atomic<int> emits_in_progress_{0};

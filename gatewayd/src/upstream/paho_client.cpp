@@ -82,6 +82,9 @@ struct PahoClient::State {
     ConnectResult connect_result;
     std::string tls_error;
     bool disconnect_done = false;
+    bool subscribe_done = false;
+    int subscribe_count = 0;
+    SubscribeResult subscribe_result;
     std::vector<PublishSlot> slots;
     std::vector<PublishSlot*> free_slots;
 };
@@ -193,11 +196,70 @@ void on_disconnected(void* context, MQTTProperties* properties, enum MQTTReasonC
                                           string_property(properties, MQTTPROPERTY_CODE_SERVER_REFERENCE));
 }
 
-int on_message(void*, char* topic, int, MQTTAsync_message* message) {
-    // Upstreams do not subscribe yet; drop anything that arrives.
+int on_message(void* context, char* topic, int topic_length, MQTTAsync_message* message) {
+    auto* s = state_of(context);
+    std::string name = topic_length > 0 ? std::string(topic, static_cast<size_t>(topic_length)) : std::string(topic);
+    std::string payload(static_cast<const char*>(message->payload), static_cast<size_t>(message->payloadlen));
+    auto response_topic = string_property(&message->properties, MQTTPROPERTY_CODE_RESPONSE_TOPIC);
+    auto correlation = string_property(&message->properties, MQTTPROPERTY_CODE_CORRELATION_DATA);
     MQTTAsync_freeMessage(&message);
     MQTTAsync_free(topic);
+    s->owner->events().on_message(s->owner->generation(), std::move(name), std::move(payload),
+                                  std::move(response_topic), std::move(correlation));
     return 1;
+}
+
+void on_subscribe_success5(void* context, MQTTAsync_successData5* response) {
+    auto* s = state_of(context);
+    std::lock_guard lock(s->mutex);
+    s->subscribe_result.ok = true;
+    if (response != nullptr) {
+        if (response->alt.sub.reasonCodeCount <= 1) {
+            s->subscribe_result.granted.push_back(static_cast<int>(response->reasonCode));
+        } else {
+            for (int i = 0; i < response->alt.sub.reasonCodeCount; ++i)
+                s->subscribe_result.granted.push_back(static_cast<int>(response->alt.sub.reasonCodes[i]));
+        }
+    }
+    s->subscribe_done = true;
+    s->cv.notify_all();
+}
+
+void on_subscribe_failure5(void* context, MQTTAsync_failureData5* response) {
+    auto* s = state_of(context);
+    std::lock_guard lock(s->mutex);
+    s->subscribe_result.ok = false;
+    if (response != nullptr) {
+        s->subscribe_result.granted.push_back(static_cast<int>(response->reasonCode));
+        if (response->message) s->subscribe_result.error = response->message;
+    }
+    s->subscribe_done = true;
+    s->cv.notify_all();
+}
+
+void on_subscribe_success3(void* context, MQTTAsync_successData* response) {
+    auto* s = state_of(context);
+    std::lock_guard lock(s->mutex);
+    s->subscribe_result.ok = true;
+    if (response != nullptr) {
+        // One filter: its granted QoS; several: a list of as many.
+        if (s->subscribe_count <= 1) {
+            s->subscribe_result.granted.push_back(response->alt.qos);
+        } else if (response->alt.qosList != nullptr) {
+            for (int i = 0; i < s->subscribe_count; ++i) s->subscribe_result.granted.push_back(response->alt.qosList[i]);
+        }
+    }
+    s->subscribe_done = true;
+    s->cv.notify_all();
+}
+
+void on_subscribe_failure3(void* context, MQTTAsync_failureData* response) {
+    auto* s = state_of(context);
+    std::lock_guard lock(s->mutex);
+    s->subscribe_result.ok = false;
+    if (response != nullptr && response->message) s->subscribe_result.error = response->message;
+    s->subscribe_done = true;
+    s->cv.notify_all();
 }
 
 int on_ssl_error(const char* text, size_t length, void* context) {
@@ -224,7 +286,7 @@ void on_disconnect_failed(void* context, MQTTAsync_failureData*) { on_disconnect
 PahoClient::PahoClient(PahoConnectSettings settings, PahoEvents& events, std::uint64_t generation)
     : settings_(std::move(settings)), events_(events), generation_(generation), state_(new State) {
     state_->owner = this;
-    state_->slots.resize(static_cast<size_t>(settings_.max_inflight));
+    state_->slots.resize(static_cast<size_t>(settings_.max_inflight + kControlSlots));
     for (auto& slot : state_->slots) {
         slot.state = state_;
         state_->free_slots.push_back(&slot);
@@ -234,7 +296,7 @@ PahoClient::PahoClient(PahoConnectSettings settings, PahoEvents& events, std::ui
     create.sendWhileDisconnected = 0;
     // Paho refuses publishes once this many wait inside it, connected or not;
     // the session's window is the real bound.
-    create.maxBufferedMessages = settings_.max_inflight + 16;
+    create.maxBufferedMessages = settings_.max_inflight + kControlSlots + 16;
     MQTTAsync handle = nullptr;
     int rc = MQTTAsync_createWithOptions(&handle, settings_.url.c_str(), settings_.client_id.c_str(),
                                          MQTTCLIENT_PERSISTENCE_NONE, nullptr, &create);
@@ -266,7 +328,7 @@ ConnectResult PahoClient::connect(const std::function<bool()>& abort) {
     options.MQTTVersion = v5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
     options.keepAliveInterval = settings_.keep_alive_s;
     options.connectTimeout = settings_.connect_timeout_s;
-    options.maxInflight = settings_.max_inflight;
+    options.maxInflight = settings_.max_inflight + kControlSlots;
     options.automaticReconnect = 0;
     options.context = state_;
     MQTTProperties connect_properties = MQTTProperties_initializer;
@@ -297,6 +359,13 @@ ConnectResult PahoClient::connect(const std::function<bool()>& abort) {
         if (!settings_.ca_file.empty()) ssl.trustStore = settings_.ca_file.c_str();
         if (!settings_.cert_file.empty()) ssl.keyStore = settings_.cert_file.c_str();
         if (!settings_.key_file.empty()) ssl.privateKey = settings_.key_file.c_str();
+        if (!settings_.alpn.empty()) {
+            // ALPN wire format: a length byte, then the name (AWS on port 443: x-amzn-mqtt-ca).
+            alpn_wire_.assign(1, static_cast<unsigned char>(settings_.alpn.size()));
+            alpn_wire_.insert(alpn_wire_.end(), settings_.alpn.begin(), settings_.alpn.end());
+            ssl.protos = alpn_wire_.data();
+            ssl.protos_len = static_cast<unsigned>(alpn_wire_.size());
+        }
         ssl.ssl_error_cb = paho_callbacks::on_ssl_error;
         ssl.ssl_error_context = state_;
         options.ssl = &ssl;
@@ -362,6 +431,10 @@ int PahoClient::publish(const OutgoingPublish& message, std::uint64_t id) {
             add_numeric_property(msg.properties, MQTTPROPERTY_CODE_MESSAGE_EXPIRY_INTERVAL, message.message_expiry_s);
         if (message.topic_alias > 0)
             add_numeric_property(msg.properties, MQTTPROPERTY_CODE_TOPIC_ALIAS, static_cast<unsigned>(message.topic_alias));
+        if (message.response_topic != nullptr)
+            add_string_property(msg.properties, MQTTPROPERTY_CODE_RESPONSE_TOPIC, *message.response_topic);
+        if (message.correlation_data != nullptr)
+            add_string_property(msg.properties, MQTTPROPERTY_CODE_CORRELATION_DATA, *message.correlation_data);
         if (message.properties != nullptr) {
             for (const auto& p : *message.properties) {
                 MQTTProperty prop{};
@@ -386,6 +459,44 @@ int PahoClient::publish(const OutgoingPublish& message, std::uint64_t id) {
         state_->free_slots.push_back(slot);
     }
     return rc;
+}
+
+SubscribeResult PahoClient::subscribe(const std::vector<std::string>& filters, int qos,
+                                      std::chrono::milliseconds timeout) {
+    SubscribeResult result;
+    if (filters.empty()) {
+        result.ok = true;
+        return result;
+    }
+    std::vector<char*> names;
+    std::vector<int> qoss(filters.size(), qos);
+    for (const auto& f : filters) names.push_back(const_cast<char*>(f.c_str()));
+    MQTTAsync_responseOptions response = MQTTAsync_responseOptions_initializer;
+    response.context = state_;
+    if (settings_.mqtt_version == 5) {
+        response.onSuccess5 = paho_callbacks::on_subscribe_success5;
+        response.onFailure5 = paho_callbacks::on_subscribe_failure5;
+    } else {
+        response.onSuccess = paho_callbacks::on_subscribe_success3;
+        response.onFailure = paho_callbacks::on_subscribe_failure3;
+    }
+    {
+        std::lock_guard lock(state_->mutex);
+        state_->subscribe_done = false;
+        state_->subscribe_count = static_cast<int>(filters.size());
+        state_->subscribe_result = SubscribeResult{};
+    }
+    const int rc = MQTTAsync_subscribeMany(handle_, static_cast<int>(filters.size()), names.data(), qoss.data(), &response);
+    if (rc != MQTTASYNC_SUCCESS) {
+        result.error = paho_error_text(rc);
+        return result;
+    }
+    std::unique_lock lock(state_->mutex);
+    if (!state_->cv.wait_for(lock, timeout, [this] { return state_->subscribe_done; })) {
+        result.error = "no SUBACK within " + std::to_string(timeout.count()) + " ms";
+        return result;
+    }
+    return state_->subscribe_result;
 }
 
 void PahoClient::disconnect(std::chrono::milliseconds timeout) {

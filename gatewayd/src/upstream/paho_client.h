@@ -16,6 +16,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/message.h"
 
@@ -34,8 +35,13 @@ struct PahoConnectSettings {
     bool tls = false;
     std::string ca_file, cert_file, key_file;  // empty when unset
     bool tls_verify = true;
+    std::string alpn;  // one ALPN protocol name; empty: none
     int max_inflight = 64;
 };
+
+// Publishes beyond the window that a connection may have outstanding for
+// its own traffic (command responses, shadow reports).
+inline constexpr int kControlSlots = 32;
 
 // What the broker said in CONNACK (MQTT v5 properties; defaults per the spec
 // when a property is absent).
@@ -74,6 +80,15 @@ public:
     // Server Reference) or a plain loss (`reason` = -1).
     virtual void on_connection_lost(std::uint64_t generation, const std::string& cause, int reason,
                                     const std::optional<std::string>& server_reference) = 0;
+    // A PUBLISH from the broker on one of our subscriptions.
+    virtual void on_message(std::uint64_t generation, std::string topic, std::string payload,
+                            std::optional<std::string> response_topic, std::optional<std::string> correlation_data) = 0;
+};
+
+struct SubscribeResult {
+    bool ok = false;
+    std::vector<int> granted;  // per filter: granted QoS, or a reason code >= 0x80
+    std::string error;
 };
 
 struct OutgoingPublish {
@@ -87,6 +102,8 @@ struct OutgoingPublish {
     int topic_alias = 0;         // 0: none
     std::uint32_t message_expiry_s = 0;  // 0: none
     const UserProperties* properties = nullptr;
+    const std::string* response_topic = nullptr;
+    const std::string* correlation_data = nullptr;
 };
 
 class PahoClient {
@@ -104,6 +121,9 @@ public:
     // code. At most max_inflight publishes may be outstanding.
     int publish(const OutgoingPublish& message, std::uint64_t id);
 
+    // Subscribes to `filters` at `qos` and waits for the SUBACK.
+    SubscribeResult subscribe(const std::vector<std::string>& filters, int qos, std::chrono::milliseconds timeout);
+
     // Sends DISCONNECT and waits up to `timeout` for it to go out.
     void disconnect(std::chrono::milliseconds timeout);
     bool connected() const;
@@ -119,6 +139,7 @@ private:
     PahoEvents& events_;
     std::uint64_t generation_;
     void* handle_ = nullptr;  // MQTTAsync
+    std::vector<unsigned char> alpn_wire_;
     State* state_ = nullptr;
 };
 

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -20,6 +21,7 @@
 #include "upstream/connection_supervisor.h"
 #include "upstream/inflight_window.h"
 #include "upstream/paho_client.h"
+#include "upstream/profiles/platform_credentials.h"
 #include "upstream/publish_pacer.h"
 #include "upstream/reason_codes.h"
 #include "upstream/topic_aliases.h"
@@ -80,6 +82,14 @@ std::int64_t wall_clock_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(SystemClock::now().time_since_epoch()).count();
 }
 
+// Publishes of our own (responses, shadow reports) carry ids with this bit,
+// so their acknowledgements are never mistaken for a queued reading's.
+constexpr std::uint64_t kControlIdBit = 1ull << 63;
+// Responses waiting for a free control slot, and platform requests waiting
+// for the session thread, at most.
+constexpr size_t kMaxControlBacklog = 1000;
+constexpr size_t kMaxInboundQueued = 1000;
+
 // A 0x97-refused message waits at least this long before it is tried again.
 constexpr Duration kQuotaRetryDelay{1000};
 
@@ -109,6 +119,17 @@ struct SessionSignal {
     std::mutex mutex;
     std::condition_variable cv;
     std::atomic<bool> sleeping{false};
+    // Plugins' answers to commands; the router may call back after the
+    // session is gone, so they land here.
+    std::vector<std::pair<std::uint64_t, CommandOutcome>> command_results;
+
+    void command_done(std::uint64_t ticket, CommandOutcome outcome) {
+        {
+            std::lock_guard lock(mutex);
+            command_results.emplace_back(ticket, std::move(outcome));
+        }
+        cv.notify_one();
+    }
 
     void wake() {
         if (!sleeping.load()) return;
@@ -119,12 +140,14 @@ struct SessionSignal {
 
 class UpstreamSession::Impl final : public PahoEvents {
 public:
-    Impl(UpstreamConfig config, Outbox& outbox, std::unique_ptr<UplinkCodec> codec,
-         std::unique_ptr<CredentialSource> credentials, Logger log, std::optional<Clock::time_point> last_connect)
+    Impl(UpstreamConfig config, Outbox& outbox, Profile profile, CommandRouter* router, Logger log,
+         std::optional<Clock::time_point> last_connect)
         : config_(std::move(config)),
           outbox_(outbox),
-          codec_(std::move(codec)),
-          credentials_(std::move(credentials)),
+          codec_(std::move(profile.codec)),
+          credentials_(std::move(profile.credentials)),
+          agent_(std::move(profile.agent)),
+          router_(router),
           log_(std::move(log)),
           rng_(std::random_device{}()),
           supervisor_(supervisor_settings(last_connect), [this] { return uniform_(rng_); }),
@@ -204,6 +227,21 @@ public:
         cv_.notify_one();
     }
 
+    void on_message(std::uint64_t generation, std::string topic, std::string payload,
+                    std::optional<std::string> response_topic, std::optional<std::string> correlation_data) override {
+        {
+            std::lock_guard lock(mutex_);
+            if (generation != generation_ || !agent_) return;
+            if (inbound_.size() >= kMaxInboundQueued) {
+                ++inbound_dropped_;
+                return;
+            }
+            inbound_.push_back(InboundPublish{std::move(topic), std::move(payload), std::move(response_topic),
+                                              std::move(correlation_data)});
+        }
+        cv_.notify_one();
+    }
+
 private:
     struct Completion {
         std::uint64_t generation;
@@ -274,9 +312,7 @@ private:
     // The files and the ways that re-arm a stopped upstream, for its log line.
     std::string rearm_hint() const {
         std::string files;
-        for (const auto& f : {config_.password_file, config_.cert_file, config_.key_file, config_.ca_file}) {
-            if (f) files += (files.empty() ? "" : ", ") + f->string();
-        }
+        for (const auto& f : credential_files(config_)) files += (files.empty() ? "" : ", ") + f.string();
         std::string hint = "Readings for it keep queueing; it tries again when ";
         if (!files.empty()) hint += files + " changes, or ";
         hint += "on SIGHUP (systemctl reload gatewayd)";
@@ -382,7 +418,10 @@ private:
             }
             outbox_.rewind();
             quota_retry_.clear();
+            batches_.clear();
+            start_platform(*client);
             const PumpResult pumped = pump(*client, limits);
+            if (agent_) agent_->on_offline();
             client->disconnect(std::chrono::milliseconds(500));
             // Acknowledgements that came in after the pump stopped still count:
             // without this their messages would go out again as duplicates.
@@ -442,12 +481,11 @@ private:
     // changed nothing does not cost the broker another refused CONNECT.
     std::size_t credential_fingerprint() const {
         std::string all;
-        for (const auto& f : {config_.password_file, config_.cert_file, config_.key_file, config_.ca_file}) {
-            if (!f) continue;
-            std::ifstream in(*f, std::ios::binary);
+        for (const auto& f : credential_files(config_)) {
+            std::ifstream in(f, std::ios::binary);
             std::stringstream content;
             content << in.rdbuf();
-            all += f->string() + '\0' + content.str() + '\0';
+            all += f.string() + '\0' + content.str() + '\0';
         }
         return std::hash<std::string>{}(all);
     }
@@ -459,8 +497,11 @@ private:
             late.swap(completions_);
         }
         for (const Completion& c : late) {
+            if ((c.id & kControlIdBit) != 0) continue;
             if (c.generation == generation && (c.ok || c.reason >= 0x80)) settle(c, std::nullopt);
         }
+        control_in_flight_ = 0;
+        control_backlog_.clear();
     }
 
     std::unique_ptr<PahoClient> make_client() {
@@ -490,7 +531,9 @@ private:
         if (config_.cert_file) s.cert_file = config_.cert_file->string();
         if (config_.key_file) s.key_file = config_.key_file->string();
         s.tls_verify = config_.tls_verify;
+        s.alpn = config_.alpn;
         s.max_inflight = config_.max_inflight;
+        credentials_expire_at_ = credentials->expires_at;
         std::uint64_t generation;
         {
             std::lock_guard lock(mutex_);
@@ -657,6 +700,8 @@ private:
         std::vector<OutboxEntry> batch;  // taken from the outbox, not yet published
         size_t next_in_batch = 0;
         std::vector<Completion> done;
+        std::vector<InboundPublish> inbound;
+        std::vector<std::pair<std::uint64_t, CommandOutcome>> answers;
         InflightWindow inflight;
         bool stopping = false;
         bool progress = false;
@@ -664,6 +709,13 @@ private:
         auto ended = [&](PumpEnd end, std::optional<std::uint64_t> oldest = std::nullopt) {
             return PumpResult{end, oldest, progress};
         };
+        // A time-limited token is replaced before the platform stops taking it.
+        std::optional<Clock::time_point> renew_at;
+        if (credentials_expire_at_) {
+            const auto left = *credentials_expire_at_ - SystemClock::now();
+            const auto margin = std::min<SystemClock::duration>(std::chrono::seconds(60), left / 10);
+            renew_at = Clock::now() + std::chrono::duration_cast<Clock::duration>(left - margin);
+        }
         while (true) {
             bool lost = false;
             {
@@ -674,18 +726,29 @@ private:
                            (next_in_batch < batch.size() || quota_retry_ready(Clock::now()) || outbox_.has_untaken());
                 };
                 auto ready = [&] {
-                    return lost_ || (stop_requested_ && !stopping) || !completions_.empty() || can_publish();
+                    return lost_ || (stop_requested_ && !stopping) || !completions_.empty() || can_publish() ||
+                           !inbound_.empty() || !signal_->command_results.empty();
                 };
                 if (!ready()) {
                     sleeping_.store(true);
                     Clock::duration wait = kIdleWait;
                     if (pace.count() > 0) wait = std::min<Clock::duration>(wait, pace);
                     if (stopping) wait = std::min<Clock::duration>(wait, deadline - Clock::now());
+                    if (agent_) {
+                        if (auto tick = agent_->next_tick()) {
+                            wait = std::min<Clock::duration>(
+                                wait, std::max<Clock::duration>(Clock::duration(0), *tick - SystemClock::now()));
+                        }
+                    }
                     cv_.wait_for(lock, wait, ready);
                     sleeping_.store(false);
                 }
                 done.clear();
                 done.swap(completions_);
+                inbound.clear();
+                inbound.swap(inbound_);
+                answers.clear();
+                answers.swap(signal_->command_results);
                 lost = lost_;
                 if (stop_requested_ && !stopping) {
                     stopping = true;
@@ -693,6 +756,10 @@ private:
                 }
             }
             for (const Completion& c : done) {
+                if ((c.id & kControlIdBit) != 0) {
+                    control_done(c);
+                    continue;
+                }
                 if (c.generation != client.generation()) {
                     if (c.ok) settle(c, std::nullopt);  // a late acknowledgement is still one
                     continue;
@@ -712,6 +779,13 @@ private:
                     }
                 }
             }
+            if (agent_) {
+                const auto now = SystemClock::now();
+                for (const InboundPublish& in : inbound) agent_->on_inbound(in, now, agent_output_);
+                for (const auto& [ticket, outcome] : answers) agent_->on_command_done(ticket, outcome, now, agent_output_);
+                if (auto tick = agent_->next_tick(); tick && *tick <= now) agent_->on_tick(now, agent_output_);
+                if (!lost) carry_out(client);
+            }
             if (lost) return ended(PumpEnd::lost, inflight.oldest());
             if (stopping) {
                 if (inflight.size() == 0 && quota_retry_.empty() && next_in_batch >= batch.size() &&
@@ -725,6 +799,9 @@ private:
                     }
                     return ended(PumpEnd::deadline);
                 }
+            } else if (renew_at && Clock::now() >= *renew_at && inflight.size() == 0) {
+                log_.notice("the password token expires soon; reconnecting with a fresh one");
+                return ended(PumpEnd::reconnect);
             }
             while (inflight.size() < limits.window) {
                 const auto now = Clock::now();
@@ -741,47 +818,211 @@ private:
                     }
                     next = batch[next_in_batch++];
                 }
-                const PublishOutcome r = publish(client, *next, limits);
-                if (r == PublishOutcome::sent) {
+                // Readings the platform takes together ride along, up to its batch size.
+                std::vector<OutboxEntry> riders;
+                if (codec_->max_batch() > 1) {
+                    const std::string key = codec_->batch_key(*next->message);
+                    while (!key.empty() && riders.size() + 1 < codec_->max_batch()) {
+                        if (next_in_batch >= batch.size() &&
+                            outbox_.take(codec_->max_batch() - riders.size() - 1, batch) == 0)
+                            break;
+                        if (codec_->batch_key(*batch[next_in_batch].message) != key) break;
+                        riders.push_back(batch[next_in_batch++]);
+                    }
+                }
+                const Published r = publish(client, *next, riders, limits);
+                if (r.outcome == PublishOutcome::sent) {
                     pacer_.try_take(now);
-                    inflight.sent(next->id, next->message->kind == Message::Kind::dead_letter);
-                } else if (r == PublishOutcome::failed) {
+                    inflight.sent(r.lead_id, r.dead_letter);
+                } else if (r.outcome == PublishOutcome::failed) {
                     return ended(PumpEnd::lost, inflight.oldest() ? inflight.oldest() : std::optional(next->id));
                 }
             }
         }
     }
 
-    enum class PublishOutcome { sent, settled, failed };
-
-    PublishOutcome publish(PahoClient& client, const OutboxEntry& entry, const Limits& limits) {
-        const Message& message = *entry.message;
-        const std::int64_t deadline =
-            earlier_deadline(message.expires_at_ms, deadline_after(message.accepted_ms, config_.message_expiry));
-        const ExpiryVerdict expiry = check_expiry(deadline, wall_clock_ms());
-        if (expiry.expired) {
-            outbox_.remove(entry.id, Removal::expired);
-            std::uint64_t suppressed = 0;
-            if (expiry_log_.allow(Clock::now(), suppressed)) {
-                log_.info("a reading from sensor '" + message.sensor + "' expired " +
-                          format_duration(Duration(wall_clock_ms() - deadline)) + " before it could be sent; dropped" +
-                          (suppressed ? " (" + std::to_string(suppressed) + " similar lines suppressed)" : ""));
+    // After CONNACK: the platform's command topics, then the agent's start
+    // (the AWS shadow get).
+    void start_platform(PahoClient& client) {
+        if (!agent_) return;
+        const std::vector<std::string> filters = agent_->subscriptions();
+        if (!filters.empty()) {
+            const SubscribeResult r = client.subscribe(filters, 1, config_.connect_timeout);
+            if (!r.ok) {
+                log_.warning("subscribing to the platform's request topics failed (" +
+                             (r.error.empty() ? std::string("refused") : r.error) +
+                             "); commands will not arrive on this connection");
+            } else {
+                for (size_t i = 0; i < filters.size() && i < r.granted.size(); ++i) {
+                    if (r.granted[i] >= 0x80)
+                        log_.warning("the broker refused the subscription to " + filters[i] + ": " +
+                                     describe_reason(5, r.granted[i]));
+                }
             }
-            return PublishOutcome::settled;
         }
-        std::optional<PublishRequest> request = codec_->encode(message);
+        agent_->on_online(SystemClock::now(), agent_output_);
+        carry_out(client);
+    }
+
+    // Does what the agent asked for.
+    void carry_out(PahoClient& client) {
+        PlatformAgent::Output out;
+        std::swap(out, agent_output_);
+        for (auto& [level, line] : out.log) log_.log(level, line);
+        for (auto& dispatch : out.commands) {
+            {
+                std::lock_guard lock(status_mutex_);
+                ++status_.commands;
+            }
+            log_.info("platform command '" + dispatch.command.name + "' for sensor '" + dispatch.command.sensor +
+                      "' -> [[sensor]] '" + dispatch.command.instance + "'");
+            if (!router_) {
+                signal_->command_done(dispatch.ticket,
+                                      CommandOutcome::failure(CommandOutcome::Status::unsupported,
+                                                              "this gatewayd takes no commands"));
+                continue;
+            }
+            router_->dispatch(std::move(dispatch.command),
+                              [signal = signal_, ticket = dispatch.ticket](CommandOutcome outcome) {
+                                  signal->command_done(ticket, std::move(outcome));
+                              });
+        }
+        for (auto& refusal : out.refused) refused_after_delivery(refusal.message, refusal.reason);
+        for (auto& request : out.publishes) {
+            if (control_backlog_.size() >= kMaxControlBacklog) {
+                log_.warning("too many responses waiting to be sent; dropped one for " + request.topic);
+                continue;
+            }
+            control_backlog_.push_back(std::move(request));
+        }
+        while (!control_backlog_.empty() && control_in_flight_ < kControlSlots) {
+            PublishRequest& r = control_backlog_.front();
+            OutgoingPublish out_msg;
+            out_msg.topic = &r.topic;
+            out_msg.payload = &r.payload;
+            out_msg.qos = r.qos;
+            if (config_.mqtt_version == 5) {
+                if (r.content_type) out_msg.content_type = &*r.content_type;
+                if (r.payload_format) out_msg.payload_format = *r.payload_format;
+                if (r.correlation_data) out_msg.correlation_data = &*r.correlation_data;
+                if (!r.properties.empty()) out_msg.properties = &r.properties;
+            }
+            const int rc = client.publish(out_msg, kControlIdBit | ++control_counter_);
+            if (rc != 0) {
+                log_.warning("could not send " + r.topic + ": " + paho_error_text(rc));
+            } else {
+                pacer_.try_take(Clock::now());
+                if (r.qos > 0) ++control_in_flight_;
+                std::lock_guard lock(status_mutex_);
+                ++status_.responses;
+            }
+            control_backlog_.pop_front();
+        }
+    }
+
+    void control_done(const Completion& c) {
+        if (control_in_flight_ > 0) --control_in_flight_;
+        if (!c.ok && c.reason >= 0x80) {
+            log_.warning("the broker refused a response or report: " + describe_reason(5, c.reason));
+        }
+    }
+
+    // A reading the broker took but the platform then refused (OneNET's
+    // post/reply): to the dead letters, counted.
+    void refused_after_delivery(const std::shared_ptr<const Message>& original, const std::string& reason) {
+        {
+            std::lock_guard lock(status_mutex_);
+            ++status_.refused_by_platform;
+        }
+        std::string fate = "dropped (no dead_letter_topic)";
+        if (!config_.dead_letter_topic.empty()) {
+            auto dead = std::make_shared<Message>(*original);
+            dead->kind = Message::Kind::dead_letter;
+            dead->error = reason;
+            fate = outbox_.append(std::move(dead)) ? "sent to the dead-letter topic" : "dropped (the outbox is full)";
+        }
+        std::uint64_t suppressed = 0;
+        if (reject_log_.allow(Clock::now(), suppressed)) {
+            log_.error("a reading from sensor '" + original->sensor + "': " + reason + "; " + fate +
+                       (suppressed ? " (" + std::to_string(suppressed) + " similar lines suppressed)" : ""));
+        }
+    }
+
+    enum class PublishOutcome { sent, settled, failed };
+    struct Published {
+        PublishOutcome outcome;
+        std::uint64_t lead_id = 0;  // the id the publish travels under
+        bool dead_letter = false;
+    };
+
+    // Publishes `first` and the readings riding along with it (a platform
+    // batch) as one message; expired ones are dropped first.
+    Published publish(PahoClient& client, const OutboxEntry& first, const std::vector<OutboxEntry>& riders,
+                      const Limits& limits) {
+        std::vector<OutboxEntry> live;
+        std::uint32_t remaining_s = 0;  // the soonest expiry among them; 0: none
+        auto admit = [&](const OutboxEntry& entry) {
+            const Message& message = *entry.message;
+            const std::int64_t deadline =
+                earlier_deadline(message.expires_at_ms, deadline_after(message.accepted_ms, config_.message_expiry));
+            const ExpiryVerdict expiry = check_expiry(deadline, wall_clock_ms());
+            if (expiry.expired) {
+                outbox_.remove(entry.id, Removal::expired);
+                std::uint64_t suppressed = 0;
+                if (expiry_log_.allow(Clock::now(), suppressed)) {
+                    log_.info("a reading from sensor '" + message.sensor + "' expired " +
+                              format_duration(Duration(wall_clock_ms() - deadline)) +
+                              " before it could be sent; dropped" +
+                              (suppressed ? " (" + std::to_string(suppressed) + " similar lines suppressed)" : ""));
+                }
+                return;
+            }
+            if (expiry.remaining_s > 0 && (remaining_s == 0 || expiry.remaining_s < remaining_s))
+                remaining_s = expiry.remaining_s;
+            live.push_back(entry);
+        };
+        admit(first);
+        for (const auto& r : riders) admit(r);
+        if (live.empty()) return {PublishOutcome::settled};
+        const OutboxEntry& entry = live.front();
+        std::optional<PublishRequest> request;
+        if (live.size() == 1) {
+            request = codec_->encode(*entry.message, entry.id);
+        } else {
+            std::vector<UplinkItem> items;
+            for (const auto& e : live) items.push_back({e.id, e.message.get()});
+            request = codec_->encode_batch(items);
+        }
         if (!request) {
             // Not for this upstream (a dead letter without a dead-letter topic).
-            outbox_.remove(entry.id, Removal::discarded);
+            for (const auto& e : live) outbox_.remove(e.id, Removal::discarded);
             std::lock_guard lock(status_mutex_);
-            ++status_.dropped;
-            return PublishOutcome::settled;
+            status_.dropped += live.size();
+            return {PublishOutcome::settled};
         }
-        if (limits.maximum_packet_size > 0 && publish_packet_size(*request) > limits.maximum_packet_size) {
+        const bool too_large_for_platform = config_.max_payload > 0 && request->payload.size() > config_.max_payload;
+        const bool too_large_for_broker =
+            limits.maximum_packet_size > 0 && publish_packet_size(*request) > limits.maximum_packet_size;
+        if ((too_large_for_platform || too_large_for_broker) && live.size() > 1) {
+            // The batch is too big, not the readings: they go on their own.
+            for (size_t i = 1; i < live.size(); ++i) quota_retry_.push_back({live[i], Clock::now()});
+            return publish(client, entry, {}, limits);
+        }
+        if (request->problem) {
+            divert(entry, *request->problem, false, -1);
+            return {PublishOutcome::settled};
+        }
+        if (too_large_for_platform) {
+            divert(entry, "larger than the platform's limit of " + std::to_string(config_.max_payload) +
+                              " bytes (" + std::to_string(request->payload.size()) + " bytes)", true, -1);
+            return {PublishOutcome::settled};
+        }
+        if (too_large_for_broker) {
             divert(entry, "larger than the broker's Maximum Packet Size of " +
                               std::to_string(limits.maximum_packet_size) + " bytes", true, -1);
-            return PublishOutcome::settled;
+            return {PublishOutcome::settled};
         }
+        if (const std::uint32_t cap = codec_->max_message_expiry_s(); cap > 0 && remaining_s > cap) remaining_s = cap;
         OutgoingPublish out;
         out.payload = &request->payload;
         out.qos = std::min(request->qos, limits.qos);
@@ -792,7 +1033,7 @@ private:
             if (request->content_type) out.content_type = &*request->content_type;
             if (request->payload_format) out.payload_format = *request->payload_format;
             out.properties = &request->properties;
-            out.message_expiry_s = expiry.remaining_s;  // what is left of it
+            out.message_expiry_s = remaining_s;  // what is left of it
             const TopicAliases::Use alias = aliases_.use(request->topic);
             out.topic_alias = alias.alias;
             if (alias.alias > 0 && !alias.send_topic) out.topic = &no_topic;
@@ -808,23 +1049,35 @@ private:
                 lost_ = true;
                 lost_cause_ = "publishing failed: " + paho_error_text(rc);
             }
-            return PublishOutcome::failed;
+            return {PublishOutcome::failed, entry.id};
         }
-        return PublishOutcome::sent;
+        if (live.size() > 1) batches_[entry.id].assign(live.begin() + 1, live.end());
+        return {PublishOutcome::sent, entry.id, entry.message->kind == Message::Kind::dead_letter};
     }
 
-    // Applies one answered publish to the outbox. `dead_letter` says what it
-    // was, when the in-flight window still knew; else the outbox is asked.
+    // Applies one answered publish to the outbox, with the readings that
+    // rode along in it. `dead_letter` says what it was, when the in-flight
+    // window still knew; else the outbox is asked.
     void settle(const Completion& c, std::optional<bool> dead_letter) {
+        std::vector<OutboxEntry> riders;
+        if (auto it = batches_.find(c.id); it != batches_.end()) {
+            riders = std::move(it->second);
+            batches_.erase(it);
+        }
         if (c.ok) {
-            if (!dead_letter) {
-                auto message = outbox_.get(c.id);
-                if (!message) return;  // acknowledged twice (sent again after a reconnect)
-                dead_letter = message->kind == Message::Kind::dead_letter;
-            }
+            auto message = outbox_.get(c.id);
+            if (!message) return;  // acknowledged twice (sent again after a reconnect)
+            if (!dead_letter) dead_letter = message->kind == Message::Kind::dead_letter;
             if (!outbox_.acknowledge(c.id)) return;
+            size_t delivered = 1;
+            if (agent_) agent_->on_delivered(c.id, message, SystemClock::now(), agent_output_);
+            for (const auto& r : riders) {
+                if (!outbox_.acknowledge(r.id)) continue;
+                ++delivered;
+                if (agent_) agent_->on_delivered(r.id, r.message, SystemClock::now(), agent_output_);
+            }
             std::lock_guard lock(status_mutex_);
-            ++(*dead_letter ? status_.dead_lettered : status_.sent);
+            (*dead_letter ? status_.dead_lettered : status_.sent) += delivered;
             return;
         }
         record_failure("the broker refused a publish: " + describe_reason(5, c.reason), c.reason, 5);
@@ -834,6 +1087,7 @@ private:
             if (auto message = outbox_.get(c.id)) {
                 quota_retry_.push_back({OutboxEntry{c.id, message}, Clock::now() + kQuotaRetryDelay});
             }
+            for (const auto& r : riders) quota_retry_.push_back({r, Clock::now() + kQuotaRetryDelay});
             {
                 std::lock_guard lock(status_mutex_);
                 status_.publish_rate_limit = pacer_.current_rate();
@@ -845,11 +1099,13 @@ private:
             }
             return;
         }
+        const std::string why = "the broker refused it: " + describe_reason(5, c.reason);
         if (auto message = outbox_.get(c.id)) {
-            divert(OutboxEntry{c.id, message}, "the broker refused it: " + describe_reason(5, c.reason), false, c.reason);
+            divert(OutboxEntry{c.id, message}, why, false, c.reason);
         } else {
             outbox_.remove(c.id, Removal::discarded);
         }
+        for (const auto& r : riders) divert(r, why, false, c.reason);
     }
 
     // Moves one message out of the way of the others: to the dead-letter
@@ -923,6 +1179,14 @@ private:
     Outbox& outbox_;
     std::unique_ptr<UplinkCodec> codec_;
     std::unique_ptr<CredentialSource> credentials_;
+    std::unique_ptr<PlatformAgent> agent_;  // null for profile = "mqtt"
+    CommandRouter* router_;
+    PlatformAgent::Output agent_output_;  // what the agent asked for, not yet carried out
+    std::deque<PublishRequest> control_backlog_;
+    int control_in_flight_ = 0;
+    std::uint64_t control_counter_ = 0;
+    std::map<std::uint64_t, std::vector<OutboxEntry>> batches_;  // lead id -> readings that rode along
+    std::optional<SystemClock::time_point> credentials_expire_at_;
     Logger log_;
     std::mt19937_64 rng_;
     std::uniform_real_distribution<double> uniform_{0.0, 1.0};
@@ -965,17 +1229,18 @@ private:
     int lost_reason_ = -1;
     std::optional<std::string> lost_reference_;
     std::vector<Completion> completions_;
+    std::vector<InboundPublish> inbound_;  // platform requests for the session thread
+    std::uint64_t inbound_dropped_ = 0;
 
     mutable std::mutex status_mutex_;
     UpstreamStatus status_;
     std::optional<Clock::time_point> last_connect_;  // under status_mutex_
 };
 
-UpstreamSession::UpstreamSession(UpstreamConfig config, Outbox& outbox, std::unique_ptr<UplinkCodec> codec,
-                                 std::unique_ptr<CredentialSource> credentials, Logger log,
-                                 std::optional<std::chrono::steady_clock::time_point> last_connect)
-    : impl_(std::make_unique<Impl>(std::move(config), outbox, std::move(codec), std::move(credentials),
-                                   std::move(log), last_connect)) {}
+UpstreamSession::UpstreamSession(UpstreamConfig config, Outbox& outbox, Profile profile, CommandRouter* router,
+                                 Logger log, std::optional<std::chrono::steady_clock::time_point> last_connect)
+    : impl_(std::make_unique<Impl>(std::move(config), outbox, std::move(profile), router, std::move(log),
+                                   last_connect)) {}
 
 UpstreamSession::~UpstreamSession() = default;
 

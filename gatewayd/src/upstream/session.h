@@ -18,8 +18,7 @@
 #include "common/log.h"
 #include "config/config.h"
 #include "outbox/outbox.h"
-#include "upstream/profiles/credentials.h"
-#include "upstream/profiles/uplink.h"
+#include "upstream/profiles/profile_factory.h"
 #include "upstream/upstream_status.h"
 
 namespace gwd {
@@ -28,8 +27,9 @@ class UpstreamSession {
 public:
     // `last_connect`: when the session this one replaces (a reload) sent its
     // last CONNECT, so the one-per-second rule holds across the two.
-    UpstreamSession(UpstreamConfig config, Outbox& outbox, std::unique_ptr<UplinkCodec> codec,
-                    std::unique_ptr<CredentialSource> credentials, Logger log,
+    // `router` hands platform commands to plugins; null: every command is
+    // answered "unsupported". It must outlive the session.
+    UpstreamSession(UpstreamConfig config, Outbox& outbox, Profile profile, CommandRouter* router, Logger log,
                     std::optional<std::chrono::steady_clock::time_point> last_connect = std::nullopt);
     ~UpstreamSession();
     UpstreamSession(const UpstreamSession&) = delete;

@@ -32,6 +32,9 @@ struct UpstreamStatus {
     std::uint64_t sent = 0;            // acknowledged by the broker
     std::uint64_t dead_lettered = 0;   // refused by the broker (or too large) and sent to the dead-letter topic
     std::uint64_t dropped = 0;         // refused and not deliverable anywhere
+    std::uint64_t commands = 0;        // platform commands and requests handed to plugins
+    std::uint64_t responses = 0;       // responses and reports published (not readings)
+    std::uint64_t refused_by_platform = 0;  // delivered, then refused in the platform's reply (OneNET)
     OutboxStats outbox;
 };
 

@@ -10,7 +10,7 @@ namespace gwd {
 std::optional<std::string> read_secret_file(const std::filesystem::path& path, std::string& error) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        error = "cannot read password_file '" + path.string() + "': " + std::strerror(errno);
+        error = "cannot read '" + path.string() + "': " + std::strerror(errno);
         return std::nullopt;
     }
     std::stringstream buffer;
@@ -23,7 +23,8 @@ std::optional<std::string> read_secret_file(const std::filesystem::path& path, s
 StaticCredentials::StaticCredentials(std::string client_id, std::optional<std::string> username,
                                      std::optional<std::string> password,
                                      std::optional<std::filesystem::path> password_file)
-    : fixed_{std::move(client_id), std::move(username), std::move(password)}, password_file_(std::move(password_file)) {}
+    : fixed_{std::move(client_id), std::move(username), std::move(password), std::nullopt},
+      password_file_(std::move(password_file)) {}
 
 std::optional<Credentials> StaticCredentials::at(std::chrono::system_clock::time_point, std::string& error) const {
     Credentials c = fixed_;

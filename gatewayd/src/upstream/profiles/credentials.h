@@ -16,6 +16,9 @@ struct Credentials {
     std::string client_id;
     std::optional<std::string> username;
     std::optional<std::string> password;
+    // When the platform stops accepting these (a OneNET token's et): the
+    // session reconnects with fresh ones shortly before.
+    std::optional<std::chrono::system_clock::time_point> expires_at;
 };
 
 class CredentialSource {

@@ -31,7 +31,7 @@ MqttUplinkCodec::MqttUplinkCodec(const UpstreamConfig& upstream, std::string gat
     if (!upstream.dead_letter_topic.empty()) dead_letter_topic_ = compile_or_throw(upstream.dead_letter_topic);
 }
 
-std::optional<PublishRequest> MqttUplinkCodec::encode(const Message& message) const {
+std::optional<PublishRequest> MqttUplinkCodec::encode(const Message& message, std::uint64_t) const {
     const bool dead = message.kind == Message::Kind::dead_letter;
     if (dead && !dead_letter_topic_) return std::nullopt;
 

@@ -25,7 +25,7 @@ public:
     // `plugins` maps [[sensor]] names to their plugin, for {plugin}.
     MqttUplinkCodec(const UpstreamConfig& upstream, std::string gateway_id, std::map<std::string, std::string> plugins);
 
-    std::optional<PublishRequest> encode(const Message& message) const override;
+    std::optional<PublishRequest> encode(const Message& message, std::uint64_t id) const override;
 
 private:
     std::string envelope(const Message& message) const;

@@ -2,10 +2,13 @@
 // platform publish. Kept free of Paho types so codecs stay pure.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "common/message.h"
+
 
 namespace gwd {
 
@@ -18,6 +21,17 @@ struct PublishRequest {
     std::optional<std::string> content_type;
     std::optional<int> payload_format;  // 0 bytes, 1 UTF-8
     UserProperties properties;
+    std::optional<std::string> response_topic;    // MQTT v5 request/response
+    std::optional<std::string> correlation_data;
+    // Set when the platform cannot take this message at all (a topic over
+    // its limits): the session dead-letters it with this reason.
+    std::optional<std::string> problem;
+};
+
+// One queued reading and its outbox id.
+struct UplinkItem {
+    std::uint64_t id;
+    const Message* message;
 };
 
 class UplinkCodec {
@@ -25,7 +39,20 @@ public:
     virtual ~UplinkCodec() = default;
     // nullopt when this upstream does not carry the message (a dead letter on
     // an upstream without a dead-letter topic).
-    virtual std::optional<PublishRequest> encode(const Message& message) const = 0;
+    // `id` is the reading's outbox id: unique and increasing per upstream,
+    // for platforms whose payload carries a request id.
+    virtual std::optional<PublishRequest> encode(const Message& message, std::uint64_t id) const = 0;
+
+    // Readings that may travel in one publish share a non-empty batch key;
+    // at most max_batch() of them go together, through encode_batch().
+    virtual std::string batch_key(const Message& message) const { (void)message; return {}; }
+    virtual size_t max_batch() const { return 1; }
+    virtual std::optional<PublishRequest> encode_batch(std::span<const UplinkItem> items) const {
+        return encode(*items.front().message, items.front().id);
+    }
+
+    // The longest Message Expiry Interval the platform keeps; 0: no limit.
+    virtual std::uint32_t max_message_expiry_s() const { return 0; }
 };
 
 }  // namespace gwd

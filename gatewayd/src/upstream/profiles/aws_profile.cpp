@@ -1,0 +1,341 @@
+#include "upstream/profiles/aws_profile.h"
+
+#include <stdexcept>
+
+#include "common/json.h"
+#include "common/text.h"
+#include "upstream/profiles/aws_topic.h"
+#include "upstream/profiles/dead_letter_publish.h"
+#include "upstream/profiles/reading_value.h"
+
+namespace gwd {
+
+namespace {
+
+// In-flight shadow requests AWS allows per connection is 10; stay below.
+constexpr size_t kMaxUpdatesInFlight = 5;
+
+TopicTemplate compile_or_throw(const std::string& text) {
+    std::string error;
+    auto compiled = TopicTemplate::compile(text, error);
+    if (!compiled) throw std::logic_error("unchecked topic template: " + error);
+    return *compiled;
+}
+
+std::optional<std::int64_t> integer_member(const JsonValue& doc, std::string_view key) {
+    const JsonValue* v = doc.find(key);
+    if (!v || !v->is_number()) return std::nullopt;
+    return static_cast<std::int64_t>(v->as_number().value);
+}
+
+std::string string_or_empty(const JsonValue& doc, std::string_view key) {
+    const JsonValue* v = doc.find(key);
+    return v && v->is_string() ? v->as_string() : std::string();
+}
+
+}  // namespace
+
+std::string aws_shadow_prefix(const AwsSettings& aws) {
+    std::string prefix = "$aws/things/" + aws.thing_name + "/shadow";
+    if (!aws.shadow_name.empty()) prefix += "/name/" + aws.shadow_name;
+    return prefix;
+}
+
+AwsUplinkCodec::AwsUplinkCodec(UpstreamConfig upstream, std::string gateway_id,
+                               std::map<std::string, std::string> plugins)
+    : upstream_(std::move(upstream)),
+      gateway_id_(std::move(gateway_id)),
+      plugins_(std::move(plugins)),
+      topic_(compile_or_throw(upstream_.topic)) {}
+
+std::optional<PublishRequest> AwsUplinkCodec::encode(const Message& message, std::uint64_t) const {
+    if (message.kind == Message::Kind::dead_letter) return dead_letter_publish(upstream_, gateway_id_, message);
+    auto plugin = plugins_.find(message.instance);
+    PublishRequest r;
+    r.topic = topic_.render(TopicVariables{gateway_id_, message.sensor, message.instance,
+                                           plugin == plugins_.end() ? std::string_view() : std::string_view(plugin->second),
+                                           upstream_.name});
+    if (auto problem = aws_topic_problem(r.topic)) r.problem = "its topic '" + r.topic + "' is too long: " + *problem;
+    r.qos = upstream_.qos;
+    r.retain = upstream_.retain;
+    r.payload = message.payload;
+    r.content_type = message.content_type;
+    r.payload_format = message.utf8 ? 1 : 0;
+    size_t bytes = 0;
+    for (const auto& p : message.properties) {
+        bytes += p.key.size() + p.value.size();
+        if (bytes > kAwsMaxUserPropertyBytes) break;  // the rest would make AWS refuse the whole message
+        r.properties.push_back(p);
+    }
+    return r;
+}
+
+AwsAgent::AwsAgent(UpstreamConfig upstream, std::string only_instance)
+    : upstream_(std::move(upstream)),
+      entities_(upstream_.map, std::move(only_instance)),
+      prefix_(aws_shadow_prefix(upstream_.aws)) {}
+
+std::vector<std::string> AwsAgent::subscriptions() const {
+    std::vector<std::string> topics;
+    if (upstream_.aws.shadow) {
+        for (const char* suffix : {"/get/accepted", "/get/rejected", "/update/delta", "/update/accepted", "/update/rejected"})
+            topics.push_back(prefix_ + suffix);
+    }
+    if (!upstream_.aws.command_topic.empty() && upstream_.mqtt_version == 5) topics.push_back(upstream_.aws.command_topic);
+    return topics;
+}
+
+std::string AwsAgent::next_token() {
+    // Unique across restarts of the daemon, at most 64 bytes.
+    static const auto started = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch()).count();
+    return "gwd-" + std::to_string(started) + "-" + std::to_string(++token_counter_);
+}
+
+void AwsAgent::send_get(Output& out) {
+    PublishRequest r;
+    r.topic = prefix_ + "/get";
+    r.payload = "{\"clientToken\":\"" + next_token() + "\"}";
+    r.content_type = "application/json";
+    r.payload_format = 1;
+    out.publishes.push_back(std::move(r));
+}
+
+void AwsAgent::on_online(WallTime, Output& out) {
+    online_ = true;
+    // Updates sent on the last connection may never be answered; what they
+    // carried is reported again.
+    for (auto& [token, update] : in_flight_) {
+        for (auto& [field, value] : update.reported) unreported_.try_emplace(field, value);
+    }
+    in_flight_.clear();
+    if (upstream_.aws.shadow) send_get(out);
+}
+
+void AwsAgent::on_offline() { online_ = false; }
+
+void AwsAgent::on_delivered(std::uint64_t, const std::shared_ptr<const Message>& message, WallTime, Output&) {
+    if (message->kind != Message::Kind::data) return;
+    const std::string value = reading_json_value(*message);
+    entities_.remember(*message, value);
+    if (!upstream_.aws.shadow) return;
+    if (const PlatformMapping* m = entities_.for_sensor(message->sensor)) unreported_[m->property] = value;
+}
+
+std::optional<WallTime> AwsAgent::next_tick() const {
+    if (!upstream_.aws.shadow || !online_ || unreported_.empty() || in_flight_.size() >= kMaxUpdatesInFlight)
+        return std::nullopt;
+    if (report_now_ || !last_update_) return WallTime{};
+    return *last_update_ + upstream_.aws.shadow_interval;
+}
+
+void AwsAgent::on_tick(WallTime now, Output& out) {
+    const auto due = next_tick();
+    if (!due || now < *due) return;
+    const std::string token = next_token();
+    std::string reported;
+    for (const auto& [field, value] : unreported_) reported += (reported.empty() ? "" : ",") + json_quote(field) + ":" + value;
+    PublishRequest r;
+    r.topic = prefix_ + "/update";
+    r.payload = "{\"state\":{\"reported\":{" + reported + "}},\"clientToken\":\"" + token + "\"";
+    if (version_) r.payload += ",\"version\":" + std::to_string(*version_);
+    r.payload += "}";
+    r.content_type = "application/json";
+    r.payload_format = 1;
+    out.publishes.push_back(std::move(r));
+    in_flight_[token] = Update{std::move(unreported_), 0};
+    unreported_.clear();
+    last_update_ = now;
+    report_now_ = false;
+}
+
+void AwsAgent::on_inbound(const InboundPublish& publish, WallTime now, Output& out) {
+    const std::string& topic = publish.topic;
+    if (!upstream_.aws.command_topic.empty() && topic == upstream_.aws.command_topic) {
+        request(publish, out);
+        return;
+    }
+    if (!topic.starts_with(prefix_ + "/")) return;
+    const std::string_view suffix = std::string_view(topic).substr(prefix_.size());
+    if (suffix == "/get/accepted") {
+        shadow_document(publish.payload, true, now, out);
+    } else if (suffix == "/update/delta") {
+        shadow_document(publish.payload, false, now, out);
+    } else if (suffix == "/update/accepted") {
+        update_accepted(publish.payload);
+    } else if (suffix == "/update/rejected") {
+        update_rejected(publish.payload, out);
+    } else if (suffix == "/get/rejected") {
+        std::string error;
+        auto doc = json_parse(publish.payload, error);
+        const auto code = doc && doc->is_object() ? integer_member(*doc, "code") : std::nullopt;
+        if (code == 404) {
+            out.say(LogLevel::info, "the thing has no shadow yet; the first report creates it");
+        } else {
+            out.say(LogLevel::warning, "getting the shadow failed: " + printable(publish.payload, 200));
+        }
+    }
+}
+
+// get/accepted: {"state":{"desired":..,"reported":..,"delta":{..}},"version":12,...}
+// update/delta: {"state":{"field":value,...},"version":13,...}
+void AwsAgent::shadow_document(const std::string& payload, bool from_get, WallTime now, Output& out) {
+    std::string error;
+    auto doc = json_parse(payload, error);
+    if (!doc || !doc->is_object()) {
+        out.say(LogLevel::warning, "the shadow service sent a document that is not JSON: " + error);
+        return;
+    }
+    if (auto v = integer_member(*doc, "version")) version_ = *v;
+    const JsonValue* state = doc->find("state");
+    if (!state || !state->is_object()) return;
+    if (from_get) {
+        state = state->find("delta");
+        if (!state || !state->is_object()) return;
+    }
+    apply_delta(*state, now, out);
+}
+
+void AwsAgent::apply_delta(const JsonValue& state, WallTime, Output& out) {
+    for (const auto& [field, value] : state.as_object()) {
+        const PlatformMapping* m = entities_.find([&](const PlatformMapping& e) { return e.property == field; });
+        if (!m) {
+            if (warned_fields_.insert(field).second) {
+                out.say(LogLevel::warning, "the shadow's desired state has '" + field +
+                                               "', which no [[upstream.map]] shadow_field names; it stays in the delta");
+            }
+            continue;
+        }
+        std::string error;
+        auto cmd = entities_.command_for(m->sensor, "set", set_params(value.dump()), error);
+        if (!cmd) {
+            out.say(LogLevel::warning, "cannot apply the shadow's desired '" + field + "': " + error);
+            continue;
+        }
+        const std::uint64_t ticket = next_ticket_++;
+        pending_[ticket] = Pending{true, field, value.dump(), {}, {}};
+        out.commands.push_back({ticket, std::move(*cmd)});
+    }
+}
+
+void AwsAgent::update_accepted(const std::string& payload) {
+    std::string error;
+    auto doc = json_parse(payload, error);
+    if (!doc || !doc->is_object()) return;
+    auto it = in_flight_.find(string_or_empty(*doc, "clientToken"));
+    if (it == in_flight_.end()) return;  // another client's update
+    if (auto v = integer_member(*doc, "version")) version_ = *v;
+    in_flight_.erase(it);
+    retries_after_conflict_ = 0;
+}
+
+// {"code":409,"message":"Version conflict","clientToken":"..."}
+void AwsAgent::update_rejected(const std::string& payload, Output& out) {
+    std::string error;
+    auto doc = json_parse(payload, error);
+    if (!doc || !doc->is_object()) return;
+    auto it = in_flight_.find(string_or_empty(*doc, "clientToken"));
+    if (it == in_flight_.end()) return;
+    Update update = std::move(it->second);
+    in_flight_.erase(it);
+    const auto code = integer_member(*doc, "code");
+    const std::string message = string_or_empty(*doc, "message");
+    if (code == 409) {
+        // Someone changed the shadow since we last saw it: read it again and
+        // report on top of the new version. Newer values win over the retry.
+        for (auto& [field, value] : update.reported) unreported_.try_emplace(field, value);
+        if (++retries_after_conflict_ > kAwsMaxShadowRetries) {
+            out.say(LogLevel::warning, "the shadow refused " + std::to_string(kAwsMaxShadowRetries) +
+                                           " updates in a row for a version conflict; reporting without a version");
+            version_.reset();
+            retries_after_conflict_ = 0;
+            report_now_ = true;
+            return;
+        }
+        out.say(LogLevel::info, "shadow version conflict (409); getting the shadow again before reporting");
+        version_.reset();
+        report_now_ = true;
+        send_get(out);
+        return;
+    }
+    out.say(LogLevel::warning, "the shadow refused an update: code " + (code ? std::to_string(*code) : "?") +
+                                   (message.empty() ? "" : " (" + message + ")") + "; those values are not reported");
+}
+
+void AwsAgent::request(const InboundPublish& publish, Output& out) {
+    if (!publish.response_topic || publish.response_topic->empty()) {
+        out.say(LogLevel::warning, "a command on " + publish.topic +
+                                       " has no Response Topic, so it cannot be answered; ignored (MQTT v5 "
+                                       "request/response needs one)");
+        return;
+    }
+    Pending p{false, {}, {}, *publish.response_topic, publish.correlation_data.value_or("")};
+    std::string error;
+    auto doc = json_parse(publish.payload, error);
+    if (!doc || !doc->is_object()) {
+        respond(p, CommandOutcome::failure(CommandOutcome::Status::invalid,
+                                           "the command is not a JSON object" + (error.empty() ? "" : ": " + error)), out);
+        return;
+    }
+    const std::string sensor = string_or_empty(*doc, "sensor");
+    const std::string name = string_or_empty(*doc, "command");
+    const JsonValue* params = doc->find("params");
+    if (sensor.empty() || name.empty() || (params && !params->is_object())) {
+        respond(p, CommandOutcome::failure(CommandOutcome::Status::invalid,
+                                           "a command needs \"sensor\", \"command\" and an optional \"params\" object"),
+                out);
+        return;
+    }
+    auto cmd = entities_.command_for(sensor, name, params ? params->dump() : "{}", error);
+    if (!cmd) {
+        respond(p, CommandOutcome::failure(CommandOutcome::Status::unsupported, error), out);
+        return;
+    }
+    const std::uint64_t ticket = next_ticket_++;
+    pending_[ticket] = std::move(p);
+    out.commands.push_back({ticket, std::move(*cmd)});
+}
+
+void AwsAgent::on_command_done(std::uint64_t ticket, const CommandOutcome& outcome, WallTime, Output& out) {
+    auto it = pending_.find(ticket);
+    if (it == pending_.end()) return;
+    Pending p = std::move(it->second);
+    pending_.erase(it);
+    if (!p.shadow) {
+        respond(p, outcome, out);
+        return;
+    }
+    if (!outcome.ok()) {
+        out.say(LogLevel::warning, "the plugin did not apply the shadow's desired " + p.field + " = " +
+                                       printable(p.desired, 80) + ": " + outcome.message);
+        return;
+    }
+    // Report what the plugin applied (its "value"), else what was desired.
+    std::string applied = p.desired;
+    std::string error;
+    if (auto result = json_parse(outcome.result, error); result && result->is_object()) {
+        if (const JsonValue* v = result->find("value")) applied = v->dump();
+    }
+    unreported_[p.field] = applied;
+    report_now_ = true;
+}
+
+void AwsAgent::respond(const Pending& p, const CommandOutcome& outcome, Output& out) {
+    PublishRequest r;
+    r.topic = p.response_topic;
+    r.qos = upstream_.qos;
+    r.content_type = "application/json";
+    r.payload_format = 1;
+    r.correlation_data = p.correlation_data;
+    if (outcome.ok()) {
+        const bool object = !outcome.result.empty() && outcome.result.front() == '{' && json_is_valid(outcome.result);
+        r.payload = "{\"status\":\"ok\",\"result\":" + (object ? outcome.result : "{}") + "}";
+    } else {
+        r.payload = "{\"status\":\"error\",\"code\":\"" + std::string(command_status_name(outcome.status)) +
+                    "\",\"error\":" + json_quote(outcome.message) + "}";
+        out.say(LogLevel::warning, "answered a command with an error: " + outcome.message);
+    }
+    out.publishes.push_back(std::move(r));
+}
+
+}  // namespace gwd

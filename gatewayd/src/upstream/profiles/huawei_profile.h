@@ -1,0 +1,81 @@
+// profile = "huawei": Huawei Cloud IoTDA (platforms.md section 2, seed 001).
+//
+// Uplink: each reading becomes a property report of its mapped service,
+//   $oc/devices/{device_id}/sys/properties/report
+//   {"services":[{"service_id":"Temperature","properties":{"value":23.4},"event_time":"20261122T091500Z"}]}
+// and readings of sub-devices travel in batches of at most 100 through the
+// gateway:
+//   $oc/devices/{gateway_id}/sys/gateway/sub_devices/properties/report
+//   {"devices":[{"device_id":"...","services":[...]}, ...]}
+// With legacy_topics, the OceanConnect form instead:
+//   /huawei/v1/devices/{device_id}/data/json  {"msgType":"deviceReq","data":[{"serviceId":...}]}
+//
+// Downlink: commands, property set and property get requests, each answered
+// on its response topic with the platform's request_id; a command no plugin
+// takes, or a malformed one, gets a failure response (result_code 1).
+#pragma once
+
+#include <map>
+
+#include "config/config.h"
+#include "upstream/profiles/entity_map.h"
+#include "upstream/profiles/platform_agent.h"
+#include "upstream/profiles/uplink.h"
+
+namespace gwd {
+
+inline constexpr size_t kHuaweiMaxSubDevicesPerReport = 100;
+
+class HuaweiUplinkCodec final : public UplinkCodec {
+public:
+    HuaweiUplinkCodec(UpstreamConfig upstream, std::string gateway_id);
+    std::optional<PublishRequest> encode(const Message& message, std::uint64_t id) const override;
+    std::string batch_key(const Message& message) const override;
+    size_t max_batch() const override { return kHuaweiMaxSubDevicesPerReport; }
+    std::optional<PublishRequest> encode_batch(std::span<const UplinkItem> items) const override;
+
+private:
+    std::string service_entry(const Message& message) const;
+    const PlatformMapping* mapping(const Message& message) const;
+
+    UpstreamConfig upstream_;
+    std::string gateway_id_;
+};
+
+class HuaweiAgent final : public PlatformAgent {
+public:
+    HuaweiAgent(UpstreamConfig upstream, std::string only_instance);
+
+    std::vector<std::string> subscriptions() const override;
+    void on_delivered(std::uint64_t id, const std::shared_ptr<const Message>& message, WallTime now,
+                      Output& out) override;
+    void on_inbound(const InboundPublish& publish, WallTime now, Output& out) override;
+    void on_command_done(std::uint64_t ticket, const CommandOutcome& outcome, WallTime now, Output& out) override;
+
+private:
+    enum class Kind { command, property_set, legacy_command };
+    struct Pending {
+        Kind kind;
+        std::string request_id;  // or the legacy mid
+        std::string response_name;
+        size_t outstanding = 0;
+        std::optional<CommandOutcome> failure;  // the first one, for property set
+        std::string result;                     // command paras
+    };
+
+    void command(const std::string& request_id, const std::string& payload, Output& out);
+    void property_set(const std::string& request_id, const std::string& payload, Output& out);
+    void property_get(const std::string& request_id, const std::string& payload, WallTime now, Output& out);
+    void legacy_command(const std::string& payload, Output& out);
+    void respond(const Pending& p, const CommandOutcome& outcome, Output& out);
+    std::string publish_topic(const std::string& suffix) const;
+
+    UpstreamConfig upstream_;
+    EntityMap entities_;
+    std::string prefix_;  // $oc/devices/{device_id}/sys/
+    std::uint64_t next_ticket_ = 1;
+    std::map<std::uint64_t, std::uint64_t> ticket_request_;  // ticket -> pending request
+    std::map<std::uint64_t, Pending> pending_;
+};
+
+}  // namespace gwd

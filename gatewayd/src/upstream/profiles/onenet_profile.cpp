@@ -1,0 +1,240 @@
+#include "upstream/profiles/onenet_profile.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "common/json.h"
+#include "common/text.h"
+#include "upstream/profiles/dead_letter_publish.h"
+#include "upstream/profiles/reading_value.h"
+
+namespace gwd {
+
+namespace {
+
+// OneNET's reply code for success; the official C SDK answers failures with 100.
+constexpr int kOnenetSuccess = 200;
+constexpr int kOnenetFailure = 100;
+
+std::string thing_prefix(const UpstreamConfig& u) {
+    return "$sys/" + u.onenet.product_id + "/" + u.onenet.device_name + "/thing/";
+}
+
+// The request id as the platform wrote it (a string; tolerated as a number).
+std::string id_of(const JsonValue& doc) {
+    const JsonValue* id = doc.find("id");
+    if (id && id->is_string()) return id->as_string();
+    if (id && id->is_number()) return id->as_number().text;
+    return {};
+}
+
+}  // namespace
+
+OnenetUplinkCodec::OnenetUplinkCodec(UpstreamConfig upstream, std::string gateway_id)
+    : upstream_(std::move(upstream)), gateway_id_(std::move(gateway_id)) {}
+
+std::optional<PublishRequest> OnenetUplinkCodec::encode(const Message& message, std::uint64_t id) const {
+    if (message.kind == Message::Kind::dead_letter) return dead_letter_publish(upstream_, gateway_id_, message);
+    const PlatformMapping* m = nullptr;
+    for (const auto& entry : upstream_.map) {
+        if (entry.sensor == message.sensor) m = &entry;
+    }
+    PublishRequest r;
+    r.topic = thing_prefix(upstream_) + "property/post";
+    r.qos = upstream_.qos;
+    r.content_type = "application/json";
+    r.payload_format = 1;
+    r.payload = "{\"id\":\"" + std::to_string(id) + "\",\"version\":\"1.0\",\"params\":{" +
+                json_quote(m ? m->property : message.sensor) + ":{\"value\":" + reading_json_value(message) +
+                ",\"time\":" + std::to_string(message.timestamp_ms) + "}}}";
+    return r;
+}
+
+OnenetAgent::OnenetAgent(UpstreamConfig upstream, std::string only_instance)
+    : upstream_(std::move(upstream)), entities_(upstream_.map, std::move(only_instance)), prefix_(thing_prefix(upstream_)) {}
+
+std::vector<std::string> OnenetAgent::subscriptions() const {
+    return {prefix_ + "property/post/reply", prefix_ + "property/set", prefix_ + "property/get",
+            prefix_ + "service/+/invoke"};
+}
+
+void OnenetAgent::on_delivered(std::uint64_t id, const std::shared_ptr<const Message>& message, WallTime, Output&) {
+    if (message->kind != Message::Kind::data) return;
+    entities_.remember(*message, reading_json_value(*message));
+    if (awaiting_.size() >= kMaxAwaitingReply) awaiting_.erase(awaiting_.begin());
+    awaiting_[id] = message;
+}
+
+void OnenetAgent::on_inbound(const InboundPublish& publish, WallTime, Output& out) {
+    if (!publish.topic.starts_with(prefix_)) return;
+    const std::string_view rest = std::string_view(publish.topic).substr(prefix_.size());
+    if (rest == "property/post/reply") {
+        post_reply(publish.payload, out);
+    } else if (rest == "property/set") {
+        property_set(publish.payload, out);
+    } else if (rest == "property/get") {
+        property_get(publish.payload, out);
+    } else if (rest.starts_with("service/") && rest.ends_with("/invoke")) {
+        const std::string_view identifier = rest.substr(8, rest.size() - 8 - 7);
+        invoke(std::string(identifier), publish.payload, out);
+    }
+}
+
+void OnenetAgent::post_reply(const std::string& payload, Output& out) {
+    std::string error;
+    auto doc = json_parse(payload, error);
+    if (!doc || !doc->is_object()) {
+        out.say(LogLevel::warning, "OneNET sent a property post reply that is not JSON: " + printable(payload, 120));
+        return;
+    }
+    const std::string id = id_of(*doc);
+    std::uint64_t outbox_id = 0;
+    auto [ptr, ec] = std::from_chars(id.data(), id.data() + id.size(), outbox_id);
+    if (ec != std::errc() || ptr != id.data() + id.size()) return;  // not one of ours
+    auto it = awaiting_.find(outbox_id);
+    if (it == awaiting_.end()) return;  // answered already, or forgotten
+    const JsonValue* code = doc->find("code");
+    const int value = code && code->is_number() ? static_cast<int>(code->as_number().value) : -1;
+    if (value == kOnenetSuccess) {
+        ++confirmed_;
+    } else {
+        const JsonValue* msg = doc->find("msg");
+        std::string reason = "OneNET refused the property post: code " +
+                             (code && code->is_number() ? code->as_number().text : std::string("missing"));
+        if (msg && msg->is_string()) reason += " (" + msg->as_string() + ")";
+        out.refused.push_back({it->second, reason});
+    }
+    awaiting_.erase(it);
+}
+
+void OnenetAgent::property_set(const std::string& payload, Output& out) {
+    Pending p{prefix_ + "property/set_reply", {}, 0, std::nullopt, {}, false};
+    std::string error;
+    auto doc = json_parse(payload, error);
+    if (doc && doc->is_object()) p.id = id_of(*doc);
+    const JsonValue* params = doc && doc->is_object() ? doc->find("params") : nullptr;
+    if (!params || !params->is_object() || p.id.empty()) {
+        reply(p, CommandOutcome::failure(CommandOutcome::Status::invalid,
+                                         "a property set needs an id and a params object"), out);
+        return;
+    }
+    std::vector<Command> commands;
+    for (const auto& [identifier, value] : params->as_object()) {
+        const PlatformMapping* target =
+            entities_.find([&](const PlatformMapping& m) { return m.property == identifier; });
+        if (!target) {
+            reply(p, CommandOutcome::failure(CommandOutcome::Status::unsupported,
+                                             "no sensor is mapped to identifier '" + identifier + "'"), out);
+            return;
+        }
+        auto cmd = entities_.command_for(target->sensor, "set", set_params(value.dump()), error);
+        if (!cmd) {
+            reply(p, CommandOutcome::failure(CommandOutcome::Status::unsupported, error), out);
+            return;
+        }
+        commands.push_back(std::move(*cmd));
+    }
+    if (commands.empty()) {
+        reply(p, CommandOutcome{}, out);
+        return;
+    }
+    const std::uint64_t request = next_ticket_;
+    p.outstanding = commands.size();
+    pending_[request] = p;
+    for (auto& c : commands) {
+        const std::uint64_t ticket = next_ticket_++;
+        ticket_request_[ticket] = request;
+        out.commands.push_back({ticket, std::move(c)});
+    }
+}
+
+void OnenetAgent::property_get(const std::string& payload, Output& out) {
+    Pending p{prefix_ + "property/get_reply", {}, 0, std::nullopt, {}, true};
+    std::string error;
+    auto doc = json_parse(payload, error);
+    if (doc && doc->is_object()) p.id = id_of(*doc);
+    const JsonValue* params = doc && doc->is_object() ? doc->find("params") : nullptr;
+    if (!params || !params->is_array() || p.id.empty()) {
+        reply(p, CommandOutcome::failure(CommandOutcome::Status::invalid,
+                                         "a property get needs an id and a params list of identifiers"), out);
+        return;
+    }
+    std::string data;
+    for (const JsonValue& v : params->as_array()) {
+        if (!v.is_string()) continue;
+        const PlatformMapping* m = entities_.find([&](const PlatformMapping& e) { return e.property == v.as_string(); });
+        const EntityMap::Latest* latest = m ? entities_.latest(m->sensor) : nullptr;
+        if (!latest) {
+            reply(p, CommandOutcome::failure(CommandOutcome::Status::unsupported,
+                                             "no value of identifier '" + v.as_string() + "' is known"), out);
+            return;
+        }
+        data += (data.empty() ? "" : ",") + json_quote(v.as_string()) + ":" + latest->json_value;
+    }
+    reply(p, CommandOutcome{CommandOutcome::Status::ok, "{" + data + "}", {}}, out);
+}
+
+void OnenetAgent::invoke(const std::string& identifier, const std::string& payload, Output& out) {
+    Pending p{prefix_ + "service/" + identifier + "/invoke_reply", {}, 0, std::nullopt, {}, true};
+    std::string error;
+    auto doc = json_parse(payload, error);
+    if (doc && doc->is_object()) p.id = id_of(*doc);
+    const JsonValue* params = doc && doc->is_object() ? doc->find("params") : nullptr;
+    if (p.id.empty() || (params && !params->is_object())) {
+        reply(p, CommandOutcome::failure(CommandOutcome::Status::invalid,
+                                         "a service invocation needs an id and a params object"), out);
+        return;
+    }
+    const PlatformMapping* target = entities_.find([&](const PlatformMapping& m) {
+        return std::find(m.commands.begin(), m.commands.end(), identifier) != m.commands.end();
+    });
+    if (!target) {
+        reply(p, CommandOutcome::failure(CommandOutcome::Status::unsupported,
+                                         "no sensor lists service '" + identifier + "' in its commands"), out);
+        return;
+    }
+    auto cmd = entities_.command_for(target->sensor, identifier, params ? params->dump() : "{}", error);
+    if (!cmd) {
+        reply(p, CommandOutcome::failure(CommandOutcome::Status::unsupported, error), out);
+        return;
+    }
+    const std::uint64_t ticket = next_ticket_++;
+    p.outstanding = 1;
+    pending_[ticket] = p;
+    ticket_request_[ticket] = ticket;
+    out.commands.push_back({ticket, std::move(*cmd)});
+}
+
+void OnenetAgent::on_command_done(std::uint64_t ticket, const CommandOutcome& outcome, WallTime, Output& out) {
+    auto t = ticket_request_.find(ticket);
+    if (t == ticket_request_.end()) return;
+    const std::uint64_t request = t->second;
+    ticket_request_.erase(t);
+    auto it = pending_.find(request);
+    if (it == pending_.end()) return;
+    Pending& p = it->second;
+    if (!outcome.ok() && !p.failure) p.failure = outcome;
+    if (outcome.ok() && !outcome.result.empty()) p.data = outcome.result;
+    if (--p.outstanding > 0) return;
+    reply(p, p.failure ? *p.failure : CommandOutcome{CommandOutcome::Status::ok, p.data, {}}, out);
+    pending_.erase(it);
+}
+
+// {"id":"7","code":200,"msg":"success"[,"data":{...}]}
+void OnenetAgent::reply(const Pending& p, const CommandOutcome& outcome, Output& out) {
+    PublishRequest r;
+    r.topic = p.reply_topic;
+    r.qos = upstream_.qos;
+    r.payload = "{\"id\":" + json_quote(p.id) + ",\"code\":" +
+                std::to_string(outcome.ok() ? kOnenetSuccess : kOnenetFailure) + ",\"msg\":" +
+                json_quote(outcome.ok() ? "success" : outcome.message);
+    if (outcome.ok() && p.invoke) {
+        const bool object = !outcome.result.empty() && outcome.result.front() == '{' && json_is_valid(outcome.result);
+        r.payload += ",\"data\":" + (object ? outcome.result : "{}");
+    }
+    r.payload += "}";
+    if (!outcome.ok()) out.say(LogLevel::warning, "answered a OneNET request with a failure: " + outcome.message);
+    out.publishes.push_back(std::move(r));
+}
+
+}  // namespace gwd

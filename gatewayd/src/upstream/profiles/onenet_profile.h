@@ -1,0 +1,79 @@
+// profile = "onenet": China Mobile OneNET thing model, OneJSON (platforms.md
+// section 3, seed 004).
+//
+// Uplink: each reading becomes a property post whose id is its outbox id,
+//   $sys/{pid}/{dev}/thing/property/post
+//   {"id":"42","version":"1.0","params":{"temp":{"value":23.4,"time":1795331700000}}}
+// The platform answers on .../property/post/reply: code 200 confirms it, any
+// other code sends the reading to the dead letters with the code and msg.
+//
+// Downlink: thing/property/set -> plugin -> set_reply; thing/property/get ->
+// latest values -> get_reply; thing/service/{identifier}/invoke -> plugin ->
+// invoke_reply. (Device requests are answered on ".../reply", platform
+// requests on "..._reply": the asymmetry is the platform's.)
+#pragma once
+
+#include <deque>
+#include <map>
+
+#include "config/config.h"
+#include "upstream/profiles/entity_map.h"
+#include "upstream/profiles/platform_agent.h"
+#include "upstream/profiles/uplink.h"
+
+namespace gwd {
+
+class OnenetUplinkCodec final : public UplinkCodec {
+public:
+    OnenetUplinkCodec(UpstreamConfig upstream, std::string gateway_id);
+    std::optional<PublishRequest> encode(const Message& message, std::uint64_t id) const override;
+
+private:
+    UpstreamConfig upstream_;
+    std::string gateway_id_;
+};
+
+class OnenetAgent final : public PlatformAgent {
+public:
+    // Delivered posts awaiting their reply; beyond this many the oldest is
+    // forgotten (the platform did not answer it).
+    static constexpr size_t kMaxAwaitingReply = 4096;
+
+    OnenetAgent(UpstreamConfig upstream, std::string only_instance);
+
+    std::vector<std::string> subscriptions() const override;
+    void on_delivered(std::uint64_t id, const std::shared_ptr<const Message>& message, WallTime now,
+                      Output& out) override;
+    void on_inbound(const InboundPublish& publish, WallTime now, Output& out) override;
+    void on_command_done(std::uint64_t ticket, const CommandOutcome& outcome, WallTime now, Output& out) override;
+
+    std::uint64_t confirmed() const { return confirmed_; }
+    size_t awaiting_reply() const { return awaiting_.size(); }
+
+private:
+    struct Pending {
+        std::string reply_topic;
+        std::string id;  // the request's id, echoed
+        size_t outstanding = 0;
+        std::optional<CommandOutcome> failure;
+        std::string data;  // invoke_reply data
+        bool invoke = false;
+    };
+
+    void post_reply(const std::string& payload, Output& out);
+    void property_set(const std::string& payload, Output& out);
+    void property_get(const std::string& payload, Output& out);
+    void invoke(const std::string& identifier, const std::string& payload, Output& out);
+    void reply(const Pending& p, const CommandOutcome& outcome, Output& out);
+
+    UpstreamConfig upstream_;
+    EntityMap entities_;
+    std::string prefix_;  // $sys/{pid}/{dev}/thing/
+    std::map<std::uint64_t, std::shared_ptr<const Message>> awaiting_;  // outbox id -> delivered post
+    std::uint64_t confirmed_ = 0;
+    std::uint64_t next_ticket_ = 1;
+    std::map<std::uint64_t, std::uint64_t> ticket_request_;
+    std::map<std::uint64_t, Pending> pending_;
+};
+
+}  // namespace gwd
