@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "app/cli.h"
+#include "app/credentials_report.h"
+#include "common/utc_time.h"
 #include "app/daemon.h"
 #include "app/preflight.h"
 #include "app/status_socket.h"
@@ -124,6 +126,42 @@ int show_status(const gwd::CliOptions& options) {
     return 0;
 }
 
+int show_credentials(const gwd::CliOptions& options) {
+    gwd::ConfigLoadResult loaded = gwd::load_config_file(options.config, host_name());
+    if (!loaded.config) {
+        print_diagnostics(loaded.diagnostics);
+        return gwd::kExitConfig;
+    }
+    auto at = std::chrono::system_clock::now();
+    if (!options.at.empty()) {
+        auto parsed = gwd::parse_utc_time(options.at);
+        if (!parsed) {
+            std::fprintf(stderr, "gatewayd: --at '%s' is not a UTC time such as 2026-11-22T09:15:00Z\n",
+                         options.at.c_str());
+            return gwd::kExitUsage;
+        }
+        at = *parsed;
+    }
+    std::vector<std::string> names;
+    for (const auto& u : loaded.config->upstreams) {
+        names.push_back(u.name);
+        if (u.name != options.upstream) continue;
+        std::string error;
+        const std::string report = gwd::credentials_report(u, at, options.show_secret, error);
+        if (report.empty()) {
+            std::fprintf(stderr, "gatewayd: upstream '%s': %s\n", u.name.c_str(), error.c_str());
+            return 1;
+        }
+        std::fputs(report.c_str(), stdout);
+        return 0;
+    }
+    std::string known;
+    for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+    std::fprintf(stderr, "gatewayd: %s has no upstream '%s' (it has: %s)\n", options.config.c_str(),
+                 options.upstream.c_str(), known.c_str());
+    return gwd::kExitUsage;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -143,6 +181,8 @@ int main(int argc, char** argv) {
             return 0;
         case gwd::CliOptions::Command::status:
             return show_status(options);
+        case gwd::CliOptions::Command::credentials:
+            return show_credentials(options);
         default:
             break;
     }

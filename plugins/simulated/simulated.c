@@ -8,10 +8,15 @@
  *
  * A polled plugin written in plain C: every interval it emits one reading per
  * configured device. Values take a small random walk unless values = "seed".
+ *
+ * Commands (ABI 3): "set" with {"value": 21.5} moves a device's value there
+ * (the walk then stays near it) and answers {"value": 21.5}; "reset" brings
+ * it back to the seed value. Anything else is answered "unsupported".
  */
 #include <gatewayd/plugin.h>
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +29,7 @@ struct device {
     enum device_kind kind;
     char name[257];
     double value;
+    double target; /* the walk stays near it: the seed value, or the last "set" */
 };
 
 struct simulated {
@@ -34,6 +40,7 @@ struct simulated {
     int64_t count;      /* polls left; -1 = forever */
     int walk;           /* 0: always the seed values */
     unsigned long long rng;
+    pthread_mutex_t lock; /* values: poll() and command() run on different threads */
 };
 
 static const gwd_option_spec options[] = {
@@ -125,6 +132,7 @@ static int create(const gwd_host_api *host, gwd_context *ctx, void **instance)
             snprintf(s->devices[i].name, sizeof s->devices[i].name, "sensor%02zu", i + 1);
         }
         s->devices[i].value = seed_value(s->devices[i].kind);
+        s->devices[i].target = s->devices[i].value;
     }
 
     const char *values = "walk";
@@ -152,6 +160,7 @@ static int create(const gwd_host_api *host, gwd_context *ctx, void **instance)
     if (host->option_int(ctx, "seed", &seed) != GWD_OK) seed = (int64_t)time(NULL);
     s->rng = (unsigned long long)seed * 0x9E3779B97F4A7C15ULL + 1;
 
+    pthread_mutex_init(&s->lock, NULL);
     *instance = s;
     return GWD_OK;
 }
@@ -180,13 +189,16 @@ static int poll_once(void *instance)
 
     for (size_t i = 0; i < s->device_count; ++i) {
         struct device *d = &s->devices[i];
+        pthread_mutex_lock(&s->lock);
         if (s->walk) {
             d->value += (next_uniform(s) - 0.5) * 0.2;
-            /* Stay near the seed value, like a room temperature would. */
-            d->value += (seed_value(d->kind) - d->value) * 0.05;
+            /* Stay near the target, like a room temperature near its setpoint. */
+            d->value += (d->target - d->value) * 0.05;
         }
+        const double value = d->value;
+        pthread_mutex_unlock(&s->lock);
         char text[32];
-        snprintf(text, sizeof text, "%.1f", round(d->value * 10.0) / 10.0);
+        snprintf(text, sizeof text, "%.1f", round(value * 10.0) / 10.0);
 
         char encoded[48];
         gwd_property props[2];
@@ -220,18 +232,75 @@ static int poll_once(void *instance)
     return GWD_OK;
 }
 
-static void destroy(void *instance) { free(instance); }
+/* The number after "value": in the host's {"value": <JSON value>}; a
+ * numeric string is accepted too. */
+static int parse_value(const char *params, double *out)
+{
+    const char *at = strstr(params, "\"value\"");
+    if (at == NULL) return -1;
+    at = strchr(at + 7, ':');
+    if (at == NULL) return -1;
+    ++at;
+    while (*at == ' ') ++at;
+    if (*at == '"') ++at;
+    char *end = NULL;
+    double v = strtod(at, &end);
+    if (end == at || !isfinite(v)) return -1;
+    *out = v;
+    return 0;
+}
+
+static int command(void *instance, const gwd_command *cmd, gwd_command_reply *reply)
+{
+    struct simulated *s = instance;
+    struct device *d = NULL;
+    for (size_t i = 0; i < s->device_count; ++i) {
+        if (strcmp(s->devices[i].name, cmd->sensor) == 0) d = &s->devices[i];
+    }
+    if (d == NULL) {
+        snprintf(reply->message, reply->message_capacity, "no simulated device is named '%s'", cmd->sensor);
+        return GWD_ERR_UNSUPPORTED;
+    }
+    double value;
+    if (strcmp(cmd->name, "set") == 0) {
+        if (parse_value(cmd->params, &value) != 0) {
+            snprintf(reply->message, reply->message_capacity, "set needs a number: {\"value\": 21.5}");
+            return GWD_ERR_INVALID;
+        }
+    } else if (strcmp(cmd->name, "reset") == 0) {
+        value = seed_value(d->kind);
+    } else {
+        snprintf(reply->message, reply->message_capacity,
+                 "simulated sensors take the commands \"set\" and \"reset\", not \"%s\"", cmd->name);
+        return GWD_ERR_UNSUPPORTED;
+    }
+    pthread_mutex_lock(&s->lock);
+    d->value = value;
+    d->target = value;
+    pthread_mutex_unlock(&s->lock);
+    snprintf(reply->result, reply->result_capacity, "{\"value\":%.1f}", round(value * 10.0) / 10.0);
+    gwd_logf(s->host, s->ctx, GWD_LOG_INFO, "%s: %s to %.1f", cmd->sensor, cmd->name, value);
+    return GWD_OK;
+}
+
+static void destroy(void *instance)
+{
+    struct simulated *s = instance;
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
 
 static const gwd_plugin descriptor = {
     .abi_version = GWD_PLUGIN_ABI_VERSION,
     .flags = GWD_PLUGIN_POLLED,
     .name = "simulated",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .description = "imitates the seed's three vendor sensors (Xiaomi text, Huawei base64, plain)",
     .options = options,
     .create = create,
     .poll = poll_once,
     .destroy = destroy,
+    .command = command,
 };
 
 GWD_PLUGIN_EXPORT const gwd_plugin *gwd_plugin_entry(void) { return &descriptor; }

@@ -28,6 +28,13 @@ CliParseResult parse_cli(const std::vector<std::string>& args) {
             error = set_command(CliOptions::Command::help, arg);
         } else if (arg == "status") {
             error = set_command(CliOptions::Command::status, arg);
+        } else if (arg == "credentials") {
+            error = set_command(CliOptions::Command::credentials, arg);
+        } else if (arg == "--upstream" || arg == "--at") {
+            if (i + 1 >= args.size()) return {std::nullopt, "'" + arg + "' needs a value"};
+            (arg == "--upstream" ? options.upstream : options.at) = args[++i];
+        } else if (arg == "--show-secret") {
+            options.show_secret = true;
         } else if (arg == "--json") {
             options.json = true;
         } else if (arg == "--socket") {
@@ -41,6 +48,13 @@ CliParseResult parse_cli(const std::vector<std::string>& args) {
     if ((options.json || !options.socket.empty()) && options.command != CliOptions::Command::status) {
         return {std::nullopt, std::string(options.json ? "'--json'" : "'--socket'") + " goes with 'status'"};
     }
+    const bool credential_flags = !options.upstream.empty() || !options.at.empty() || options.show_secret;
+    if (credential_flags && options.command != CliOptions::Command::credentials) {
+        return {std::nullopt, "'--upstream', '--at' and '--show-secret' go with 'credentials'"};
+    }
+    if (options.command == CliOptions::Command::credentials && options.upstream.empty()) {
+        return {std::nullopt, "'credentials' needs --upstream NAME"};
+    }
     return {options, {}};
 }
 
@@ -48,6 +62,7 @@ std::string usage_text() {
     return "Usage: gatewayd [--config PATH]\n"
            "       gatewayd --check-config [--config PATH]\n"
            "       gatewayd status [--json] [--config PATH | --socket PATH]\n"
+           "       gatewayd credentials --upstream NAME [--at TIME] [--show-secret] [--config PATH]\n"
            "       gatewayd --version | --help\n"
            "\n"
            "Gathers sensor readings through plugins, normalizes their content type and\n"
@@ -62,6 +77,10 @@ std::string usage_text() {
            "                      and sensor (--json for scripts); exit 3 when none runs\n"
            "      --socket PATH   the daemon's status socket (default: from the config,\n"
            "                      [gateway] runtime_dir/gatewayd.sock)\n"
+           "  credentials         print the client id, user name and password or token a\n"
+           "                      connection of upstream NAME would send (secrets masked\n"
+           "                      unless --show-secret); --at 2026-11-22T09:15:00Z for\n"
+           "                      another instant (UTC)\n"
            "  -V, --version       print the version and plugin ABI version\n"
            "  -h, --help          print this help\n"
            "\n"

@@ -16,11 +16,14 @@ inline constexpr int kExitConfig = 78;      // EX_CONFIG
 inline constexpr int kExitNotRunning = 3;   // as `systemctl status` says of a stopped unit
 
 struct CliOptions {
-    enum class Command { run, check_config, status, version, help };
+    enum class Command { run, check_config, status, credentials, version, help };
     Command command = Command::run;
     std::filesystem::path config = kDefaultConfigPath;
     bool json = false;                  // status --json
     std::filesystem::path socket;       // status --socket PATH; empty: from the config
+    std::string upstream;               // credentials --upstream NAME
+    std::string at;                     // credentials --at TIME (RFC 3339, UTC); empty: now
+    bool show_secret = false;           // credentials --show-secret
 };
 
 struct CliParseResult {

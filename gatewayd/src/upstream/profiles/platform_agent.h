@@ -25,6 +25,13 @@ using WallTime = std::chrono::system_clock::time_point;
 
 // A PUBLISH the platform sent us.
 struct InboundPublish {
+    InboundPublish(std::string topic_ = {}, std::string payload_ = {}, std::optional<std::string> response_topic_ = {},
+                   std::optional<std::string> correlation_data_ = {})
+        : topic(std::move(topic_)),
+          payload(std::move(payload_)),
+          response_topic(std::move(response_topic_)),
+          correlation_data(std::move(correlation_data_)) {}
+
     std::string topic;
     std::string payload;
     std::optional<std::string> response_topic;    // MQTT v5

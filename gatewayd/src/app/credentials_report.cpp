@@ -1,0 +1,42 @@
+#include "app/credentials_report.h"
+
+#include "common/utc_time.h"
+#include "upstream/profiles/platform_credentials.h"
+
+namespace gwd {
+
+std::string mask_secret(const std::string& secret) {
+    if (secret.size() <= 8) return std::string(secret.size(), '*') + " (--show-secret prints it)";
+    return secret.substr(0, 4) + "…" + secret.substr(secret.size() - 4) + " (" + std::to_string(secret.size()) +
+           " characters; --show-secret prints it)";
+}
+
+std::string credentials_report(const UpstreamConfig& upstream, std::chrono::system_clock::time_point at,
+                               bool show_secret, std::string& error) {
+    auto credentials = make_credentials(upstream)->at(at, error);
+    if (!credentials) return {};
+    std::string out;
+    auto line = [&](const std::string& label, const std::string& value) {
+        out += label + std::string(label.size() < 11 ? 11 - label.size() : 1, ' ') + value + "\n";
+    };
+    line("upstream", upstream.name + " (profile " + upstream.profile + ", " + upstream.url + ")");
+    line("at", format_utc_time(at));
+    line("client id", credentials->client_id.empty() ? "(assigned by the broker)" : credentials->client_id);
+    line("username", credentials->username ? *credentials->username : "(none)");
+    if (credentials->password) {
+        line(upstream.profile == "onenet" ? "token" : "password",
+             show_secret ? *credentials->password : mask_secret(*credentials->password));
+    } else {
+        line("password", "(none)");
+    }
+    if (credentials->expires_at) line("valid until", format_utc_time(*credentials->expires_at));
+    if (upstream.cert_file) line("certificate", upstream.cert_file->string() + " (mutual TLS)");
+    if (upstream.profile == "huawei") {
+        line("note", upstream.huawei.sign_type == 1
+                         ? "sign_type 1: the platform checks the hour, so these change every UTC hour"
+                         : "sign_type 0: the platform does not check the hour");
+    }
+    return out;
+}
+
+}  // namespace gwd
