@@ -16,11 +16,13 @@ std::string client_id(const char* role) {
     return std::string("gwd-test-") + role + "-" + std::to_string(getpid()) + "-" + std::to_string(next_client++);
 }
 
-std::unique_ptr<mqtt::async_client> connect_client(const std::string& url, const char* role, int version) {
+std::unique_ptr<mqtt::async_client> connect_client(const std::string& url, const char* role, int version,
+                                                   const std::string& username = {}, const std::string& password = {}) {
     auto create = mqtt::create_options_builder().mqtt_version(version).finalize();
     auto client = std::make_unique<mqtt::async_client>(url, client_id(role), create, nullptr);
     mqtt::connect_options_builder options;
     options.mqtt_version(version);
+    if (!username.empty()) options.user_name(username).password(password);
     if (version == 5) options.clean_start(true);
     else options.clean_session(true);
     client->connect(options.finalize())->wait_for(std::chrono::seconds(10));
@@ -47,6 +49,10 @@ TestSubscriber::TestSubscriber(const std::string& url, const std::vector<std::st
             m.payload_format = mqtt::get<uint8_t>(props, mqtt::property::PAYLOAD_FORMAT_INDICATOR);
         if (props.contains(mqtt::property::MESSAGE_EXPIRY_INTERVAL))
             m.message_expiry = static_cast<int>(mqtt::get<uint32_t>(props, mqtt::property::MESSAGE_EXPIRY_INTERVAL));
+        if (props.contains(mqtt::property::RESPONSE_TOPIC))
+            m.response_topic = mqtt::get<std::string>(props, mqtt::property::RESPONSE_TOPIC);
+        if (props.contains(mqtt::property::CORRELATION_DATA))
+            m.correlation_data = mqtt::get<std::string>(props, mqtt::property::CORRELATION_DATA);
         const size_t n = props.count(mqtt::property::USER_PROPERTY);
         for (size_t i = 0; i < n; ++i) {
             auto pair = mqtt::get<mqtt::string_pair>(props, mqtt::property::USER_PROPERTY, i);
@@ -101,8 +107,9 @@ size_t TestSubscriber::count() const {
     return messages_.size();
 }
 
-TestPublisher::TestPublisher(const std::string& url, int mqtt_version)
-    : client_(connect_client(url, "pub", mqtt_version)) {}
+TestPublisher::TestPublisher(const std::string& url, int mqtt_version, const std::string& username,
+                             const std::string& password)
+    : client_(connect_client(url, "pub", mqtt_version, username, password)) {}
 
 TestPublisher::~TestPublisher() {
     try {
@@ -121,4 +128,15 @@ void TestPublisher::publish(const std::string& topic, const std::string& payload
     client_->publish(msg)->wait_for(std::chrono::seconds(10));
 }
 
+}  // namespace gwd::test
+
+namespace gwd::test {
+void TestPublisher::request(const std::string& topic, const std::string& payload, const std::string& response_topic,
+                            const std::string& correlation_data) {
+    mqtt::properties props;
+    props.add(mqtt::property(mqtt::property::RESPONSE_TOPIC, response_topic));
+    props.add(mqtt::property(mqtt::property::CORRELATION_DATA, mqtt::binary_ref(correlation_data)));
+    auto msg = mqtt::message::create(topic, payload.data(), payload.size(), 1, false, props);
+    client_->publish(msg)->wait_for(std::chrono::seconds(10));
+}
 }  // namespace gwd::test

@@ -25,6 +25,8 @@ struct ReceivedMessage {
     std::optional<int> payload_format;
     std::optional<int> message_expiry;
     std::vector<std::pair<std::string, std::string>> user_properties;
+    std::optional<std::string> response_topic;
+    std::optional<std::string> correlation_data;
 };
 
 struct SubscriberOptions {
@@ -62,12 +64,16 @@ private:
 
 class TestPublisher {
 public:
-    explicit TestPublisher(const std::string& url, int mqtt_version = 5);
+    explicit TestPublisher(const std::string& url, int mqtt_version = 5, const std::string& username = {},
+                           const std::string& password = {});
     ~TestPublisher();
 
     void publish(const std::string& topic, const std::string& payload,
                  const std::vector<std::pair<std::string, std::string>>& user_properties = {},
                  const std::optional<std::string>& content_type = std::nullopt, int qos = 1);
+    // An MQTT v5 request: Response Topic and Correlation Data set.
+    void request(const std::string& topic, const std::string& payload, const std::string& response_topic,
+                 const std::string& correlation_data);
 
 private:
     std::unique_ptr<mqtt::async_client> client_;

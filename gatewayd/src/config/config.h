@@ -85,6 +85,7 @@ struct OnenetSettings {
     std::filesystem::path key_file;         // console: device key (base64), one line
     OnenetMethod method = OnenetMethod::sha256;
     Duration token_validity{7LL * 24 * 3600 * 1000};  // et = connect time + this
+    std::optional<std::chrono::system_clock::time_point> token_expires_at;  // a fixed et instead
     bool operator==(const OnenetSettings&) const = default;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/utc_time.h"
 #include "router/topic_template.h"
 #include "upstream/profiles/aws_topic.h"
 
@@ -107,6 +108,13 @@ void read_onenet(TableReader& r, const std::string& label, OnenetSettings& o) {
     if (auto d = r.duration("token_validity", Duration(120000))) {
         if (*d > Duration(3650LL * 24 * 3600 * 1000)) r.error("token_validity", table + ": token_validity must be at most 3650d");
         else o.token_validity = *d;
+    }
+    if (auto at = r.string("token_expires_at")) {
+        // A fixed et, as the console's token tool and the official C SDK use.
+        if (auto parsed = parse_utc_time(*at)) o.token_expires_at = *parsed;
+        else r.error("token_expires_at", table + ": token_expires_at must be a UTC time such as \"2050-01-01T00:00:00Z\"");
+        if (r.has("token_validity"))
+            r.error("token_expires_at", table + ": set either token_validity or token_expires_at, not both");
     }
     r.finish();
 }

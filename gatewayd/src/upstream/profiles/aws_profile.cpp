@@ -92,7 +92,8 @@ std::string AwsAgent::next_token() {
     return "gwd-" + std::to_string(started) + "-" + std::to_string(++token_counter_);
 }
 
-void AwsAgent::send_get(Output& out) {
+void AwsAgent::send_get(WallTime now, Output& out) {
+    awaiting_get_until_ = now + kAwsShadowGetTimeout;
     PublishRequest r;
     r.topic = prefix_ + "/get";
     r.payload = "{\"clientToken\":\"" + next_token() + "\"}";
@@ -101,30 +102,47 @@ void AwsAgent::send_get(Output& out) {
     out.publishes.push_back(std::move(r));
 }
 
-void AwsAgent::on_online(WallTime, Output& out) {
+void AwsAgent::on_online(WallTime now, Output& out) {
     online_ = true;
     // Updates sent on the last connection may never be answered; what they
     // carried is reported again.
     for (auto& [token, update] : in_flight_) {
-        for (auto& [field, value] : update.reported) unreported_.try_emplace(field, value);
+        give_back(update);
     }
     in_flight_.clear();
-    if (upstream_.aws.shadow) send_get(out);
+    if (upstream_.aws.shadow) send_get(now, out);
 }
 
 void AwsAgent::on_offline() { online_ = false; }
+
+void AwsAgent::set_unreported(const std::string& field, std::string json) {
+    const std::uint64_t seq = ++value_seq_;
+    newest_seq_[field] = seq;
+    unreported_[field] = FieldValue{std::move(json), seq};
+}
+
+void AwsAgent::give_back(const Update& update) {
+    for (const auto& [field, value] : update.reported) {
+        if (newest_seq_[field] == value.seq) unreported_.try_emplace(field, value);
+    }
+}
 
 void AwsAgent::on_delivered(std::uint64_t, const std::shared_ptr<const Message>& message, WallTime, Output&) {
     if (message->kind != Message::Kind::data) return;
     const std::string value = reading_json_value(*message);
     entities_.remember(*message, value);
     if (!upstream_.aws.shadow) return;
-    if (const PlatformMapping* m = entities_.for_sensor(message->sensor)) unreported_[m->property] = value;
+    const PlatformMapping* m = entities_.for_sensor(message->sensor);
+    if (!m) return;
+    auto last = last_reported_.find(m->property);
+    if (unreported_.count(m->property) != 0 || last == last_reported_.end() || last->second != value)
+        set_unreported(m->property, value);
 }
 
 std::optional<WallTime> AwsAgent::next_tick() const {
     if (!upstream_.aws.shadow || !online_ || unreported_.empty() || in_flight_.size() >= kMaxUpdatesInFlight)
         return std::nullopt;
+    if (awaiting_get_until_) return *awaiting_get_until_;
     if (report_now_ || !last_update_) return WallTime{};
     return *last_update_ + upstream_.aws.shadow_interval;
 }
@@ -132,9 +150,16 @@ std::optional<WallTime> AwsAgent::next_tick() const {
 void AwsAgent::on_tick(WallTime now, Output& out) {
     const auto due = next_tick();
     if (!due || now < *due) return;
+    if (awaiting_get_until_) {
+        out.say(LogLevel::warning, "the shadow service did not answer the get within " +
+                                       std::to_string(kAwsShadowGetTimeout.count()) + "s; reporting without a version");
+        awaiting_get_until_.reset();
+        version_.reset();
+    }
     const std::string token = next_token();
     std::string reported;
-    for (const auto& [field, value] : unreported_) reported += (reported.empty() ? "" : ",") + json_quote(field) + ":" + value;
+    for (const auto& [field, value] : unreported_)
+        reported += (reported.empty() ? "" : ",") + json_quote(field) + ":" + value.json;
     PublishRequest r;
     r.topic = prefix_ + "/update";
     r.payload = "{\"state\":{\"reported\":{" + reported + "}},\"clientToken\":\"" + token + "\"";
@@ -164,8 +189,9 @@ void AwsAgent::on_inbound(const InboundPublish& publish, WallTime now, Output& o
     } else if (suffix == "/update/accepted") {
         update_accepted(publish.payload);
     } else if (suffix == "/update/rejected") {
-        update_rejected(publish.payload, out);
+        update_rejected(publish.payload, now, out);
     } else if (suffix == "/get/rejected") {
+        awaiting_get_until_.reset();
         std::string error;
         auto doc = json_parse(publish.payload, error);
         const auto code = doc && doc->is_object() ? integer_member(*doc, "code") : std::nullopt;
@@ -187,6 +213,7 @@ void AwsAgent::shadow_document(const std::string& payload, bool from_get, WallTi
         return;
     }
     if (auto v = integer_member(*doc, "version")) version_ = *v;
+    if (from_get) awaiting_get_until_.reset();
     const JsonValue* state = doc->find("state");
     if (!state || !state->is_object()) return;
     if (from_get) {
@@ -225,12 +252,13 @@ void AwsAgent::update_accepted(const std::string& payload) {
     auto it = in_flight_.find(string_or_empty(*doc, "clientToken"));
     if (it == in_flight_.end()) return;  // another client's update
     if (auto v = integer_member(*doc, "version")) version_ = *v;
+    for (auto& [field, value] : it->second.reported) last_reported_[field] = value.json;
     in_flight_.erase(it);
     retries_after_conflict_ = 0;
 }
 
 // {"code":409,"message":"Version conflict","clientToken":"..."}
-void AwsAgent::update_rejected(const std::string& payload, Output& out) {
+void AwsAgent::update_rejected(const std::string& payload, WallTime now, Output& out) {
     std::string error;
     auto doc = json_parse(payload, error);
     if (!doc || !doc->is_object()) return;
@@ -243,7 +271,7 @@ void AwsAgent::update_rejected(const std::string& payload, Output& out) {
     if (code == 409) {
         // Someone changed the shadow since we last saw it: read it again and
         // report on top of the new version. Newer values win over the retry.
-        for (auto& [field, value] : update.reported) unreported_.try_emplace(field, value);
+        give_back(update);
         if (++retries_after_conflict_ > kAwsMaxShadowRetries) {
             out.say(LogLevel::warning, "the shadow refused " + std::to_string(kAwsMaxShadowRetries) +
                                            " updates in a row for a version conflict; reporting without a version");
@@ -255,7 +283,7 @@ void AwsAgent::update_rejected(const std::string& payload, Output& out) {
         out.say(LogLevel::info, "shadow version conflict (409); getting the shadow again before reporting");
         version_.reset();
         report_now_ = true;
-        send_get(out);
+        send_get(now, out);
         return;
     }
     out.say(LogLevel::warning, "the shadow refused an update: code " + (code ? std::to_string(*code) : "?") +
@@ -316,7 +344,7 @@ void AwsAgent::on_command_done(std::uint64_t ticket, const CommandOutcome& outco
     if (auto result = json_parse(outcome.result, error); result && result->is_object()) {
         if (const JsonValue* v = result->find("value")) applied = v->dump();
     }
-    unreported_[p.field] = applied;
+    set_unreported(p.field, applied);
     report_now_ = true;
 }
 

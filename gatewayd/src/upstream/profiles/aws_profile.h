@@ -6,8 +6,9 @@
 //
 // Device Shadow (classic, or named with shadow_name): at every connection the
 // agent asks for the shadow (get) and applies its delta; mapped sensors'
-// latest values go to state.reported, at most one update per shadow_interval,
-// each with a clientToken and the last version seen. update/delta hands the
+// latest values go to state.reported when they changed, at most one update
+// per shadow_interval, each with a clientToken and the version the get (or
+// the last accepted update) said. update/delta hands the
 // desired values to the owning plugins as "set" commands and reports what
 // they applied. update/rejected 409 (version conflict) gets the shadow again
 // and retries; other codes are logged.
@@ -36,6 +37,7 @@ inline constexpr std::uint32_t kAwsMaxMessageExpiry = 604800;  // 7 days
 inline constexpr size_t kAwsMaxUserPropertyBytes = 8192;       // [UNVERIFIED] quota L-7201B389
 inline constexpr size_t kAwsMaxClientTokenBytes = 64;
 inline constexpr int kAwsMaxShadowRetries = 3;
+inline constexpr std::chrono::seconds kAwsShadowGetTimeout{10};
 
 class AwsUplinkCodec final : public UplinkCodec {
 public:
@@ -70,8 +72,14 @@ public:
     std::optional<std::int64_t> shadow_version() const { return version_; }
 
 private:
+    // A field's value and when it was learned: a refused update gives its
+    // values back only where nothing newer came since.
+    struct FieldValue {
+        std::string json;
+        std::uint64_t seq = 0;
+    };
     struct Update {
-        std::map<std::string, std::string> reported;  // field -> JSON value
+        std::map<std::string, FieldValue> reported;
         int attempts = 0;
     };
     struct Pending {
@@ -84,11 +92,13 @@ private:
 
     void shadow_document(const std::string& payload, bool from_get, WallTime now, Output& out);
     void apply_delta(const JsonValue& state, WallTime now, Output& out);
-    void update_rejected(const std::string& payload, Output& out);
+    void update_rejected(const std::string& payload, WallTime now, Output& out);
     void update_accepted(const std::string& payload);
     void request(const InboundPublish& publish, Output& out);
     void respond(const Pending& p, const CommandOutcome& outcome, Output& out);
-    void send_get(Output& out);
+    void send_get(WallTime now, Output& out);
+    void set_unreported(const std::string& field, std::string json);
+    void give_back(const Update& update);
     std::string next_token();
 
     UpstreamConfig upstream_;
@@ -96,7 +106,13 @@ private:
     std::string prefix_;
     bool online_ = false;
     std::optional<std::int64_t> version_;
-    std::map<std::string, std::string> unreported_;  // field -> JSON value, waiting for the interval
+    std::map<std::string, FieldValue> unreported_;  // waiting for the interval
+    std::map<std::string, std::uint64_t> newest_seq_;  // field -> seq of its newest value
+    std::uint64_t value_seq_ = 0;
+    std::map<std::string, std::string> last_reported_;  // as the shadow accepted them: unchanged values are not sent again
+    // Reports wait for the answer to a shadow get (at start, after a 409),
+    // so they carry the current version; at most until then.
+    std::optional<WallTime> awaiting_get_until_;
     std::optional<WallTime> last_update_;
     bool report_now_ = false;  // a delta was applied: say so without waiting
     std::map<std::string, Update> in_flight_;  // clientToken -> update

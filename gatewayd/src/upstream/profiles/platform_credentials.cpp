@@ -1,5 +1,6 @@
 #include "upstream/profiles/platform_credentials.h"
 
+#include "common/utc_time.h"
 #include "upstream/profiles/huawei_auth.h"
 #include "upstream/profiles/onenet_token.h"
 
@@ -31,7 +32,13 @@ std::optional<Credentials> OnenetCredentials::at(std::chrono::system_clock::time
     request.method = settings_.method == OnenetMethod::md5    ? OnenetSignMethod::md5
                      : settings_.method == OnenetMethod::sha1 ? OnenetSignMethod::sha1
                                                               : OnenetSignMethod::sha256;
-    const auto expires = std::chrono::time_point_cast<std::chrono::seconds>(now + settings_.token_validity);
+    const auto expires = std::chrono::time_point_cast<std::chrono::seconds>(
+        settings_.token_expires_at.value_or(now + settings_.token_validity));
+    if (expires <= now) {
+        error = "token_expires_at (" + format_utc_time(expires) +
+                ") has passed, so OneNET would refuse the token; set a later one, or token_validity instead";
+        return std::nullopt;
+    }
     request.expires_at = expires.time_since_epoch().count();
     auto token = onenet_token(request, error);
     if (!token) {
