@@ -2,6 +2,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 #include "config/config_loader.h"
 #include "temp_dir.h"
@@ -416,4 +418,25 @@ BOOST_AUTO_TEST_CASE(aws_profile_checks_tls_certificates_and_topic_limits) {
     BOOST_TEST(only_error(aws + "url = \"ssl://h:8883\"\n" + tls +
                           "[upstream.aws]\ncommand_topic = \"cmd/{thing}/a/b/c/d/e/f/g\"\n")
                    .find("command_topic 'cmd/gw-01/a/b/c/d/e/f/g': the topic has 9 levels") != std::string::npos);
+}
+
+// conf/examples/{aws,huawei,onenet}.toml load as shipped (with their
+// /etc/gatewayd files present).
+BOOST_AUTO_TEST_CASE(cloud_examples_load) {
+    for (const char* name : {"aws", "huawei", "onenet"}) {
+        test::TempDir dir;
+        std::ifstream in(std::string(GWD_SOURCE_DIR) + "/conf/examples/" + name + ".toml");
+        std::stringstream buffer;
+        buffer << in.rdbuf();
+        std::string text = buffer.str();
+        BOOST_TEST_REQUIRE(!text.empty(), name);
+        for (size_t at; (at = text.find("/etc/gatewayd/")) != std::string::npos;) {
+            const size_t end = text.find('"', at);
+            const std::string file = text.substr(at + 14, end - at - 14);
+            const auto path = dir.write(file, "x\n");
+            text.replace(at, end - at, path.string());
+        }
+        auto r = parse(text);
+        BOOST_TEST(r.diagnostics.empty(), name << ": " << (r.diagnostics.empty() ? "" : r.diagnostics.items()[0].str()));
+    }
 }
