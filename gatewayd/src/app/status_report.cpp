@@ -71,7 +71,13 @@ std::string status_text(const DaemonStatus& s, SystemClock::time_point now) {
         out += "\n";
         if (!u.last_error.empty() && u.state != UpstreamState::stopped) out += "  last error " + u.last_error + "\n";
         out += "  messages   sent " + std::to_string(u.sent) + ", dead-lettered " + std::to_string(u.dead_lettered) +
-               ", dropped " + std::to_string(u.dropped) + "\n";
+               ", dropped " + std::to_string(u.dropped);
+        if (u.refused_by_platform > 0) out += ", refused by the platform " + std::to_string(u.refused_by_platform);
+        out += "\n";
+        if (u.commands > 0 || u.responses > 0) {
+            out += "  commands   " + std::to_string(u.commands) + " to plugins, " + std::to_string(u.responses) +
+                   " responses and reports sent\n";
+        }
         out += "  queue      " + std::string(u.outbox.durable ? "disk" : "memory") + ", " +
                std::to_string(u.outbox.queued) + " queued";
         if (u.outbox.queued > 0) {
@@ -142,7 +148,8 @@ std::string status_json(const DaemonStatus& s, SystemClock::time_point now) {
         out += json_quote("outbox_problem") + ":" +
                (u.outbox.problem.empty() ? std::string("null") : json_quote(u.outbox.problem)) + ",";
         out += number("dead_lettered", u.dead_lettered) + "," + number("dropped", u.dropped) + "," +
-               number("overflowed", u.outbox.dropped_overflow) + "}";
+               number("overflowed", u.outbox.dropped_overflow) + "," + number("commands", u.commands) + "," +
+               number("responses", u.responses) + "," + number("refused_by_platform", u.refused_by_platform) + "}";
     }
     out += "],\"sensors\":[";
     for (size_t i = 0; i < s.sensors.size(); ++i) {
