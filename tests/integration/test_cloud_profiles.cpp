@@ -510,3 +510,53 @@ max = "1s"
     BOOST_TEST(error->correlation_data.value_or("") == "corr-43");
     BOOST_TEST(gw.stop().value_or(-1) == 0);
 }
+
+// Readings of sub-devices that queue up (here: behind a publish rate of 2/s)
+// travel together, up to 100 per report.
+BOOST_AUTO_TEST_CASE(huawei_sub_device_readings_travel_in_batches) {
+    TempDir dir;
+    avoid_hour_boundary();
+    const std::string device = "gw_batch";
+    auto secret = dir.write("hw.secret", "s3cret\n");
+    const std::string password =
+        shell("printf %s s3cret | openssl dgst -sha256 -mac HMAC -macopt key:" + utc_hour_now() + " | sed 's/.*= //'");
+    auto passwords = dir.path() / "passwords";
+    add_password(passwords, device, password);
+    auto acl = dir.write("acl", "topic readwrite $oc/#\n\nuser " + device + "\ntopic readwrite $oc/devices/" + device + "/#\n");
+    Mosquitto broker("password_file " + passwords.string() + "\nacl_file " + acl.string() + "\nmax_queued_messages 1000\n");
+    const std::string topic = "$oc/devices/" + device + "/sys/gateway/sub_devices/properties/report";
+    TestSubscriber cloud(broker.url(), {topic});
+    GatewaydProcess gw(dir, gateway_section(dir) + kSensor + R"(
+[[upstream]]
+name = "iotda"
+profile = "huawei"
+url = ")" + broker.url() + R"("
+max_publish_rate = 2
+[upstream.huawei]
+device_id = ")" + device + R"("
+secret_file = ")" + secret.string() + R"("
+sign_type = 0
+[[upstream.map]]
+sensor = "lab01"
+device_id = "child-1"
+[[upstream.map]]
+sensor = "lab02"
+device_id = "child-2"
+[[upstream.map]]
+sensor = "lab03"
+device_id = "child-3"
+)");
+    auto batch = wait_for_message(cloud, topic, [](const JsonValue& d) { return d.find("devices")->as_array().size() >= 4; },
+                                  15s);
+    BOOST_TEST_REQUIRE(batch.has_value(), gw.log());
+    const JsonValue doc = json(batch->payload);
+    const auto& devices = doc.find("devices")->as_array();
+    BOOST_TEST_MESSAGE("huawei batch of " << devices.size() << " sub-device readings: " << batch->payload.substr(0, 200));
+    BOOST_TEST(devices.size() <= 100u);
+    // In the order they were read: child-1, child-2, child-3, child-1, ...
+    for (size_t i = 0; i + 1 < devices.size(); ++i) {
+        const std::string a = devices[i].find("device_id")->as_string(), b = devices[i + 1].find("device_id")->as_string();
+        BOOST_TEST(b == (a == "child-1" ? "child-2" : a == "child-2" ? "child-3" : "child-1"));
+    }
+    BOOST_TEST(gw.stop().value_or(-1) == 0);
+}
