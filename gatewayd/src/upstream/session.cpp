@@ -912,7 +912,7 @@ private:
                 log_.warning("could not send " + r.topic + ": " + paho_error_text(rc));
             } else {
                 pacer_.try_take(Clock::now());
-                if (r.qos > 0) ++control_in_flight_;
+                ++control_in_flight_;  // Paho completes QoS 0 publishes too, once written
                 std::lock_guard lock(status_mutex_);
                 ++status_.responses;
             }
