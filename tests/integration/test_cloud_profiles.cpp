@@ -18,6 +18,7 @@
 #include "gatewayd_process.h"
 #include "mosquitto.h"
 #include "mqtt_client.h"
+#include "test_pki.h"
 
 using namespace gwd;
 using namespace gwd::test;
@@ -38,6 +39,25 @@ void add_password(const std::filesystem::path& file, const std::string& user, co
     if (!std::filesystem::exists(file)) argv.push_back("-c");
     argv.insert(argv.end(), {file.string(), user, password});
     BOOST_REQUIRE_MESSAGE(run_command(argv, out) == 0, out);
+}
+
+// A broker that behaves like the platform: `user` gets in with `password`
+// and may use `device_filter` only; the test's "cloud" client (anonymous)
+// may use `cloud_filter`.
+std::unique_ptr<Mosquitto> platform_broker(const TempDir& dir, const std::string& user, const std::string& password,
+                                           const std::string& cloud_filter, const std::string& device_filter) {
+    auto passwords = dir.path() / "passwords";
+    add_password(passwords, user, password);
+    auto acl = dir.write("acl", "topic readwrite " + cloud_filter + "\n\nuser " + user + "\ntopic readwrite " +
+                                    device_filter + "\n");
+    return std::make_unique<Mosquitto>("password_file " + passwords.string() + "\nacl_file " + acl.string() +
+                                       "\nmax_queued_messages 1000\n");
+}
+
+// Huawei's password for `hour`, computed independently of gatewayd:
+// HMAC-SHA256(key = hour, message = secret), lowercase hex.
+std::string huawei_password(const std::string& secret, const std::string& hour) {
+    return shell("printf %s '" + secret + "' | openssl dgst -sha256 -mac HMAC -macopt key:" + hour + " | sed 's/.*= //'");
 }
 
 JsonValue json(const std::string& text) {
@@ -168,16 +188,11 @@ BOOST_AUTO_TEST_CASE(huawei_iotda_reports_and_answers_commands) {
     const std::string device = "5e06bfee334dd4f33759f5b3_gw01";
     const std::string secret_text = "mysecret123";
     auto secret = dir.write("hw.secret", secret_text + "\n");
-    // The platform's check, done here independently: HMAC-SHA256(key = hour, message = secret).
     const std::string hour = utc_hour_now();
-    const std::string password =
-        shell("printf %s '" + secret_text + "' | openssl dgst -sha256 -mac HMAC -macopt key:" + hour + " | sed 's/.*= //'");
+    const std::string password = huawei_password(secret_text, hour);
     BOOST_TEST_REQUIRE(password.size() == 64u);
-    auto passwords = dir.path() / "passwords";
-    add_password(passwords, device, password);
-    auto acl = dir.write("acl", "topic readwrite $oc/#\n\nuser " + device + "\ntopic readwrite $oc/devices/" + device + "/#\n");
-    Mosquitto broker("password_file " + passwords.string() + "\nacl_file " + acl.string() +
-                     "\nmax_queued_messages 1000\n");
+    auto broker_owner = platform_broker(dir, device, password, "$oc/#", "$oc/devices/" + device + "/#");
+    Mosquitto& broker = *broker_owner;
     const std::string base = "$oc/devices/" + device + "/sys/";
     TestSubscriber cloud(broker.url(), {base + "properties/report", base + "gateway/sub_devices/properties/report",
                                         base + "commands/response/#", base + "properties/set/response/#",
@@ -287,11 +302,8 @@ BOOST_AUTO_TEST_CASE(onenet_posts_properties_and_answers_set_and_invoke) {
         return out;
     };
     const std::string token = "version=2018-10-31&res=" + urlenc(res) + "&et=" + et + "&method=sha256&sign=" + urlenc(sign);
-    auto passwords = dir.path() / "passwords";
-    add_password(passwords, "123123", token);
-    auto acl = dir.write("acl", "topic readwrite $sys/#\n\nuser 123123\ntopic readwrite $sys/123123/mydev/#\n");
-    Mosquitto broker("password_file " + passwords.string() + "\nacl_file " + acl.string() +
-                     "\nmax_queued_messages 1000\n");
+    auto broker_owner = platform_broker(dir, "123123", token, "$sys/#", "$sys/123123/mydev/#");
+    Mosquitto& broker = *broker_owner;
     const std::string thing = "$sys/123123/mydev/thing/";
     TestSubscriber cloud(broker.url(), {thing + "property/post", thing + "property/set_reply",
                                         thing + "property/get_reply", thing + "service/+/invoke_reply"});
@@ -373,39 +385,11 @@ max = "1s"
     BOOST_TEST(gw.stop().value_or(-1) == 0);
 }
 
-namespace {
-void openssl(const std::vector<std::string>& args) {
-    std::vector<std::string> argv{"openssl"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::string out;
-    BOOST_REQUIRE_MESSAGE(run_command(argv, out) == 0, out);
-}
-
-// A CA, a server certificate for 127.0.0.1, and a device certificate whose
-// common name is the thing name (AWS's identity; mosquitto's user name here).
-struct DevicePki {
-    explicit DevicePki(const TempDir& dir, const std::string& thing) : base(dir.path()) {
-        auto p = [&](const char* name) { return (base / name).string(); };
-        openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test root CA", "-keyout",
-                 p("ca.key"), "-out", p("ca.pem")});
-        dir.write("san.ext", "subjectAltName = IP:127.0.0.1, DNS:localhost\n");
-        openssl({"req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", p("server.key"), "-out",
-                 p("server.csr")});
-        openssl({"x509", "-req", "-in", p("server.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"), "-CAcreateserial",
-                 "-days", "2", "-extfile", p("san.ext"), "-out", p("server.pem")});
-        openssl({"req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + thing, "-keyout", p("device.key"), "-out",
-                 p("device.csr")});
-        openssl({"x509", "-req", "-in", p("device.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"), "-CAcreateserial",
-                 "-days", "2", "-out", p("device.pem")});
-    }
-    std::string file(const char* name) const { return (base / name).string(); }
-    std::filesystem::path base;
-};
-}  // namespace
 
 BOOST_AUTO_TEST_CASE(aws_iot_telemetry_shadow_and_request_response) {
     TempDir dir;
-    DevicePki pki(dir, "gw-01");
+    TestPki pki(dir);
+    pki.add_client("device", "gw-01");  // AWS's identity, mosquitto's user name here
     const int tls_port = free_loopback_port();
     auto acl = dir.write("acl", "topic readwrite #\ntopic readwrite $aws/#\n\n"
                                 "user gw-01\ntopic readwrite $aws/things/gw-01/#\ntopic write dt/gw-01/#\n"
@@ -518,12 +502,9 @@ BOOST_AUTO_TEST_CASE(huawei_sub_device_readings_travel_in_batches) {
     avoid_hour_boundary();
     const std::string device = "gw_batch";
     auto secret = dir.write("hw.secret", "s3cret\n");
-    const std::string password =
-        shell("printf %s s3cret | openssl dgst -sha256 -mac HMAC -macopt key:" + utc_hour_now() + " | sed 's/.*= //'");
-    auto passwords = dir.path() / "passwords";
-    add_password(passwords, device, password);
-    auto acl = dir.write("acl", "topic readwrite $oc/#\n\nuser " + device + "\ntopic readwrite $oc/devices/" + device + "/#\n");
-    Mosquitto broker("password_file " + passwords.string() + "\nacl_file " + acl.string() + "\nmax_queued_messages 1000\n");
+    auto broker_owner =
+        platform_broker(dir, device, huawei_password("s3cret", utc_hour_now()), "$oc/#", "$oc/devices/" + device + "/#");
+    Mosquitto& broker = *broker_owner;
     const std::string topic = "$oc/devices/" + device + "/sys/gateway/sub_devices/properties/report";
     TestSubscriber cloud(broker.url(), {topic});
     GatewaydProcess gw(dir, gateway_section(dir) + kSensor + R"(

@@ -8,32 +8,15 @@
 #include "gatewayd_process.h"
 #include "mosquitto.h"
 #include "mqtt_client.h"
+#include "test_pki.h"
 
 using namespace gwd::test;
 using namespace std::chrono_literals;
 
 namespace {
-void openssl(const std::vector<std::string>& args) {
-    std::vector<std::string> argv{"openssl"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::string out;
-    BOOST_REQUIRE_MESSAGE(run_command(argv, out) == 0, out);
-}
-
-// A CA, and a server certificate for 127.0.0.1/localhost signed by it.
-struct Pki {
-    explicit Pki(const TempDir& dir) : base(dir.path()) {
-        auto p = [&](const char* name) { return (base / name).string(); };
-        openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=gatewayd test CA",
-                 "-keyout", p("ca.key"), "-out", p("ca.pem")});
-        openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=some other CA",
-                 "-keyout", p("other-ca.key"), "-out", p("other-ca.pem")});
-        openssl({"req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", p("server.key"),
-                 "-out", p("server.csr")});
-        dir.write("san.ext", "subjectAltName = IP:127.0.0.1, DNS:localhost\n");
-        openssl({"x509", "-req", "-in", p("server.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"),
-                 "-CAcreateserial", "-days", "2", "-extfile", p("san.ext"), "-out", p("server.pem")});
-    }
+// A CA, another CA, and a server certificate for 127.0.0.1/localhost.
+struct Pki : TestPki {
+    explicit Pki(const TempDir& dir) : TestPki(dir), base(dir.path()) { add_ca("other-ca", "some other CA"); }
     std::filesystem::path base;
 };
 

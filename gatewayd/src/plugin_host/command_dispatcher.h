@@ -10,7 +10,7 @@
 #include <mutex>
 #include <thread>
 
-#include "upstream/profiles/command.h"
+#include "common/command.h"
 
 namespace gwd {
 

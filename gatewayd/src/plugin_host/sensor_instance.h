@@ -14,7 +14,7 @@
 #include "gatewayd/plugin.h"
 #include "plugin_host/plugin_library.h"
 #include "plugin_host/stored_notifier.h"
-#include "upstream/profiles/command.h"
+#include "common/command.h"
 
 namespace gwd {
 class SensorInstance;

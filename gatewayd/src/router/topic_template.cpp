@@ -1,8 +1,17 @@
 #include "router/topic_template.h"
 
+#include <stdexcept>
+
 #include "common/text.h"
 
 namespace gwd {
+
+TopicTemplate TopicTemplate::compile_checked(std::string_view text) {
+    std::string error;
+    auto compiled = compile(text, error);
+    if (!compiled) throw std::logic_error("unchecked topic template: " + error);
+    return std::move(*compiled);
+}
 
 const std::vector<std::string>& TopicTemplate::variable_names() {
     static const std::vector<std::string> names = {"gateway", "sensor", "instance", "plugin", "upstream"};

@@ -24,6 +24,9 @@ public:
     // unclosed {variable} (naming the nearest known one), or a literal '+', '#'
     // or NUL, which are not allowed in topic names.
     static std::optional<TopicTemplate> compile(std::string_view text, std::string& error);
+    // For templates the config loader has already checked: a failure here
+    // is a bug, and throws std::logic_error.
+    static TopicTemplate compile_checked(std::string_view text);
 
     std::string render(const TopicVariables& vars) const;
     const std::string& text() const { return text_; }

@@ -1065,9 +1065,13 @@ private:
             batches_.erase(it);
         }
         if (c.ok) {
-            auto message = outbox_.get(c.id);
-            if (!message) return;  // acknowledged twice (sent again after a reconnect)
-            if (!dead_letter) dead_letter = message->kind == Message::Kind::dead_letter;
+            // The message itself only when the window forgot what it was, or the agent wants it.
+            std::shared_ptr<const Message> message;
+            if (!dead_letter || agent_) {
+                message = outbox_.get(c.id);
+                if (!message) return;  // acknowledged twice (sent again after a reconnect)
+                if (!dead_letter) dead_letter = message->kind == Message::Kind::dead_letter;
+            }
             if (!outbox_.acknowledge(c.id)) return;
             size_t delivered = 1;
             if (agent_) agent_->on_delivered(c.id, message, SystemClock::now(), agent_output_);

@@ -15,12 +15,6 @@ namespace {
 // In-flight shadow requests AWS allows per connection is 10; stay below.
 constexpr size_t kMaxUpdatesInFlight = 5;
 
-TopicTemplate compile_or_throw(const std::string& text) {
-    std::string error;
-    auto compiled = TopicTemplate::compile(text, error);
-    if (!compiled) throw std::logic_error("unchecked topic template: " + error);
-    return *compiled;
-}
 
 std::optional<std::int64_t> integer_member(const JsonValue& doc, std::string_view key) {
     const JsonValue* v = doc.find(key);
@@ -46,10 +40,11 @@ AwsUplinkCodec::AwsUplinkCodec(UpstreamConfig upstream, std::string gateway_id,
     : upstream_(std::move(upstream)),
       gateway_id_(std::move(gateway_id)),
       plugins_(std::move(plugins)),
-      topic_(compile_or_throw(upstream_.topic)) {}
+      topic_(TopicTemplate::compile_checked(upstream_.topic)),
+      dead_letters_(upstream_, gateway_id_) {}
 
 std::optional<PublishRequest> AwsUplinkCodec::encode(const Message& message, std::uint64_t) const {
-    if (message.kind == Message::Kind::dead_letter) return dead_letter_publish(upstream_, gateway_id_, message);
+    if (message.kind == Message::Kind::dead_letter) return dead_letters_.encode(message);
     auto plugin = plugins_.find(message.instance);
     PublishRequest r;
     r.topic = topic_.render(TopicVariables{gateway_id_, message.sensor, message.instance,

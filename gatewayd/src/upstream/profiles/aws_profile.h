@@ -27,6 +27,7 @@
 #include "config/config.h"
 #include "common/json.h"
 #include "router/topic_template.h"
+#include "upstream/profiles/dead_letter_publish.h"
 #include "upstream/profiles/entity_map.h"
 #include "upstream/profiles/platform_agent.h"
 #include "upstream/profiles/uplink.h"
@@ -50,6 +51,7 @@ private:
     std::string gateway_id_;
     std::map<std::string, std::string> plugins_;
     TopicTemplate topic_;
+    DeadLetterPublisher dead_letters_;
 };
 
 // "$aws/things/{thing}/shadow" or "$aws/things/{thing}/shadow/name/{shadow}".

@@ -1,19 +1,18 @@
 #include "upstream/profiles/dead_letter_publish.h"
 
-#include "router/topic_template.h"
-
 namespace gwd {
 
-std::optional<PublishRequest> dead_letter_publish(const UpstreamConfig& upstream, const std::string& gateway_id,
-                                                  const Message& message) {
-    if (upstream.dead_letter_topic.empty()) return std::nullopt;
-    std::string error;
-    auto topic = TopicTemplate::compile(upstream.dead_letter_topic, error);
-    if (!topic) return std::nullopt;  // checked by the config loader
+DeadLetterPublisher::DeadLetterPublisher(const UpstreamConfig& upstream, std::string gateway_id)
+    : gateway_id_(std::move(gateway_id)), upstream_name_(upstream.name), qos_(upstream.qos) {
+    if (!upstream.dead_letter_topic.empty()) topic_ = TopicTemplate::compile_checked(upstream.dead_letter_topic);
+}
+
+std::optional<PublishRequest> DeadLetterPublisher::encode(const Message& message) const {
+    if (!topic_) return std::nullopt;
     PublishRequest r;
-    r.topic = topic->render(TopicVariables{gateway_id, message.sensor, message.instance, {}, upstream.name});
+    r.topic = topic_->render(TopicVariables{gateway_id_, message.sensor, message.instance, {}, upstream_name_});
     r.payload = message.payload;
-    r.qos = upstream.qos;
+    r.qos = qos_;
     r.content_type = message.content_type;
     r.payload_format = message.utf8 ? 1 : 0;
     r.properties = message.properties;

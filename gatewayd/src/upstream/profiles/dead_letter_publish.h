@@ -8,11 +8,21 @@
 #include <optional>
 
 #include "config/config.h"
+#include "router/topic_template.h"
 #include "upstream/profiles/uplink.h"
 
 namespace gwd {
 
-std::optional<PublishRequest> dead_letter_publish(const UpstreamConfig& upstream, const std::string& gateway_id,
-                                                  const Message& message);
+class DeadLetterPublisher {
+public:
+    DeadLetterPublisher(const UpstreamConfig& upstream, std::string gateway_id);
+    std::optional<PublishRequest> encode(const Message& message) const;
+
+private:
+    std::optional<TopicTemplate> topic_;
+    std::string gateway_id_;
+    std::string upstream_name_;
+    int qos_;
+};
 
 }  // namespace gwd

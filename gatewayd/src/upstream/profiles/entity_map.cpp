@@ -13,12 +13,14 @@ constexpr size_t kMaxRemembered = 4096;
 EntityMap::EntityMap(std::vector<PlatformMapping> map, std::string only_instance)
     : map_(std::move(map)), only_instance_(std::move(only_instance)) {}
 
-const PlatformMapping* EntityMap::for_sensor(std::string_view sensor) const {
-    for (const auto& m : map_) {
+const PlatformMapping* mapping_for(const std::vector<PlatformMapping>& map, std::string_view sensor) {
+    for (const auto& m : map) {
         if (m.sensor == sensor) return &m;
     }
     return nullptr;
 }
+
+const PlatformMapping* EntityMap::for_sensor(std::string_view sensor) const { return mapping_for(map_, sensor); }
 
 const PlatformMapping* EntityMap::find(const std::function<bool(const PlatformMapping&)>& match) const {
     for (const auto& m : map_) {
@@ -58,15 +60,5 @@ std::optional<Command> EntityMap::command_for(std::string_view sensor, std::stri
 }
 
 std::string set_params(const std::string& json_value) { return "{\"value\":" + json_value + "}"; }
-
-std::string_view command_status_name(CommandOutcome::Status status) {
-    switch (status) {
-        case CommandOutcome::Status::ok: return "ok";
-        case CommandOutcome::Status::unsupported: return "unsupported";
-        case CommandOutcome::Status::invalid: return "invalid";
-        case CommandOutcome::Status::failed: return "failed";
-    }
-    return "failed";
-}
 
 }  // namespace gwd

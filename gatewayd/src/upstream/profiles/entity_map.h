@@ -14,9 +14,12 @@
 
 #include "common/message.h"
 #include "config/config.h"
-#include "upstream/profiles/command.h"
+#include "common/command.h"
 
 namespace gwd {
+
+// The entry that maps reading name `sensor`, or nullptr.
+const PlatformMapping* mapping_for(const std::vector<PlatformMapping>& map, std::string_view sensor);
 
 class EntityMap {
 public:

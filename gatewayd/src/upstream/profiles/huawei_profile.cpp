@@ -32,18 +32,11 @@ std::string object_or_empty(const std::string& json) {
 }  // namespace
 
 HuaweiUplinkCodec::HuaweiUplinkCodec(UpstreamConfig upstream, std::string gateway_id)
-    : upstream_(std::move(upstream)), gateway_id_(std::move(gateway_id)) {}
-
-const PlatformMapping* HuaweiUplinkCodec::mapping(const Message& message) const {
-    for (const auto& m : upstream_.map) {
-        if (m.sensor == message.sensor) return &m;
-    }
-    return nullptr;
-}
+    : upstream_(std::move(upstream)), dead_letters_(upstream_, std::move(gateway_id)) {}
 
 // {"service_id":"Temperature","properties":{"value":23.4},"event_time":"20261122T091500Z"}
 std::string HuaweiUplinkCodec::service_entry(const Message& message) const {
-    const PlatformMapping* m = mapping(message);
+    const PlatformMapping* m = mapping_for(upstream_.map, message.sensor);
     const std::string& service = m ? m->service_id : message.sensor;
     const std::string property = m ? m->property : "value";
     return "{\"service_id\":" + json_quote(service) + ",\"properties\":{" + json_quote(property) + ":" +
@@ -52,7 +45,7 @@ std::string HuaweiUplinkCodec::service_entry(const Message& message) const {
 }
 
 std::optional<PublishRequest> HuaweiUplinkCodec::encode(const Message& message, std::uint64_t id) const {
-    if (message.kind == Message::Kind::dead_letter) return dead_letter_publish(upstream_, gateway_id_, message);
+    if (message.kind == Message::Kind::dead_letter) return dead_letters_.encode(message);
     const UplinkItem item{id, &message};
     if (!batch_key(message).empty()) return encode_batch(std::span(&item, 1));
     PublishRequest r;
@@ -61,7 +54,7 @@ std::optional<PublishRequest> HuaweiUplinkCodec::encode(const Message& message, 
     r.payload_format = 1;
     const std::string& device = upstream_.huawei.device_id;
     if (upstream_.huawei.legacy_topics) {
-        const PlatformMapping* m = mapping(message);
+        const PlatformMapping* m = mapping_for(upstream_.map, message.sensor);
         r.topic = "/huawei/v1/devices/" + device + "/data/json";
         r.payload = "{\"msgType\":\"deviceReq\",\"data\":[{\"serviceId\":" +
                     json_quote(m ? m->service_id : message.sensor) + ",\"serviceData\":{" +
@@ -76,7 +69,7 @@ std::optional<PublishRequest> HuaweiUplinkCodec::encode(const Message& message, 
 
 std::string HuaweiUplinkCodec::batch_key(const Message& message) const {
     if (message.kind != Message::Kind::data) return {};
-    const PlatformMapping* m = mapping(message);
+    const PlatformMapping* m = mapping_for(upstream_.map, message.sensor);
     return m && !m->device_id.empty() && !upstream_.huawei.legacy_topics ? "sub_devices" : std::string();
 }
 
@@ -93,7 +86,7 @@ std::optional<PublishRequest> HuaweiUplinkCodec::encode_batch(std::span<const Up
     for (size_t i = 0; i < items.size(); ++i) {
         const Message& message = *items[i].message;
         if (i != 0) r.payload += ',';
-        r.payload += "{\"device_id\":" + json_quote(mapping(message)->device_id) + ",\"services\":[" +
+        r.payload += "{\"device_id\":" + json_quote(mapping_for(upstream_.map, message.sensor)->device_id) + ",\"services\":[" +
                      service_entry(message) + "]}";
     }
     r.payload += "]}";
@@ -133,7 +126,7 @@ void HuaweiAgent::on_inbound(const InboundPublish& publish, WallTime now, Output
 std::string HuaweiAgent::publish_topic(const std::string& suffix) const { return prefix_ + suffix; }
 
 void HuaweiAgent::command(const std::string& request_id, const std::string& payload, Output& out) {
-    Pending p{Kind::command, request_id, "COMMAND_RESPONSE", 0, std::nullopt, {}};
+    Pending p{Kind::command, request_id, "COMMAND_RESPONSE"};
     std::string error;
     auto doc = json_parse(payload, error);
     if (!doc || !doc->is_object()) {
@@ -152,15 +145,7 @@ void HuaweiAgent::command(const std::string& request_id, const std::string& payl
         respond(p, CommandOutcome::failure(CommandOutcome::Status::invalid, "paras must be a JSON object"), out);
         return;
     }
-    // The sensor whose mapping names this device and service, preferring
-    // the one that lists the command.
-    auto matches = [&](const PlatformMapping& m) {
-        return m.device_id == device && (!service || m.service_id == *service);
-    };
-    const PlatformMapping* target = entities_.find([&](const PlatformMapping& m) {
-        return matches(m) && name && std::find(m.commands.begin(), m.commands.end(), *name) != m.commands.end();
-    });
-    if (!target) target = entities_.find(matches);
+    const PlatformMapping* target = command_target(device, service, name);
     if (!target) {
         respond(p, CommandOutcome::failure(CommandOutcome::Status::unsupported,
                                            "no sensor is mapped to service '" + (service ? *service : "") + "'" +
@@ -173,15 +158,11 @@ void HuaweiAgent::command(const std::string& request_id, const std::string& payl
         respond(p, CommandOutcome::failure(CommandOutcome::Status::unsupported, error), out);
         return;
     }
-    p.outstanding = 1;
-    const std::uint64_t ticket = next_ticket_++;
-    pending_[ticket] = p;
-    ticket_request_[ticket] = ticket;
-    out.commands.push_back({ticket, std::move(*cmd)});
+    requests_.open(std::move(p), {std::move(*cmd)}, out);
 }
 
 void HuaweiAgent::property_set(const std::string& request_id, const std::string& payload, Output& out) {
-    Pending p{Kind::property_set, request_id, {}, 0, std::nullopt, {}};
+    Pending p{Kind::property_set, request_id, {}};
     std::string error;
     auto doc = json_parse(payload, error);
     const JsonValue* services = doc && doc->is_object() ? doc->find("services") : nullptr;
@@ -224,14 +205,7 @@ void HuaweiAgent::property_set(const std::string& request_id, const std::string&
         return;
     }
     // One answer for the whole request, after every plugin has answered.
-    const std::uint64_t request = next_ticket_;
-    p.outstanding = commands.size();
-    pending_[request] = p;
-    for (auto& c : commands) {
-        const std::uint64_t ticket = next_ticket_++;
-        ticket_request_[ticket] = request;
-        out.commands.push_back({ticket, std::move(c)});
-    }
+    requests_.open(std::move(p), std::move(commands), out);
 }
 
 void HuaweiAgent::property_get(const std::string& request_id, const std::string& payload, WallTime now,
@@ -289,7 +263,7 @@ void HuaweiAgent::legacy_command(const std::string& payload, Output& out) {
                                        printable(payload, 120));
         return;
     }
-    Pending p{Kind::legacy_command, mid->as_number().text, {}, 0, std::nullopt, {}};
+    Pending p{Kind::legacy_command, mid->as_number().text, {}};
     const std::string* service = string_member(*doc, "serviceId");
     const std::string* cmd_name = string_member(*doc, "cmd");
     const JsonValue* paras = doc->find("paras");
@@ -298,11 +272,8 @@ void HuaweiAgent::legacy_command(const std::string& payload, Output& out) {
                                            "a legacy command needs serviceId, cmd and an object paras"), out);
         return;
     }
-    const PlatformMapping* target = entities_.find([&](const PlatformMapping& m) {
-        return m.service_id == *service &&
-               std::find(m.commands.begin(), m.commands.end(), *cmd_name) != m.commands.end();
-    });
-    if (!target) target = entities_.find([&](const PlatformMapping& m) { return m.service_id == *service; });
+    // Legacy devices have no sub-devices: any mapping of the service will do.
+    const PlatformMapping* target = command_target(std::nullopt, service, cmd_name);
     if (!target) {
         respond(p, CommandOutcome::failure(CommandOutcome::Status::unsupported,
                                            "no sensor is mapped to service '" + *service + "'"), out);
@@ -313,27 +284,24 @@ void HuaweiAgent::legacy_command(const std::string& payload, Output& out) {
         respond(p, CommandOutcome::failure(CommandOutcome::Status::unsupported, error), out);
         return;
     }
-    p.outstanding = 1;
-    const std::uint64_t ticket = next_ticket_++;
-    pending_[ticket] = p;
-    ticket_request_[ticket] = ticket;
-    out.commands.push_back({ticket, std::move(*cmd)});
+    requests_.open(std::move(p), {std::move(*cmd)}, out);
 }
 
 void HuaweiAgent::on_command_done(std::uint64_t ticket, const CommandOutcome& outcome, WallTime, Output& out) {
-    auto t = ticket_request_.find(ticket);
-    if (t == ticket_request_.end()) return;
-    const std::uint64_t request = t->second;
-    ticket_request_.erase(t);
-    auto it = pending_.find(request);
-    if (it == pending_.end()) return;
-    Pending& p = it->second;
-    if (!outcome.ok() && !p.failure) p.failure = outcome;
-    if (outcome.ok() && !outcome.result.empty()) p.result = outcome.result;
-    if (--p.outstanding > 0) return;
-    CommandOutcome final = p.failure ? *p.failure : CommandOutcome{CommandOutcome::Status::ok, p.result, {}};
-    respond(p, final, out);
-    pending_.erase(it);
+    if (auto finished = requests_.done(ticket, outcome)) respond(finished->first, finished->second, out);
+}
+
+// The sensor whose mapping names this service (and device, when given),
+// preferring the one that lists the command.
+const PlatformMapping* HuaweiAgent::command_target(const std::optional<std::string>& device,
+                                                   const std::string* service, const std::string* name) const {
+    auto matches = [&](const PlatformMapping& m) {
+        return (!device || m.device_id == *device) && (!service || m.service_id == *service);
+    };
+    const PlatformMapping* target = entities_.find([&](const PlatformMapping& m) {
+        return matches(m) && name && std::find(m.commands.begin(), m.commands.end(), *name) != m.commands.end();
+    });
+    return target ? target : entities_.find(matches);
 }
 
 void HuaweiAgent::respond(const Pending& p, const CommandOutcome& outcome, Output& out) {

@@ -18,6 +18,8 @@
 #include <map>
 
 #include "config/config.h"
+#include "upstream/profiles/command_fanout.h"
+#include "upstream/profiles/dead_letter_publish.h"
 #include "upstream/profiles/entity_map.h"
 #include "upstream/profiles/platform_agent.h"
 #include "upstream/profiles/uplink.h"
@@ -36,10 +38,9 @@ public:
 
 private:
     std::string service_entry(const Message& message) const;
-    const PlatformMapping* mapping(const Message& message) const;
 
     UpstreamConfig upstream_;
-    std::string gateway_id_;
+    DeadLetterPublisher dead_letters_;
 };
 
 class HuaweiAgent final : public PlatformAgent {
@@ -58,9 +59,6 @@ private:
         Kind kind;
         std::string request_id;  // or the legacy mid
         std::string response_name;
-        size_t outstanding = 0;
-        std::optional<CommandOutcome> failure;  // the first one, for property set
-        std::string result;                     // command paras
     };
 
     void command(const std::string& request_id, const std::string& payload, Output& out);
@@ -68,14 +66,14 @@ private:
     void property_get(const std::string& request_id, const std::string& payload, WallTime now, Output& out);
     void legacy_command(const std::string& payload, Output& out);
     void respond(const Pending& p, const CommandOutcome& outcome, Output& out);
+    const PlatformMapping* command_target(const std::optional<std::string>& device, const std::string* service,
+                                          const std::string* name) const;
     std::string publish_topic(const std::string& suffix) const;
 
     UpstreamConfig upstream_;
     EntityMap entities_;
     std::string prefix_;  // $oc/devices/{device_id}/sys/
-    std::uint64_t next_ticket_ = 1;
-    std::map<std::uint64_t, std::uint64_t> ticket_request_;  // ticket -> pending request
-    std::map<std::uint64_t, Pending> pending_;
+    CommandFanout<Pending> requests_;
 };
 
 }  // namespace gwd

@@ -9,26 +9,17 @@
 
 namespace gwd {
 
-namespace {
-TopicTemplate compile_or_throw(const std::string& text) {
-    std::string error;
-    auto compiled = TopicTemplate::compile(text, error);
-    // The config loader already checked every template; reaching this is a bug.
-    if (!compiled) throw std::logic_error("unchecked topic template: " + error);
-    return *compiled;
-}
-}  // namespace
 
 MqttUplinkCodec::MqttUplinkCodec(const UpstreamConfig& upstream, std::string gateway_id,
                                  std::map<std::string, std::string> plugins)
     : upstream_name_(upstream.name),
       gateway_id_(std::move(gateway_id)),
       plugins_(std::move(plugins)),
-      topic_(compile_or_throw(upstream.topic)),
+      topic_(TopicTemplate::compile_checked(upstream.topic)),
       qos_(upstream.qos),
       retain_(upstream.retain),
       envelope_(upstream.envelope) {
-    if (!upstream.dead_letter_topic.empty()) dead_letter_topic_ = compile_or_throw(upstream.dead_letter_topic);
+    if (!upstream.dead_letter_topic.empty()) dead_letter_topic_ = TopicTemplate::compile_checked(upstream.dead_letter_topic);
 }
 
 std::optional<PublishRequest> MqttUplinkCodec::encode(const Message& message, std::uint64_t) const {

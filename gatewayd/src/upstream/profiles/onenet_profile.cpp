@@ -31,14 +31,11 @@ std::string id_of(const JsonValue& doc) {
 }  // namespace
 
 OnenetUplinkCodec::OnenetUplinkCodec(UpstreamConfig upstream, std::string gateway_id)
-    : upstream_(std::move(upstream)), gateway_id_(std::move(gateway_id)) {}
+    : upstream_(std::move(upstream)), dead_letters_(upstream_, std::move(gateway_id)) {}
 
 std::optional<PublishRequest> OnenetUplinkCodec::encode(const Message& message, std::uint64_t id) const {
-    if (message.kind == Message::Kind::dead_letter) return dead_letter_publish(upstream_, gateway_id_, message);
-    const PlatformMapping* m = nullptr;
-    for (const auto& entry : upstream_.map) {
-        if (entry.sensor == message.sensor) m = &entry;
-    }
+    if (message.kind == Message::Kind::dead_letter) return dead_letters_.encode(message);
+    const PlatformMapping* m = mapping_for(upstream_.map, message.sensor);
     PublishRequest r;
     r.topic = thing_prefix(upstream_) + "property/post";
     r.qos = upstream_.qos;
@@ -108,7 +105,7 @@ void OnenetAgent::post_reply(const std::string& payload, Output& out) {
 }
 
 void OnenetAgent::property_set(const std::string& payload, Output& out) {
-    Pending p{prefix_ + "property/set_reply", {}, 0, std::nullopt, {}, false};
+    Pending p{prefix_ + "property/set_reply", {}, false};
     std::string error;
     auto doc = json_parse(payload, error);
     if (doc && doc->is_object()) p.id = id_of(*doc);
@@ -138,18 +135,11 @@ void OnenetAgent::property_set(const std::string& payload, Output& out) {
         reply(p, CommandOutcome{}, out);
         return;
     }
-    const std::uint64_t request = next_ticket_;
-    p.outstanding = commands.size();
-    pending_[request] = p;
-    for (auto& c : commands) {
-        const std::uint64_t ticket = next_ticket_++;
-        ticket_request_[ticket] = request;
-        out.commands.push_back({ticket, std::move(c)});
-    }
+    requests_.open(std::move(p), std::move(commands), out);
 }
 
 void OnenetAgent::property_get(const std::string& payload, Output& out) {
-    Pending p{prefix_ + "property/get_reply", {}, 0, std::nullopt, {}, true};
+    Pending p{prefix_ + "property/get_reply", {}, true};
     std::string error;
     auto doc = json_parse(payload, error);
     if (doc && doc->is_object()) p.id = id_of(*doc);
@@ -175,7 +165,7 @@ void OnenetAgent::property_get(const std::string& payload, Output& out) {
 }
 
 void OnenetAgent::invoke(const std::string& identifier, const std::string& payload, Output& out) {
-    Pending p{prefix_ + "service/" + identifier + "/invoke_reply", {}, 0, std::nullopt, {}, true};
+    Pending p{prefix_ + "service/" + identifier + "/invoke_reply", {}, true};
     std::string error;
     auto doc = json_parse(payload, error);
     if (doc && doc->is_object()) p.id = id_of(*doc);
@@ -198,26 +188,11 @@ void OnenetAgent::invoke(const std::string& identifier, const std::string& paylo
         reply(p, CommandOutcome::failure(CommandOutcome::Status::unsupported, error), out);
         return;
     }
-    const std::uint64_t ticket = next_ticket_++;
-    p.outstanding = 1;
-    pending_[ticket] = p;
-    ticket_request_[ticket] = ticket;
-    out.commands.push_back({ticket, std::move(*cmd)});
+    requests_.open(std::move(p), {std::move(*cmd)}, out);
 }
 
 void OnenetAgent::on_command_done(std::uint64_t ticket, const CommandOutcome& outcome, WallTime, Output& out) {
-    auto t = ticket_request_.find(ticket);
-    if (t == ticket_request_.end()) return;
-    const std::uint64_t request = t->second;
-    ticket_request_.erase(t);
-    auto it = pending_.find(request);
-    if (it == pending_.end()) return;
-    Pending& p = it->second;
-    if (!outcome.ok() && !p.failure) p.failure = outcome;
-    if (outcome.ok() && !outcome.result.empty()) p.data = outcome.result;
-    if (--p.outstanding > 0) return;
-    reply(p, p.failure ? *p.failure : CommandOutcome{CommandOutcome::Status::ok, p.data, {}}, out);
-    pending_.erase(it);
+    if (auto finished = requests_.done(ticket, outcome)) reply(finished->first, finished->second, out);
 }
 
 // {"id":"7","code":200,"msg":"success"[,"data":{...}]}
@@ -228,7 +203,7 @@ void OnenetAgent::reply(const Pending& p, const CommandOutcome& outcome, Output&
     r.payload = "{\"id\":" + json_quote(p.id) + ",\"code\":" +
                 std::to_string(outcome.ok() ? kOnenetSuccess : kOnenetFailure) + ",\"msg\":" +
                 json_quote(outcome.ok() ? "success" : outcome.message);
-    if (outcome.ok() && p.invoke) {
+    if (outcome.ok() && p.with_data) {
         const bool object = !outcome.result.empty() && outcome.result.front() == '{' && json_is_valid(outcome.result);
         r.payload += ",\"data\":" + (object ? outcome.result : "{}");
     }

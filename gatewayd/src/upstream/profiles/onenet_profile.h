@@ -17,6 +17,8 @@
 #include <map>
 
 #include "config/config.h"
+#include "upstream/profiles/command_fanout.h"
+#include "upstream/profiles/dead_letter_publish.h"
 #include "upstream/profiles/entity_map.h"
 #include "upstream/profiles/platform_agent.h"
 #include "upstream/profiles/uplink.h"
@@ -30,7 +32,7 @@ public:
 
 private:
     UpstreamConfig upstream_;
-    std::string gateway_id_;
+    DeadLetterPublisher dead_letters_;
 };
 
 class OnenetAgent final : public PlatformAgent {
@@ -54,10 +56,7 @@ private:
     struct Pending {
         std::string reply_topic;
         std::string id;  // the request's id, echoed
-        size_t outstanding = 0;
-        std::optional<CommandOutcome> failure;
-        std::string data;  // invoke_reply data
-        bool invoke = false;
+        bool with_data = false;  // get_reply and invoke_reply carry "data"
     };
 
     void post_reply(const std::string& payload, Output& out);
@@ -71,9 +70,7 @@ private:
     std::string prefix_;  // $sys/{pid}/{dev}/thing/
     std::map<std::uint64_t, std::shared_ptr<const Message>> awaiting_;  // outbox id -> delivered post
     std::uint64_t confirmed_ = 0;
-    std::uint64_t next_ticket_ = 1;
-    std::map<std::uint64_t, std::uint64_t> ticket_request_;
-    std::map<std::uint64_t, Pending> pending_;
+    CommandFanout<Pending> requests_;
 };
 
 }  // namespace gwd

@@ -16,7 +16,7 @@
 
 #include "common/log.h"
 #include "common/message.h"
-#include "upstream/profiles/command.h"
+#include "common/command.h"
 #include "upstream/profiles/uplink.h"
 
 namespace gwd {
