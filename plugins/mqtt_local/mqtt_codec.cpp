@@ -238,13 +238,34 @@ std::string encode_puback(std::uint16_t packet_id) {
 std::string encode_pingreq() { return packet(kPingreq, 0, ""); }
 std::string encode_disconnect() { return packet(kDisconnect, 0, ""); }
 
+std::string encode_publish(int version, const std::string& topic, std::string_view payload, int qos,
+                           std::uint16_t packet_id) {
+    std::string body;
+    body.reserve(topic.size() + payload.size() + 5);
+    put_string(body, topic);
+    if (qos > 0) put_u16(body, packet_id);
+    if (version == 5) put_varint(body, 0);  // no properties
+    body.append(payload);
+    return packet(kPublish, static_cast<std::uint8_t>(qos << 1), body);
+}
+
+void PacketReader::feed(const char* data, size_t size) {
+    if (start_ > 0 && start_ >= buffer_.size() / 2) {
+        buffer_.erase(0, start_);
+        start_ = 0;
+    }
+    buffer_.append(data, size);
+}
+
 std::optional<Packet> PacketReader::next(std::string& error) {
-    if (buffer_.size() < 2) return std::nullopt;
+    const size_t available = buffer_.size() - start_;
+    if (available < 2) return std::nullopt;
+    const char* bytes = buffer_.data() + start_;
     std::uint32_t length = 0;
     size_t header = 1;
     for (int shift = 0;; shift += 7) {
-        if (header >= buffer_.size()) return std::nullopt;  // length not complete yet
-        const auto byte = static_cast<std::uint8_t>(buffer_[header++]);
+        if (header >= available) return std::nullopt;  // length not complete yet
+        const auto byte = static_cast<std::uint8_t>(bytes[header++]);
         length |= std::uint32_t(byte & 0x7F) << shift;
         if ((byte & 0x80) == 0) break;
         if (header > 4) {
@@ -252,12 +273,16 @@ std::optional<Packet> PacketReader::next(std::string& error) {
             return std::nullopt;
         }
     }
-    if (buffer_.size() < header + length) return std::nullopt;
+    if (available < header + length) return std::nullopt;
     Packet p;
-    p.type = static_cast<std::uint8_t>(buffer_[0]) >> 4;
-    p.flags = static_cast<std::uint8_t>(buffer_[0]) & 0x0F;
-    p.body = buffer_.substr(header, length);
-    buffer_.erase(0, header + length);
+    p.type = static_cast<std::uint8_t>(bytes[0]) >> 4;
+    p.flags = static_cast<std::uint8_t>(bytes[0]) & 0x0F;
+    p.body.assign(bytes + header, length);
+    start_ += header + length;
+    if (start_ == buffer_.size()) {
+        buffer_.clear();
+        start_ = 0;
+    }
     return p;
 }
 

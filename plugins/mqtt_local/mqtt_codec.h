@@ -42,6 +42,9 @@ std::string encode_connect(const ConnectOptions& options);
 // a resumed session does not get them again.
 std::string encode_subscribe(int version, std::uint16_t packet_id, const std::vector<std::string>& filters, int qos);
 std::string encode_puback(std::uint16_t packet_id);
+// A PUBLISH without properties (what a sensor sends; used by bench/ as a load generator).
+std::string encode_publish(int version, const std::string& topic, std::string_view payload, int qos,
+                           std::uint16_t packet_id);
 std::string encode_pingreq();
 std::string encode_disconnect();
 
@@ -52,15 +55,18 @@ struct Packet {
 };
 
 // Cuts a byte stream into packets.
+// Consumed bytes are dropped once they make up half the buffer, so a read
+// that carries a thousand packets costs one move, not a thousand.
 class PacketReader {
 public:
-    void feed(const char* data, size_t size) { buffer_.append(data, size); }
+    void feed(const char* data, size_t size);
     // The next whole packet; nullopt when more bytes are needed, or with
     // `error` set when the stream is not MQTT.
     std::optional<Packet> next(std::string& error);
 
 private:
     std::string buffer_;
+    size_t start_ = 0;  // the first byte not yet returned
 };
 
 struct Connack {
