@@ -12,6 +12,7 @@ packages=(
   mosquitto mosquitto-clients
   python3 python3-paho-mqtt
   openssl procps iproute2
+  valgrind
 )
 
 missing=()
