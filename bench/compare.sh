@@ -15,7 +15,7 @@
 #   SMOKE=1 bash bench/compare.sh  a few seconds per part, small N, for CI: proves the script runs
 # Sizes: RUNS (3), READINGS (200000, forward rate), LATENCY_READINGS (10000 at 1,000/s),
 # RATE10K_READINGS (100000 at 10,000/s), BACKLOG (1000000), CALLGRIND_READINGS (20000).
-# PARTS: a subset of "forward ceiling latency memory callgrind" (default: all).
+# PARTS: a subset of "forward ceiling library latency memory callgrind" (default: all).
 # BUILD_DIR (build-release), NO_BUILD=1 to use what is there, KEEP=1 to keep the work directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +31,7 @@ rate10k_readings=${RATE10K_READINGS:-100000}
 backlog=${BACKLOG:-1000000}
 callgrind_readings=${CALLGRIND_READINGS:-20000}
 build=${BUILD_DIR:-build-release}
-parts=${PARTS:-forward ceiling latency memory callgrind}
+parts=${PARTS:-forward ceiling library latency memory callgrind}
 
 if [ -z "${NO_BUILD:-}" ]; then
   BUILD_DIR=$build BUILD_TYPE=Release bash scripts/build.sh >/dev/null
@@ -271,6 +271,23 @@ ceiling_run() { # $1: qos; test_emitter inside gatewayd, no broker A
   stop "$pid_gw"; pid_gw=""; stop "$pid_b"
 }
 
+# The MQTT library's own share: one broker, no subscriber, the same window
+# (mosquitto's Receive Maximum, 20), a raw publisher vs gatewayd's PahoClient.
+library_run() { # $1: qos
+  : >"$work/b.log"
+  start_broker b "$port_b" ""
+  local line raw
+  line=$("$bin/bench_mqtt" pub --port "$port_b" --count "$readings" --qos "$1" --window 20)
+  raw=$(field rate "$line")
+  record "raw_rate_q$1" "$raw"
+  record "raw_cpu_q$1" "$(field cpu_per_100k "$line")"
+  line=$("$bin/bench_paho" --port "$port_b" --count "$readings" --qos "$1")
+  record "paho_rate_q$1" "$(field rate "$line")"
+  record "paho_cpu_q$1" "$(field cpu_per_100k "$line")"
+  log "library QoS $1: raw $raw readings/s, Paho $(field rate "$line") readings/s"
+  stop "$pid_b"
+}
+
 # --- 2. latency at 1,000 readings/s ----------------------------------------------
 latency_run() { # $1: path
   setup_path "$1" 1
@@ -318,7 +335,7 @@ memory_run() { # $1: path
   finish_sub "$work/sub.out"
   record "drain_$1" "$(field arrival_rate "$line")"
   record "rss_drained_$1" "$(kib "$fwd" VmRSS)"
-  log "memory $1: peak idle $(kib "$fwd" VmHWM) KiB now, drain $(field arrival_rate "$line") readings/s"
+  log "memory $1: peak RSS $(kib "$fwd" VmHWM) KiB, drain $(field arrival_rate "$line") readings/s"
   teardown_path
 }
 
@@ -367,6 +384,7 @@ for run in $(seq "$runs"); do
   for qos in 0 1; do
     if part forward; then forward_run bridge "$qos"; forward_run gatewayd "$qos"; fi
     if part ceiling; then ceiling_run "$qos"; fi
+    if part library; then library_run "$qos"; fi
   done
   if part latency; then latency_run bridge; latency_run gatewayd; fi
   if part memory; then memory_run bridge; memory_run gatewayd; fi
@@ -413,4 +431,11 @@ if part callgrind; then
   ir_box=$((${results[ir_a_serving]} + ${results[ir_gatewayd]}))
   echo "| instructions per reading QoS 1 (callgrind, $(num "$callgrind_readings") readings): forwarder | $(num "${results[ir_bridge]}") | $(num "${results[ir_gatewayd]}") | $(ratio "${results[ir_gatewayd]}" "${results[ir_bridge]}") |"
   echo "| instructions per reading QoS 1: broker A + forwarder | $(num "${results[ir_bridge]}") | $(num "$ir_box") | $(ratio "$ir_box" "${results[ir_bridge]}") |"
+fi
+if part library; then
+  echo
+  echo "| publisher alone into one mosquitto, window 20 | QoS 0 readings/s | QoS 0 CPU s per 100,000 | QoS 1 readings/s | QoS 1 CPU s per 100,000 |"
+  echo "|---|---|---|---|---|"
+  echo "| raw MQTT over a socket (bench_mqtt) | $(num "$(med raw_rate_q0)") | $(med raw_cpu_q0) | $(num "$(med raw_rate_q1)") | $(med raw_cpu_q1) |"
+  echo "| Paho C $(dpkg-query -W -f='${Version}' libpaho-mqtt1.3 2>/dev/null || echo '?') (Debian) through gatewayd's PahoClient | $(num "$(med paho_rate_q0)") | $(med paho_cpu_q0) | $(num "$(med paho_rate_q1)") | $(med paho_cpu_q1) |"
 fi
