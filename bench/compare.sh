@@ -53,12 +53,8 @@ mkdir -p "$work/plugins"
 cp "$build/plugins/mqtt_local.so" "$build/tests/plugins/test_emitter.so" "$work/plugins/"
 log() { echo "compare: $*" >&2; }
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local p
-  for p in $(seq "$1" $(($1 + 200))); do port_busy "$p" || { echo "$p"; return; }; done
-  log "no free loopback port from $1"; exit 1
-}
+source bench/lib.sh
+bench_gatewayd=$bin/gatewayd
 port_a=$(free_port 29100)
 port_b=$(free_port $((port_a + 1)))
 
@@ -159,10 +155,6 @@ count = $1
 start_delay = "1s"
 payload = "{\"seq\":{seq},\"t\":0,\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}"
 CONF
-}
-status_number() { # $1: key of the upstream
-  "$bin/gatewayd" status --json --socket "$work/run/gatewayd.sock" 2>/dev/null |
-    grep -o "\"$1\": *[0-9]*" | head -1 | grep -o '[0-9]*$' || true
 }
 start_gatewayd() { # $1: config; waits until it is connected upstream (and to A when it subscribes there)
   local mark_a mark_b
@@ -323,7 +315,7 @@ memory_run() { # $1: path
     local deadline=$((SECONDS + 600)) q=""
     until [ -n "$q" ] && [ "$q" -ge "$backlog" ]; do
       [ $SECONDS -lt $deadline ] || { log "gatewayd queued ${q:-?} of $backlog"; exit 1; }
-      sleep 0.2; q=$(status_number queued)
+      sleep 0.2; q=$(bench_status_number "$work/run/gatewayd.sock" queued)
     done
   fi
   sleep 1

@@ -18,7 +18,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cpu_time.h"
 #include "mqtt_codec.h"
 
 namespace {
@@ -164,12 +164,6 @@ void handshake(Connection& link, mqtt_local::PacketReader& reader, const mqtt_lo
 }
 
 // {"seq":N,"t":T,"pad":"xxx"} padded to exactly 64 bytes.
-double cpu_seconds() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
 std::string reading(long seq, std::int64_t t) {
     char text[80];
     const int n = std::snprintf(text, sizeof text, "{\"seq\":%ld,\"t\":%lld,\"pad\":\"", seq, static_cast<long long>(t));
@@ -192,7 +186,7 @@ int publish(const Args& a) {
 
     std::vector<std::string> topics;
     for (int i = 0; i < a.topics; ++i) topics.push_back("sensors/bench/s" + std::to_string(i));
-    const double cpu_before = cpu_seconds();
+    const double cpu_before = process_cpu_seconds();
     const std::int64_t start = now_ns();
     const double interval_ns = a.rate > 0 ? 1e9 / a.rate : 0;
     std::string batch;
@@ -238,7 +232,7 @@ int publish(const Args& a) {
     const double seconds = double(now_ns() - start) / 1e9;
     link.send_all(mqtt_local::encode_disconnect());
     std::printf("sent=%ld unacknowledged=%ld seconds=%.3f rate=%.0f cpu_per_100k=%.3f\n", a.count, outstanding,
-                seconds, double(a.count) / seconds, (cpu_seconds() - cpu_before) * 100000.0 / double(a.count));
+                seconds, double(a.count) / seconds, (process_cpu_seconds() - cpu_before) * 100000.0 / double(a.count));
     return outstanding == 0 ? 0 : 1;
 }
 
@@ -305,12 +299,12 @@ int subscribe(const Args& a) {
                 continue;
             }
             seen[size_t(seq)] = 1;
+            const long emitted = number_after(message->payload, "\"t\":");
             if (unique++ == 0) {
                 first_arrival = arrival;
-                first_emit = number_after(message->payload, "\"t\":");
+                first_emit = emitted;
             }
             last_arrival = arrival;
-            const long emitted = number_after(message->payload, "\"t\":");
             if (emitted > 0) latency_ns.push_back(arrival - emitted);
         }
         if (!error.empty()) fail(error);

@@ -6,7 +6,6 @@
 // broker: the difference is the price of the MQTT library.
 //
 //   bench_paho --port P --count N [--qos 0|1] [--version 4|5]
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -16,6 +15,7 @@
 #include <mutex>
 #include <string>
 
+#include "cpu_time.h"
 #include "upstream/paho_client.h"
 
 namespace {
@@ -41,12 +41,6 @@ public:
     std::condition_variable cv;
     long done = 0, failed = 0;
 };
-
-double cpu_seconds() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
 
 }  // namespace
 
@@ -83,7 +77,7 @@ int main(int argc, char** argv) {
     payload += "\"}";
     gwd::OutgoingPublish message{&topic, &payload, qos};
 
-    const double cpu_before = cpu_seconds();
+    const double cpu_before = process_cpu_seconds();
     const auto start = std::chrono::steady_clock::now();
     for (long sent = 0; sent < count; ++sent) {
         std::unique_lock lock(counter.mutex);
@@ -99,7 +93,7 @@ int main(int argc, char** argv) {
         counter.cv.wait_for(lock, std::chrono::seconds(60), [&] { return counter.done == count; });
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double cpu = cpu_seconds() - cpu_before;
+    const double cpu = process_cpu_seconds() - cpu_before;
     client.disconnect(std::chrono::seconds(2));
     std::printf("sent=%ld failed=%ld window=%ld seconds=%.3f rate=%.0f cpu_per_100k=%.3f\n", counter.done,
                 counter.failed, window, seconds, double(count) / seconds, cpu * 100000.0 / double(count));

@@ -34,12 +34,9 @@ trap cleanup EXIT
 
 mkdir -p "$work/plugins"
 cp "$build"/plugins/*.so "$build/tests/plugins/test_emitter.so" "$work/plugins/"
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-port=""
-for candidate in $(seq 28830 28999); do
-  if ! port_busy "$candidate"; then port=$candidate; break; fi
-done
-[ -n "$port" ] || { echo "rss_backlog: no free loopback port in 28830-28999" >&2; exit 1; }
+source bench/lib.sh
+bench_gatewayd=$gatewayd
+port=$(free_port 28830)
 
 write_config() { # $1: file, $2: readings the sensor emits (0: no sensor)
   {
@@ -78,8 +75,7 @@ write_config "$work/fill-10.toml" $((readings / 10))
 write_config "$work/fill.toml" "$readings"
 
 status_number() { # $1: key of the "cloud" upstream; empty when the daemon does not answer
-  "$gatewayd" status --json --socket "$work/run/gatewayd.sock" 2>/dev/null |
-    grep -o "\"$1\": *[0-9]*" | head -1 | grep -o '[0-9]*$' || true
+  bench_status_number "$work/run/gatewayd.sock" "$1"
 }
 start_daemon() { # $1: config
   "$gatewayd" --config "$1" >>"$work/gatewayd.log" 2>&1 &
