@@ -179,11 +179,12 @@ bool QueueFile::open_connections(FsyncPolicy fsync, std::string& error) {
     const char* sync = fsync == FsyncPolicy::always  ? "PRAGMA synchronous=FULL"
                        : fsync == FsyncPolicy::never ? "PRAGMA synchronous=OFF"
                                                      : "PRAGMA synchronous=NORMAL";
-    // A small page cache: the queue is read and written at its two ends only,
-    // and the backlog must live on disk, not in memory. A WAL folded back
+    // A small page cache (256 KiB per connection): the queue is read and
+    // written at its two ends only, and the backlog must live on disk, not in
+    // memory. A WAL folded back
     // every 1 MiB stays smaller than the reserve, so on a full disk the
     // reserve is always enough to fold it.
-    for (const char* sql : {sync, "PRAGMA cache_size=-512", "PRAGMA wal_autocheckpoint=256",
+    for (const char* sql : {sync, "PRAGMA cache_size=-256", "PRAGMA wal_autocheckpoint=256",
                             "PRAGMA journal_size_limit=1048576"}) {
         if ((rc = exec(writer_, sql)) != SQLITE_OK) return fail(writer_, rc, "cannot set up");
     }

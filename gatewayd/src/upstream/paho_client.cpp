@@ -286,13 +286,21 @@ void on_disconnect_failed(void* context, MQTTAsync_failureData*) { on_disconnect
 
 namespace {
 
-// Paho formats every trace line at its default level (MINIMUM) into an
-// in-memory ring whether or not anyone reads it: five vsnprintf calls per
-// publish, about a tenth of the daemon's instructions per reading (measured
-// with callgrind, bench/compare.sh). Errors are all we would ever show; the
-// MQTT_C_CLIENT_TRACE variable still turns Paho's own tracing on for debugging.
-void quiet_paho_trace() {
+// Once per process, before the first client:
+// - Paho formats every trace line at its default level (MINIMUM) into an
+//   in-memory ring whether or not anyone reads it: five vsnprintf calls per
+//   publish, about a tenth of the daemon's instructions per reading (measured
+//   with callgrind, bench/compare.sh). Errors are all we would ever show; the
+//   MQTT_C_CLIENT_TRACE variable still turns Paho's own tracing on for debugging.
+// - Paho initializes OpenSSL eagerly (all error strings, all algorithms), which
+//   costs 1.4 MiB of resident memory even when no upstream uses TLS. OpenSSL 3
+//   initializes itself on first use (SSL_CTX_new loads what TLS needs), so
+//   Paho is told to leave it alone.
+void configure_paho_once() {
     static const bool once = [] {
+        MQTTAsync_init_options init = MQTTAsync_init_options_initializer;
+        init.do_openssl_init = 0;
+        MQTTAsync_global_init(&init);
         if (std::getenv("MQTT_C_CLIENT_TRACE") == nullptr) MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
         return true;
     }();
@@ -303,7 +311,7 @@ void quiet_paho_trace() {
 
 PahoClient::PahoClient(PahoConnectSettings settings, PahoEvents& events, std::uint64_t generation)
     : settings_(std::move(settings)), events_(events), generation_(generation), state_(new State) {
-    quiet_paho_trace();
+    configure_paho_once();
     state_->owner = this;
     state_->slots.resize(static_cast<size_t>(settings_.max_inflight + kControlSlots));
     for (auto& slot : state_->slots) {
