@@ -256,6 +256,7 @@ void DiskOutbox::remove_locked(std::uint64_t id, std::uint64_t size, Settlements
 
 bool DiskOutbox::remove(std::uint64_t id, Removal why) {
     Settlements settle;
+    bool frees_pending = false;
     {
         std::unique_lock lock(mutex_);
         if (id < head_ || id >= next_id_ || removed_.contains(id)) return false;
@@ -264,6 +265,10 @@ bool DiskOutbox::remove(std::uint64_t id, Removal why) {
         if (!size || id < head_ || removed_.contains(id)) return false;
         const RamEntry* e = ram_entry(id);
         const bool delivered_before_commit = e != nullptr && e->ticket && why == Removal::delivered;
+        // An entry taken before its commit frees write-behind space that a
+        // plugin may be waiting for; the committer may then find nothing left
+        // to write, so this is the only wake-up that plugin gets.
+        frees_pending = id >= commit_cursor_;
         remove_locked(id, *size, settle);
         // Delivered before it was written: as good as stored for the plugin.
         if (delivered_before_commit && !settle.empty()) settle.back().second = true;
@@ -275,6 +280,7 @@ bool DiskOutbox::remove(std::uint64_t id, Removal why) {
         compact_ram_locked();
     }
     work_cv_.notify_one();
+    if (frees_pending) space_cv_.notify_all();
     settle_all(settle);
     return true;
 }
