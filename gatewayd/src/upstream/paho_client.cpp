@@ -44,14 +44,6 @@ ConnackInfo read_connack(MQTTProperties* props) {
     return info;
 }
 
-void add_string_property(MQTTProperties& props, MQTTPropertyCodes code, const std::string& value) {
-    MQTTProperty p{};
-    p.identifier = code;
-    p.value.data.data = const_cast<char*>(value.data());
-    p.value.data.len = static_cast<int>(value.size());
-    MQTTProperties_add(&props, &p);  // copies the bytes
-}
-
 void add_numeric_property(MQTTProperties& props, MQTTPropertyCodes code, unsigned value) {
     MQTTProperty p{};
     p.identifier = code;
@@ -62,6 +54,73 @@ void add_numeric_property(MQTTProperties& props, MQTTPropertyCodes code, unsigne
     }
     MQTTProperties_add(&props, &p);
 }
+
+// The properties of one PUBLISH, pointing at the caller's strings.
+// MQTTAsync_sendMessage takes its own copy, so building the list with
+// MQTTProperties_add (a copy of every string through Paho's tracked heap) and
+// freeing it again cost about a tenth of gatewayd's instructions per reading
+// (callgrind, bench/compare.sh). The array is reused from publish to publish.
+class BorrowedProperties {
+public:
+    void clear() {
+        array_.clear();
+        length_ = 0;
+    }
+    void add_string(MQTTPropertyCodes code, const std::string& value) {
+        MQTTProperty p{};
+        p.identifier = code;
+        p.value.data.data = const_cast<char*>(value.data());
+        p.value.data.len = static_cast<int>(value.size());
+        push(p, 2 + static_cast<int>(value.size()));
+    }
+    void add_pair(const std::string& key, const std::string& value) {
+        MQTTProperty p{};
+        p.identifier = MQTTPROPERTY_CODE_USER_PROPERTY;
+        p.value.data.data = const_cast<char*>(key.data());
+        p.value.data.len = static_cast<int>(key.size());
+        p.value.value.data = const_cast<char*>(value.data());
+        p.value.value.len = static_cast<int>(value.size());
+        push(p, 4 + static_cast<int>(key.size() + value.size()));
+    }
+    void add_number(MQTTPropertyCodes code, unsigned value) {
+        MQTTProperty p{};
+        p.identifier = code;
+        int size = 4;
+        switch (MQTTProperty_getType(code)) {
+            case MQTTPROPERTY_TYPE_BYTE:
+                p.value.byte = static_cast<unsigned char>(value);
+                size = 1;
+                break;
+            case MQTTPROPERTY_TYPE_TWO_BYTE_INTEGER:
+                p.value.integer2 = static_cast<unsigned short>(value);
+                size = 2;
+                break;
+            case MQTTPROPERTY_TYPE_VARIABLE_BYTE_INTEGER:
+                p.value.integer4 = value;
+                size = value < 128u ? 1 : value < 16384u ? 2 : value < 2097152u ? 3 : 4;
+                break;
+            default: p.value.integer4 = value; break;
+        }
+        push(p, size);
+    }
+    // Valid until the next clear() or add; never given to MQTTProperties_free.
+    MQTTProperties view() {
+        MQTTProperties props = MQTTProperties_initializer;
+        props.count = static_cast<int>(array_.size());
+        props.max_count = props.count;
+        props.length = length_;
+        props.array = array_.empty() ? nullptr : array_.data();
+        return props;
+    }
+
+private:
+    void push(const MQTTProperty& p, int value_size) {
+        array_.push_back(p);
+        length_ += 1 + value_size;  // identifier byte and value, as MQTTProperties_add counts them
+    }
+    std::vector<MQTTProperty> array_;
+    int length_ = 0;
+};
 
 }  // namespace
 
@@ -88,6 +147,7 @@ struct PahoClient::State {
     SubscribeResult subscribe_result;
     std::vector<PublishSlot> slots;
     std::vector<PublishSlot*> free_slots;
+    BorrowedProperties publish_properties;  // publish() runs on one thread at a time (the session's)
 };
 
 namespace {
@@ -450,37 +510,30 @@ int PahoClient::publish(const OutgoingPublish& message, std::uint64_t id) {
     response.context = slot;
     const bool v5 = settings_.mqtt_version == 5;
     if (v5) {
-        if (message.content_type) add_string_property(msg.properties, MQTTPROPERTY_CODE_CONTENT_TYPE, *message.content_type);
+        BorrowedProperties& props = state_->publish_properties;
+        props.clear();
+        if (message.content_type) props.add_string(MQTTPROPERTY_CODE_CONTENT_TYPE, *message.content_type);
         if (message.payload_format >= 0)
-            add_numeric_property(msg.properties, MQTTPROPERTY_CODE_PAYLOAD_FORMAT_INDICATOR,
-                                 static_cast<unsigned>(message.payload_format));
+            props.add_number(MQTTPROPERTY_CODE_PAYLOAD_FORMAT_INDICATOR, static_cast<unsigned>(message.payload_format));
         if (message.message_expiry_s > 0)
-            add_numeric_property(msg.properties, MQTTPROPERTY_CODE_MESSAGE_EXPIRY_INTERVAL, message.message_expiry_s);
+            props.add_number(MQTTPROPERTY_CODE_MESSAGE_EXPIRY_INTERVAL, message.message_expiry_s);
         if (message.topic_alias > 0)
-            add_numeric_property(msg.properties, MQTTPROPERTY_CODE_TOPIC_ALIAS, static_cast<unsigned>(message.topic_alias));
+            props.add_number(MQTTPROPERTY_CODE_TOPIC_ALIAS, static_cast<unsigned>(message.topic_alias));
         if (message.response_topic != nullptr)
-            add_string_property(msg.properties, MQTTPROPERTY_CODE_RESPONSE_TOPIC, *message.response_topic);
+            props.add_string(MQTTPROPERTY_CODE_RESPONSE_TOPIC, *message.response_topic);
         if (message.correlation_data != nullptr)
-            add_string_property(msg.properties, MQTTPROPERTY_CODE_CORRELATION_DATA, *message.correlation_data);
+            props.add_string(MQTTPROPERTY_CODE_CORRELATION_DATA, *message.correlation_data);
         if (message.properties != nullptr) {
-            for (const auto& p : *message.properties) {
-                MQTTProperty prop{};
-                prop.identifier = MQTTPROPERTY_CODE_USER_PROPERTY;
-                prop.value.data.data = const_cast<char*>(p.key.data());
-                prop.value.data.len = static_cast<int>(p.key.size());
-                prop.value.value.data = const_cast<char*>(p.value.data());
-                prop.value.value.len = static_cast<int>(p.value.size());
-                MQTTProperties_add(&msg.properties, &prop);
-            }
+            for (const auto& p : *message.properties) props.add_pair(p.key, p.value);
         }
+        msg.properties = props.view();
         response.onSuccess5 = paho_callbacks::on_publish_success5;
         response.onFailure5 = paho_callbacks::on_publish_failure5;
     } else {
         response.onSuccess = paho_callbacks::on_publish_success3;
         response.onFailure = paho_callbacks::on_publish_failure3;
     }
-    const int rc = MQTTAsync_sendMessage(handle_, message.topic->c_str(), &msg, &response);
-    MQTTProperties_free(&msg.properties);  // Paho keeps its own copy
+    const int rc = MQTTAsync_sendMessage(handle_, message.topic->c_str(), &msg, &response);  // copies msg
     if (rc != MQTTASYNC_SUCCESS) {
         std::lock_guard lock(state_->mutex);
         state_->free_slots.push_back(slot);
