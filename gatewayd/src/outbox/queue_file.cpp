@@ -181,9 +181,8 @@ bool QueueFile::open_connections(FsyncPolicy fsync, std::string& error) {
                                                      : "PRAGMA synchronous=NORMAL";
     // A small page cache (256 KiB per connection): the queue is read and
     // written at its two ends only, and the backlog must live on disk, not in
-    // memory. A WAL folded back
-    // every 1 MiB stays smaller than the reserve, so on a full disk the
-    // reserve is always enough to fold it.
+    // memory. A WAL folded back every 1 MiB stays smaller than the reserve, so
+    // on a full disk the reserve is always enough to fold it.
     for (const char* sql : {sync, "PRAGMA cache_size=-256", "PRAGMA wal_autocheckpoint=256",
                             "PRAGMA journal_size_limit=1048576"}) {
         if ((rc = exec(writer_, sql)) != SQLITE_OK) return fail(writer_, rc, "cannot set up");

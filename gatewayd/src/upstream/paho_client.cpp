@@ -44,22 +44,42 @@ ConnackInfo read_connack(MQTTProperties* props) {
     return info;
 }
 
-void add_numeric_property(MQTTProperties& props, MQTTPropertyCodes code, unsigned value) {
+// A numeric property in the width its code takes; `wire_size` is its value's size.
+MQTTProperty make_numeric_property(MQTTPropertyCodes code, unsigned value, int& wire_size) {
     MQTTProperty p{};
     p.identifier = code;
     switch (MQTTProperty_getType(code)) {
-        case MQTTPROPERTY_TYPE_BYTE: p.value.byte = static_cast<unsigned char>(value); break;
-        case MQTTPROPERTY_TYPE_TWO_BYTE_INTEGER: p.value.integer2 = static_cast<unsigned short>(value); break;
-        default: p.value.integer4 = value; break;
+        case MQTTPROPERTY_TYPE_BYTE:
+            p.value.byte = static_cast<unsigned char>(value);
+            wire_size = 1;
+            break;
+        case MQTTPROPERTY_TYPE_TWO_BYTE_INTEGER:
+            p.value.integer2 = static_cast<unsigned short>(value);
+            wire_size = 2;
+            break;
+        case MQTTPROPERTY_TYPE_VARIABLE_BYTE_INTEGER:
+            p.value.integer4 = value;
+            wire_size = value < 128u ? 1 : value < 16384u ? 2 : value < 2097152u ? 3 : 4;
+            break;
+        default:
+            p.value.integer4 = value;
+            wire_size = 4;
+            break;
     }
+    return p;
+}
+
+void add_numeric_property(MQTTProperties& props, MQTTPropertyCodes code, unsigned value) {
+    int wire_size = 0;
+    const MQTTProperty p = make_numeric_property(code, value, wire_size);
     MQTTProperties_add(&props, &p);
 }
 
 // The properties of one PUBLISH, pointing at the caller's strings.
 // MQTTAsync_sendMessage takes its own copy, so building the list with
 // MQTTProperties_add (a copy of every string through Paho's tracked heap) and
-// freeing it again cost about a tenth of gatewayd's instructions per reading
-// (callgrind, bench/compare.sh). The array is reused from publish to publish.
+// freeing it again was pure cost: 4.5% of gatewayd's instructions per reading
+// (callgrind, bench/compare.sh: 106,764 -> 102,150). The array is reused.
 class BorrowedProperties {
 public:
     void clear() {
@@ -83,25 +103,9 @@ public:
         push(p, 4 + static_cast<int>(key.size() + value.size()));
     }
     void add_number(MQTTPropertyCodes code, unsigned value) {
-        MQTTProperty p{};
-        p.identifier = code;
-        int size = 4;
-        switch (MQTTProperty_getType(code)) {
-            case MQTTPROPERTY_TYPE_BYTE:
-                p.value.byte = static_cast<unsigned char>(value);
-                size = 1;
-                break;
-            case MQTTPROPERTY_TYPE_TWO_BYTE_INTEGER:
-                p.value.integer2 = static_cast<unsigned short>(value);
-                size = 2;
-                break;
-            case MQTTPROPERTY_TYPE_VARIABLE_BYTE_INTEGER:
-                p.value.integer4 = value;
-                size = value < 128u ? 1 : value < 16384u ? 2 : value < 2097152u ? 3 : 4;
-                break;
-            default: p.value.integer4 = value; break;
-        }
-        push(p, size);
+        int wire_size = 0;
+        const MQTTProperty p = make_numeric_property(code, value, wire_size);
+        push(p, wire_size);
     }
     // Valid until the next clear() or add; never given to MQTTProperties_free.
     MQTTProperties view() {
