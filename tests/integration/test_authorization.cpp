@@ -34,7 +34,7 @@ struct AuthBroker {
         std::vector<std::string> argv{"mosquitto_passwd", "-b"};
         if (!std::filesystem::exists(passwords)) argv.push_back("-c");
         argv.insert(argv.end(), {passwords.string(), user, password});
-        BOOST_REQUIRE_MESSAGE(run_command(argv, out) == 0, out);
+        GWD_REQUIRE(run_command(argv, out) == 0, out);
     }
     TestSubscriber subscriber(const std::vector<std::string>& filters) const {
         SubscriberOptions o;
@@ -56,7 +56,7 @@ std::string config(const TempDir& dir, const std::string& url, const std::string
 }
 
 void expect_stopped_after_one_connect(const AuthBroker& auth, GatewaydProcess& gw, const TempDir& dir, int code) {
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("stopped: cannot connect to", 10s), gw.log());
+    GWD_REQUIRE(gw.wait_for_log("stopped: cannot connect to", 10s), gw.log());
     std::this_thread::sleep_for(10s);  // the issue's window: 10 s with a 100 ms initial backoff
     // Every CONNECT the broker saw from gatewayd ends in one of these lines
     // (the fixture's own port probe only shows "closed its connection").
@@ -105,13 +105,13 @@ BOOST_AUTO_TEST_CASE(the_right_password_in_the_file_rearms_without_a_restart) {
     auto subscriber = auth.subscriber({"telemetry/#"});
     auto secret = dir.write("cloud.pass", "wrong\n");
     GatewaydProcess gw(dir, config(dir, auth.broker->url(), "password_file = \"" + secret.string() + "\"\n"));
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("stopped: cannot connect to", 10s), gw.log());
+    GWD_REQUIRE(gw.wait_for_log("stopped: cannot connect to", 10s), gw.log());
     std::this_thread::sleep_for(500ms);
     BOOST_TEST(subscriber.count() == 0u);
 
     dir.write("cloud.pass", "s3cret\n");  // written in place, as an editor would
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("trying again: " + secret.string() + " changed", 10s), gw.log());
-    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(20, 15s), gw.log());
+    GWD_REQUIRE(gw.wait_for_log("trying again: " + secret.string() + " changed", 10s), gw.log());
+    GWD_REQUIRE(subscriber.wait_for(20, 15s), gw.log());
     const auto messages = subscriber.messages();
     for (size_t i = 0; i < messages.size(); ++i) BOOST_TEST(messages[i].payload == std::to_string(i));
     BOOST_TEST(gw.process().running());
@@ -123,11 +123,11 @@ BOOST_AUTO_TEST_CASE(a_replaced_password_file_rearms_too) {
     auto subscriber = auth.subscriber({"telemetry/#"});
     auto secret = dir.write("cloud.pass", "wrong\n");
     GatewaydProcess gw(dir, config(dir, auth.broker->url(), "password_file = \"" + secret.string() + "\"\n"));
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("stopped: cannot connect to", 10s), gw.log());
+    GWD_REQUIRE(gw.wait_for_log("stopped: cannot connect to", 10s), gw.log());
     // Package managers and configuration tools write a new file and rename it over the old.
     auto fresh = dir.write("cloud.pass.new", "s3cret");
     std::filesystem::rename(fresh, secret);
-    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(20, 15s), gw.log());
+    GWD_REQUIRE(subscriber.wait_for(20, 15s), gw.log());
 }
 
 BOOST_AUTO_TEST_CASE(sighup_rearms_after_the_broker_side_was_fixed) {
@@ -135,7 +135,7 @@ BOOST_AUTO_TEST_CASE(sighup_rearms_after_the_broker_side_was_fixed) {
     AuthBroker auth(dir, false);  // the broker does not know "gw" yet
     auto subscriber = auth.subscriber({"telemetry/#"});
     GatewaydProcess gw(dir, config(dir, auth.broker->url(), "password = \"s3cret\"\n"));
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("stopped: cannot connect to", 10s), gw.log());
+    GWD_REQUIRE(gw.wait_for_log("stopped: cannot connect to", 10s), gw.log());
     std::this_thread::sleep_for(1s);
     BOOST_TEST(count(auth.broker->log(), "not authorised") == 1u);
 
@@ -143,8 +143,8 @@ BOOST_AUTO_TEST_CASE(sighup_rearms_after_the_broker_side_was_fixed) {
     auth.add_user("gw", "s3cret");
     auth.broker->reload();
     gw.process().signal(SIGHUP);
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("trying again: the configuration was reloaded", 10s), gw.log());
-    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(20, 15s), gw.log());
+    GWD_REQUIRE(gw.wait_for_log("trying again: the configuration was reloaded", 10s), gw.log());
+    GWD_REQUIRE(subscriber.wait_for(20, 15s), gw.log());
     BOOST_TEST(gw.log().find("configuration reloaded: upstreams 1 kept") != std::string::npos);
 }
 
@@ -154,10 +154,10 @@ BOOST_AUTO_TEST_CASE(a_broken_config_on_sighup_keeps_the_running_one) {
     auto subscriber = auth.subscriber({"telemetry/#"});
     const std::string good = config(dir, auth.broker->url(), "password = \"s3cret\"\n");
     GatewaydProcess gw(dir, good);
-    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(20, 15s), gw.log());
+    GWD_REQUIRE(subscriber.wait_for(20, 15s), gw.log());
     dir.write("gatewayd.toml", good + "stable_aftr = \"1m\"\n");  // a typo in [upstream.backoff]
     gw.process().signal(SIGHUP);
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("reload refused", 10s), gw.log());
+    GWD_REQUIRE(gw.wait_for_log("reload refused", 10s), gw.log());
     BOOST_TEST(gw.log().find("unknown key 'stable_aftr' in upstream 'cloud' [upstream.backoff]; did you mean "
                              "'stable_after'?") != std::string::npos, gw.log());
     BOOST_TEST(gw.process().running());
@@ -174,8 +174,8 @@ BOOST_AUTO_TEST_CASE(a_stopped_upstream_leaves_the_others_alone) {
     GatewaydProcess gw(dir, config(dir, auth.broker->url(), "password = \"wrong\"\n") +
                                 "[[upstream]]\nname = \"backup\"\nurl = \"" + open_broker.url() +
                                 "\"\nclient_id = \"gw-backup\"\n");
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("stopped: cannot connect to", 10s), gw.log());
-    BOOST_REQUIRE_MESSAGE(elsewhere.wait_for(20, 10s), gw.log());
+    GWD_REQUIRE(gw.wait_for_log("stopped: cannot connect to", 10s), gw.log());
+    GWD_REQUIRE(elsewhere.wait_for(20, 10s), gw.log());
     auto status = daemon_status(dir);
     BOOST_REQUIRE(status);
     BOOST_TEST(upstream_status(*status, "cloud")->find("state")->as_string() == "stopped");
@@ -188,9 +188,9 @@ BOOST_AUTO_TEST_CASE(retry_after_auth_failure_tries_again_later) {
     TempDir dir;
     AuthBroker auth(dir);
     GatewaydProcess gw(dir, config(dir, auth.broker->url(), "password = \"wrong\"\nretry_after_auth_failure = \"2s\"\n"));
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("stopped: cannot connect to", 10s), gw.log());
+    GWD_REQUIRE(gw.wait_for_log("stopped: cannot connect to", 10s), gw.log());
     std::this_thread::sleep_for(1s);
     BOOST_TEST(count(auth.broker->log(), "not authorised") == 1u);
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("trying again: retry_after_auth_failure (2s) has passed", 5s), gw.log());
+    GWD_REQUIRE(gw.wait_for_log("trying again: retry_after_auth_failure (2s) has passed", 5s), gw.log());
     BOOST_TEST(eventually([&] { return count(auth.broker->log(), "not authorised") == 2u; }, 5s));
 }

@@ -32,7 +32,7 @@ BOOST_AUTO_TEST_CASE(wrong_abi_plugin_is_refused_while_another_sensor_keeps_forw
         sensor("good", "simulated", "values = \"seed\"\nnames = [\"good01\", \"good02\", \"good03\"]") + upstream(cloud);
     GatewaydProcess gw(dir, config);
 
-    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(6, 15s), gw.log());
+    GWD_REQUIRE(subscriber.wait_for(6, 15s), gw.log());
     BOOST_TEST(gw.process().running());
     for (const auto& m : subscriber.messages()) BOOST_TEST(m.topic.rfind("telemetry/gw-01/good0", 0) == 0, m.topic);
 
@@ -63,7 +63,7 @@ BOOST_AUTO_TEST_CASE(malformed_readings_are_refused_and_nothing_else_is_lost) {
                                 sensor("noisy", "test_emitter",
                                        "malformed = true\ncount = 5\npayload = \"{seq}\"\nstart_delay = \"300ms\"") +
                                 upstream(cloud));
-    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(5, 15s), gw.log());
+    GWD_REQUIRE(subscriber.wait_for(5, 15s), gw.log());
     BOOST_TEST(gw.process().running());
     BOOST_TEST(gw.log().find("reading refused: sensor name 'bad/+/name' contains the MQTT wildcard '+'") !=
                std::string::npos);

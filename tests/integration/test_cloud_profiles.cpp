@@ -28,7 +28,7 @@ namespace {
 
 std::string shell(const std::string& script) {
     std::string out;
-    BOOST_REQUIRE_MESSAGE(run_command({"sh", "-c", script}, out) == 0, script << ": " << out);
+    GWD_REQUIRE(run_command({"sh", "-c", script}, out) == 0, script << ": " << out);
     while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
     return out;
 }
@@ -38,7 +38,7 @@ void add_password(const std::filesystem::path& file, const std::string& user, co
     std::vector<std::string> argv{"mosquitto_passwd", "-b"};
     if (!std::filesystem::exists(file)) argv.push_back("-c");
     argv.insert(argv.end(), {file.string(), user, password});
-    BOOST_REQUIRE_MESSAGE(run_command(argv, out) == 0, out);
+    GWD_REQUIRE(run_command(argv, out) == 0, out);
 }
 
 // A broker that behaves like the platform: `user` gets in with `password`
@@ -350,7 +350,7 @@ max = "1s"
     BOOST_TEST_REQUIRE(humi.has_value());
     platform.publish(thing + "property/post/reply",
                      R"({"id":")" + json(humi->payload).find("id")->as_string() + R"(","code":2404,"msg":"identifier not exist"})");
-    BOOST_TEST(gw.wait_for_log("OneNET refused the property post: code 2404 (identifier not exist)"), gw.log());
+    GWD_CHECK(gw.wait_for_log("OneNET refused the property post: code 2404 (identifier not exist)"), gw.log());
 
     platform.publish(thing + "property/set", R"({"id":"s-1","version":"1.0","params":{"temp":30}})");
     auto set_reply = wait_for_message(cloud, thing + "property/set_reply", any);

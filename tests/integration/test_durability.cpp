@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <fstream>
 #include <optional>
 #include <atomic>
 #include <thread>
@@ -72,42 +73,59 @@ std::string upstream(const std::string& url, const std::string& extra = "") {
            "[upstream.backoff]\ninitial = \"100ms\"\nmax = \"500ms\"\n";
 }
 
-struct Tally {
-    size_t unique = 0;
-    size_t duplicates = 0;
-    std::vector<int> missing;  // the first few
-    bool in_order = true;      // first arrivals strictly increasing
+// What the application received of readings 0..n-1 (payload = sequence
+// number), counted as it arrives: polling a copy of every message would cost
+// the test more CPU than gatewayd spends forwarding them.
+class Arrivals {
+public:
+    Arrivals(const TestSubscriber& subscriber, int n) : subscriber_(subscriber), seen_(static_cast<size_t>(n), 0) {}
+
+    // Takes in what arrived since the last call.
+    const Arrivals& update() {
+        for (const auto& m : subscriber_.messages_since(consumed_)) {
+            ++consumed_;
+            if (m.topic.rfind("telemetry/", 0) != 0) continue;  // probes
+            const int seq = std::stoi(m.payload);
+            if (seq < 0 || static_cast<size_t>(seq) >= seen_.size()) continue;
+            if (seen_[static_cast<size_t>(seq)]++ == 0) {
+                ++unique_;
+                if (seq < last_first_arrival_) in_order_ = false;
+                last_first_arrival_ = seq;
+            } else {
+                ++duplicates_;
+            }
+        }
+        return *this;
+    }
+
+    size_t unique() const { return unique_; }
+    size_t duplicates() const { return duplicates_; }
+    bool in_order() const { return in_order_; }  // first arrivals strictly increasing
+    bool all() const { return unique_ == seen_.size(); }
+
+    // "65537-65546 90000-90003": every run of missing readings.
+    std::string missing() const {
+        std::string out;
+        for (size_t i = 0; i < seen_.size(); ++i) {
+            if (seen_[i] != 0 || (i > 0 && seen_[i - 1] == 0)) continue;
+            size_t end = i;
+            while (end + 1 < seen_.size() && seen_[end + 1] == 0) ++end;
+            out += (out.empty() ? "" : " ") + std::to_string(i) + (end > i ? "-" + std::to_string(end) : "");
+        }
+        return out.empty() ? "none" : out;
+    }
+
+private:
+    const TestSubscriber& subscriber_;
+    std::vector<int> seen_;
+    size_t consumed_ = 0;
+    size_t unique_ = 0;
+    size_t duplicates_ = 0;
+    int last_first_arrival_ = -1;
+    bool in_order_ = true;
 };
 
-// Counts sequence numbers 0..n-1 in the payloads of `messages`.
-Tally tally(const std::vector<ReceivedMessage>& messages, int n) {
-    Tally t;
-    std::vector<int> seen(static_cast<size_t>(n), 0);
-    int last_first_arrival = -1;
-    for (const auto& m : messages) {
-        if (m.topic.rfind("telemetry/", 0) != 0) continue;  // probes
-        const int seq = std::stoi(m.payload);
-        if (seq < 0 || seq >= n) continue;
-        if (seen[static_cast<size_t>(seq)]++ == 0) {
-            ++t.unique;
-            if (seq < last_first_arrival) t.in_order = false;
-            last_first_arrival = seq;
-        } else {
-            ++t.duplicates;
-        }
-    }
-    for (int i = 0; i < n && t.missing.size() < 10; ++i)
-        if (seen[static_cast<size_t>(i)] == 0) t.missing.push_back(i);
-    return t;
-}
-
 std::string tail(const std::string& text, size_t n = 4000) { return text.size() > n ? text.substr(text.size() - n) : text; }
-
-std::string list(const std::vector<int>& v) {
-    std::string out;
-    for (int x : v) out += (out.empty() ? "" : ",") + std::to_string(x);
-    return out;
-}
 
 // A number from the upstream's status, or -1.
 long long upstream_number(const TempDir& dir, const char* key) {
@@ -119,53 +137,164 @@ long long upstream_number(const TempDir& dir, const char* key) {
     return v != nullptr && v->is_number() ? static_cast<long long>(v->as_number().value) : -1;
 }
 
+// The upstream's state ("online", "backoff", ...), or "".
+std::string upstream_state(const TempDir& dir) {
+    auto status = daemon_status(dir);
+    if (!status) return "";
+    const gwd::JsonValue* u = upstream_status(*status, "cloud");
+    const gwd::JsonValue* v = u != nullptr ? u->find("state") : nullptr;
+    return v != nullptr && v->is_string() ? v->as_string() : "";
+}
+
 }  // namespace
 
-// mosquitto keeps what it queues for a subscriber in memory: a SIGKILL loses
-// messages it has acknowledged but not yet forwarded, which is the broker's
-// loss, not gatewayd's. So the stream is paced (max_publish_rate, a feature
-// users have too) below what the test application consumes, and each kill
-// waits until the application has caught up with what gatewayd was told is
-// delivered. What remains is gatewayd's own duty: nothing it still held may
-// be lost across the kills.
-BOOST_AUTO_TEST_CASE(broker_killed_five_times_under_load_loses_nothing) {
+// A stream whose progress the test places exactly: the emitter sends reading
+// {seq} only once the gate file holds a number above seq.
+class Gate {
+public:
+    explicit Gate(const TempDir& dir) : file_(dir.path() / "gate") { open_to(0); }
+    const std::filesystem::path& file() const { return file_; }
+    // Readings below `limit` may go. Written whole (rename), never half.
+    void open_to(long long limit) {
+        const auto tmp = file_.string() + ".tmp";
+        {
+            std::ofstream out(tmp);
+            out << limit << "\n";
+        }
+        std::filesystem::rename(tmp, file_);
+        limit_ = limit;
+    }
+    long long limit() const { return limit_; }
+
+private:
+    std::filesystem::path file_;
+    long long limit_ = 0;
+};
+
+std::string gated_emitter(const Gate& gate, int n) {
+    return emitter("meter", "count = " + std::to_string(n) + "\npayload = \"{seq}\"\ngate_file = \"" +
+                                gate.file().string() + "\"");
+}
+
+// Kills the cloud broker with publishes of gatewayd in flight, in a way that
+// leaves every loss to gatewayd alone:
+//  1. the stream stops at `upto` and the test waits until gatewayd has all of
+//     it acknowledged and the application has all of it: the broker holds
+//     nothing it acknowledged and did not forward (mosquitto keeps that in
+//     memory only, and a SIGKILL would lose it: the broker's loss, not ours);
+//  2. the broker is paused (SIGSTOP), then the stream goes on: gatewayd's
+//     publishes now wait, unread and unacknowledged, in the broker's socket;
+//  3. once `burst` readings are queued and the window is in flight, the
+//     paused broker is SIGKILLed, and started again once gatewayd's first
+//     CONNECT to the dead broker was refused.
+// Every step waits for progress, never for time. Returns the publishes in
+// flight at the kill.
+struct Kill {
+    long long in_flight = 0;  // publishes of gatewayd in flight at the kill
+    long long attempts = 0;   // CONNECTs gatewayd had sent before it
+};
+
+Kill kill_broker_mid_stream(const TempDir& dir, Cloud& cloud, Gate& gate, Arrivals& arrivals, long long upto,
+                            long long burst, GatewaydProcess& gw) {
+    gate.open_to(upto);
+    GWD_REQUIRE(eventually(
+                              [&] {
+                                  return upstream_number(dir, "delivered") == upto &&
+                                         static_cast<long long>(arrivals.update().unique()) == upto;
+                              },
+                              180s),
+                          "the stream did not reach " << upto << ": delivered " << upstream_number(dir, "delivered")
+                                                      << ", arrived " << arrivals.update().unique() << ", missing "
+                                                      << arrivals.missing() << "\n"
+                                                      << tail(gw.log()));
+    cloud.broker().pause();
+    gate.open_to(upto + burst);
+    long long in_flight = 0;
+    GWD_REQUIRE(eventually(
+                              [&] {
+                                  in_flight = upstream_number(dir, "in_flight");
+                                  return upstream_number(dir, "queued") == burst &&
+                                         in_flight == std::min(burst, upstream_number(dir, "window"));
+                              },
+                              60s),
+                          "gatewayd did not fill its window: queued " << upstream_number(dir, "queued") << ", in flight "
+                                                                      << in_flight << "\n"
+                                                                      << tail(gw.log()));
+    const long long attempts = upstream_number(dir, "attempts");
+    cloud.broker().kill();
+    // As in any real restart, the broker is away for a moment: gatewayd tries
+    // to reconnect and is refused before it comes back. (A broker back within
+    // gatewayd's reaction time would look like another client taking over
+    // the client id, and three of those in two minutes stop the upstream.)
+    GWD_REQUIRE(eventually([&] { return upstream_number(dir, "attempts") > attempts && upstream_state(dir) == "backoff"; },
+                           30s),
+                tail(gw.log()));
+    cloud.broker().start();
+    return Kill{in_flight, attempts};
+}
+
+BOOST_AUTO_TEST_CASE(broker_killed_five_times_mid_stream_loses_nothing) {
     TempDir dir;
     Cloud cloud(dir);
+    Gate gate(dir);
     const int n = 100000;
-    GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) +
-                                emitter("meter", "count = " + std::to_string(n) + "\npayload = \"{seq}\"") +
-                                upstream(cloud.broker().url(), "max_publish_rate = 4000\n"));
+    GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) + gated_emitter(gate, n) +
+                                upstream(cloud.broker().url()));
+    Arrivals arrivals(cloud.subscriber(), n);
     const auto started = Clock::now();
-    long long sent_at_kills = 0;
+    std::string in_flight_at_kills;
     for (int kill = 1; kill <= 5; ++kill) {
-        // A sixth of the stream through, and the application caught up.
-        const size_t target = static_cast<size_t>(n) * static_cast<size_t>(kill) / 6;
-        BOOST_REQUIRE_MESSAGE(eventually(
-                                  [&] {
-                                      const Tally t = tally(cloud.subscriber().messages(), n);
-                                      const long long sent = upstream_number(dir, "delivered");
-                                      return t.unique >= target && sent >= 0 &&
-                                             sent - static_cast<long long>(t.unique) <= 500;
-                                  },
-                                  60s),
-                              "only " << cloud.subscriber().count() << " arrived before kill " << kill << "\n"
-                                      << tail(gw.log()));
-        sent_at_kills = upstream_number(dir, "delivered");
-        cloud.broker().kill();
-        std::this_thread::sleep_for(300ms);
-        cloud.broker().start();
+        const Kill k = kill_broker_mid_stream(dir, cloud, gate, arrivals, n * kill / 6, 500, gw);
+        BOOST_TEST(k.in_flight > 0);
+        in_flight_at_kills += (kill > 1 ? ", " : "") + std::to_string(k.in_flight);
     }
-    BOOST_REQUIRE_MESSAGE(eventually([&] { return tally(cloud.subscriber().messages(), n).unique == n; }, 120s),
-                          "missing: " << list(tally(cloud.subscriber().messages(), n).missing) << "\n"
-                                      << tail(gw.log()));
+    gate.open_to(n);
+    GWD_REQUIRE(eventually([&] { return arrivals.update().all(); }, 180s),
+                          "missing: " << arrivals.missing() << "\n" << tail(gw.log()));
     const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    const Tally t = tally(cloud.subscriber().messages(), n);
-    BOOST_TEST(t.unique == static_cast<size_t>(n));
-    BOOST_TEST(sent_at_kills < n);  // the last kill really was mid-stream
-    BOOST_TEST_MESSAGE("broker SIGKILLed 5 times during " << n << " QoS 1 readings: " << t.unique << "/" << n
-                                                          << " arrived, " << t.duplicates << " duplicates, "
-                                                          << seconds << " s in all");
+    // The broker never saw what was in flight at a kill: a duplicate would be
+    // a reading gatewayd sent twice although the broker had acknowledged it.
+    BOOST_TEST(arrivals.duplicates() == 0u);
+    BOOST_TEST(eventually([&] { return upstream_number(dir, "queued") == 0; }, 30s));
+    BOOST_TEST_MESSAGE("broker SIGKILLed 5 times mid-stream (publishes in flight at each kill: "
+                       << in_flight_at_kills << "; 500 readings queued behind them): " << arrivals.unique() << "/" << n
+                       << " arrived, " << arrivals.duplicates() << " duplicates, " << seconds << " s in all");
     BOOST_TEST(gw.process().running());
+}
+
+// MQTT packet identifiers are 16 bits: a connection that publishes more than
+// 65,535 QoS 1 messages reuses them. Connection 1 carries 131,060 readings
+// (past the wrap once, almost twice), then dies with its window straddling
+// the second wrap (packet ids 65526..65535 and 1..54); connection 2 starts
+// over at packet id 1 with the readings that were in flight, and dies the
+// same way around its own first wrap.
+BOOST_AUTO_TEST_CASE(packet_identifiers_wrap_on_one_connection_and_across_kills) {
+    TempDir dir;
+    Cloud cloud(dir);
+    Gate gate(dir);
+    const int n = 200000;
+    GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) + gated_emitter(gate, n) +
+                                upstream(cloud.broker().url()));
+    Arrivals arrivals(cloud.subscriber(), n);
+    const long long wrap = 65535;
+    const long long first = 2 * wrap - 10;  // publishes of connection 1 before its kill
+    const long long second = first + wrap - 10;
+    const Kill k1 = kill_broker_mid_stream(dir, cloud, gate, arrivals, first, 500, gw);
+    BOOST_TEST(k1.attempts == 1);  // one connection carried all of them
+    BOOST_TEST(k1.in_flight > 10);  // past packet id 65535
+    const Kill k2 = kill_broker_mid_stream(dir, cloud, gate, arrivals, second, 500, gw);
+    BOOST_TEST(k2.in_flight > 10);
+    const long long in_flight_1 = k1.in_flight, in_flight_2 = k2.in_flight;
+    gate.open_to(n);
+    GWD_REQUIRE(eventually([&] { return arrivals.update().all(); }, 180s),
+                          "missing: " << arrivals.missing() << "\n" << tail(gw.log()));
+    BOOST_TEST(arrivals.duplicates() == 0u);
+    BOOST_TEST(arrivals.in_order());
+    BOOST_TEST_MESSAGE(n << " QoS 1 readings, " << first << " on the first connection, killed with " << in_flight_1
+                         << " in flight around packet id 65535, then " << (second - first)
+                         << " on the second, killed with " << in_flight_2 << " in flight around its wrap: "
+                         << arrivals.unique() << "/" << n << " arrived, in order, " << arrivals.duplicates()
+                         << " duplicates");
 }
 
 BOOST_AUTO_TEST_CASE(gatewayd_killed_twice_while_sensors_publish_loses_nothing) {
@@ -178,7 +307,7 @@ BOOST_AUTO_TEST_CASE(gatewayd_killed_twice_while_sensors_publish_loses_nothing) 
                                "url = \"" + local.url() + "\"\ntopics = [\"sensors/#\"]\nname_from = \"sensor\"\n\n" +
                                upstream(cloud.url());
     auto gw = std::make_unique<GatewaydProcess>(dir, config, "gatewayd-1");
-    BOOST_REQUIRE_MESSAGE(gw->wait_for_log("subscribed to 1 topic filters", 15s), gw->log());
+    GWD_REQUIRE(gw->wait_for_log("subscribed to 1 topic filters", 15s), gw->log());
 
     const int n = 30000;
     std::atomic<int> published{0};
@@ -199,13 +328,13 @@ BOOST_AUTO_TEST_CASE(gatewayd_killed_twice_while_sensors_publish_loses_nothing) 
         gw = std::make_unique<GatewaydProcess>(dir, config, "gatewayd-" + std::to_string(kill + 1));
     }
     sensors.join();
-    BOOST_REQUIRE_MESSAGE(eventually([&] { return tally(app.messages(), n).unique == n; }, 60s),
-                          "missing: " << list(tally(app.messages(), n).missing) << "\n" << tail(gw->log()));
-    const Tally t = tally(app.messages(), n);
-    BOOST_TEST(t.unique == static_cast<size_t>(n));
-    BOOST_TEST_MESSAGE("gatewayd SIGKILLed twice while sensors published " << n << " QoS 1 messages: " << t.unique
-                                                                           << "/" << n << " arrived upstream, "
-                                                                           << t.duplicates << " duplicates");
+    Arrivals arrivals(app, n);
+    GWD_REQUIRE(eventually([&] { return arrivals.update().all(); }, 60s),
+                          "missing: " << arrivals.missing() << "\n" << tail(gw->log()));
+    BOOST_TEST_MESSAGE("gatewayd SIGKILLed twice while sensors published " << n << " QoS 1 messages: "
+                                                                           << arrivals.unique() << "/" << n
+                                                                           << " arrived upstream, "
+                                                                           << arrivals.duplicates() << " duplicates");
     BOOST_TEST(gw->log().find("resumed the session") != std::string::npos, gw->log());
 }
 
@@ -217,7 +346,7 @@ BOOST_AUTO_TEST_CASE(a_long_outage_drains_in_order_at_full_speed) {
     GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) +
                                 emitter("meter", "count = " + std::to_string(n) + "\npayload = \"{seq}\"") +
                                 upstream(cloud.broker().url()));
-    BOOST_REQUIRE_MESSAGE(eventually([&] { return upstream_number(dir, "queued") == n; }, 60s), gw.log());
+    GWD_REQUIRE(eventually([&] { return upstream_number(dir, "queued") == n; }, 60s), gw.log());
     cloud.broker().start();
     // The drain as gatewayd sees it: from the first acknowledgement to the last.
     std::optional<Clock::time_point> first, last;
@@ -227,16 +356,17 @@ BOOST_AUTO_TEST_CASE(a_long_outage_drains_in_order_at_full_speed) {
         if (queued == 0) last = Clock::now();
         std::this_thread::sleep_for(25ms);
     }
-    BOOST_REQUIRE_MESSAGE(first && last, tail(gw.log()));
-    BOOST_REQUIRE_MESSAGE(cloud.subscriber().wait_for(static_cast<size_t>(n), 120s),
+    GWD_REQUIRE(first && last, tail(gw.log()));
+    GWD_REQUIRE(cloud.subscriber().wait_for(static_cast<size_t>(n), 120s),
                           cloud.subscriber().count() << " arrived\n" << tail(gw.log()));
     const double seconds = std::max(0.025, std::chrono::duration<double>(*last - *first).count());
-    const Tally t = tally(cloud.subscriber().messages(), n);
-    BOOST_TEST(t.unique == static_cast<size_t>(n));
-    BOOST_TEST(t.in_order);
+    Arrivals arrivals(cloud.subscriber(), n);
+    arrivals.update();
+    BOOST_TEST(arrivals.all());
+    BOOST_TEST(arrivals.in_order());
     BOOST_TEST_MESSAGE(n << " readings queued during the outage drained in " << seconds << " s: "
-                         << static_cast<int>(n / seconds) << " readings/s, in order: " << (t.in_order ? "yes" : "no")
-                         << ", duplicates " << t.duplicates);
+                         << static_cast<int>(n / seconds) << " readings/s, in order: "
+                         << (arrivals.in_order() ? "yes" : "no") << ", duplicates " << arrivals.duplicates());
     BOOST_TEST(eventually([&] { return upstream_number(dir, "queued") == 0; }, 10s));
 }
 
@@ -249,7 +379,7 @@ BOOST_AUTO_TEST_CASE(a_small_byte_budget_drops_exactly_the_oldest_and_counts_the
                                 emitter("meter", "count = " + std::to_string(n) + "\npayload = \"{seq}\"") +
                                 upstream(cloud.broker().url(), "max_bytes = \"64KiB\"\n"));
     // Everything emitted, and the budget enforced.
-    BOOST_REQUIRE_MESSAGE(eventually(
+    GWD_REQUIRE(eventually(
                               [&] {
                                   const long long q = upstream_number(dir, "queued");
                                   return q > 0 && q + upstream_number(dir, "overflowed") == n;
@@ -270,7 +400,7 @@ BOOST_AUTO_TEST_CASE(a_small_byte_budget_drops_exactly_the_oldest_and_counts_the
     BOOST_TEST(dropped == n - queued);
     BOOST_TEST_MESSAGE("max_bytes 64KiB: " << queued << " newest kept and delivered, " << dropped
                                            << " oldest dropped and counted");
-    BOOST_TEST(gw.wait_for_log("readings dropped because its queue reached max_bytes", 10s), gw.log());
+    GWD_CHECK(gw.wait_for_log("readings dropped because its queue reached max_bytes", 10s), gw.log());
 }
 
 BOOST_AUTO_TEST_CASE(expired_readings_never_arrive_and_the_rest_carry_what_is_left) {
@@ -281,7 +411,7 @@ BOOST_AUTO_TEST_CASE(expired_readings_never_arrive_and_the_rest_carry_what_is_le
                                 emitter("short", "count = 10\npayload = \"{seq}\"", "expiry = \"2s\"\n") +
                                 emitter("long", "count = 10\npayload = \"{seq}\"\nexpiry = \"1h\"") +
                                 emitter("plain", "count = 10\npayload = \"{seq}\"") + upstream(cloud.broker().url()));
-    BOOST_REQUIRE_MESSAGE(eventually([&] { return upstream_number(dir, "queued") == 30; }, 20s), gw.log());
+    GWD_REQUIRE(eventually([&] { return upstream_number(dir, "queued") == 30; }, 20s), gw.log());
     std::this_thread::sleep_for(3s);  // past the short expiry
     cloud.broker().start();
     BOOST_REQUIRE(cloud.subscriber().wait_for(20, 30s));
@@ -314,13 +444,13 @@ BOOST_AUTO_TEST_CASE(switching_the_outbox_on_reload_keeps_the_backlog_until_rest
     const std::string sensors = gateway_section(dir, all_plugins(dir)) +
                                 emitter("meter", "count = " + std::to_string(n) + "\npayload = \"" + payload + "\"");
     GatewaydProcess gw(dir, sensors + upstream(cloud.broker().url(), "qos = 0\n"));
-    BOOST_REQUIRE_MESSAGE(eventually([&] { return upstream_number(dir, "queued") == n; }, 60s), tail(gw.log()));
+    GWD_REQUIRE(eventually([&] { return upstream_number(dir, "queued") == n; }, 60s), tail(gw.log()));
     const long long bytes = upstream_number(dir, "queued_bytes");
     BOOST_REQUIRE(bytes > 8 * 1024 * 1024);
 
     dir.write("gatewayd.toml", sensors + upstream(cloud.broker().url(), "qos = 0\noutbox = \"memory\"\n"));
     gw.process().signal(SIGHUP);
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("take effect at the next restart (so does max_bytes", 10s), tail(gw.log()));
+    GWD_REQUIRE(gw.wait_for_log("take effect at the next restart (so does max_bytes", 10s), tail(gw.log()));
     std::this_thread::sleep_for(500ms);
     BOOST_TEST(upstream_number(dir, "queued") == n);
     BOOST_TEST(upstream_number(dir, "overflowed") == 0);

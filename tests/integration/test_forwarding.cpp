@@ -52,12 +52,12 @@ std::string emitter_sensor(const std::string& options) {
 }
 
 void wait_until_ready(const GatewaydProcess& gw, const Mosquitto& cloud) {
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("connected to " + cloud.url(), 15s), gw.log());
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("subscribed to 1 topic filters", 15s), gw.log());
+    GWD_REQUIRE(gw.wait_for_log("connected to " + cloud.url(), 15s), gw.log());
+    GWD_REQUIRE(gw.wait_for_log("subscribed to 1 topic filters", 15s), gw.log());
 }
 
 ReceivedMessage only(const std::vector<ReceivedMessage>& messages, const std::string& topic) {
-    BOOST_REQUIRE_MESSAGE(messages.size() == 1u, topic << ": " << messages.size() << " messages");
+    GWD_REQUIRE(messages.size() == 1u, topic << ": " << messages.size() << " messages");
     return messages[0];
 }
 
@@ -71,7 +71,7 @@ BOOST_AUTO_TEST_CASE(seed_sensors_arrive_normalized_over_mqtt5) {
     wait_until_ready(gw, cloud);
 
     publish_seed_readings(local);
-    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(3, 15s), gw.log());
+    GWD_REQUIRE(subscriber.wait_for(3, 15s), gw.log());
 
     const auto s1 = only(subscriber.on_topic("telemetry/gw-01/sensor01"), "sensor01");
     BOOST_TEST(s1.payload == "23.4");
@@ -104,13 +104,13 @@ BOOST_AUTO_TEST_CASE(mqtt311_upstream_gets_metadata_folded_into_json) {
     BOOST_TEST(gw.log().find("(MQTT 3.1.1,") != std::string::npos);
 
     publish_seed_readings(local);
-    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(3, 15s), gw.log());
+    GWD_REQUIRE(subscriber.wait_for(3, 15s), gw.log());
 
     std::string error;
     const auto s2 = only(subscriber.on_topic("telemetry/gw-01/sensor02"), "sensor02");
     BOOST_TEST(!s2.content_type.has_value());  // no properties on 3.1.1
     auto json = gwd::json_parse(s2.payload, error);
-    BOOST_REQUIRE_MESSAGE(json, s2.payload << ": " << error);
+    GWD_REQUIRE(json, s2.payload << ": " << error);
     BOOST_TEST(json->find("gateway")->as_string() == "gw-01");
     BOOST_TEST(json->find("sensor")->as_string() == "sensor02");
     BOOST_TEST(json->find("content_type")->as_string() == "text/plain");
@@ -136,7 +136,7 @@ BOOST_AUTO_TEST_CASE(undecodable_payload_is_dead_lettered_and_the_next_one_flows
     TestPublisher sensors(local.url());
     sensors.publish("sensors/gateway01/sensor02", "MjM!Nw==", {{"Content-Type", "base64"}});
     sensors.publish("sensors/gateway01/sensor02", "MjMuNw==", {{"Content-Type", "base64"}});
-    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(2, 15s), gw.log());
+    GWD_REQUIRE(subscriber.wait_for(2, 15s), gw.log());
 
     const auto dead = only(subscriber.on_topic("deadletter/gw-01/sensor02"), "dead letter");
     BOOST_TEST(dead.payload == "MjM!Nw==");
@@ -154,7 +154,7 @@ BOOST_AUTO_TEST_CASE(simulated_plugin_feeds_the_upstream) {
                                 "[[sensor]]\nname = \"lab\"\nplugin = \"simulated\"\ninterval = \"100ms\"\n"
                                 "[sensor.options]\nvalues = \"seed\"\ncount = 2\n\n" +
                                 upstream(cloud));
-    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(6, 15s), gw.log());
+    GWD_REQUIRE(subscriber.wait_for(6, 15s), gw.log());
     for (const char* name : {"sensor01", "sensor02", "sensor03"}) {
         auto messages = subscriber.on_topic(std::string("telemetry/gw-01/") + name);
         BOOST_TEST(messages.size() == 2u, name);
@@ -170,8 +170,8 @@ BOOST_AUTO_TEST_CASE(receive_maximum_of_the_broker_bounds_the_window_and_order_i
     GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) +
                                 emitter_sensor("count = 500\npayload = \"{seq}\"\nstart_delay = \"300ms\"") +
                                 upstream(cloud));
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("up to 3 publishes in flight", 15s), gw.log());
-    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(500, 30s), gw.log());
+    GWD_REQUIRE(gw.wait_for_log("up to 3 publishes in flight", 15s), gw.log());
+    GWD_REQUIRE(subscriber.wait_for(500, 30s), gw.log());
     const auto messages = subscriber.messages();
     for (size_t i = 0; i < messages.size(); ++i) {
         if (messages[i].payload != std::to_string(i)) {
@@ -187,14 +187,14 @@ BOOST_AUTO_TEST_CASE(sigterm_stops_gracefully_after_delivering_what_was_accepted
     GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) +
                                 emitter_sensor("count = 20000\npayload = \"{seq}\"") +
                                 upstream(cloud));
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("connected to " + cloud.url(), 15s), gw.log());
+    GWD_REQUIRE(gw.wait_for_log("connected to " + cloud.url(), 15s), gw.log());
     const auto status = gw.stop(20s);
     BOOST_REQUIRE(status.has_value());
     BOOST_TEST(*status == 0);
     // "stopped: cloud stopped, sent N, queued 0; readings M"
     std::smatch m;
     const std::string log = gw.log();
-    BOOST_REQUIRE_MESSAGE(std::regex_search(log, m, std::regex("sent (\\d+), queued (\\d+); readings (\\d+)")), log);
+    GWD_REQUIRE(std::regex_search(log, m, std::regex("sent (\\d+), queued (\\d+); readings (\\d+)")), log);
     const size_t sent = std::stoul(m[1]), queued = std::stoul(m[2]), readings = std::stoul(m[3]);
     BOOST_TEST_MESSAGE("accepted " << readings << " readings, sent " << sent << " before exit");
     BOOST_TEST(queued == 0u);
@@ -214,7 +214,7 @@ BOOST_AUTO_TEST_CASE(a_message_above_the_maximum_packet_size_is_dead_lettered_an
                                 emitter_sensor("count = 5\npayload = \"{seq}\"\nfirst_payload_size = 5000\n"
                                                "start_delay = \"300ms\"") +
                                 upstream(cloud));
-    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(6, 30s), gw.log());
+    GWD_REQUIRE(subscriber.wait_for(6, 30s), gw.log());
     const auto data = subscriber.on_topic("telemetry/gw-01/burst");
     BOOST_REQUIRE(data.size() == 5u);
     for (size_t i = 0; i < data.size(); ++i) BOOST_TEST(data[i].payload == std::to_string(i));
@@ -234,7 +234,7 @@ BOOST_AUTO_TEST_CASE(a_wide_window_on_mqtt311_is_not_refused_by_paho) {
     GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) +
                                 emitter_sensor("count = 3000\npayload = \"{seq}\"\nstart_delay = \"300ms\"") +
                                 upstream(cloud, "mqtt_version = 4\nenvelope = false\nmax_inflight = 500\n"));
-    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(3000, 30s), gw.log());
+    GWD_REQUIRE(subscriber.wait_for(3000, 30s), gw.log());
     BOOST_TEST(gw.log().find("lost") == std::string::npos, gw.log());
     BOOST_TEST(gw.log().find("up to 500 publishes in flight") != std::string::npos);
 }

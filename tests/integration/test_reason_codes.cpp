@@ -50,7 +50,7 @@ BOOST_AUTO_TEST_CASE(authorization_codes_stop_after_one_connect) {
             MqttStubBroker stub(refuse_connect(code));
             TempDir dir;
             GatewaydProcess gw(dir, config(dir, stub.url()));
-            BOOST_REQUIRE_MESSAGE(gw.wait_for_log("stopped: cannot connect to", 10s), gw.log());
+            GWD_REQUIRE(gw.wait_for_log("stopped: cannot connect to", 10s), gw.log());
             std::this_thread::sleep_for(2s);
             BOOST_TEST_MESSAGE("0x" << std::hex << code << std::dec << ": " << stub.connections()
                                     << " connection attempt(s), state " << state_of(dir));
@@ -95,7 +95,7 @@ BOOST_AUTO_TEST_CASE(redirect_is_followed_when_allowed) {
             MqttStubBroker stub(s);
             TempDir dir;
             GatewaydProcess gw(dir, config(dir, stub.url(), "follow_server_reference = true\n"));
-            BOOST_REQUIRE_MESSAGE(subscriber.wait_for(5, 15s), gw.log());
+            GWD_REQUIRE(subscriber.wait_for(5, 15s), gw.log());
             BOOST_TEST(stub.connections() == 1);
             BOOST_TEST(gw.log().find("the broker redirects to " + real.url()) != std::string::npos);
             BOOST_TEST_MESSAGE("0x" << std::hex << code << std::dec << ": 1 connection to the stub, then online at "
@@ -114,7 +114,7 @@ BOOST_AUTO_TEST_CASE(redirect_is_not_followed_unless_allowed) {
     MqttStubBroker stub(s);
     TempDir dir;
     GatewaydProcess gw(dir, config(dir, stub.url()));
-    BOOST_TEST(gw.wait_for_log("set follow_server_reference = true to allow", 15s), gw.log());
+    GWD_CHECK(gw.wait_for_log("set follow_server_reference = true to allow", 15s), gw.log());
     BOOST_TEST(stub.wait_for_connections(2, 10s));  // and it stays with the broker it was configured for
 }
 
@@ -132,7 +132,7 @@ BOOST_AUTO_TEST_CASE(repeated_session_takeovers_stop_with_a_clear_reason) {
     MqttStubBroker stub(s);
     TempDir dir;
     GatewaydProcess gw(dir, config(dir, stub.url()));
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("another client uses client id 'gw-01'", 15s), gw.log());
+    GWD_REQUIRE(gw.wait_for_log("another client uses client id 'gw-01'", 15s), gw.log());
     std::this_thread::sleep_for(2s);
     BOOST_TEST_MESSAGE("session takeovers before stopping: " << stub.connections());
     BOOST_TEST(stub.connections() == 3);
@@ -151,7 +151,7 @@ BOOST_AUTO_TEST_CASE(topic_alias_refusal_reconnects_without_aliases) {
     MqttStubBroker stub(s);
     TempDir dir;
     GatewaydProcess gw(dir, config(dir, stub.url(), "topic_alias = true\n", "count = 10\npayload = \"{seq}\""));
-    BOOST_REQUIRE_MESSAGE(eventually(
+    GWD_REQUIRE(eventually(
                               [&] {
                                   size_t acked = 0;
                                   for (const auto& p : stub.publishes())
@@ -178,7 +178,7 @@ BOOST_AUTO_TEST_CASE(topic_aliases_save_the_topic_on_repeat_publishes) {
     MqttStubBroker stub(s);
     TempDir dir;
     GatewaydProcess gw(dir, config(dir, stub.url(), "topic_alias = true\n", "count = 10\npayload = \"{seq}\""));
-    BOOST_REQUIRE_MESSAGE(stub.wait_for_publishes(10, 15s), gw.log());
+    GWD_REQUIRE(stub.wait_for_publishes(10, 15s), gw.log());
     const auto p = stub.publishes();
     BOOST_TEST(p[0].topic_alias == 0);       // first use: full topic
     BOOST_TEST(p[1].topic_alias == 1);       // second: topic and alias
@@ -202,7 +202,7 @@ BOOST_AUTO_TEST_CASE(a_refused_publish_is_dead_lettered_and_blocks_nothing) {
             MqttStubBroker stub(s);
             TempDir dir;
             GatewaydProcess gw(dir, config(dir, stub.url()));
-            BOOST_REQUIRE_MESSAGE(stub.wait_for_publishes(6, 15s), gw.log());
+            GWD_REQUIRE(stub.wait_for_publishes(6, 15s), gw.log());
             std::this_thread::sleep_for(300ms);
             const auto publishes = stub.publishes();
             std::vector<std::string> data;
@@ -236,7 +236,7 @@ BOOST_AUTO_TEST_CASE(quota_exceeded_slows_down_and_retries_the_message) {
     MqttStubBroker stub(s);
     TempDir dir;
     GatewaydProcess gw(dir, config(dir, stub.url()));
-    BOOST_REQUIRE_MESSAGE(eventually([&] { return number_of(dir, "sent") == 5; }, 20s), gw.log());
+    GWD_REQUIRE(eventually([&] { return number_of(dir, "sent") == 5; }, 20s), gw.log());
     BOOST_TEST(gw.log().find("Quota exceeded (0x97); slowing down to") != std::string::npos);
     BOOST_TEST_MESSAGE("PUBACK 0x97 three times: " << stub.connections() << " connection, all 5 readings delivered, "
                                                    << "pace " << number_of(dir, "publish_rate_limit") << "/s");
@@ -259,7 +259,7 @@ BOOST_AUTO_TEST_CASE(a_message_the_broker_chokes_on_is_set_aside_after_three_tri
                                 "count = 3\npayload = \"{seq}\"\nstart_delay = \"200ms\"\n\n"
                                 "[[upstream]]\nname = \"cloud\"\nurl = \"" + stub.url() + "\"\n"
                                 "[upstream.backoff]\ninitial = \"100ms\"\nmax = \"200ms\"\n");
-    BOOST_REQUIRE_MESSAGE(eventually([&] { return number_of(dir, "sent") >= 3 && number_of(dir, "dead_lettered") >= 1; },
+    GWD_REQUIRE(eventually([&] { return number_of(dir, "sent") >= 3 && number_of(dir, "dead_lettered") >= 1; },
                                      20s),
                           gw.log());
     BOOST_TEST(gw.log().find("was the oldest in flight each of the 3 times the broker closed the connection") !=
@@ -288,7 +288,7 @@ BOOST_AUTO_TEST_CASE(assigned_client_identifier_is_used) {
     std::string text = config(dir, stub.url());
     text.replace(text.find("client_id = \"gw-01\""), std::string("client_id = \"gw-01\"").size(), "client_id = \"\"");
     GatewaydProcess gw(dir, text);
-    BOOST_REQUIRE_MESSAGE(stub.wait_for_publishes(5, 15s), gw.log());
+    GWD_REQUIRE(stub.wait_for_publishes(5, 15s), gw.log());
     BOOST_TEST(stub.client_ids().front().empty());
     auto status = daemon_status(dir);
     BOOST_REQUIRE(status);
@@ -303,7 +303,7 @@ BOOST_AUTO_TEST_CASE(a_shorter_server_keep_alive_costs_one_reconnect) {
     MqttStubBroker stub(s);
     TempDir dir;
     GatewaydProcess gw(dir, config(dir, stub.url()));
-    BOOST_REQUIRE_MESSAGE(stub.wait_for_publishes(5, 15s), gw.log());
+    GWD_REQUIRE(stub.wait_for_publishes(5, 15s), gw.log());
     std::this_thread::sleep_for(1500ms);
     BOOST_TEST(stub.connections() == 2);
     BOOST_TEST(gw.log().find("the broker asks for a keep alive of 20s; reconnecting with it") != std::string::npos);
@@ -315,7 +315,7 @@ BOOST_AUTO_TEST_CASE(maximum_qos_zero_is_honoured) {
     MqttStubBroker stub(s);
     TempDir dir;
     GatewaydProcess gw(dir, config(dir, stub.url()));
-    BOOST_REQUIRE_MESSAGE(stub.wait_for_publishes(5, 15s), gw.log());
+    GWD_REQUIRE(stub.wait_for_publishes(5, 15s), gw.log());
     for (const auto& p : stub.publishes()) BOOST_TEST(p.qos == 0);
     BOOST_TEST(gw.log().find("the broker allows QoS 0 only") != std::string::npos);
 }

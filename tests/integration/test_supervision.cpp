@@ -47,7 +47,7 @@ BOOST_AUTO_TEST_CASE(an_acl_refusal_dead_letters_that_message_only) {
                                 "[[sensor]]\nname = \"b\"\nplugin = \"test_emitter\"\n[sensor.options]\n"
                                 "sensor = \"allowed\"\ncount = 3\npayload = \"{seq}\"\nstart_delay = \"300ms\"\n\n" +
                                 upstream(broker));
-    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(4, 15s), gw.log());
+    GWD_REQUIRE(subscriber.wait_for(4, 15s), gw.log());
     BOOST_TEST(subscriber.on_topic("telemetry/gw-01/allowed").size() == 3u);
     BOOST_TEST(subscriber.on_topic("telemetry/gw-01/denied").empty());
     const auto dead = subscriber.on_topic("deadletter/gw-01/denied");
@@ -80,7 +80,7 @@ BOOST_AUTO_TEST_CASE(topic_aliases_stay_within_the_brokers_maximum) {
                    "\"\nplugin = \"test_emitter\"\n[sensor.options]\ncount = 5\npayload = \"{seq}\"\n\n";
     }
     GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) + sensors + upstream(broker, "topic_alias = true\n"));
-    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(20, 15s), gw.log());
+    GWD_REQUIRE(subscriber.wait_for(20, 15s), gw.log());
     for (int i = 0; i < 4; ++i) BOOST_TEST(subscriber.on_topic("telemetry/gw-01/s" + std::to_string(i)).size() == 5u);
     BOOST_TEST(gw.log().find(", 2 topic aliases") != std::string::npos, gw.log());
     auto status = daemon_status(dir);
@@ -107,7 +107,7 @@ BOOST_AUTO_TEST_CASE(another_client_with_our_id_stops_the_upstream) {
     twin.connect(options)->wait_for(10s);
     GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) + emitter("count = 5\npayload = \"{seq}\"") +
                                 upstream(broker));
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("another client uses client id 'gw-01'", 30s), gw.log());
+    GWD_REQUIRE(gw.wait_for_log("another client uses client id 'gw-01'", 30s), gw.log());
     auto status = daemon_status(dir);
     BOOST_REQUIRE(status);
     const auto* cloud = upstream_status(*status, "cloud");
@@ -130,14 +130,14 @@ BOOST_AUTO_TEST_CASE(broker_killed_and_restarted_loses_nothing_emitted_meanwhile
     auto subscriber = std::make_unique<TestSubscriber>(broker->url(), std::vector<std::string>{"telemetry/#"}, durable);
     GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) +
                                 emitter("count = 100\npayload = \"{seq}\"\nevery = \"40ms\"") + upstream(*broker));
-    BOOST_REQUIRE_MESSAGE(subscriber->wait_for(10, 10s), gw.log());
+    GWD_REQUIRE(subscriber->wait_for(10, 10s), gw.log());
     std::vector<ReceivedMessage> received = subscriber->messages();
     subscriber.reset();
     broker->stop();  // SIGTERM: the broker writes its persistence, the session survives
     std::this_thread::sleep_for(2500ms);
     broker->start();
     subscriber = std::make_unique<TestSubscriber>(broker->url(), std::vector<std::string>{}, durable);
-    BOOST_REQUIRE_MESSAGE(eventually([&] { return received.size() + subscriber->count() >= 100; }, 30s), gw.log());
+    GWD_REQUIRE(eventually([&] { return received.size() + subscriber->count() >= 100; }, 30s), gw.log());
     for (auto& m : subscriber->messages()) received.push_back(m);
     std::set<std::string> seen;
     size_t duplicates = 0;
@@ -161,7 +161,7 @@ BOOST_AUTO_TEST_CASE(status_command_reports_upstreams_and_sensors) {
     TestSubscriber subscriber(broker.url(), {"telemetry/#"});
     GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) + emitter("count = 7\npayload = \"{seq}\"") +
                                 upstream(broker));
-    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(7, 15s), gw.log());
+    GWD_REQUIRE(subscriber.wait_for(7, 15s), gw.log());
     std::string out;
     BOOST_TEST(run_command({gatewayd_binary().string(), "status", "--config", gw.config_path().string()}, out) == 0);
     BOOST_TEST(out.find("gateway 'gw-01'") != std::string::npos, out);
@@ -184,11 +184,11 @@ BOOST_AUTO_TEST_CASE(a_reload_restarts_only_what_changed_and_keeps_the_queue) {
                              "[[sensor]]\nname = \"steady\"\nplugin = \"simulated\"\ninterval = \"100ms\"\n"
                              "[sensor.options]\ndevices = [\"plain\"]\nnames = [\"steady\"]\nvalues = \"seed\"\n\n";
     GatewaydProcess gw(dir, base + upstream(broker));
-    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(3, 10s), gw.log());
+    GWD_REQUIRE(subscriber.wait_for(3, 10s), gw.log());
     dir.write("gatewayd.toml", base + upstream(broker, "topic = \"renamed/{sensor}\"\n"));
     gw.process().signal(SIGHUP);
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("configuration reloaded: upstreams 0 kept, 1 restarted", 10s), gw.log());
+    GWD_REQUIRE(gw.wait_for_log("configuration reloaded: upstreams 0 kept, 1 restarted", 10s), gw.log());
     BOOST_TEST(gw.log().find("sensors 1 kept") != std::string::npos);
-    BOOST_REQUIRE_MESSAGE(eventually([&] { return !subscriber.on_topic("renamed/steady").empty(); }, 10s), gw.log());
+    GWD_REQUIRE(eventually([&] { return !subscriber.on_topic("renamed/steady").empty(); }, 10s), gw.log());
     BOOST_TEST(gw.process().running());
 }

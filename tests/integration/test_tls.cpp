@@ -43,7 +43,7 @@ BOOST_AUTO_TEST_CASE(verified_tls_forwards) {
     Mosquitto cloud(tls_listener(pki, tls_port));
     TestSubscriber subscriber(cloud.url(), {"telemetry/#"});
     GatewaydProcess gw(dir, config(dir, tls_port, (pki.base / "ca.pem").string()));
-    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(3, 15s), gw.log() + cloud.log());
+    GWD_REQUIRE(subscriber.wait_for(3, 15s), gw.log() + cloud.log());
     BOOST_TEST(subscriber.messages()[0].content_type.value_or("") == "text/plain");
 }
 
@@ -54,7 +54,7 @@ BOOST_AUTO_TEST_CASE(a_server_certificate_from_another_ca_is_refused) {
     Mosquitto cloud(tls_listener(pki, tls_port));
     TestSubscriber subscriber(cloud.url(), {"telemetry/#"});
     GatewaydProcess gw(dir, config(dir, tls_port, (pki.base / "other-ca.pem").string()));
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("TLS handshake failed", 15s), gw.log());
+    GWD_REQUIRE(gw.wait_for_log("TLS handshake failed", 15s), gw.log());
     BOOST_TEST(gw.log().find("certificate verify failed") != std::string::npos, gw.log());
     // A server that cannot be verified is an authorization problem: stopped, not retried.
     BOOST_TEST(gw.log().find("stopped: cannot connect to ssl://") != std::string::npos, gw.log());
@@ -78,5 +78,5 @@ BOOST_AUTO_TEST_CASE(tls_verify_false_skips_verification_when_explicitly_asked) 
     Mosquitto cloud(tls_listener(pki, tls_port));
     TestSubscriber subscriber(cloud.url(), {"telemetry/#"});
     GatewaydProcess gw(dir, config(dir, tls_port, (pki.base / "other-ca.pem").string(), "tls_verify = false\n"));
-    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(3, 15s), gw.log());
+    GWD_REQUIRE(subscriber.wait_for(3, 15s), gw.log());
 }

@@ -31,16 +31,16 @@ BOOST_AUTO_TEST_CASE(broker_down_at_start_then_up_delivers_the_queued_readings) 
                                 "[sensor.options]\ncount = 50\npayload = \"{seq}\"\n\n"
                                 "[[upstream]]\nname = \"cloud\"\nurl = \"" + url + "\"\n"
                                 "[upstream.backoff]\ninitial = \"200ms\"\nmax = \"1s\"\n");
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("cannot connect to " + url, 10s),
+    GWD_REQUIRE(gw.wait_for_log("cannot connect to " + url, 10s),
                           "running=" << gw.process().running() << " status=" << gw.process().wait(0ms).value_or(-99) << " log=" << gw.log());
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("test_emitter finished emitting", 10s), gw.log());
+    GWD_REQUIRE(gw.wait_for_log("test_emitter finished emitting", 10s), gw.log());
     std::this_thread::sleep_for(1500ms);  // a few more failed attempts
     BOOST_TEST(gw.process().running());
 
     cloud->start();
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("connected to " + url, 15s), gw.log());
+    GWD_REQUIRE(gw.wait_for_log("connected to " + url, 15s), gw.log());
     TestSubscriber subscriber(url, {}, durable);
-    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(50, 15s), gw.log());
+    GWD_REQUIRE(subscriber.wait_for(50, 15s), gw.log());
     const auto messages = subscriber.messages();
     for (size_t i = 0; i < messages.size(); ++i) BOOST_TEST(messages[i].payload == std::to_string(i));
 
@@ -59,12 +59,12 @@ BOOST_AUTO_TEST_CASE(broker_restart_reconnects_and_keeps_forwarding) {
                                 "[sensor.options]\nvalues = \"seed\"\ndevices = [\"plain\"]\n\n"
                                 "[[upstream]]\nname = \"cloud\"\nurl = \"" + cloud.url() + "\"\n"
                                 "[upstream.backoff]\ninitial = \"200ms\"\nmax = \"1s\"\n");
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("connected to " + cloud.url(), 10s), gw.log());
+    GWD_REQUIRE(gw.wait_for_log("connected to " + cloud.url(), 10s), gw.log());
     cloud.stop();
-    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("lost", 10s), gw.log());
+    GWD_REQUIRE(gw.wait_for_log("lost", 10s), gw.log());
     cloud.start();
     TestSubscriber subscriber(cloud.url(), {"telemetry/#"});
-    BOOST_REQUIRE_MESSAGE(subscriber.wait_for(3, 15s), gw.log());
+    GWD_REQUIRE(subscriber.wait_for(3, 15s), gw.log());
     BOOST_TEST(gw.process().running());
     BOOST_TEST(gw.stop().value_or(-1) == 0);
 }
@@ -80,5 +80,5 @@ BOOST_AUTO_TEST_CASE(password_file_is_read_at_connect) {
                                 "[[sensor]]\nname = \"lab\"\nplugin = \"simulated\"\ninterval = \"100ms\"\n\n"
                                 "[[upstream]]\nname = \"cloud\"\nurl = \"" + cloud.url() + "\"\n"
                                 "username = \"gw\"\npassword_file = \"" + secret.string() + "\"\n");
-    BOOST_TEST(gw.wait_for_log("connected to " + cloud.url(), 10s), gw.log());
+    GWD_CHECK(gw.wait_for_log("connected to " + cloud.url(), 10s), gw.log());
 }

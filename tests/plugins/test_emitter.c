@@ -10,6 +10,11 @@
  * the host's stored() calls; stop() waits up to 5 s for the outstanding ones
  * and logs "acks: N stored, M dropped, K outstanding". `expiry` gives each
  * reading a message expiry of its own.
+ *
+ * With `gate_file` the test decides how far the stream may go: reading
+ * {seq} is emitted only once the file holds a number greater than seq (the
+ * file is read again every 2 ms while the emitter waits). A test places a
+ * fault at an exact point of the stream this way, whatever the machine's speed.
  */
 #include <gatewayd/plugin.h>
 
@@ -35,6 +40,7 @@ struct emitter {
     int64_t every_ms;
     int acks;
     int64_t expiry_ms;
+    const char *gate_file;
     atomic_llong emitted_with_ack, stored_ok, stored_dropped;
     pthread_t thread;
     atomic_int stopping;
@@ -54,6 +60,7 @@ static const gwd_option_spec options[] = {
     {"every", GWD_OPTION_DURATION, 0, "wait this long between readings (default: none)"},
     {"acks", GWD_OPTION_BOOL, 0, "ask for stored() callbacks and count them"},
     {"expiry", GWD_OPTION_DURATION, 0, "each reading's own message expiry"},
+    {"gate_file", GWD_OPTION_STRING, 0, "emit reading {seq} only once this file holds a number above seq"},
     {NULL, 0, 0, NULL},
 };
 
@@ -81,6 +88,7 @@ static int create(const gwd_host_api *host, gwd_context *ctx, void **instance)
     host->option_duration_ms(ctx, "every", &e->every_ms);
     host->option_bool(ctx, "acks", &e->acks);
     host->option_duration_ms(ctx, "expiry", &e->expiry_ms);
+    host->option_string(ctx, "gate_file", &e->gate_file);
     size_t n = host->option_list_size(ctx, "properties");
     for (size_t i = 0; i < n && i < 16; ++i) {
         const char *text = NULL;
@@ -127,6 +135,17 @@ static void emit_malformed(struct emitter *e)
     e->host->emit(e->ctx, &r);
 }
 
+/* The number in the gate file, or 0 while it is missing or unreadable. */
+static long long read_gate(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return 0;
+    long long gate = 0;
+    if (fscanf(f, "%lld", &gate) != 1) gate = 0;
+    fclose(f);
+    return gate;
+}
+
 static void *run(void *arg)
 {
     struct emitter *e = arg;
@@ -145,7 +164,13 @@ static void *run(void *arg)
     }
     const char *marker = strstr(e->payload, "{seq}");
     char payload[512];
+    long long gate = 0;
     for (int64_t i = 0; i < e->count && !e->stopping; ++i) {
+        while (e->gate_file != NULL && i >= gate && !e->stopping) {
+            gate = read_gate(e->gate_file);
+            if (i >= gate) usleep(2000);
+        }
+        if (e->stopping) break;
         if (marker != NULL) {
             int prefix = (int)(marker - e->payload);
             snprintf(payload, sizeof payload, "%.*s%lld%s", prefix, e->payload, (long long)i, marker + 5);

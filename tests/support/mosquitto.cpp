@@ -75,6 +75,7 @@ void Mosquitto::start() {
 
 void Mosquitto::stop() {
     if (!process_) return;
+    resume();  // a paused broker would not see the SIGTERM
     process_->signal(SIGTERM);
     if (!process_->wait(std::chrono::seconds(5))) process_->signal(SIGKILL);
     process_->wait(std::chrono::seconds(5));
@@ -86,6 +87,19 @@ void Mosquitto::kill() {
     process_->signal(SIGKILL);
     process_->wait(std::chrono::seconds(5));
     process_.reset();
+    paused_ = false;
+}
+
+void Mosquitto::pause() {
+    if (!process_ || paused_) return;
+    process_->signal(SIGSTOP);
+    paused_ = true;
+}
+
+void Mosquitto::resume() {
+    if (!process_ || !paused_) return;
+    process_->signal(SIGCONT);
+    paused_ = false;
 }
 
 void Mosquitto::reload() {

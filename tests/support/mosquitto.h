@@ -24,6 +24,10 @@ public:
     void start();
     void stop();    // SIGTERM and wait
     void kill();    // SIGKILL: no goodbye, no persistence written
+    // SIGSTOP / SIGCONT: the broker reads, answers and forwards nothing while
+    // paused, but its sockets stay open (what clients send waits unread).
+    void pause();
+    void resume();
     void reload();  // SIGHUP: re-reads password and ACL files
     std::string log() const;
 
@@ -32,6 +36,7 @@ private:
     std::string extra_;
     int port_;
     std::unique_ptr<ChildProcess> process_;
+    bool paused_ = false;
 };
 
 // A TCP port on 127.0.0.1 that nothing listens on right now.

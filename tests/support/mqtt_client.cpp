@@ -95,6 +95,12 @@ std::vector<ReceivedMessage> TestSubscriber::messages() const {
     return messages_;
 }
 
+std::vector<ReceivedMessage> TestSubscriber::messages_since(size_t from) const {
+    std::lock_guard lock(mutex_);
+    if (from >= messages_.size()) return {};
+    return std::vector<ReceivedMessage>(messages_.begin() + static_cast<std::ptrdiff_t>(from), messages_.end());
+}
+
 std::vector<ReceivedMessage> TestSubscriber::on_topic(const std::string& topic) const {
     std::vector<ReceivedMessage> out;
     for (auto& m : messages())

@@ -51,6 +51,9 @@ public:
     // Waits until at least `count` messages arrived or `timeout` passed.
     bool wait_for(size_t count, std::chrono::milliseconds timeout) const;
     std::vector<ReceivedMessage> messages() const;
+    // The messages that arrived after the first `from` (cheap to poll in
+    // tests that count hundreds of thousands).
+    std::vector<ReceivedMessage> messages_since(size_t from) const;
     // The messages on one topic, in arrival order.
     std::vector<ReceivedMessage> on_topic(const std::string& topic) const;
     size_t count() const;

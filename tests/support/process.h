@@ -48,6 +48,23 @@ int run_command(const std::vector<std::string>& argv, std::string& output,
 template <typename Predicate>
 bool eventually(Predicate predicate, std::chrono::milliseconds timeout);
 
+// Boost.Test's BOOST_REQUIRE_MESSAGE(condition, message) hands both to one
+// function call, and C++ leaves the order of its arguments open: GCC builds
+// the message first. A log tail in the message of a condition that waits was
+// read before the wait, so a failure showed the log as it was when the wait
+// began (a reconnect that came during it seemed never to happen). These
+// evaluate the condition first.
+#define GWD_REQUIRE(condition, message)                                \
+    do {                                                               \
+        const bool gwd_condition_held_ = static_cast<bool>(condition); \
+        BOOST_REQUIRE_MESSAGE(gwd_condition_held_, message);           \
+    } while (false)
+#define GWD_CHECK(condition, message)                                  \
+    do {                                                               \
+        const bool gwd_condition_held_ = static_cast<bool>(condition); \
+        BOOST_CHECK_MESSAGE(gwd_condition_held_, message);             \
+    } while (false)
+
 }  // namespace gwd::test
 
 #include <thread>

@@ -14,6 +14,8 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
+    // GWD_TEST_KEEP=1 keeps every test's files (logs, queues) for a post-mortem.
+    if (const char* keep = std::getenv("GWD_TEST_KEEP"); keep != nullptr && *keep == '1') return;
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
 }

@@ -92,7 +92,7 @@ std::string status_text(const DaemonStatus& s, SystemClock::time_point now) {
         out += "\n";
         if (!u.outbox.problem.empty()) out += "  problem    " + u.outbox.problem + "\n";
         if (u.state == UpstreamState::online) {
-            out += "  window     " + std::to_string(u.window) + " in flight";
+            out += "  window     " + std::to_string(u.window) + ", " + std::to_string(u.in_flight) + " in flight";
             if (u.topic_aliases > 0) out += ", " + std::to_string(u.topic_aliases) + " topic aliases";
             if (u.publish_rate_limit > 0) out += ", paced to " + std::to_string(static_cast<int>(u.publish_rate_limit)) + "/s";
             out += "\n";
@@ -130,7 +130,8 @@ std::string status_json(const DaemonStatus& s, SystemClock::time_point now) {
         out += number("attempts", u.attempts) + ",";
         out += json_quote("last_reason_code") + ":" + (u.last_reason >= 0 ? std::to_string(u.last_reason) : "null") + ",";
         out += field("last_reason", u.last_reason_name) + "," + field("last_error", u.last_error) + ",";
-        out += number("window", u.window) + "," + number("topic_aliases", u.topic_aliases) + ",";
+        out += number("window", u.window) + "," + number("in_flight", u.in_flight) + "," +
+               number("topic_aliases", u.topic_aliases) + ",";
         out += json_quote("publish_rate_limit") + ":" + std::to_string(static_cast<long long>(u.publish_rate_limit)) + ",";
         out += number("sent", u.sent) + "," + number("queued", u.outbox.queued) + "," +
                number("queued_bytes", u.outbox.bytes) + ",";

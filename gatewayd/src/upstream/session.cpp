@@ -195,6 +195,7 @@ public:
     UpstreamStatus status() const {
         std::lock_guard lock(status_mutex_);
         UpstreamStatus s = status_;
+        s.in_flight = in_flight_.load(std::memory_order_relaxed);
         s.outbox = outbox_.stats();
         return s;
     }
@@ -707,6 +708,7 @@ private:
         bool progress = false;
         Clock::time_point deadline{};
         auto ended = [&](PumpEnd end, std::optional<std::uint64_t> oldest = std::nullopt) {
+            in_flight_.store(0, std::memory_order_relaxed);
             return PumpResult{end, oldest, progress};
         };
         // A time-limited token is replaced before the platform stops taking it.
@@ -838,6 +840,7 @@ private:
                     return ended(PumpEnd::lost, inflight.oldest() ? inflight.oldest() : std::optional(next->id));
                 }
             }
+            in_flight_.store(static_cast<int>(inflight.size()), std::memory_order_relaxed);
         }
     }
 
@@ -1238,6 +1241,7 @@ private:
 
     mutable std::mutex status_mutex_;
     UpstreamStatus status_;
+    std::atomic<int> in_flight_{0};  // the pump's window, for status()
     std::optional<Clock::time_point> last_connect_;  // under status_mutex_
 };
 

@@ -27,6 +27,7 @@ struct UpstreamStatus {
     std::chrono::system_clock::time_point next_attempt{};  // state backoff (or a timed retry when stopped)
     std::chrono::system_clock::time_point online_since{};  // state online
     int window = 0;                    // outstanding publishes allowed
+    int in_flight = 0;                 // publishes sent and not yet acknowledged
     int topic_aliases = 0;             // aliases in use on this connection
     double publish_rate_limit = 0;     // publishes/s; 0 unlimited
     std::uint64_t sent = 0;            // acknowledged by the broker
