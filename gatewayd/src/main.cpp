@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <memory>
 #include <string>
@@ -15,6 +16,7 @@
 #include "app/preflight.h"
 #include "app/status_socket.h"
 #include "common/log.h"
+#include "common/release_memory.h"
 #include "config/config_compare.h"
 #include "config/config_loader.h"
 #include "gatewayd/plugin.h"
@@ -97,11 +99,18 @@ int run_daemon(gwd::Config config, const std::filesystem::path& path, gwd::Logge
         }
         if (sig == SIGHUP) reload(daemon, path, log);
         daemon.report_drops();
+        daemon.watch_plugins();
         gwd::service::notify_status(gwd::status_summary(daemon.status()));
     }
     gwd::service::notify_stopping();
     daemon.stop();
     daemon.report_drops();
+    if (daemon.abandoned_threads() > 0) {
+        // A thread is still inside a plugin: destructors run now could pull
+        // the host out from under it. The queues are closed and synced.
+        log.notice("exiting now, leaving " + std::to_string(daemon.abandoned_threads()) + " stuck plugin thread(s)");
+        std::_Exit(0);
+    }
     return 0;
 }
 
@@ -210,6 +219,7 @@ int main(int argc, char** argv) {
     }
     gwd::Config config = std::move(*loaded.config);
     log.set_threshold(config.gateway.log_level);
+    gwd::keep_large_allocations_out_of_the_heap();
     gwd::Diagnostics state_problems;
     if (!gwd::prepare_state_dir(config, state_problems)) {
         print_diagnostics(state_problems);

@@ -44,6 +44,8 @@ SensorConfig sensor(const std::string& options) {
     return r.config->sensors[0];
 }
 
+auto soon() { return std::chrono::steady_clock::now() + std::chrono::seconds(10); }
+
 std::shared_ptr<PluginLibrary> emitter() {
     std::string error;
     auto lib = PluginLibrary::load(test::test_plugin_dir() / "test_emitter.so", error);
@@ -55,12 +57,13 @@ std::shared_ptr<PluginLibrary> emitter() {
 BOOST_AUTO_TEST_CASE(malformed_readings_are_refused_counted_and_harmless) {
     RecordingSink sink;
     auto log_sink = std::make_shared<MemorySink>();
-    SensorInstance instance(sensor("count = 3\nmalformed = true\npayload = \"v{seq}\""), "gw", emitter(), sink,
+    auto instance_ptr = std::make_shared<SensorInstance>(sensor("count = 3\nmalformed = true\npayload = \"v{seq}\""), "gw", emitter(), sink,
                             Logger(log_sink, LogLevel::debug, "sensor t"));
-    BOOST_REQUIRE(instance.create());
-    BOOST_REQUIRE(instance.start());
+    SensorInstance& instance = *instance_ptr;
+    BOOST_REQUIRE(instance.create(soon()));
+    BOOST_REQUIRE(instance.start(soon()));
     BOOST_TEST(test::eventually([&] { return instance.status().accepted == 3; }, std::chrono::seconds(10)));
-    instance.stop();
+    instance.shutdown(soon());
     const SensorStatus s = instance.status();
     BOOST_TEST(s.invalid == 8u);
     BOOST_TEST((sink.payloads == std::vector<std::string>{"v0", "v1", "v2"}));
@@ -77,12 +80,13 @@ BOOST_AUTO_TEST_CASE(malformed_readings_are_refused_counted_and_harmless) {
 
 BOOST_AUTO_TEST_CASE(emit_after_stop_is_refused) {
     RecordingSink sink;
-    SensorInstance instance(sensor("count = 1000000\npayload = \"x\""), "gw", emitter(), sink,
+    auto instance_ptr = std::make_shared<SensorInstance>(sensor("count = 1000000\npayload = \"x\""), "gw", emitter(), sink,
                             Logger(std::make_shared<MemorySink>(), LogLevel::debug));
-    BOOST_REQUIRE(instance.create());
-    BOOST_REQUIRE(instance.start());
+    SensorInstance& instance = *instance_ptr;
+    BOOST_REQUIRE(instance.create(soon()));
+    BOOST_REQUIRE(instance.start(soon()));
     BOOST_TEST(test::eventually([&] { return instance.status().accepted > 10; }, std::chrono::seconds(10)));
-    instance.stop();
+    instance.shutdown(soon());
     const auto after_stop = instance.status().accepted;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     BOOST_TEST(instance.status().accepted == after_stop);
@@ -92,10 +96,11 @@ BOOST_AUTO_TEST_CASE(emit_after_stop_is_refused) {
 BOOST_AUTO_TEST_CASE(stored_is_called_once_per_reading_after_the_outboxes_settle) {
     RecordingSink sink;
     auto log_sink = std::make_shared<MemorySink>();
-    SensorInstance instance(sensor("count = 5\nacks = true\nexpiry = \"90s\""), "gw", emitter(), sink,
+    auto instance_ptr = std::make_shared<SensorInstance>(sensor("count = 5\nacks = true\nexpiry = \"90s\""), "gw", emitter(), sink,
                             Logger(log_sink, LogLevel::debug));
-    BOOST_REQUIRE(instance.create());
-    BOOST_REQUIRE(instance.start());
+    SensorInstance& instance = *instance_ptr;
+    BOOST_REQUIRE(instance.create(soon()));
+    BOOST_REQUIRE(instance.start(soon()));
     BOOST_TEST(test::eventually([&] { return instance.status().accepted == 5; }, std::chrono::seconds(10)));
     {
         std::lock_guard lock(sink.mutex);
@@ -103,27 +108,29 @@ BOOST_AUTO_TEST_CASE(stored_is_called_once_per_reading_after_the_outboxes_settle
         BOOST_TEST((sink.expiries == std::vector<std::uint32_t>(5, 90)));
     }
     sink.store_all(true);
-    instance.stop();  // waits for the outstanding acknowledgements, then logs them
+    instance.shutdown(soon());  // waits for the outstanding acknowledgements, then logs them
     BOOST_TEST(log_sink->contains("acks: 5 stored, 0 dropped, 0 outstanding"), log_sink->text());
 }
 
 BOOST_AUTO_TEST_CASE(a_dropped_reading_is_reported_as_dropped) {
     RecordingSink sink;
     auto log_sink = std::make_shared<MemorySink>();
-    SensorInstance instance(sensor("count = 3\nacks = true"), "gw", emitter(), sink, Logger(log_sink, LogLevel::debug));
-    BOOST_REQUIRE(instance.create());
-    BOOST_REQUIRE(instance.start());
+    auto instance_ptr = std::make_shared<SensorInstance>(sensor("count = 3\nacks = true"), "gw", emitter(), sink, Logger(log_sink, LogLevel::debug));
+    SensorInstance& instance = *instance_ptr;
+    BOOST_REQUIRE(instance.create(soon()));
+    BOOST_REQUIRE(instance.start(soon()));
     BOOST_TEST(test::eventually([&] { return instance.status().accepted == 3; }, std::chrono::seconds(10)));
     sink.store_all(false);
-    instance.stop();
+    instance.shutdown(soon());
     BOOST_TEST(log_sink->contains("acks: 0 stored, 3 dropped, 0 outstanding"), log_sink->text());
 }
 
 BOOST_AUTO_TEST_CASE(failing_create_marks_the_sensor_failed) {
     RecordingSink sink;
     auto log_sink = std::make_shared<MemorySink>();
-    SensorInstance instance(sensor("fail_create = true"), "gw", emitter(), sink, Logger(log_sink, LogLevel::debug));
-    BOOST_TEST(!instance.create());
+    auto instance_ptr = std::make_shared<SensorInstance>(sensor("fail_create = true"), "gw", emitter(), sink, Logger(log_sink, LogLevel::debug));
+    SensorInstance& instance = *instance_ptr;
+    BOOST_TEST(!instance.create(soon()));
     BOOST_TEST((instance.status().state == SensorState::failed));
     BOOST_TEST(log_sink->contains("fail_create is set"));
 }

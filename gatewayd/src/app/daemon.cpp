@@ -6,6 +6,8 @@
 
 #include "config/config_compare.h"
 #include "outbox/disk_outbox.h"
+#include "plugin_host/crash_guard.h"
+#include "plugin_host/sensor_fingerprint.h"
 #include "outbox/memory_outbox.h"
 #include "upstream/profiles/platform_credentials.h"
 #include "upstream/profiles/profile_factory.h"
@@ -45,10 +47,34 @@ std::shared_ptr<const Pipeline::Stage> Daemon::make_stage() const {
     return std::make_shared<const Pipeline::Stage>(config_, std::move(router));
 }
 
+std::vector<CrashRecord> Daemon::open_crash_journal() {
+    crash_journal_ = std::make_unique<CrashJournal>(config_.gateway.state_dir / "plugin-crashes");
+    // What still matters: crashes of sensors as they are configured now (same
+    // block, same plugin file), from the last day.
+    std::map<std::string, std::string> current;
+    for (const auto& sensor : config_.sensors)
+        current[sensor.name] = sensor_fingerprint(sensor, config_.gateway.plugin_dir / (sensor.plugin + ".so"));
+    const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+    std::string error;
+    const int fd = crash_journal_->open_for_crashes(
+        [&](const CrashRecord& r) {
+            auto it = current.find(r.sensor);
+            return it != current.end() && it->second == r.fingerprint && now_ms - r.at_ms < 24 * 3600 * 1000;
+        },
+        error);
+    if (fd < 0) log_.warning("plugin crashes cannot be recorded (" + error + "); a sensor that crashes gatewayd is not quarantined");
+    const auto* stderr_sink = dynamic_cast<const StderrSink*>(log_.sink().get());
+    crash_guard::install(fd, stderr_sink != nullptr && stderr_sink->journald());
+    return crash_journal_->records();
+}
+
 bool Daemon::start(std::string& error) {
     started_ = std::chrono::system_clock::now();
     state_lock_ = StateDirLock::acquire(config_.gateway.state_dir, error);
     if (!state_lock_) return false;
+    std::vector<CrashRecord> crashes = open_crash_journal();
     commands_ = std::make_unique<CommandDispatcher>([this](const Command& command) {
         if (!plugins_) return CommandOutcome::failure(CommandOutcome::Status::failed, "gatewayd is starting");
         return plugins_->run_command(command);
@@ -65,7 +91,7 @@ bool Daemon::start(std::string& error) {
         upstreams_.push_back(std::move(u));
     }
     pipeline_ = std::make_unique<Pipeline>(make_stage(), log_.child("normalize"), system_now_ms);
-    plugins_ = std::make_unique<PluginHost>(*pipeline_, log_.child("plugins"));
+    plugins_ = std::make_unique<PluginHost>(*pipeline_, log_.child("plugins"), std::move(crashes));
     status_server_ = std::make_unique<StatusServer>(
         status_socket_path(config_.gateway),
         [this](bool json) {
@@ -82,9 +108,9 @@ bool Daemon::start(std::string& error) {
     }
     watcher_ = std::make_unique<FileWatcher>([this](const std::filesystem::path& f) { on_file_changed(f); },
                                              log_.child("watch"));
-    watch_credential_files();
     for (auto& u : upstreams_) u.session->start();
     const size_t running = plugins_->start(config_);
+    watch_files();
     running_ = true;
     log_.notice("started: gateway '" + config_.gateway.id + "', " + std::to_string(running) + " of " +
                 std::to_string(config_.sensors.size()) + " sensors running, " + std::to_string(upstreams_.size()) +
@@ -95,9 +121,16 @@ bool Daemon::start(std::string& error) {
 void Daemon::stop() {
     if (!running_) return;
     running_ = false;
-    commands_->stop();  // what still waits is answered "gatewayd is stopping"
-    plugins_->stop();
+    // One deadline for everything: a plugin that never returns costs the
+    // stop no more than shutdown_timeout.
     const auto deadline = std::chrono::steady_clock::now() + config_.gateway.shutdown_timeout;
+    abandoned_threads_ = plugins_->stop(deadline);
+    // What still waits is answered "gatewayd is stopping".
+    if (!commands_->stop(deadline)) ++abandoned_threads_;
+    if (abandoned_threads_ > 0) {
+        log_.warning(std::to_string(abandoned_threads_) +
+                     " plugin thread(s) did not return by the stop deadline; they are left behind");
+    }
     for (auto& u : upstreams_) u.session->stop(deadline);
     if (watcher_) watcher_->stop();
     log_.notice("stopped: " + status_summary(status()));
@@ -107,15 +140,21 @@ void Daemon::stop() {
     for (auto& u : upstreams_) u.outbox->close();
 }
 
-void Daemon::watch_credential_files() {
-    std::set<std::filesystem::path> files;
+void Daemon::watch_files() {
+    std::set<std::filesystem::path> files = plugins_->quarantined_plugin_files();
     for (const auto& u : config_.upstreams) {
         for (const auto& f : credential_files(u)) files.insert(f);
     }
     watcher_->watch(files);
 }
 
+void Daemon::watch_plugins() { plugins_->watch(); }
+
 void Daemon::on_file_changed(const std::filesystem::path& file) {
+    if (plugins_->quarantined_plugin_files().count(file) > 0) {
+        plugins_->plugin_file_changed(file);
+        watch_files();
+    }
     std::lock_guard lock(mutex_);
     for (auto& u : upstreams_) {
         for (const auto& f : credential_files(u.config)) {
@@ -236,7 +275,7 @@ void Daemon::reload(Config next) {
     }
     for (UpstreamSession* session : to_start) session->start();
     const SensorChanges sensors = plugins_->apply(config_);
-    watch_credential_files();
+    watch_files();
     log_.set_threshold(config_.gateway.log_level);
     log_.notice("configuration reloaded: upstreams " + std::to_string(kept) + " kept, " + std::to_string(restarted) +
                 " restarted, " + std::to_string(added) + " added, " + std::to_string(removed) + " removed; sensors " +

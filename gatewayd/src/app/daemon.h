@@ -21,6 +21,7 @@
 #include "config/config.h"
 #include "outbox/outbox.h"
 #include "plugin_host/command_dispatcher.h"
+#include "plugin_host/crash_journal.h"
 #include "plugin_host/plugin_host.h"
 #include "upstream/session.h"
 
@@ -35,6 +36,8 @@ public:
     // state directory is taken, a queue file cannot be opened, or the status
     // socket cannot be set up.
     bool start(std::string& error);
+    // Stops everything within the gateway's shutdown_timeout, whatever the
+    // plugins do.
     void stop();
     // Applies a new, already checked configuration.
     void reload(Config next);
@@ -43,6 +46,11 @@ public:
     // Called every few seconds: logs what was dropped since the last call
     // (one line per upstream, so a flood of drops stays readable).
     void report_drops();
+    // Called every few seconds: logs sensors whose plugin call overstays.
+    void watch_plugins();
+    // Threads still inside plugin code (or in a command) after stop(): the
+    // process must then end without running destructors under them.
+    size_t abandoned_threads() const { return abandoned_threads_; }
 
 private:
     struct Upstream {
@@ -57,8 +65,10 @@ private:
     std::unique_ptr<UpstreamSession> make_session(const UpstreamConfig& upstream, Outbox& outbox,
                                                   std::optional<std::chrono::steady_clock::time_point> last_connect) const;
     std::shared_ptr<const Pipeline::Stage> make_stage() const;
-    void watch_credential_files();
+    void watch_files();
     void on_file_changed(const std::filesystem::path& file);
+    // The crash journal: read, pruned, and handed to the crash handler.
+    std::vector<CrashRecord> open_crash_journal();
 
     Config config_;
     Logger log_;
@@ -73,6 +83,8 @@ private:
     std::unique_ptr<CommandDispatcher> commands_;
     std::unique_ptr<StatusServer> status_server_;
     std::unique_ptr<FileWatcher> watcher_;
+    std::unique_ptr<CrashJournal> crash_journal_;
+    size_t abandoned_threads_ = 0;
     bool running_ = false;
 };
 

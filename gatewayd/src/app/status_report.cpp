@@ -51,8 +51,10 @@ std::string_view sensor_state_name(SensorState state) {
     switch (state) {
         case SensorState::created: return "created";
         case SensorState::running: return "running";
+        case SensorState::stuck: return "stuck";
         case SensorState::stopped: return "stopped";
         case SensorState::failed: return "failed";
+        case SensorState::quarantined: return "quarantined";
     }
     return "created";
 }
@@ -104,6 +106,8 @@ std::string status_text(const DaemonStatus& s, SystemClock::time_point now) {
         if (!sensor.error.empty()) out += " (" + sensor.error + ")";
         out += ", " + std::to_string(sensor.accepted) + " readings";
         if (sensor.invalid) out += ", " + std::to_string(sensor.invalid) + " invalid";
+        if (sensor.oversized) out += ", " + std::to_string(sensor.oversized) + " too large";
+        if (sensor.no_memory) out += ", " + std::to_string(sensor.no_memory) + " refused for lack of memory";
         if (sensor.dead_lettered) out += ", " + std::to_string(sensor.dead_lettered) + " dead-lettered";
         if (sensor.dropped) out += ", " + std::to_string(sensor.dropped) + " dropped";
         if (sensor.unrouted) out += ", " + std::to_string(sensor.unrouted) + " unrouted";
@@ -159,6 +163,7 @@ std::string status_json(const DaemonStatus& s, SystemClock::time_point now) {
         out += "{" + field("name", sensor.name) + "," + field("plugin", sensor.plugin) + "," +
                field("state", std::string(sensor_state_name(sensor.state))) + "," + field("error", sensor.error) + "," +
                number("accepted", sensor.accepted) + "," + number("invalid", sensor.invalid) + "," +
+               number("oversized", sensor.oversized) + "," + number("no_memory", sensor.no_memory) + "," +
                number("dead_lettered", sensor.dead_lettered) + "," + number("dropped", sensor.dropped) + "," +
                number("unrouted", sensor.unrouted) + "," + number("poll_errors", sensor.poll_errors) + "}";
     }
@@ -181,7 +186,9 @@ std::string status_summary(const DaemonStatus& s) {
     int failed = 0;
     for (const auto& sensor : s.sensors) {
         readings += sensor.accepted + sensor.dead_lettered + sensor.dropped + sensor.unrouted;
-        if (sensor.state == SensorState::failed) ++failed;
+        if (sensor.state == SensorState::failed || sensor.state == SensorState::stuck ||
+            sensor.state == SensorState::quarantined)
+            ++failed;
     }
     line += "; readings " + std::to_string(readings);
     if (failed > 0) line += ", " + std::to_string(failed) + " sensors failed";

@@ -33,6 +33,7 @@ class StderrSink final : public LogSink {
 public:
     StderrSink();
     void write(LogLevel level, std::string_view component, std::string_view message) override;
+    bool journald() const { return journald_; }
 
 private:
     bool journald_;
@@ -68,6 +69,7 @@ public:
     void debug(std::string_view m) const { log(LogLevel::debug, m); }
 
     const std::string& component() const { return component_; }
+    const std::shared_ptr<LogSink>& sink() const { return sink_; }
 
 private:
     std::shared_ptr<LogSink> sink_;

@@ -12,6 +12,7 @@ enum class EmitOutcome {
     unrouted,       // normalized, but no upstream takes this sensor
     dead_lettered,  // the payload failed to decode; queued as a dead letter
     dropped,        // the payload failed to decode and the policy drops it
+    refused,        // every upstream that takes it refused it: a full queue (drop-newest) or a full disk
 };
 
 class ReadingSink {

@@ -6,6 +6,12 @@
 
 namespace gwd {
 
+void keep_large_allocations_out_of_the_heap() {
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
+}
+
 void release_free_memory() {
 #if defined(__GLIBC__)
     malloc_trim(0);

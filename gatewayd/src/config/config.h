@@ -23,7 +23,9 @@ struct GatewayConfig {
     std::filesystem::path plugin_dir = "/usr/lib/gatewayd/plugins";
     std::filesystem::path state_dir = "/var/lib/gatewayd";
     LogLevel log_level = LogLevel::info;
-    Duration shutdown_timeout{5000};  // in-flight publishes get this long at stop
+    Duration shutdown_timeout{5000};  // in-flight publishes (and stuck plugins) get this long at stop
+    Duration plugin_timeout{10000};   // a plugin call that runs longer is stuck (polls: at least their interval)
+    std::uint64_t max_reading_size = 1024 * 1024;  // a larger reading is refused at emit()
     std::optional<std::filesystem::path> runtime_dir;  // unset: $RUNTIME_DIRECTORY, else /run/gatewayd
     SourceLocation plugin_dir_where;
     SourceLocation state_dir_where;

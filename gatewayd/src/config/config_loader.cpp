@@ -204,6 +204,20 @@ private:
             }
         }
         if (auto d = r.duration("shutdown_timeout")) g.shutdown_timeout = *d;
+        if (auto d = r.duration("plugin_timeout")) {
+            if (*d < Duration(100) || *d > Duration(3600 * 1000)) {
+                r.error("plugin_timeout", "[gateway]: plugin_timeout must be from \"100ms\" to \"1h\"");
+            } else {
+                g.plugin_timeout = *d;
+            }
+        }
+        if (auto bytes = r.size("max_reading_size")) {
+            if (*bytes < 1024 || *bytes > 256ull * 1024 * 1024) {
+                r.error("max_reading_size", "[gateway]: max_reading_size must be from \"1KiB\" to \"256MiB\"");
+            } else {
+                g.max_reading_size = *bytes;
+            }
+        }
         if (auto dir = r.string("runtime_dir")) g.runtime_dir = *dir;
         r.finish();
     }

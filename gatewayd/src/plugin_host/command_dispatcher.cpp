@@ -8,33 +8,38 @@ CommandDispatcher::CommandDispatcher(Runner runner) : runner_(std::move(runner))
     thread_ = std::thread([this] { run(); });
 }
 
-CommandDispatcher::~CommandDispatcher() { stop(); }
+CommandDispatcher::~CommandDispatcher() {
+    if (!stop(std::chrono::steady_clock::now() + std::chrono::seconds(30))) thread_.detach();
+}
 
 void CommandDispatcher::dispatch(Command command, std::function<void(CommandOutcome)> done) {
+    bool stopping;
     {
         std::lock_guard lock(mutex_);
+        stopping = stopping_;
         if (!stopping_ && queue_.size() < kMaxQueued) {
             queue_.emplace_back(std::move(command), std::move(done));
-            cv_.notify_one();
+            cv_.notify_all();
             return;
         }
     }
     done(CommandOutcome::failure(CommandOutcome::Status::failed,
-                                 stopping_ ? "gatewayd is stopping" : "too many commands are waiting; try again"));
+                                 stopping ? "gatewayd is stopping" : "too many commands are waiting; try again"));
 }
 
-void CommandDispatcher::stop() {
+bool CommandDispatcher::stop(std::chrono::steady_clock::time_point deadline) {
     std::deque<std::pair<Command, std::function<void(CommandOutcome)>>> left;
-    {
-        std::lock_guard lock(mutex_);
-        if (stopping_ && !thread_.joinable()) return;
-        stopping_ = true;
-        left.swap(queue_);
-    }
+    std::unique_lock lock(mutex_);
+    if (stopping_ && !thread_.joinable()) return true;
+    stopping_ = true;
+    left.swap(queue_);
     cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
+    const bool finished = cv_.wait_until(lock, deadline, [&] { return finished_; });
+    lock.unlock();
+    if (finished && thread_.joinable()) thread_.join();
     for (auto& [command, done] : left)
         done(CommandOutcome::failure(CommandOutcome::Status::failed, "gatewayd is stopping"));
+    return finished;
 }
 
 void CommandDispatcher::run() {
@@ -44,7 +49,11 @@ void CommandDispatcher::run() {
         {
             std::unique_lock lock(mutex_);
             cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-            if (stopping_) return;
+            if (stopping_) {
+                finished_ = true;
+                cv_.notify_all();
+                return;
+            }
             next = std::move(queue_.front());
             queue_.pop_front();
         }

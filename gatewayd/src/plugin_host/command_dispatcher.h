@@ -4,6 +4,7 @@
 // the queue full (or the daemon stopping) is answered at once, never dropped.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -23,8 +24,10 @@ public:
     ~CommandDispatcher() override;
 
     void dispatch(Command command, std::function<void(CommandOutcome)> done) override;
-    // Answers what still waits with "gatewayd is stopping" and joins the thread.
-    void stop();
+    // Answers what still waits with "gatewayd is stopping" and waits for the
+    // command in progress until `deadline`; false when it was still running
+    // then (its thread is left to finish: this object must stay alive).
+    bool stop(std::chrono::steady_clock::time_point deadline);
 
 private:
     void run();
@@ -34,6 +37,7 @@ private:
     std::condition_variable cv_;
     std::deque<std::pair<Command, std::function<void(CommandOutcome)>>> queue_;
     bool stopping_ = false;
+    bool finished_ = false;  // run() has returned
     std::thread thread_;
 };
 

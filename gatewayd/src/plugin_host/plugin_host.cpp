@@ -1,10 +1,12 @@
 #include "plugin_host/plugin_host.h"
 
 #include <algorithm>
+#include <thread>
 
 #include "common/units.h"
 #include "config/config_compare.h"
 #include "plugin_host/plugin_options.h"
+#include "plugin_host/sensor_fingerprint.h"
 
 namespace gwd {
 
@@ -33,29 +35,56 @@ std::string explain_load_error(const std::filesystem::path& dir, const std::stri
     }
     return message;
 }
+
+bool is_quarantined(const std::optional<SensorStatus>& disabled) {
+    return disabled && disabled->state == SensorState::quarantined;
+}
+
+// Runs `work(i)` for i in [0, n) side by side and waits for all.
+template <typename Work>
+void side_by_side(size_t n, Work work) {
+    if (n == 1) {
+        work(0);
+        return;
+    }
+    std::vector<std::thread> threads;
+    threads.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+        try {
+            threads.emplace_back([&work, i] { work(i); });
+        } catch (const std::system_error&) {
+            work(i);  // no thread to spare: one after the other
+        }
+    }
+    for (auto& t : threads) t.join();
+}
 }  // namespace
 
-PluginHost::PluginHost(ReadingSink& sink, Logger log) : sink_(sink), log_(std::move(log)) {}
+PluginHost::PluginHost(ReadingSink& sink, Logger log, std::vector<CrashRecord> crashes)
+    : sink_(sink), log_(std::move(log)), crashes_(std::move(crashes)) {}
 
-PluginHost::~PluginHost() { stop(); }
+PluginHost::~PluginHost() { stop(Clock::now() + limits_.call_timeout); }
+
+std::filesystem::path PluginHost::plugin_file(const std::string& plugin) const { return plugin_path(plugin_dir_, plugin); }
 
 std::shared_ptr<PluginLibrary> PluginHost::library_for(const std::string& plugin, std::string& error) {
+    std::lock_guard lock(libraries_mutex_);
     auto it = libraries_.find(plugin);
     if (it != libraries_.end()) return it->second;
-    auto library = PluginLibrary::load(plugin_path(plugin_dir_, plugin), error);
+    auto library = PluginLibrary::load(plugin_file(plugin), error);
     if (library) libraries_[plugin] = library;
     return library;
 }
 
 PluginHost::Entry PluginHost::launch(const SensorConfig& sensor) {
-    Entry entry{sensor, nullptr, std::nullopt};
+    Entry entry{sensor, nullptr, std::nullopt, {}};
     const std::string label = "sensor '" + sensor.name + "'";
-    auto disable = [&](const std::string& why) {
+    auto disable = [&](const std::string& why, SensorState state = SensorState::failed) {
         log_.error(Diagnostic{sensor.plugin_where, label + " disabled: " + why}.str());
         SensorStatus s;
         s.name = sensor.name;
         s.plugin = sensor.plugin;
-        s.state = SensorState::failed;
+        s.state = state;
         s.error = why;
         entry.disabled = s;
         return std::move(entry);
@@ -70,6 +99,10 @@ PluginHost::Entry PluginHost::launch(const SensorConfig& sensor) {
         entry.disabled = s;
         return entry;
     }
+    entry.fingerprint = sensor_fingerprint(sensor, plugin_file(sensor.plugin));
+    if (auto why = quarantine_reason(crashes_, sensor.name, entry.fingerprint)) {
+        return disable("quarantined: " + *why, SensorState::quarantined);
+    }
     std::string error;
     auto library = library_for(sensor.plugin, error);
     if (!library) return disable(explain_load_error(plugin_dir_, sensor.plugin, error));
@@ -80,10 +113,10 @@ PluginHost::Entry PluginHost::launch(const SensorConfig& sensor) {
         return disable("its options have " + std::to_string(option_problems.items().size()) +
                        " problem(s), listed above");
     }
-    auto instance = std::make_unique<SensorInstance>(sensor, gateway_id_, library, sink_,
-                                                     log_.child("sensor " + sensor.name));
-    if (instance->create() && instance->start()) {
-        if (instance->polled()) poller_.add(*instance);
+    auto instance = std::make_shared<SensorInstance>(sensor, gateway_id_, library, sink_,
+                                                     log_.child("sensor " + sensor.name), limits_,
+                                                     crash_record_tail(sensor.name, sensor.plugin, entry.fingerprint));
+    if (instance->create(Clock::now() + limits_.call_timeout) && instance->start(Clock::now() + limits_.call_timeout)) {
         log_.info(label + " started (plugin " + sensor.plugin + " " + library->descriptor().version +
                   (instance->polled() ? ", polled every " + format_duration(sensor.interval) : "") + ")");
     }
@@ -91,85 +124,147 @@ PluginHost::Entry PluginHost::launch(const SensorConfig& sensor) {
     return entry;
 }
 
-void PluginHost::retire(Entry& entry) {
-    if (!entry.instance) return;
-    poller_.remove(*entry.instance);
-    entry.instance->stop();
-    entry.instance.reset();
+std::vector<PluginHost::Entry> PluginHost::launch_all(const std::vector<SensorConfig>& sensors) {
+    std::vector<Entry> entries(sensors.size());
+    side_by_side(sensors.size(), [&](size_t i) { entries[i] = launch(sensors[i]); });
+    return entries;
+}
+
+void PluginHost::retire_all(std::vector<std::shared_ptr<SensorInstance>> instances, Clock::time_point deadline) {
+    std::erase(instances, nullptr);
+    std::vector<char> clean(instances.size(), 0);
+    side_by_side(instances.size(), [&](size_t i) { clean[i] = instances[i]->shutdown(deadline) ? 1 : 0; });
+    std::lock_guard lock(mutex_);
+    for (size_t i = 0; i < instances.size(); ++i)
+        if (!clean[i]) graveyard_.push_back(instances[i]);
 }
 
 size_t PluginHost::start(const Config& config) {
-    std::lock_guard lock(mutex_);
     gateway_id_ = config.gateway.id;
     plugin_dir_ = config.gateway.plugin_dir;
+    limits_.call_timeout = config.gateway.plugin_timeout;
+    limits_.max_reading_size = config.gateway.max_reading_size;
+    std::vector<Entry> launched = launch_all(config.sensors);
     size_t running = 0;
-    for (const SensorConfig& sensor : config.sensors) {
-        entries_.push_back(launch(sensor));
-        if (entries_.back().instance && entries_.back().instance->status().state == SensorState::running) ++running;
-    }
+    for (const auto& e : launched)
+        if (e.instance && e.instance->status().state == SensorState::running) ++running;
+    std::lock_guard lock(mutex_);
+    entries_ = std::move(launched);
     return running;
 }
 
 SensorChanges PluginHost::apply(const Config& next) {
-    std::lock_guard lock(mutex_);
     SensorChanges changes;
     // A new gateway id or plugin directory changes what every sensor sees.
     const bool everything = next.gateway.id != gateway_id_ || next.gateway.plugin_dir != plugin_dir_;
     gateway_id_ = next.gateway.id;
     plugin_dir_ = next.gateway.plugin_dir;
-    // Plugin files may have been replaced since they were loaded: look again.
-    libraries_.clear();
-
-    std::vector<Entry> kept;
-    for (const SensorConfig& sensor : next.sensors) {
-        auto old = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.config.name == sensor.name; });
-        const bool found = old != entries_.end();
-        if (found && !everything && same_settings(old->config, sensor) && old->instance &&
-            old->instance->status().state == SensorState::running) {
-            old->config = sensor;  // same settings; keep the new source positions
-            kept.push_back(std::move(*old));
-            entries_.erase(old);
-            ++changes.unchanged;
-            continue;
+    limits_.call_timeout = next.gateway.plugin_timeout;
+    limits_.max_reading_size = next.gateway.max_reading_size;
+    {
+        // Plugin files may have been replaced since they were loaded: look again.
+        std::lock_guard lock(libraries_mutex_);
+        libraries_.clear();
+    }
+    std::vector<Entry> current;
+    {
+        std::lock_guard lock(mutex_);
+        current = entries_;
+    }
+    std::vector<std::optional<Entry>> result(next.sensors.size());
+    std::vector<SensorConfig> to_launch;
+    std::vector<size_t> launch_slots;
+    std::vector<std::shared_ptr<SensorInstance>> to_retire;
+    for (size_t i = 0; i < next.sensors.size(); ++i) {
+        const SensorConfig& sensor = next.sensors[i];
+        auto old = std::find_if(current.begin(), current.end(), [&](const Entry& e) { return e.config.name == sensor.name; });
+        const bool found = old != current.end();
+        if (found && !everything && same_settings(old->config, sensor)) {
+            const SensorState state = old->instance ? old->instance->status().state : SensorState::failed;
+            const bool alive = old->instance && !old->instance->abandoned() &&
+                               (state == SensorState::running || state == SensorState::stuck);
+            // A quarantine lasts while the block and the plugin file stay as they were.
+            const bool still_quarantined = is_quarantined(old->disabled) &&
+                                           sensor_fingerprint(sensor, plugin_file(sensor.plugin)) == old->fingerprint;
+            if (alive || still_quarantined) {
+                old->config = sensor;  // same settings; keep the new source positions
+                result[i] = std::move(*old);
+                current.erase(old);
+                ++changes.unchanged;
+                continue;
+            }
         }
         if (found) {
-            retire(*old);
-            entries_.erase(old);
+            to_retire.push_back(old->instance);
+            current.erase(old);
             ++changes.restarted;
         } else {
             ++changes.started;
         }
-        kept.push_back(launch(sensor));
+        to_launch.push_back(sensor);
+        launch_slots.push_back(i);
     }
-    for (Entry& gone : entries_) {
-        retire(gone);
+    for (Entry& gone : current) {
+        to_retire.push_back(gone.instance);
         ++changes.stopped;
         log_.info("sensor '" + gone.config.name + "' stopped: no longer in the configuration");
     }
-    entries_ = std::move(kept);
+    retire_all(std::move(to_retire), Clock::now() + limits_.call_timeout);
+    std::vector<Entry> launched = launch_all(to_launch);
+    for (size_t k = 0; k < launched.size(); ++k) result[launch_slots[k]] = std::move(launched[k]);
+    std::lock_guard lock(mutex_);
+    entries_.clear();
+    for (auto& e : result) entries_.push_back(std::move(*e));
     return changes;
 }
 
-void PluginHost::stop() {
-    poller_.stop();
+size_t PluginHost::stop(Clock::time_point deadline) {
+    if (stopped_) return abandoned();
+    stopped_ = true;
+    std::vector<std::shared_ptr<SensorInstance>> instances;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& e : entries_)
+            if (e.instance) instances.push_back(e.instance);
+    }
+    retire_all(std::move(instances), deadline);
+    return abandoned();
+}
+
+size_t PluginHost::abandoned() const {
     std::lock_guard lock(mutex_);
-    for (auto& entry : entries_)
-        if (entry.instance) entry.instance->stop();
+    return graveyard_.size();
+}
+
+void PluginHost::watch() {
+    std::vector<std::shared_ptr<SensorInstance>> instances;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& e : entries_)
+            if (e.instance) instances.push_back(e.instance);
+    }
+    for (auto& i : instances) i->watch(Clock::now());
 }
 
 CommandOutcome PluginHost::run_command(const Command& command) {
-    // Under the lock, so a reload cannot retire the instance mid-command.
-    std::lock_guard lock(mutex_);
-    for (auto& e : entries_) {
-        if (e.config.name != command.instance) continue;
-        if (!e.instance) {
+    std::shared_ptr<SensorInstance> instance;
+    {
+        std::lock_guard lock(mutex_);
+        auto e = std::find_if(entries_.begin(), entries_.end(),
+                              [&](const Entry& entry) { return entry.config.name == command.instance; });
+        if (e == entries_.end()) {
+            return CommandOutcome::failure(CommandOutcome::Status::unsupported,
+                                           "no [[sensor]] is named '" + command.instance + "'");
+        }
+        if (!e->instance) {
             return CommandOutcome::failure(CommandOutcome::Status::unsupported,
                                            "sensor '" + command.instance + "' is disabled" +
-                                               (e.disabled && !e.disabled->error.empty() ? ": " + e.disabled->error : ""));
+                                               (e->disabled && !e->disabled->error.empty() ? ": " + e->disabled->error
+                                                                                            : ""));
         }
-        return e.instance->command(command);
+        instance = e->instance;  // a reload may retire it meanwhile; it answers "not running" then
     }
-    return CommandOutcome::failure(CommandOutcome::Status::unsupported, "no [[sensor]] is named '" + command.instance + "'");
+    return instance->command(command, Clock::now() + limits_.call_timeout);
 }
 
 std::vector<SensorStatus> PluginHost::status() const {
@@ -177,6 +272,42 @@ std::vector<SensorStatus> PluginHost::status() const {
     std::vector<SensorStatus> out;
     for (const auto& entry : entries_) out.push_back(entry.instance ? entry.instance->status() : *entry.disabled);
     return out;
+}
+
+std::set<std::filesystem::path> PluginHost::quarantined_plugin_files() const {
+    std::lock_guard lock(mutex_);
+    std::set<std::filesystem::path> files;
+    for (const auto& e : entries_)
+        if (is_quarantined(e.disabled)) files.insert(std::filesystem::absolute(plugin_file(e.config.plugin)).lexically_normal());
+    return files;
+}
+
+void PluginHost::plugin_file_changed(const std::filesystem::path& file) {
+    std::vector<SensorConfig> retry;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& e : entries_) {
+            if (!is_quarantined(e.disabled) ||
+                std::filesystem::absolute(plugin_file(e.config.plugin)).lexically_normal() != file)
+                continue;
+            if (sensor_fingerprint(e.config, plugin_file(e.config.plugin)) == e.fingerprint) continue;
+            retry.push_back(e.config);
+        }
+    }
+    if (retry.empty()) return;
+    {
+        std::lock_guard lock(libraries_mutex_);
+        libraries_.erase(retry.front().plugin);
+    }
+    for (const auto& sensor : retry)
+        log_.notice("sensor '" + sensor.name + "': its plugin file " + file.string() + " changed; trying it again");
+    std::vector<Entry> launched = launch_all(retry);
+    std::lock_guard lock(mutex_);
+    for (auto& fresh : launched) {
+        auto e = std::find_if(entries_.begin(), entries_.end(),
+                              [&](const Entry& entry) { return entry.config.name == fresh.config.name; });
+        if (e != entries_.end() && is_quarantined(e->disabled)) *e = std::move(fresh);
+    }
 }
 
 void PluginHost::check(const Config& config, Diagnostics& diags) {

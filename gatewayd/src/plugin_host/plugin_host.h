@@ -1,23 +1,32 @@
 // Loads the plugin of every enabled [[sensor]], creates and starts its
-// instance, drives polled ones, and stops them at shutdown. A sensor whose
-// plugin is missing, refused or fails to start is logged and disabled; the
-// others keep running. A reload restarts only the sensors whose settings
-// changed.
+// instance, and stops them at shutdown. A sensor whose plugin is missing,
+// refused or fails to start is logged and disabled; the others keep running.
+// A reload restarts only the sensors whose settings changed.
+//
+// Containment: the host never calls plugin code while holding its lock, so
+// status, commands and reloads never wait on a plugin; sensors start and stop
+// side by side, each bounded by plugin_timeout (or the stop deadline); an
+// instance that does not let go is abandoned, never freed or unloaded, and
+// the rest carries on. A sensor whose plugin crashed gatewayd twice within a
+// minute (crash_journal.h) is quarantined until its plugin file or its
+// [[sensor]] block changes.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "common/log.h"
 #include "common/reading_sink.h"
 #include "config/config.h"
 #include "config/diagnostics.h"
+#include "plugin_host/crash_journal.h"
 #include "plugin_host/plugin_library.h"
-#include "plugin_host/poll_scheduler.h"
 #include "plugin_host/sensor_instance.h"
 
 namespace gwd {
@@ -28,7 +37,10 @@ struct SensorChanges {
 
 class PluginHost {
 public:
-    PluginHost(ReadingSink& sink, Logger log);
+    using Clock = std::chrono::steady_clock;
+
+    // `crashes`: what earlier runs left in the crash journal.
+    PluginHost(ReadingSink& sink, Logger log, std::vector<CrashRecord> crashes = {});
     ~PluginHost();
 
     // Starts every enabled sensor of `config`; returns how many run.
@@ -36,11 +48,24 @@ public:
     // Brings the sensors in line with `next`: new ones start, changed ones
     // restart, removed ones stop, the rest keep running untouched.
     SensorChanges apply(const Config& next);
-    void stop();
+    // Stops every sensor, side by side, waiting for none beyond `deadline`.
+    // Returns how many instances had to be abandoned (over the host's life).
+    size_t stop(Clock::time_point deadline);
     std::vector<SensorStatus> status() const;
+    // Logs sensors whose plugin call overstays (every few seconds).
+    void watch();
 
     // Runs one platform command on the [[sensor]] `command.instance`.
     CommandOutcome run_command(const Command& command);
+
+    // Plugin files of quarantined sensors: when one changes, the sensor is
+    // tried again.
+    std::set<std::filesystem::path> quarantined_plugin_files() const;
+    void plugin_file_changed(const std::filesystem::path& file);
+
+    // Instances abandoned so far (a thread is still inside their plugin):
+    // the process must not run static destructors under them at exit.
+    size_t abandoned() const;
 
     // What --check-config does for plugins: each enabled sensor's plugin file
     // is loaded and its ABI and the sensor's options are checked; no plugin
@@ -50,22 +75,34 @@ public:
 private:
     struct Entry {
         SensorConfig config;
-        std::unique_ptr<SensorInstance> instance;  // null when disabled
+        std::shared_ptr<SensorInstance> instance;  // null when disabled
         std::optional<SensorStatus> disabled;      // why it does not run
+        std::string fingerprint;                   // of its block and plugin file when launched
     };
 
     Entry launch(const SensorConfig& sensor);
-    void retire(Entry& entry);
+    std::vector<Entry> launch_all(const std::vector<SensorConfig>& sensors);
+    // Shuts the instances down side by side; keeps the abandoned ones.
+    void retire_all(std::vector<std::shared_ptr<SensorInstance>> instances, Clock::time_point deadline);
     std::shared_ptr<PluginLibrary> library_for(const std::string& plugin, std::string& error);
+    std::filesystem::path plugin_file(const std::string& plugin) const;
 
     ReadingSink& sink_;
     Logger log_;
+    std::vector<CrashRecord> crashes_;
+    // Set by start() and apply() on the main thread, read by launches.
     std::string gateway_id_;
     std::filesystem::path plugin_dir_;
-    mutable std::mutex mutex_;  // entries_ and libraries_; status() reads them from another thread
+    SensorLimits limits_;
+
+    std::mutex libraries_mutex_;
     std::map<std::string, std::shared_ptr<PluginLibrary>> libraries_;
+
+    mutable std::mutex mutex_;  // entries_ and graveyard_; never held while plugin code runs
     std::vector<Entry> entries_;
-    PollScheduler poller_;
+    // Instances a plugin thread never let go of: kept for the process's life.
+    std::vector<std::shared_ptr<SensorInstance>> graveyard_;
+    bool stopped_ = false;  // main thread
 };
 
 // "mqtt_local, simulated": the plugins present in a directory, for messages.

@@ -7,12 +7,15 @@
 #include <cerrno>
 #include <cstring>
 
+#include "plugin_host/crash_guard.h"
+
 namespace gwd {
 
-PluginLibrary::PluginLibrary(std::filesystem::path path, void* handle, const gwd_plugin* descriptor)
-    : path_(std::move(path)), handle_(handle), descriptor_(descriptor) {}
+PluginLibrary::PluginLibrary(std::filesystem::path path, void* handle, const gwd_plugin* descriptor, int crash_image)
+    : path_(std::move(path)), handle_(handle), descriptor_(descriptor), crash_image_(crash_image) {}
 
 PluginLibrary::~PluginLibrary() {
+    crash_guard::release_image(crash_image_);
     if (handle_ != nullptr) dlclose(handle_);
 }
 
@@ -94,13 +97,19 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
         return nullptr;
     }
     auto entry = reinterpret_cast<gwd_plugin_entry_fn>(symbol);
-    const gwd_plugin* descriptor = entry();
+    const int crash_image = crash_guard::register_image(path.stem().string(), symbol);
+    const gwd_plugin* descriptor = nullptr;
+    {
+        crash_guard::InPlugin marker(-1, "gwd_plugin_entry");
+        descriptor = entry();
+    }
     if (std::string problem = check_descriptor(descriptor); !problem.empty()) {
+        crash_guard::release_image(crash_image);
         dlclose(handle);
         error = "refusing plugin file " + path.string() + ": " + problem;
         return nullptr;
     }
-    return std::shared_ptr<PluginLibrary>(new PluginLibrary(path, handle, descriptor));
+    return std::shared_ptr<PluginLibrary>(new PluginLibrary(path, handle, descriptor, crash_image));
 }
 
 }  // namespace gwd

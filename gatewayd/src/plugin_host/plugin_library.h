@@ -33,11 +33,12 @@ public:
     static std::string check_file_safety(const std::filesystem::path& path);
 
 private:
-    PluginLibrary(std::filesystem::path path, void* handle, const gwd_plugin* descriptor);
+    PluginLibrary(std::filesystem::path path, void* handle, const gwd_plugin* descriptor, int crash_image);
 
     std::filesystem::path path_;
     void* handle_;
     const gwd_plugin* descriptor_;
+    int crash_image_;  // its code range, for crash reports (crash_guard.h)
 };
 
 }  // namespace gwd

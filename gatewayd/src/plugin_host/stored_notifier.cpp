@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include "plugin_host/crash_guard.h"
+
 namespace gwd {
 
 StoredNotifier::StoredNotifier(Deliver deliver, std::string thread_name)
@@ -9,7 +11,10 @@ StoredNotifier::StoredNotifier(Deliver deliver, std::string thread_name)
     thread_ = std::thread([this] { run(); });
 }
 
-StoredNotifier::~StoredNotifier() { stop(); }
+StoredNotifier::~StoredNotifier() {
+    stop(std::chrono::steady_clock::now() + std::chrono::seconds(10));
+    if (thread_.joinable()) thread_.detach();
+}
 
 void StoredNotifier::settled(void* ack_context, bool stored) {
     {
@@ -20,14 +25,16 @@ void StoredNotifier::settled(void* ack_context, bool stored) {
     cv_.notify_one();
 }
 
-void StoredNotifier::stop() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-        queue_.clear();
-    }
-    cv_.notify_one();
-    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+bool StoredNotifier::stop(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(mutex_);
+    stopping_ = true;
+    queue_.clear();
+    cv_.notify_all();
+    if (!thread_.joinable() || thread_.get_id() == std::this_thread::get_id()) return true;
+    if (!cv_.wait_until(lock, deadline, [&] { return finished_; })) return false;
+    lock.unlock();
+    thread_.join();
+    return true;
 }
 
 std::uint64_t StoredNotifier::delivered() const {
@@ -37,11 +44,16 @@ std::uint64_t StoredNotifier::delivered() const {
 
 void StoredNotifier::run() {
     pthread_setname_np(pthread_self(), thread_name_.substr(0, 15).c_str());
+    crash_guard::AltStack alt_stack;
     std::vector<std::pair<void*, bool>> batch;
     std::unique_lock lock(mutex_);
     while (true) {
         cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-        if (stopping_) return;
+        if (stopping_) {
+            finished_ = true;
+            cv_.notify_all();
+            return;
+        }
         batch.swap(queue_);
         lock.unlock();
         for (const auto& [context, stored] : batch) deliver_(context, stored);

@@ -2,8 +2,11 @@
 // of its own: never inside emit() (the plugin may hold its own locks there)
 // and never on an outbox's committer (a slow plugin must not hold up the
 // disk). Stopping it drops whatever is still queued or settles later.
+// Its thread runs plugin code (stored()), so stopping waits only until a
+// deadline; a thread stuck in the plugin is then left running, detached.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -24,8 +27,10 @@ public:
     ~StoredNotifier() override;
 
     void settled(void* ack_context, bool stored) override;
-    // Delivers nothing more; joins the thread.
-    void stop();
+    // Delivers nothing more and waits for a delivery in progress until
+    // `deadline`; false when one was still running then (the object must
+    // then outlive its thread: keep it).
+    bool stop(std::chrono::steady_clock::time_point deadline);
     std::uint64_t delivered() const;
 
 private:
@@ -37,6 +42,7 @@ private:
     std::condition_variable cv_;
     std::vector<std::pair<void*, bool>> queue_;
     bool stopping_ = false;
+    bool finished_ = false;  // the thread has left run()
     std::uint64_t delivered_ = 0;
     std::thread thread_;
 };
