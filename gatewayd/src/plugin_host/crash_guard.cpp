@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <execinfo.h>
 #include <link.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -145,6 +146,37 @@ int image_at(std::uintptr_t address) {
     return -1;
 }
 
+// Unwinding a stack that crashed may itself fault (a jump to a wild address
+// leaves no unwind information): a fault during the walk returns here.
+sigjmp_buf g_unwind_escape;
+
+void on_fault_while_unwinding(int) { siglongjmp(g_unwind_escape, 1); }
+
+[[gnu::noinline]] int plugin_in_backtrace() {
+    void* frames[kMaxFrames];
+    const int n = backtrace(frames, kMaxFrames);
+    for (int i = 0; i < n; ++i) {
+        const int image = image_at(reinterpret_cast<std::uintptr_t>(frames[i]));
+        if (image >= 0) return image;
+    }
+    return -1;
+}
+
+// The plugin image with a return address on this thread's stack, or -1.
+int plugin_on_stack() {
+    struct sigaction escape {}, old_segv {}, old_bus {};
+    escape.sa_handler = on_fault_while_unwinding;
+    escape.sa_flags = SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&escape.sa_mask);
+    sigaction(SIGSEGV, &escape, &old_segv);
+    sigaction(SIGBUS, &escape, &old_bus);
+    volatile int image = -1;
+    if (sigsetjmp(g_unwind_escape, 1) == 0) image = plugin_in_backtrace();
+    sigaction(SIGSEGV, &old_segv, nullptr);
+    sigaction(SIGBUS, &old_bus, nullptr);
+    return image;
+}
+
 std::uintptr_t faulting_pc(void* context) {
     if (context == nullptr) return 0;
     const auto* uc = static_cast<const ucontext_t*>(context);
@@ -178,16 +210,12 @@ void on_fatal_signal(int sig, siginfo_t* info, void* context) {
 
     int slot = tl_slot;
     const char* call = tl_call;
-    int image = image_at(faulting_pc(context));
-    if (image < 0) {
-        void* frames[kMaxFrames];
-        const int n = backtrace(frames, kMaxFrames);
-        for (int i = 0; i < n && image < 0; ++i) image = image_at(reinterpret_cast<std::uintptr_t>(frames[i]));
-    }
     if (slot < 0 && tl_plugin_thread_slot >= 0) {
         slot = tl_plugin_thread_slot;
         call = "its own thread";
     }
+    int image = image_at(faulting_pc(context));
+    if (image < 0 && slot < 0) image = plugin_on_stack();
     if (slot >= 0 && !g_sensors[slot].used.load(std::memory_order_acquire)) slot = -1;
 
     Line line;
@@ -244,7 +272,9 @@ void install(int journal_fd, bool journald) {
         backtrace(warm, 2);
         struct sigaction action {};
         action.sa_sigaction = on_fatal_signal;
-        action.sa_flags = SA_SIGINFO | SA_RESETHAND | SA_ONSTACK;
+        // SA_NODEFER: the handler may fault once more while it unwinds the
+        // stack (see plugin_on_stack), and must be able to catch that.
+        action.sa_flags = SA_SIGINFO | SA_RESETHAND | SA_ONSTACK | SA_NODEFER;
         sigemptyset(&action.sa_mask);
         for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS}) sigaction(sig, &action, nullptr);
     });
