@@ -1,5 +1,6 @@
 #include "mqtt_codec.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace mqtt_local {
@@ -257,7 +258,23 @@ void PacketReader::feed(const char* data, size_t size) {
     buffer_.append(data, size);
 }
 
+void PacketReader::consume(size_t n) {
+    start_ += n;
+    if (start_ == buffer_.size()) {
+        buffer_.clear();
+        start_ = 0;
+        // A large packet leaves a large buffer behind: give it back.
+        if (buffer_.capacity() > 256 * 1024) buffer_.shrink_to_fit();
+    }
+}
+
 std::optional<Packet> PacketReader::next(std::string& error) {
+    if (skip_ > 0) {
+        const size_t drop = static_cast<size_t>(std::min<std::uint64_t>(skip_, buffer_.size() - start_));
+        consume(drop);
+        skip_ -= drop;
+        if (skip_ > 0) return std::nullopt;
+    }
     const size_t available = buffer_.size() - start_;
     if (available < 2) return std::nullopt;
     const char* bytes = buffer_.data() + start_;
@@ -273,16 +290,28 @@ std::optional<Packet> PacketReader::next(std::string& error) {
             return std::nullopt;
         }
     }
-    if (available < header + length) return std::nullopt;
     Packet p;
     p.type = static_cast<std::uint8_t>(bytes[0]) >> 4;
     p.flags = static_cast<std::uint8_t>(bytes[0]) & 0x0F;
-    p.body.assign(bytes + header, length);
-    start_ += header + length;
-    if (start_ == buffer_.size()) {
-        buffer_.clear();
-        start_ = 0;
+    if (max_ > 0 && header + length > max_) {
+        // Keep the head a PUBLISH needs (topic and packet id), drop the rest.
+        if (available < header + 2 && length >= 2) return std::nullopt;
+        size_t head = length < 2 ? length : 2;
+        if (p.type == kPublish && length >= 2) {
+            const size_t topic = (static_cast<std::uint8_t>(bytes[header]) << 8) | static_cast<std::uint8_t>(bytes[header + 1]);
+            head = 2 + topic + (((p.flags >> 1) & 0x03) > 0 ? 2 : 0);
+        }
+        head = std::min<size_t>(head, length);
+        if (available < header + head) return std::nullopt;
+        p.body.assign(bytes + header, head);
+        p.oversized = header + std::uint64_t{length};
+        skip_ = length - head;
+        consume(header + head);
+        return p;
     }
+    if (available < header + length) return std::nullopt;
+    p.body.assign(bytes + header, length);
+    consume(header + length);
     return p;
 }
 
@@ -358,6 +387,19 @@ std::optional<Publish> decode_publish(int version, std::uint8_t flags, std::stri
         return std::nullopt;
     }
     p.payload = std::string(c.rest());
+    return p;
+}
+
+std::optional<Publish> decode_publish_head(std::uint8_t flags, std::string_view head, std::string& error) {
+    Cursor c(head);
+    Publish p;
+    p.qos = (flags >> 1) & 0x03;
+    p.topic = c.string();
+    if (p.qos > 0) p.packet_id = c.u16();
+    if (!c.ok() || p.qos == 3 || (p.qos > 0 && p.packet_id == 0)) {
+        error = "malformed PUBLISH";
+        return std::nullopt;
+    }
     return p;
 }
 

@@ -35,6 +35,7 @@ struct ConnectOptions {
     bool clean_start = false;
     std::uint32_t session_expiry_s = 0;  // v5
     std::uint16_t receive_maximum = 0;   // v5; 0: not sent (65535)
+    std::uint32_t maximum_packet_size = 0;  // v5; 0: not sent (no limit)
 };
 
 std::string encode_connect(const ConnectOptions& options);
@@ -51,22 +52,35 @@ std::string encode_disconnect();
 struct Packet {
     std::uint8_t type = 0;
     std::uint8_t flags = 0;
-    std::string body;  // everything after the fixed header
+    std::string body;  // everything after the fixed header (see oversized)
+    // Non-zero: the packet was this many bytes, more than the reader's
+    // limit, and `body` holds only its head (a PUBLISH's topic and packet
+    // id); the rest was skipped without being kept.
+    std::uint64_t oversized = 0;
 };
 
 // Cuts a byte stream into packets.
 // Consumed bytes are dropped once they make up half the buffer, so a read
-// that carries a thousand packets costs one move, not a thousand.
+// that carries a thousand packets costs one move, not a thousand. A packet
+// larger than `max_packet_size` (0: no limit) is never held whole: its head
+// is returned and the rest dropped as it arrives, so a broker that ignores
+// our Maximum Packet Size (or speaks 3.1.1, which has none) cannot make us
+// hold 200 MiB.
 class PacketReader {
 public:
+    explicit PacketReader(std::uint32_t max_packet_size = 0) : max_(max_packet_size) {}
     void feed(const char* data, size_t size);
     // The next whole packet; nullopt when more bytes are needed, or with
     // `error` set when the stream is not MQTT.
     std::optional<Packet> next(std::string& error);
 
 private:
+    void consume(size_t n);
+
     std::string buffer_;
-    size_t start_ = 0;  // the first byte not yet returned
+    size_t start_ = 0;       // the first byte not yet returned
+    std::uint32_t max_ = 0;
+    std::uint64_t skip_ = 0;  // bytes of an oversized packet still to drop
 };
 
 struct Connack {
@@ -99,6 +113,9 @@ struct Publish {
 std::optional<Connack> decode_connack(int version, std::string_view body, std::string& error);
 std::optional<Suback> decode_suback(int version, std::string_view body, std::string& error);
 std::optional<Publish> decode_publish(int version, std::uint8_t flags, std::string_view body, std::string& error);
+// The topic, QoS and packet id of a PUBLISH from its head alone (an
+// oversized packet); payload and properties stay empty.
+std::optional<Publish> decode_publish_head(std::uint8_t flags, std::string_view head, std::string& error);
 // The reason of a server DISCONNECT (v5), 0 when it gives none.
 int decode_disconnect_reason(int version, std::string_view body);
 

@@ -31,7 +31,9 @@
 
 #include "ack_queue.h"
 #include "broker_link.h"
+#include "common/units.h"
 #include "mqtt_codec.h"
+#include "upstream/connection_supervisor.h"
 
 namespace {
 
@@ -56,6 +58,7 @@ const gwd_option_spec kOptions[] = {
     {"cert_file", GWD_OPTION_STRING, 0, "client certificate for ssl://"},
     {"key_file", GWD_OPTION_STRING, 0, "client key for ssl://"},
     {"tls_verify", GWD_OPTION_BOOL, 0, "check the broker's certificate and name (default true)"},
+    {"max_packet_size", GWD_OPTION_STRING, 0, "largest message taken from the broker (default \"1MiB\")"},
     {nullptr, 0, 0, nullptr},
 };
 
@@ -89,6 +92,30 @@ bool valid_topic_filter(const std::string& filter) {
 // plugin disconnects; the broker sends whatever is left again next time.
 constexpr std::chrono::seconds kStopGrace{2};
 constexpr std::chrono::seconds kConnectTimeout{10};
+// The largest message taken by default: that of gatewayd's max_reading_size,
+// which the cloud platforms' own limits stay under (AWS IoT Core 128 KB,
+// Huawei IoTDA 1 MB).
+constexpr std::uint32_t kDefaultMaxPacketSize = 1024 * 1024;
+
+// How the local broker connection is supervised: the upstreams' rules, with
+// a local broker's retries (it costs no cloud anything to ask it again).
+gwd::SupervisorSettings supervisor_settings() {
+    gwd::SupervisorSettings s;
+    s.backoff.initial = gwd::Duration(1000);
+    s.backoff.max = gwd::Duration(30000);
+    s.backoff.stable_after = gwd::Duration(30000);
+    s.backoff.throttled_floor = gwd::Duration(5000);
+    s.retry_after_auth_failure = gwd::Duration(60000);
+    s.retry_after_incompatible = gwd::Duration(600000);
+    return s;
+}
+
+// How one connection attempt ended.
+struct Attempt {
+    bool connected = false;      // it got a CONNACK that accepted it
+    gwd::Failure failure;        // how it ended
+    std::string error;           // for the log and status
+};
 
 class MqttLocal {
 public:
@@ -170,6 +197,16 @@ public:
         if (!address_.tls && (!tls_.ca_file.empty() || !tls_.cert_file.empty()))
             return refuse("ca_file, cert_file and key_file need an ssl:// url");
 
+        connect_.maximum_packet_size = kDefaultMaxPacketSize;
+        if (host_->option_string(ctx_, "max_packet_size", &text) == GWD_OK) {
+            std::string size_error;
+            const std::uint64_t bytes = gwd::parse_size(text, size_error).value_or(0);
+            if (bytes < 128 || bytes > 268435455)
+                return refuse(std::string("max_packet_size \"") + text +
+                              "\" must be a size from \"128B\" to \"256MiB\", such as \"1MiB\"");
+            connect_.maximum_packet_size = static_cast<std::uint32_t>(bytes);
+        }
+
         wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (wake_fd_ < 0) return refuse("cannot create an eventfd");
         return true;
@@ -218,69 +255,139 @@ private:
         return stopping_;
     }
 
-    // Connects and serves, and reconnects after a drop with jittered backoff
-    // from 1 s up to 30 s, so a local broker that starts later costs nothing.
+    // Tells the host (status) and the log what keeps the sensor from
+    // working, once per change; "" when nothing does.
+    void report(const std::string& problem, int level) {
+        if (problem == problem_) return;
+        problem_ = problem;
+        if (host_->abi_version >= 4 && host_->set_problem != nullptr) host_->set_problem(ctx_, problem.c_str());
+        if (!problem.empty()) log(level, problem);
+    }
+
+    // Connects, serves, and decides after every failure what to do with the
+    // shared connection supervisor: backoff with jitter, a takeover by
+    // another client with our client id, a broker that refuses us or speaks
+    // another MQTT version.
     void run() {
         std::mt19937 rng(std::random_device{}());
-        std::chrono::milliseconds delay(1000);
+        std::uniform_real_distribution<double> uniform(0.0, 1.0);
+        gwd::ConnectionSupervisor supervisor(supervisor_settings(), [&] { return uniform(rng); });
         int failures = 0;
         while (!stopping()) {
-            std::string error;
-            const bool served = serve(error, failures);
+            if (!sleep_for(supervisor.connect_delay(Clock::now()))) return;
+            supervisor.on_connect_sent(Clock::now());
+            Attempt attempt = serve(supervisor, failures);
             if (stopping()) return;
-            if (served) {
-                failures = 0;
-                delay = std::chrono::milliseconds(1000);
-                log(GWD_LOG_WARNING, "connection to " + url_ + " lost: " + error + "; reconnecting");
-            } else {
-                ++failures;
-                if (failures == 1) log(GWD_LOG_WARNING, "cannot connect to " + url_ + ": " + error + "; retrying");
-                else if (failures % 20 == 0) log(GWD_LOG_WARNING, "still cannot connect to " + url_ + ": " + error);
+            if (!attempt.connected) ++failures;
+            const gwd::SupervisorDecision d = supervisor.on_failure(event_of(attempt), Clock::now());
+            std::string problem = attempt.error;
+            int level = GWD_LOG_WARNING;
+            std::chrono::milliseconds wait = d.delay;
+            if (d.kind == gwd::SupervisorDecision::Kind::park) {
+                level = GWD_LOG_ERROR;
+                if (d.takeover_conflict) {
+                    problem = "another client uses client id '" + connect_.client_id + "' on " + url_ + " (" +
+                              std::to_string(supervisor.takeovers_in_window()) +
+                              " session takeovers within minutes); give each its own client_id";
+                } else {
+                    problem += ". " + d.classification.advice;
+                }
+                wait = d.retry_after.value_or(std::chrono::minutes(10));
+                problem += "; trying again in " + gwd::format_duration(wait);
             }
-            std::uniform_int_distribution<int> jitter(0, static_cast<int>(delay.count()));
-            const auto wait = std::chrono::milliseconds(std::max(200, jitter(rng)));
-            delay = std::min(delay * 2, std::chrono::milliseconds(30000));
-            std::unique_lock lock(mutex_);
-            if (cv_.wait_for(lock, wait, [this] { return stopping_; })) return;
+            // The first failure and every change are logged; a repeat of the
+            // same problem is not (a broker down for an hour is one line).
+            if (attempt.connected) {
+                log(GWD_LOG_WARNING, "connection to " + url_ + " lost: " + attempt.error + "; reconnecting");
+                problem_.clear();
+            }
+            if (problem == problem_) log(GWD_LOG_DEBUG, problem + " (again)");
+            report(problem, level);
+            if (!sleep_for(wait)) return;
+            if (supervisor.parked()) supervisor.rearm();
         }
     }
 
-    // One connection, from CONNECT to its end. False when it never got as
-    // far as a subscription (counts as a failed attempt).
-    bool serve(std::string& error, int failures) {
+    // Sleeps `d` unless the plugin stops first; false when it does.
+    bool sleep_for(std::chrono::milliseconds d) {
+        std::unique_lock lock(mutex_);
+        return !cv_.wait_for(lock, d, [this] { return stopping_; });
+    }
+
+    gwd::FailureEvent event_of(const Attempt& attempt) const {
+        gwd::FailureEvent event;
+        event.failure = attempt.failure;
+        event.connection_was_up = attempt.connected;
+        event.connection_age = std::chrono::duration_cast<gwd::Duration>(Clock::now() - connected_at_);
+        return event;
+    }
+
+    // One connection, from CONNECT to its end.
+    Attempt serve(gwd::ConnectionSupervisor& supervisor, int failures) {
+        Attempt a;
+        a.failure.mqtt_version = connect_.version;
         ConnectOptions options = connect_;
         if (password_file_) {
             bool ok = false;
             options.password = read_password_file(*password_file_, ok);
             if (!ok) {
-                error = "password_file \"" + *password_file_ + "\" cannot be read";
-                return false;
+                a.error = "password_file \"" + *password_file_ + "\" cannot be read";
+                return a;
             }
         }
-        auto link = BrokerLink::connect(address_, tls_, kConnectTimeout, error);
-        if (!link) return false;
-        PacketReader reader;
+        auto link = BrokerLink::connect(address_, tls_, kConnectTimeout, a.error);
+        if (!link) {
+            a.error = "cannot connect to " + url_ + ": " + a.error;
+            if (address_.tls && a.error.find("certificate") != std::string::npos) {
+                a.failure.source = gwd::FailureSource::tls;
+                a.failure.tls_error = a.error;
+            }
+            return a;
+        }
+        // MQTT 5 brokers are told the limit in CONNECT; a 3.1.1 one (or one
+        // that ignores it) has its larger messages skipped as they arrive.
+        PacketReader reader(options.maximum_packet_size);
         acks_.reset();
         {
             std::lock_guard lock(mutex_);
             stored_.clear();
         }
-        if (!link->send(encode_connect(options), error)) return false;
-        auto connack_packet = read_packet(*link, reader, kConnack, error);
-        if (!connack_packet) return false;
-        auto connack = decode_connack(options.version, connack_packet->body, error);
-        if (!connack) return false;
-        if (connack->reason != 0) {
-            error = "the broker refused the connection: " + reason_text(options.version, connack->reason);
-            if (connack->reason_string) error += " (\"" + *connack->reason_string + "\")";
-            return false;
+        std::string error;
+        if (!link->send(encode_connect(options), error)) {
+            a.error = "cannot connect to " + url_ + ": " + error;
+            return a;
         }
+        auto connack_packet = read_packet(*link, reader, kConnack, error);
+        std::optional<Connack> connack;
+        if (connack_packet) connack = decode_connack(options.version, connack_packet->body, error);
+        if (!connack) {
+            a.error = "cannot connect to " + url_ + ": " + error;
+            return a;
+        }
+        if (connack->reason != 0) {
+            // A 3.1.1 broker answers an MQTT 5 CONNECT in 3.1.1 (return code 1).
+            const bool answered_in_311 = options.version == 5 && connack->reason < 0x80;
+            a.failure.source = gwd::FailureSource::connack;
+            a.failure.code = connack->reason;
+            a.error = "the broker at " + url_ + " refused the connection: " +
+                      reason_text(answered_in_311 ? 4 : options.version, connack->reason);
+            if (answered_in_311) a.error += " (an MQTT 3.1.1 answer)";
+            if (connack->reason_string) a.error += " (\"" + *connack->reason_string + "\")";
+            return a;
+        }
+        a.connected = true;
+        connected_at_ = Clock::now();
+        supervisor.on_connected(connected_at_);
         const std::uint16_t keep_alive = connack->server_keep_alive.value_or(options.keep_alive_s);
-        if (!link->send(encode_subscribe(options.version, 1, topics_, qos_), error)) return false;
-        auto suback_packet = read_packet(*link, reader, kSuback, error);
-        if (!suback_packet) return false;
-        auto suback = decode_suback(options.version, suback_packet->body, error);
-        if (!suback) return false;
+        std::optional<Packet> suback_packet;
+        if (link->send(encode_subscribe(options.version, 1, topics_, qos_), error))
+            suback_packet = read_packet(*link, reader, kSuback, error);
+        std::optional<Suback> suback;
+        if (suback_packet) suback = decode_suback(options.version, suback_packet->body, error);
+        if (!suback) {
+            a.error = error;
+            return a;
+        }
         for (size_t i = 0; i < suback->reasons.size() && i < topics_.size(); ++i) {
             if (suback->reasons[i] >= 0x80) {
                 log(GWD_LOG_ERROR, "the broker refused the subscription to \"" + topics_[i] +
@@ -292,15 +399,16 @@ private:
                            std::to_string(topics_.size()) + " topic filters";
         if (resumed) line += "; resumed the session";
         if (failures > 0) line += " (after " + std::to_string(failures) + " failed attempts)";
-        log(failures > 0 ? GWD_LOG_NOTICE : GWD_LOG_INFO, line);
+        log(failures > 0 || !problem_.empty() ? GWD_LOG_NOTICE : GWD_LOG_INFO, line);
+        report("", GWD_LOG_INFO);
         if (!resumed && connected_before_ && !options.clean_start) {
             log(GWD_LOG_WARNING, "the broker kept no session for '" + options.client_id +
                                      "' (it restarted without persistence, or session_expiry passed): messages "
                                      "published while gatewayd was away were not kept for it");
         }
         connected_before_ = true;
-        error = pump(*link, reader, options.version, keep_alive);
-        return true;
+        a.error = pump(*link, reader, options.version, keep_alive, a.failure);
+        return a;
     }
 
     // Reads until a packet of `type` arrives (during CONNECT and SUBSCRIBE).
@@ -337,8 +445,10 @@ private:
         return std::nullopt;
     }
 
-    // Serves one connection until it ends; returns why it ended.
-    std::string pump(BrokerLink& link, PacketReader& reader, int version, std::uint16_t keep_alive_s) {
+    // Serves one connection until it ends; returns why it ended, and sets
+    // `failure` when the broker gave a reason.
+    std::string pump(BrokerLink& link, PacketReader& reader, int version, std::uint16_t keep_alive_s,
+                     gwd::Failure& failure) {
         const auto keep_alive = std::chrono::seconds(keep_alive_s == 0 ? 3600 : keep_alive_s);
         auto last_sent = Clock::now();
         bool ping_outstanding = false;
@@ -383,9 +493,14 @@ private:
                         if (!on_publish(link, *packet, version, error)) return error;
                         break;
                     case kPingresp: ping_outstanding = false; break;
-                    case kDisconnect:
-                        return "the broker closed the connection: " +
-                               reason_text(version, decode_disconnect_reason(version, packet->body));
+                    case kDisconnect: {
+                        const int reason = decode_disconnect_reason(version, packet->body);
+                        if (version == 5) {
+                            failure.source = gwd::FailureSource::disconnect;
+                            failure.code = reason;
+                        }
+                        return "the broker closed the connection: " + reason_text(version, reason);
+                    }
                     default: break;
                 }
             }
@@ -411,15 +526,60 @@ private:
         }
     }
 
+    // A message that cannot become a reading: logged (rate-limited),
+    // acknowledged, and nothing else lost.
+    bool set_aside(BrokerLink& link, const Publish& p, const std::string& why, std::string& error) {
+        const auto now = Clock::now();
+        if (now - set_aside_logged_ > std::chrono::seconds(10)) {
+            log(GWD_LOG_WARNING, "a message on \"" + printable_topic(p.topic) + "\" " + why +
+                                     "; acknowledged and dropped" +
+                                     (set_aside_quiet_ > 0 ? " (" + std::to_string(set_aside_quiet_) +
+                                                                 " more since the last such line)"
+                                                           : ""));
+            set_aside_logged_ = now;
+            set_aside_quiet_ = 0;
+        } else {
+            ++set_aside_quiet_;
+        }
+        if (p.qos == 0) return true;
+        acks_.stored(acks_.arrived(p.packet_id));
+        std::vector<std::uint16_t> ready;
+        acks_.release(ready);
+        for (std::uint16_t id : ready) {
+            if (!link.send(encode_puback(id), error)) return false;
+        }
+        return true;
+    }
+
+    static std::string printable_topic(const std::string& topic) {
+        std::string out;
+        for (char c : topic.substr(0, 128)) out += (static_cast<unsigned char>(c) < 0x20 ? '?' : c);
+        return out;
+    }
+
     // One PUBLISH from the broker becomes one reading. QoS 1 messages are
     // acknowledged when gatewayd reports them stored.
     bool on_publish(BrokerLink& link, const Packet& packet, int version, std::string& error) {
+        if (packet.oversized > 0) {
+            auto head = decode_publish_head(packet.flags, packet.body, error);
+            if (!head) return false;
+            return set_aside(link, *head,
+                             "of " + std::to_string(packet.oversized) + " bytes is larger than max_packet_size (" +
+                                 gwd::format_size(connect_.maximum_packet_size) + ")",
+                             error);
+        }
         auto p = decode_publish(version, packet.flags, packet.body, error);
         if (!p) return false;
         if (p->topic_alias) {
             error = "the broker used a topic alias, which this client never allowed";
             return false;
         }
+        // MQTT forbids U+0000 in its strings; a broker that passes one on
+        // anyway must not see it cut short silently ("a\0b" read as "a").
+        auto has_nul = [](const std::string& text) { return text.find('\0') != std::string::npos; };
+        bool nul = has_nul(p->topic) || (p->content_type && has_nul(*p->content_type));
+        for (const auto& [k, v] : p->user_properties) nul = nul || has_nul(k) || has_nul(v);
+        if (nul) return set_aside(link, *p, "carries a NUL character in its topic, content type or a user property", error);
         std::string name;
         switch (name_from_) {
             case NameFrom::last_level: {
@@ -474,6 +634,10 @@ private:
     std::optional<std::string> password_file_;
     NameFrom name_from_ = NameFrom::last_level;
     bool connected_before_ = false;
+    std::string problem_;                    // as last reported to the host
+    Clock::time_point connected_at_{};
+    Clock::time_point set_aside_logged_{};
+    std::uint64_t set_aside_quiet_ = 0;
     AckQueue acks_;  // the plugin's thread only
     int wake_fd_ = -1;
 

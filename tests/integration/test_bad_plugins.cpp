@@ -41,7 +41,7 @@ BOOST_AUTO_TEST_CASE(wrong_abi_plugin_is_refused_while_another_sensor_keeps_forw
     const std::string file = gw.config_path().string();
     const std::string at = ":" + std::to_string(line_of(config, "plugin = \"wrong_abi\"")) + ":10: ";
     BOOST_TEST(log.find(file + at + "sensor 'old' disabled: refusing plugin file") != std::string::npos);
-    BOOST_TEST(log.find("wrong_abi.so: it was built for plugin ABI version 99, but this gatewayd supports versions 1 to 3") !=
+    BOOST_TEST(log.find("wrong_abi.so: it was built for plugin ABI version 99, but this gatewayd supports versions 1 to 4") !=
                std::string::npos);
     BOOST_TEST(log.find("sensor 'alien' disabled: plugin file") != std::string::npos);
     BOOST_TEST(log.find("has no entry symbol 'gwd_plugin_entry'") != std::string::npos);

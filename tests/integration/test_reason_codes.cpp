@@ -160,12 +160,17 @@ BOOST_AUTO_TEST_CASE(topic_alias_refusal_reconnects_without_aliases) {
                               },
                               15s),
                           gw.log());
-    // Either the 0x94 came through, or the drop right after the aliases gave them away.
-    BOOST_TEST(gw.log().find("reconnecting without them") != std::string::npos, gw.log());
-    BOOST_TEST_MESSAGE("DISCONNECT 0x94: " << stub.connections() << " connections; all 10 readings acknowledged, "
-                                           << "none with an alias after the first connection");
+    // Either the 0x94 came through, or two drops in a row right after the
+    // aliases came into use gave them away (Paho may lose a DISCONNECT's reason).
+    const std::string log = gw.log();
+    BOOST_TEST((log.find("the broker refused our topic aliases; they stay off") != std::string::npos ||
+                log.find("reconnecting without them until a connection stays up") != std::string::npos),
+               log);
+    const int last = stub.connections();
+    BOOST_TEST_MESSAGE("DISCONNECT 0x94: " << last << " connections; all 10 readings acknowledged, "
+                                           << "none with an alias on the last connection");
     for (const auto& p : stub.publishes()) {
-        if (p.connection > 1) BOOST_TEST(p.topic_alias == 0, "connection " << p.connection << "\n" << gw.log());
+        if (p.connection == last) BOOST_TEST(p.topic_alias == 0, "connection " << p.connection << "\n" << log);
         BOOST_TEST(p.topic == "telemetry/gw-01/meter");
     }
 }

@@ -162,22 +162,22 @@ BOOST_AUTO_TEST_CASE(young_silent_drops_count_as_takeovers_but_not_on_a_stuck_me
     BOOST_TEST((d.kind == Kind::park));
     BOOST_TEST((d.classification.failure_class == FailureClass::conflict));
 
-    // Publishes in flight and never one acknowledged: the broker chokes on a
-    // message, no other client is involved.
+    // The same message oldest in flight at every drop: the broker chokes on
+    // it (an ACL or policy that closes the connection), no other client is
+    // involved.
     Fixture g;
     for (int i = 0; i < 5; ++i) {
         auto stuck = g.dropped(1s);
-        stuck.had_publishes_in_flight = true;
+        stuck.same_message_as_last_drop = i > 0;
         BOOST_TEST((g.supervisor.on_failure(stuck, g.now + std::chrono::seconds(i)).kind == Kind::retry));
         g.supervisor.on_connected(g.now + std::chrono::seconds(i) + 100ms);
     }
-    // Publishes in flight, but the connection worked until it was cut: a takeover.
+    BOOST_TEST(g.supervisor.takeovers_in_window() <= 1);
+    // Another message oldest each time: the stream moved on between the
+    // drops, so the connections worked until they were cut: a takeover.
     Fixture h;
     for (int i = 0; i < 3; ++i) {
-        auto cut = h.dropped(2s);
-        cut.had_publishes_in_flight = true;
-        cut.made_progress = true;
-        d = h.supervisor.on_failure(cut, h.now + std::chrono::seconds(i));
+        d = h.supervisor.on_failure(h.dropped(2s), h.now + std::chrono::seconds(i));
         h.supervisor.on_connected(h.now + std::chrono::seconds(i) + 100ms);
     }
     BOOST_TEST((d.kind == Kind::park));
@@ -190,7 +190,6 @@ BOOST_AUTO_TEST_CASE(a_crashing_broker_is_not_mistaken_for_a_twin_client) {
     Fixture f;
     for (int i = 0; i < 6; ++i) {
         auto cut = f.dropped(2s);
-        cut.made_progress = true;
         const auto at = f.now + std::chrono::seconds(3 * i);
         const auto d = f.supervisor.on_failure(cut, at);
         BOOST_TEST((d.kind == Kind::retry));
@@ -250,6 +249,77 @@ BOOST_AUTO_TEST_CASE(topic_alias_refusal_turns_aliases_off) {
     auto d = f.supervisor.on_failure(f.disconnect(0x94), f.now);
     BOOST_TEST(d.topic_aliases_off);
     BOOST_TEST(!f.supervisor.topic_aliases_allowed());
+}
+
+BOOST_AUTO_TEST_CASE(one_silent_drop_after_alias_use_leaves_aliases_on) {
+    // A broker restart sends only a FIN: no evidence against aliases.
+    Fixture f;
+    auto drop = f.dropped(2s);
+    drop.right_after_alias_use = true;
+    auto d = f.supervisor.on_failure(drop, f.now);
+    BOOST_TEST(!d.topic_aliases_suspended);
+    BOOST_TEST(f.supervisor.topic_aliases_allowed());
+    // A drop without alias use in between resets the count.
+    f.supervisor.on_failure(f.dropped(2s), f.now + 1s);
+    d = f.supervisor.on_failure(drop, f.now + 2s);
+    BOOST_TEST(f.supervisor.topic_aliases_allowed());
+}
+
+BOOST_AUTO_TEST_CASE(two_silent_drops_in_a_row_after_alias_use_suspend_them_until_a_connection_stays_up) {
+    Fixture f;
+    auto drop = f.dropped(2s);
+    drop.right_after_alias_use = true;
+    f.supervisor.on_failure(drop, f.now);
+    auto d = f.supervisor.on_failure(drop, f.now + 1s);
+    BOOST_TEST(d.topic_aliases_suspended);
+    BOOST_TEST(!d.topic_aliases_off);
+    BOOST_TEST(!f.supervisor.topic_aliases_allowed());
+    // A connection (without aliases) stays up past the young age: they come back.
+    d = f.supervisor.on_failure(f.dropped(15s), f.now + 20s);
+    BOOST_TEST(d.topic_aliases_back);
+    BOOST_TEST(f.supervisor.topic_aliases_allowed());
+    // A DISCONNECT with a reason is not a silent drop: no suspicion.
+    auto with_reason = f.disconnect(0x8B, 2s);
+    with_reason.right_after_alias_use = true;
+    f.supervisor.on_failure(with_reason, f.now + 30s);
+    f.supervisor.on_failure(with_reason, f.now + 31s);
+    BOOST_TEST(f.supervisor.topic_aliases_allowed());
+}
+
+BOOST_AUTO_TEST_CASE(aliases_suspended_three_times_stay_off) {
+    Fixture f;
+    auto drop = f.dropped(2s);
+    drop.right_after_alias_use = true;
+    SupervisorDecision d;
+    for (int round = 0; round < 3; ++round) {
+        const auto at = f.now + std::chrono::minutes(round);
+        f.supervisor.on_failure(drop, at);
+        d = f.supervisor.on_failure(drop, at + 1s);
+        BOOST_TEST(d.topic_aliases_suspended);
+        f.supervisor.on_failure(f.dropped(15s), at + 20s);  // stayed up
+    }
+    BOOST_TEST(d.topic_aliases_off);
+    BOOST_TEST(!f.supervisor.topic_aliases_allowed());
+}
+
+BOOST_AUTO_TEST_CASE(a_broker_that_needs_another_mqtt_version_parks_the_connection) {
+    Fixture f;
+    auto d = f.supervisor.on_failure(f.connack(0x84), f.now);
+    BOOST_TEST((d.kind == Kind::park));
+    BOOST_TEST((d.classification.failure_class == FailureClass::incompatible));
+    BOOST_TEST(d.classification.advice == "the broker does not accept MQTT 5; set mqtt_version = 4 (MQTT 3.1.1)");
+    // A 3.1.1-only broker answers an MQTT 5 CONNECT with 3.1.1's return code 1.
+    Fixture g;
+    d = g.supervisor.on_failure(g.connack(1), g.now);
+    BOOST_TEST((d.kind == Kind::park));
+    BOOST_TEST(d.classification.advice.find("speaks MQTT 3.1.1 only") != std::string::npos);
+    // Time-derived credentials are not tried again for it.
+    auto s = settings();
+    s.credentials_time_derived = true;
+    Fixture h(s);
+    d = h.supervisor.on_failure(h.connack(0x84), h.now);
+    BOOST_TEST(!d.regenerate_credentials);
+    BOOST_TEST((d.kind == Kind::park));
 }
 
 BOOST_AUTO_TEST_CASE(rearm_forgets_the_past) {

@@ -19,7 +19,7 @@ Classification v5(FailureSource source, int code, bool reference = false) {
 BOOST_AUTO_TEST_CASE(every_connack_reason_code) {
     const std::map<int, C> expected = {
         {0x80, C::transient},     {0x81, C::protocol},      {0x82, C::protocol},      {0x83, C::transient},
-        {0x84, C::transient},     {0x85, C::authorization}, {0x86, C::authorization}, {0x87, C::authorization},
+        {0x84, C::incompatible},  {0x85, C::authorization}, {0x86, C::authorization}, {0x87, C::authorization},
         {0x88, C::throttled},     {0x89, C::throttled},     {0x8A, C::authorization}, {0x8C, C::authorization},
         {0x90, C::transient},     {0x95, C::protocol},      {0x97, C::throttled},     {0x99, C::transient},
         {0x9A, C::transient},     {0x9B, C::transient},     {0x9C, C::redirect},      {0x9D, C::redirect},
@@ -48,12 +48,22 @@ BOOST_AUTO_TEST_CASE(every_disconnect_reason_code) {
 }
 
 BOOST_AUTO_TEST_CASE(every_mqtt311_return_code) {
-    const std::map<int, C> expected = {{1, C::transient},     {2, C::authorization}, {3, C::throttled},
+    const std::map<int, C> expected = {{1, C::incompatible},  {2, C::authorization}, {3, C::throttled},
                                        {4, C::authorization}, {5, C::authorization}};
     for (auto [code, cls] : expected) {
         BOOST_TEST((classify_failure(Failure{4, FailureSource::connack, code, {}, false}).failure_class == cls),
                    "return code " << code);
     }
+}
+
+// A broker that speaks only 3.1.1 answers an MQTT 5 CONNECT in 3.1.1.
+BOOST_AUTO_TEST_CASE(a_311_answer_to_an_mqtt5_connect) {
+    BOOST_TEST((v5(FailureSource::connack, 1).failure_class == C::incompatible));
+    BOOST_TEST((v5(FailureSource::connack, 1).action == A::stop_incompatible));
+    BOOST_TEST((v5(FailureSource::connack, 5).failure_class == C::authorization));
+    BOOST_TEST((v5(FailureSource::connack, 3).failure_class == C::throttled));
+    // Not after a DISCONNECT: 0x00..0x7F there are v5's own (0x00 normal).
+    BOOST_TEST((v5(FailureSource::disconnect, 1).failure_class == C::transient));
 }
 
 BOOST_AUTO_TEST_CASE(actions) {

@@ -40,10 +40,24 @@
  * Without a command handler every command for the plugin is answered
  * "unsupported"; the platform always gets an answer.
  *
- * Threading: create/start/stop/destroy are called from one host thread.
- * poll() is called from the host's poll thread, never concurrently with itself
- * for the same instance. emit() and log() are thread-safe and may be called
- * from any thread between start() and the return of stop().
+ * Problems (ABI 4): a plugin that cannot do its job for now (its broker
+ * refuses it, its device does not answer) says so with host->set_problem(),
+ * and clears it when things work again; status shows the sensor as
+ * "degraded" with that sentence instead of "running".
+ *
+ * Threading: create/start/stop/destroy of one instance are never called
+ * concurrently, but each may come from a different host thread. poll() is
+ * called from the instance's own poll thread, never concurrently with
+ * itself, and never once stop() has been called. emit(), log() and
+ * set_problem() are thread-safe and may be called from any thread between
+ * start() and the return of stop().
+ *
+ * Containment: the host waits for no call into a plugin without a bound
+ * ([gateway] plugin_timeout; the stop deadline at shutdown). A call that
+ * does not return in time leaves the instance "stuck"; if it must stop, it
+ * is abandoned: never called, destroyed or unloaded again. A fatal signal in
+ * plugin code is reported with the sensor's name, and a sensor that crashes
+ * gatewayd twice within a minute stays disabled at the next start.
  *
  * Growth: every struct carries reserved fields that must be zero/NULL. A later
  * ABI revision gives them meaning; a plugin built against an older revision
@@ -64,7 +78,7 @@ extern "C" {
 
 /* The ABI revision this header describes. The host accepts plugins built for
  * revisions GWD_PLUGIN_ABI_MIN_VERSION .. GWD_PLUGIN_ABI_VERSION. */
-#define GWD_PLUGIN_ABI_VERSION 3u
+#define GWD_PLUGIN_ABI_VERSION 4u
 #define GWD_PLUGIN_ABI_MIN_VERSION 1u
 
 #define GWD_PLUGIN_ENTRY_SYMBOL "gwd_plugin_entry"
@@ -175,8 +189,11 @@ typedef struct gwd_host_api {
     void (*log)(const gwd_context *ctx, int level, const char *message);
 
     /* Hands one reading to the daemon. Thread-safe. Returns GWD_OK when the
-     * reading was accepted, GWD_ERR_INVALID when it is malformed (logged,
-     * counted, nothing else lost), GWD_ERR_STOPPED outside start..stop. */
+     * reading was accepted, GWD_ERR_INVALID when it is malformed or larger
+     * than the gateway's max_reading_size (logged, counted, nothing else
+     * lost; sending it again would not help), GWD_ERR_NO_MEMORY when memory
+     * ran out while taking it (counted; it may be sent again later),
+     * GWD_ERR_STOPPED outside start..stop. Never throws. */
     int (*emit)(gwd_context *ctx, const gwd_reading *reading);
 
     /* The [sensor.options] table. Keys may be dotted ("tls.ca_file"). The host
@@ -193,7 +210,14 @@ typedef struct gwd_host_api {
     int (*option_list_string)(const gwd_context *ctx, const char *key, size_t index,
                               const char **out);
 
-    void *reserved[16];
+    /* ABI 4 (NULL in older hosts: check abi_version >= 4). What keeps the
+     * instance from doing its job right now, as one sentence ("cannot
+     * connect to tcp://127.0.0.1:1883: connection refused"), or NULL / ""
+     * once nothing does. Shown in status; the plugin logs it itself.
+     * Thread-safe. */
+    void (*set_problem)(const gwd_context *ctx, const char *problem);
+
+    void *reserved[15];
 } gwd_host_api;
 
 /* Types of plugin options, checked by the host against [sensor.options]. */

@@ -32,11 +32,10 @@ std::shared_ptr<Outbox> Daemon::make_outbox(const UpstreamConfig& upstream, std:
     return outbox;
 }
 
-std::unique_ptr<UpstreamSession> Daemon::make_session(
-    const UpstreamConfig& upstream, Outbox& outbox,
-    std::optional<std::chrono::steady_clock::time_point> last_connect) const {
+std::unique_ptr<UpstreamSession> Daemon::make_session(const UpstreamConfig& upstream, Outbox& outbox,
+                                                      std::optional<UpstreamHandover> handover) const {
     return std::make_unique<UpstreamSession>(upstream, outbox, make_profile(upstream, config_), commands_.get(),
-                                             log_.child("upstream " + upstream.name), last_connect);
+                                             log_.child("upstream " + upstream.name), std::move(handover));
 }
 
 std::shared_ptr<const Pipeline::Stage> Daemon::make_stage() const {
@@ -239,10 +238,10 @@ void Daemon::reload(Config next) {
                 // outbox's wake-up belongs to the new one and the CONNECT
                 // spacing carries over.
                 u.session->stop(std::chrono::steady_clock::now(), true);
-                const auto last_connect = u.session->last_connect();
+                UpstreamHandover handover = u.session->handover();
                 u.session.reset();
                 u.config = wanted;
-                u.session = make_session(wanted, *u.outbox, last_connect);
+                u.session = make_session(wanted, *u.outbox, std::move(handover));
                 to_start.push_back(u.session.get());
                 ++restarted;
             }

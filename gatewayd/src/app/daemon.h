@@ -63,7 +63,7 @@ private:
     // The outbox an upstream's configuration asks for; nullptr with `error`.
     std::shared_ptr<Outbox> make_outbox(const UpstreamConfig& upstream, std::string& error) const;
     std::unique_ptr<UpstreamSession> make_session(const UpstreamConfig& upstream, Outbox& outbox,
-                                                  std::optional<std::chrono::steady_clock::time_point> last_connect) const;
+                                                  std::optional<UpstreamHandover> handover) const;
     std::shared_ptr<const Pipeline::Stage> make_stage() const;
     void watch_files();
     void on_file_changed(const std::filesystem::path& file);

@@ -51,6 +51,7 @@ std::string_view sensor_state_name(SensorState state) {
     switch (state) {
         case SensorState::created: return "created";
         case SensorState::running: return "running";
+        case SensorState::degraded: return "degraded";
         case SensorState::stuck: return "stuck";
         case SensorState::stopped: return "stopped";
         case SensorState::failed: return "failed";
@@ -187,11 +188,11 @@ std::string status_summary(const DaemonStatus& s) {
     for (const auto& sensor : s.sensors) {
         readings += sensor.accepted + sensor.dead_lettered + sensor.dropped + sensor.unrouted;
         if (sensor.state == SensorState::failed || sensor.state == SensorState::stuck ||
-            sensor.state == SensorState::quarantined)
+            sensor.state == SensorState::quarantined || sensor.state == SensorState::degraded)
             ++failed;
     }
     line += "; readings " + std::to_string(readings);
-    if (failed > 0) line += ", " + std::to_string(failed) + " sensors failed";
+    if (failed > 0) line += ", " + std::to_string(failed) + " sensors not working";
     return line;
 }
 

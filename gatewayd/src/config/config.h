@@ -9,14 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "common/backoff_config.h"
 #include "common/log.h"
 #include "config/diagnostics.h"
 #include "config/option_table.h"
 #include "normalize/normalizer.h"
 
 namespace gwd {
-
-using Duration = std::chrono::milliseconds;
 
 struct GatewayConfig {
     std::string id;  // default: the host name
@@ -49,14 +48,6 @@ enum class FsyncPolicy { batch, always, never };
 
 inline constexpr std::uint64_t kDefaultDiskOutboxBytes = 256ull * 1024 * 1024;
 inline constexpr std::uint64_t kDefaultMemoryOutboxBytes = 8ull * 1024 * 1024;
-
-struct BackoffConfig {
-    Duration initial{1000};
-    Duration max{120000};
-    Duration stable_after{30000};
-    Duration throttled_floor{30000};  // at least this long after "server busy", "quota exceeded", ...
-    bool operator==(const BackoffConfig&) const = default;
-};
 
 // How one reading name becomes a platform entity (an [[upstream.map]] entry).
 // Fields a profile does not use stay empty; the loader refuses them.

@@ -35,6 +35,7 @@ const char* api_gateway_id(const gwd_context* ctx) { return self(ctx).gateway_id
 int64_t api_interval_ms(const gwd_context* ctx) { return self(ctx).interval().count(); }
 void api_log(const gwd_context* ctx, int level, const char* message) { self(ctx).log(level, message); }
 int api_emit(gwd_context* ctx, const gwd_reading* reading) { return self(ctx).emit(reading); }
+void api_set_problem(const gwd_context* ctx, const char* problem) { self(ctx).set_problem(problem); }
 
 const OptionValue* find_option(const gwd_context* ctx, const char* key) {
     if (key == nullptr) return nullptr;
@@ -105,6 +106,7 @@ const gwd_host_api kHostApi = [] {
     api.option_duration_ms = api_option_duration_ms;
     api.option_list_size = api_option_list_size;
     api.option_list_string = api_option_list_string;
+    api.set_problem = api_set_problem;
     return api;
 }();
 
@@ -553,8 +555,12 @@ SensorStatus SensorInstance::status() const {
         std::lock_guard lock(state_mutex_);
         s.state = state_;
         s.error = error_;
+        if (s.state == SensorState::running && !problem_.empty()) {
+            s.state = SensorState::degraded;
+            s.error = problem_;
+        }
     }
-    if (s.state == SensorState::running) {
+    if (s.state == SensorState::running || s.state == SensorState::degraded) {
         const std::int64_t since = in_call_since_ms_.load();
         const char* call = in_call_.load();
         const std::int64_t allowed =
@@ -601,6 +607,16 @@ void SensorInstance::log(int level, const char* message) noexcept {
         log_.log(to_log_level(level), line);
     } catch (...) {
         // Out of memory while logging: the line is lost, nothing else.
+    }
+}
+
+void SensorInstance::set_problem(const char* problem) noexcept {
+    try {
+        crash_guard::note_plugin_thread(crash_slot_);
+        std::string text = problem != nullptr ? plugin_log_text(problem) : std::string();
+        std::lock_guard lock(state_mutex_);
+        problem_ = std::move(text);
+    } catch (...) {
     }
 }
 

@@ -42,6 +42,7 @@ namespace gwd {
 enum class SensorState {
     created,
     running,
+    degraded,     // running, but the plugin reports a problem (set_problem)
     stuck,        // a call into the plugin has not returned for longer than allowed
     stopped,
     failed,       // refused its configuration, failed to start, or was disabled
@@ -107,6 +108,7 @@ public:
     // Targets of the host API. Never throw.
     int emit(const gwd_reading* reading) noexcept;
     void log(int level, const char* message) noexcept;
+    void set_problem(const char* problem) noexcept;
     const SensorConfig& config() const { return config_; }
     const std::string& gateway_id() const { return gateway_id_; }
 
@@ -171,6 +173,7 @@ private:
     mutable std::mutex state_mutex_;
     SensorState state_ = SensorState::created;
     std::string error_;
+    std::string problem_;  // what the plugin says keeps it from working (ABI 4)
     LogRateLimit invalid_log_;
     LogRateLimit plugin_log_{50, std::chrono::seconds(10)};
 };

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <functional>
 
-#include "config/config.h"
+#include "common/backoff_config.h"
 
 namespace gwd {
 

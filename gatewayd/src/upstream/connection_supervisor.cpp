@@ -42,6 +42,30 @@ bool ConnectionSupervisor::record_takeover(Clock::time_point now) {
     return takeovers_since(now) >= settings_.takeover_limit;
 }
 
+void ConnectionSupervisor::watch_topic_aliases(const FailureEvent& event, SupervisorDecision& d) {
+    if (!event.connection_was_up) return;
+    // A connection that stayed up: suspended aliases come back.
+    if (event.connection_age >= settings_.young_connection && topic_aliases_suspended_) {
+        topic_aliases_suspended_ = false;
+        d.topic_aliases_back = !topic_aliases_off_;
+    }
+    if (!event.right_after_alias_use || event.failure.code >= 0) {
+        alias_drops_in_a_row_ = 0;
+        return;
+    }
+    // Paho loses a DISCONNECT 0x94 when the broker closes the socket right
+    // after it: two silent drops in a row right after alias use are taken
+    // for one. One is not: a broker restart sends no reason either.
+    if (++alias_drops_in_a_row_ < 2) return;
+    alias_drops_in_a_row_ = 0;
+    topic_aliases_suspended_ = true;
+    d.topic_aliases_suspended = true;
+    if (++alias_suspensions_ >= 3) {
+        topic_aliases_off_ = true;
+        d.topic_aliases_off = true;
+    }
+}
+
 SupervisorDecision ConnectionSupervisor::on_failure(const FailureEvent& event, Clock::time_point now) {
     SupervisorDecision d;
     d.classification = classify_failure(event.failure);
@@ -51,6 +75,7 @@ SupervisorDecision ConnectionSupervisor::on_failure(const FailureEvent& event, C
     // A broker that refuses even the TCP connection was down, not shared
     // with a twin: the silent drops before it were outages, not takeovers.
     if (!event.connection_was_up && event.failure.source == FailureSource::transport) takeovers_.clear();
+    watch_topic_aliases(event, d);
 
     auto park = [&](std::optional<Duration> retry_after) {
         parked_ = true;
@@ -68,6 +93,9 @@ SupervisorDecision ConnectionSupervisor::on_failure(const FailureEvent& event, C
                 return d;
             }
             return park(settings_.retry_after_auth_failure);
+
+        case FailureAction::stop_incompatible:
+            return park(settings_.retry_after_incompatible);
 
         case FailureAction::retry_after_floor: {
             const int code = event.failure.code;
@@ -96,7 +124,7 @@ SupervisorDecision ConnectionSupervisor::on_failure(const FailureEvent& event, C
             return d;
 
         case FailureAction::retry_without_topic_aliases:
-            topic_aliases_allowed_ = false;
+            topic_aliases_off_ = true;
             d.topic_aliases_off = true;
             d.delay = backoff_delay();
             return d;
@@ -105,15 +133,13 @@ SupervisorDecision ConnectionSupervisor::on_failure(const FailureEvent& event, C
         case FailureAction::retry:
             // Brokers that close the old socket on a takeover send no 0x8E
             // (mosquitto does not); a killed broker sends nothing either. A
-            // connection that dies young with no reason given, after it
-            // worked or while it idled, is a suspected takeover: the next
-            // CONNECT goes out at once, and if the broker answers it, it
-            // was up and dropped us on purpose. If nobody listens, it was an
-            // outage. One that never got an acknowledgement for what it sent
-            // is a message problem, not a takeover.
+            // connection that dies young with no reason given is a suspected
+            // takeover: the next CONNECT goes out at once, and if the broker
+            // answers it, it was up and dropped us on purpose. If nobody
+            // listens, it was an outage. A drop with the same message
+            // oldest in flight as the drop before is that message's doing.
             if (event.connection_was_up && event.failure.source == FailureSource::transport &&
-                event.connection_age < settings_.young_connection &&
-                (event.made_progress || !event.had_publishes_in_flight)) {
+                event.connection_age < settings_.young_connection && !event.same_message_as_last_drop) {
                 if (takeovers_since(now) + 1 >= settings_.takeover_limit) {
                     record_takeover(now);
                     d.classification.failure_class = FailureClass::conflict;
@@ -133,6 +159,10 @@ SupervisorDecision ConnectionSupervisor::on_failure(const FailureEvent& event, C
 
 void ConnectionSupervisor::rearm() {
     parked_ = false;
+    topic_aliases_off_ = false;
+    topic_aliases_suspended_ = false;
+    alias_drops_in_a_row_ = 0;
+    alias_suspensions_ = 0;
     takeovers_.clear();
     takeover_suspected_at_.reset();
     fresh_credentials_tried_ = false;

@@ -9,6 +9,7 @@ std::string_view failure_class_name(FailureClass c) {
         case FailureClass::redirect: return "redirect";
         case FailureClass::conflict: return "conflict";
         case FailureClass::protocol: return "protocol";
+        case FailureClass::incompatible: return "incompatible";
         case FailureClass::transient: return "transient";
     }
     return "transient";
@@ -26,8 +27,13 @@ Classification stop(std::string advice) {
     return {FailureClass::authorization, FailureAction::stop, std::move(advice)};
 }
 
+Classification incompatible(std::string advice) {
+    return {FailureClass::incompatible, FailureAction::stop_incompatible, std::move(advice)};
+}
+
 Classification classify_v5(int code, bool has_reference) {
     switch (code) {
+        case 0x84: return incompatible("the broker does not accept MQTT 5; set mqtt_version = 4 (MQTT 3.1.1)");
         case 0x85: return stop("the broker does not accept this client id; check client_id");
         case 0x86: return stop("check username and password (password_file)");
         case 0x87:
@@ -57,6 +63,7 @@ Classification classify_v5(int code, bool has_reference) {
 
 Classification classify_v311(int code) {
     switch (code) {
+        case 1: return incompatible("the broker does not accept MQTT 3.1.1; set mqtt_version = 5");
         case 2: return stop("the broker rejects this client id; check client_id");
         case 4: return stop("check username and password (password_file)");
         case 5: return stop("check the credentials and that the broker's policy allows this client id");
@@ -79,6 +86,14 @@ Classification classify_failure(const Failure& f) {
         case FailureSource::connack:
         case FailureSource::disconnect:
             if (f.code < 0) return {FailureClass::transient, FailureAction::retry, {}};
+            if (f.mqtt_version == 5 && f.source == FailureSource::connack && f.code > 0 && f.code < 0x80) {
+                // A 3.1.1 CONNACK to our MQTT 5 CONNECT: the broker speaks 3.1.1 only.
+                if (f.code == 1) {
+                    return incompatible("the broker speaks MQTT 3.1.1 only (it answered in 3.1.1: unacceptable "
+                                        "protocol version); set mqtt_version = 4");
+                }
+                return classify_v311(f.code);
+            }
             return f.mqtt_version == 5 ? classify_v5(f.code, f.has_server_reference) : classify_v311(f.code);
     }
     return {FailureClass::transient, FailureAction::retry, {}};

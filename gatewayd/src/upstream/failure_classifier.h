@@ -8,11 +8,15 @@
 //   redirect       0x9C 0x9D with a Server Reference                     -> follow it (when allowed)
 //   conflict       0x8E session taken over                               -> retry, count takeovers
 //   protocol       0x94 0x95 0x81 0x82                                   -> retry with features reduced
+//   incompatible   v5 0x84; a v5 CONNECT answered with 3.1.1's return
+//                  code 1; 3.1.1 return code 1                           -> stop: another mqtt_version is needed
 //   transient      everything else: network errors, 0x8B, 0x8D, ...      -> retry with backoff
 //
 // Two additions to the design table, both codes with the same meaning as one
 // listed: 0x96 "Message rate too high" is throttling, and 3.1.1's return code
-// 3 "Server unavailable" is 0x88's older spelling.
+// 3 "Server unavailable" is 0x88's older spelling. A broker that speaks only
+// MQTT 3.1.1 answers an MQTT 5 CONNECT with a 3.1.1 CONNACK (aedes: return
+// code 1): codes below 0x80 after a v5 CONNECT are read as 3.1.1's.
 #pragma once
 
 #include <string>
@@ -21,9 +25,10 @@
 namespace gwd {
 
 enum class FailureSource { connack, disconnect, transport, tls };
-enum class FailureClass { authorization, throttled, redirect, conflict, protocol, transient };
+enum class FailureClass { authorization, throttled, redirect, conflict, protocol, incompatible, transient };
 enum class FailureAction {
     stop,                         // park until credentials change
+    stop_incompatible,            // park: this broker needs another MQTT version
     retry_after_floor,            // backoff, but not sooner than the throttle floor
     follow_reference,             // reconnect to the Server Reference
     retry_counting_takeovers,     // backoff; repeated takeovers stop the upstream
@@ -47,7 +52,7 @@ struct Failure {
 struct Classification {
     FailureClass failure_class = FailureClass::transient;
     FailureAction action = FailureAction::retry;
-    std::string advice;  // for authorization: what the user should check
+    std::string advice;  // for authorization and incompatible: what the user should do
 };
 
 Classification classify_failure(const Failure& failure);

@@ -192,9 +192,12 @@ void on_connect_failure5(void* context, MQTTAsync_failureData5* response) {
     r.ok = false;
     if (response != nullptr) {
         // A CONNACK refusal carries its reason code, which paho.mqtt.c 1.3
-        // reports in `code` (reasonCode stays 0); anything below 0x80 is Paho's own.
+        // reports in `code` (reasonCode stays 0); Paho's own errors are
+        // negative. A code below 0x80 is a 3.1.1 return code: the broker
+        // answered our MQTT 5 CONNECT in 3.1.1 (aedes: 1, "unacceptable
+        // protocol version").
         if (response->reasonCode >= 0x80) r.reason = static_cast<int>(response->reasonCode);
-        else if (response->code >= 0x80 && response->code <= 0xFF) r.reason = response->code;
+        else if (response->code > 0 && response->code <= 0xFF) r.reason = response->code;
         r.paho_code = response->code;
         if (response->message) r.message = response->message;
         r.connack = read_connack(&response->properties);

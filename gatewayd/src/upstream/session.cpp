@@ -48,9 +48,9 @@ using SystemClock = std::chrono::system_clock;
 constexpr Duration kIdleWait{250};
 // A message that the broker answers by closing the connection would be
 // re-sent and refused forever, holding up everything behind it. After this
-// many young connections that never got an acknowledgement, each lost with
-// the same message oldest in flight and no reason code that excuses the
-// message, it goes to the dead-letter topic and the rest flow.
+// many connections lost in a row with the same message oldest in flight,
+// nothing after it acknowledged and no reason code that excuses the message,
+// it goes to the dead-letter topic and the rest flow.
 constexpr int kPoisonStrikes = 3;
 const Duration kYoungConnection = SupervisorSettings{}.young_connection;
 
@@ -141,7 +141,7 @@ struct SessionSignal {
 class UpstreamSession::Impl final : public PahoEvents {
 public:
     Impl(UpstreamConfig config, Outbox& outbox, Profile profile, CommandRouter* router, Logger log,
-         std::optional<Clock::time_point> last_connect)
+         std::optional<Clock::time_point> last_connect, const UpstreamStatus* carried)
         : config_(std::move(config)),
           outbox_(outbox),
           codec_(std::move(profile.codec)),
@@ -156,6 +156,16 @@ public:
         status_.name = config_.name;
         status_.url = config_.url;
         status_.client_id = config_.client_id;
+        if (carried != nullptr) {
+            // The outbox's totals carry on with the queue; these with us.
+            status_.attempts = carried->attempts;
+            status_.sent = carried->sent;
+            status_.dead_lettered = carried->dead_lettered;
+            status_.dropped = carried->dropped;
+            status_.commands = carried->commands;
+            status_.responses = carried->responses;
+            status_.refused_by_platform = carried->refused_by_platform;
+        }
         outbox_.set_append_listener([signal = signal_] { signal->wake(); });
     }
 
@@ -264,7 +274,11 @@ private:
     struct PumpResult {
         PumpEnd end;
         std::optional<std::uint64_t> oldest_unacknowledged;  // when the connection was lost
-        bool made_progress = false;  // the broker answered at least one publish
+        // The broker acknowledged a reading sent after the oldest one still
+        // open: that one was not what made it close the connection.
+        bool acked_after_oldest = false;
+        // When this connection first published with a topic alias.
+        std::optional<Clock::time_point> first_alias_use;
     };
 
     SupervisorSettings supervisor_settings(std::optional<Clock::time_point> last_connect) const {
@@ -310,14 +324,20 @@ private:
         return !stop_requested_;
     }
 
-    // The files and the ways that re-arm a stopped upstream, for its log line.
+    // The files and the ways that re-arm a stopped upstream, for its log line:
+    // "it tries again when /etc/x changes, on SIGHUP (...), or in 10m".
     std::string rearm_hint() const {
+        std::vector<std::string> ways;
         std::string files;
         for (const auto& f : credential_files(config_)) files += (files.empty() ? "" : ", ") + f.string();
-        std::string hint = "Readings for it keep queueing; it tries again when ";
-        if (!files.empty()) hint += files + " changes, or ";
-        hint += "on SIGHUP (systemctl reload gatewayd)";
-        if (config_.retry_after_auth_failure) hint += ", or in " + format_duration(*config_.retry_after_auth_failure);
+        if (!files.empty()) ways.push_back("when " + files + " changes");
+        ways.push_back("on SIGHUP (systemctl reload gatewayd)");
+        if (config_.retry_after_auth_failure) ways.push_back("in " + format_duration(*config_.retry_after_auth_failure));
+        std::string hint = "Readings for it keep queueing; it tries again ";
+        for (size_t i = 0; i < ways.size(); ++i) {
+            if (i > 0) hint += i + 1 == ways.size() ? (ways.size() > 2 ? ", or " : " or ") : ", ";
+            hint += ways[i];
+        }
         return hint + ".";
     }
 
@@ -397,7 +417,7 @@ private:
                 if (event.failure.source == FailureSource::tls && event.failure.clock_unset) {
                     error += " (the system clock is not set, so certificates cannot be checked yet)";
                 }
-                record_failure(error, result.reason, config_.mqtt_version);
+                record_failure(error, result.reason, answered_in(result.reason));
                 client.reset();
                 if (!handle_failure(event, "cannot connect to " + target_url_ + ": " + error, failures_in_a_row)) break;
                 continue;
@@ -445,16 +465,14 @@ private:
             event.connection_age = std::chrono::duration_cast<Duration>(Clock::now() - connected_at);
             // Paho often loses a DISCONNECT's reason when the broker closes the
             // socket right after it (our next write fails first), so a 0x94 can
-            // look like a plain drop. A young drop soon after topic aliases came
-            // into use costs them: they are an optimisation, the data is not.
-            if (aliases_.assigned() > 0 && event.failure.code < 0 && event.connection_age < kYoungConnection &&
-                supervisor_.topic_aliases_allowed()) {
-                supervisor_.disable_topic_aliases();
-                log_.warning("the connection dropped soon after topic aliases came into use; reconnecting without them");
-            }
-            event.made_progress = pumped.made_progress;
-            event.had_publishes_in_flight = pumped.oldest_unacknowledged.has_value();
-            watch_for_poison(pumped, event.connection_age, event.failure.code, cause);
+            // look like a plain drop: the supervisor watches drops right after
+            // topic aliases came into use.
+            event.right_after_alias_use =
+                pumped.first_alias_use && Clock::now() - *pumped.first_alias_use < kYoungConnection;
+            event.same_message_as_last_drop =
+                pumped.oldest_unacknowledged && pumped.oldest_unacknowledged == last_drop_oldest_;
+            last_drop_oldest_ = pumped.oldest_unacknowledged;
+            watch_for_poison(pumped, event.failure.code, cause);
             record_failure(cause, event.failure.code, config_.mqtt_version);
             client.reset();
             if (stop_requested()) break;
@@ -572,9 +590,16 @@ private:
         status_.next_attempt = SystemClock::now() + delay;
     }
 
+    // The MQTT version of a CONNACK code: a 3.1.1 broker answers an MQTT 5
+    // CONNECT with a 3.1.1 return code (below 0x80).
+    int answered_in(int connack_code) const {
+        return config_.mqtt_version == 5 && connack_code > 0 && connack_code < 0x80 ? 4 : config_.mqtt_version;
+    }
+
     std::string describe_connect_failure(const ConnectResult& r) const {
         if (r.reason >= 0) {
-            std::string text = "the broker refused the connection: " + describe_reason(config_.mqtt_version, r.reason);
+            std::string text = "the broker refused the connection: " + describe_reason(answered_in(r.reason), r.reason);
+            if (answered_in(r.reason) != config_.mqtt_version) text += " (an MQTT 3.1.1 answer)";
             if (r.connack.reason_string) text += " (\"" + *r.connack.reason_string + "\")";
             return text;
         }
@@ -630,8 +655,15 @@ private:
             return true;
         }
         if (d.topic_aliases_off) {
-            log_.warning(error + ": the broker refused our topic aliases; reconnecting without them");
+            log_.warning(error + (event.failure.code == 0x94 ? ": the broker refused our topic aliases"
+                                                               : ": the connection keeps dropping right after topic "
+                                                                 "aliases come into use") +
+                         "; they stay off until the configuration is reloaded");
+        } else if (d.topic_aliases_suspended) {
+            log_.warning(error + ": the connection dropped twice in a row right after topic aliases came into use; "
+                                 "reconnecting without them until a connection stays up");
         }
+        if (d.topic_aliases_back) log_.info("a connection stayed up: topic aliases may be used again");
         if (d.classification.failure_class == FailureClass::redirect && !config_.follow_server_reference) {
             log_.warning(error + "; not following it (set follow_server_reference = true to allow)");
         }
@@ -705,11 +737,12 @@ private:
         std::vector<std::pair<std::uint64_t, CommandOutcome>> answers;
         InflightWindow inflight;
         bool stopping = false;
-        bool progress = false;
+        std::optional<std::uint64_t> newest_acked;  // of this connection's readings
         Clock::time_point deadline{};
+        first_alias_use_.reset();
         auto ended = [&](PumpEnd end, std::optional<std::uint64_t> oldest = std::nullopt) {
             in_flight_.store(0, std::memory_order_relaxed);
-            return PumpResult{end, oldest, progress};
+            return PumpResult{end, oldest, oldest && newest_acked && *newest_acked > *oldest, first_alias_use_};
         };
         // A time-limited token is replaced before the platform stops taking it.
         std::optional<Clock::time_point> renew_at;
@@ -768,7 +801,7 @@ private:
                 }
                 const bool answered = c.ok || c.reason >= 0x80;
                 if (answered) {
-                    progress = true;
+                    if (!newest_acked || c.id > *newest_acked) newest_acked = c.id;
                     settle(c, inflight.settle(c.id));
                 } else if (!lost) {
                     // No answer, only a failure: the connection is not sound. The
@@ -1039,6 +1072,7 @@ private:
             out.message_expiry_s = remaining_s;  // what is left of it
             const TopicAliases::Use alias = aliases_.use(request->topic);
             out.topic_alias = alias.alias;
+            if (alias.alias > 0 && !first_alias_use_) first_alias_use_ = Clock::now();
             if (alias.alias > 0 && !alias.send_topic) out.topic = &no_topic;
             if (alias.alias > 0) {
                 std::lock_guard lock(status_mutex_);
@@ -1158,12 +1192,12 @@ private:
     }
 
     // Diverts the oldest unacknowledged message when it was the oldest in
-    // flight at each of the last kPoisonStrikes losses of young connections
-    // that never got an answer, with no reason code that excuses the message
-    // (a server shutting down, a takeover, throttling are not its fault).
-    void watch_for_poison(const PumpResult& pumped, Duration connection_age, int reason, const std::string& cause) {
+    // flight at each of the last kPoisonStrikes losses, with nothing sent
+    // after it acknowledged and no reason code that excuses the message (a
+    // server shutting down, a takeover, throttling are not its fault).
+    void watch_for_poison(const PumpResult& pumped, int reason, const std::string& cause) {
         const auto oldest = pumped.oldest_unacknowledged;
-        if (!oldest || pumped.made_progress || connection_age >= kYoungConnection || !blames_a_message(reason)) {
+        if (!oldest || pumped.acked_after_oldest || !blames_a_message(reason)) {
             suspect_strikes_ = 0;
             return;
         }
@@ -1174,10 +1208,13 @@ private:
         if (++suspect_strikes_ < kPoisonStrikes) return;
         suspect_strikes_ = 0;
         if (auto message = outbox_.get(suspect_id_)) {
+            // mosquitto and AWS IoT Core close the connection on a publish
+            // their ACL or policy denies, without a word.
+            const std::string policy = reason < 0 ? "; its topic may not be allowed by the broker's policy" : "";
             // The payload stays with the dead letter unless its size was the complaint.
             divert(OutboxEntry{suspect_id_, message},
                    "the oldest in flight each of the " + std::to_string(kPoisonStrikes) +
-                       " times the broker closed the connection (last: " + cause + ")",
+                       " times the broker closed the connection (last: " + cause + ")" + policy,
                    reason == 0x95, -1);
         }
     }
@@ -1216,6 +1253,8 @@ private:
     std::deque<QuotaRetry> quota_retry_;
     std::uint64_t suspect_id_ = 0;
     int suspect_strikes_ = 0;
+    std::optional<std::uint64_t> last_drop_oldest_;       // oldest in flight at the last lost connection
+    std::optional<Clock::time_point> first_alias_use_;   // on the current connection
     std::size_t failed_fingerprint_ = 0;  // credential files as they were at the last CONNECT
     std::thread thread_;
 
@@ -1246,9 +1285,10 @@ private:
 };
 
 UpstreamSession::UpstreamSession(UpstreamConfig config, Outbox& outbox, Profile profile, CommandRouter* router,
-                                 Logger log, std::optional<std::chrono::steady_clock::time_point> last_connect)
+                                 Logger log, std::optional<UpstreamHandover> handover)
     : impl_(std::make_unique<Impl>(std::move(config), outbox, std::move(profile), router, std::move(log),
-                                   last_connect)) {}
+                                   handover ? handover->last_connect : std::nullopt,
+                                   handover ? &handover->totals : nullptr)) {}
 
 UpstreamSession::~UpstreamSession() = default;
 
@@ -1262,9 +1302,7 @@ void UpstreamSession::rearm(const std::string& why, bool only_if_credentials_cha
     impl_->rearm(why, only_if_credentials_changed);
 }
 
-std::optional<std::chrono::steady_clock::time_point> UpstreamSession::last_connect() const {
-    return impl_->last_connect();
-}
+UpstreamHandover UpstreamSession::handover() const { return UpstreamHandover{impl_->last_connect(), impl_->status()}; }
 
 UpstreamStatus UpstreamSession::status() const { return impl_->status(); }
 

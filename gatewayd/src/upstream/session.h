@@ -23,14 +23,20 @@
 
 namespace gwd {
 
+// What a session hands to the one that replaces it (a reload restarts an
+// upstream whose settings changed): its counters carry on, and so does the
+// one-CONNECT-per-second rule, from its last CONNECT.
+struct UpstreamHandover {
+    std::optional<std::chrono::steady_clock::time_point> last_connect;
+    UpstreamStatus totals;
+};
+
 class UpstreamSession {
 public:
-    // `last_connect`: when the session this one replaces (a reload) sent its
-    // last CONNECT, so the one-per-second rule holds across the two.
     // `router` hands platform commands to plugins; null: every command is
     // answered "unsupported". It must outlive the session.
     UpstreamSession(UpstreamConfig config, Outbox& outbox, Profile profile, CommandRouter* router, Logger log,
-                    std::optional<std::chrono::steady_clock::time_point> last_connect = std::nullopt);
+                    std::optional<UpstreamHandover> handover = std::nullopt);
     ~UpstreamSession();
     UpstreamSession(const UpstreamSession&) = delete;
     UpstreamSession& operator=(const UpstreamSession&) = delete;
@@ -48,7 +54,7 @@ public:
     // the refused CONNECT used. No effect on an upstream that is not stopped.
     void rearm(const std::string& why, bool only_if_credentials_changed = false);
 
-    std::optional<std::chrono::steady_clock::time_point> last_connect() const;
+    UpstreamHandover handover() const;
 
     UpstreamStatus status() const;
     const std::string& name() const;
