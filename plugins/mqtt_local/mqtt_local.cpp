@@ -371,7 +371,7 @@ private:
             a.failure.code = connack->reason;
             a.error = "the broker at " + url_ + " refused the connection: " +
                       reason_text(answered_in_311 ? 4 : options.version, connack->reason);
-            if (answered_in_311) a.error += " (an MQTT 3.1.1 answer)";
+            if (answered_in_311) a.error += " (answered in MQTT 3.1.1)";
             if (connack->reason_string) a.error += " (\"" + *connack->reason_string + "\")";
             return a;
         }

@@ -289,6 +289,35 @@ void MqttStubBroker::serve(int fd, int connection) {
                 }
                 send_all(fd, packet(0x40, ack));
             }
+        } else if (type == 8) {  // SUBSCRIBE
+            const std::uint32_t packet_id = r.u16();
+            if (version == 5) r.pos += r.varint();
+            std::string ack;
+            put_u16(ack, packet_id);
+            if (version == 5) ack += '\0';  // no properties
+            while (r.ok && r.pos < body.size()) {
+                r.str();
+                ack += static_cast<char>(r.u8() & 0x03);  // granted QoS
+            }
+            send_all(fd, packet(0x90, ack));
+            const std::vector<StubOutgoing> out = script_.on_subscribe ? script_.on_subscribe(connection) : std::vector<StubOutgoing>{};
+            std::uint16_t next_id = 1;
+            for (const auto& m : out) {
+                std::string pub;
+                put_u16(pub, static_cast<std::uint16_t>(m.topic.size()));
+                pub += m.topic;
+                if (m.qos > 0) put_u16(pub, next_id++);
+                if (version == 5) {
+                    std::vector<StubProperty> props;
+                    for (const auto& kv : m.user_properties) props.push_back({0x26, kv});
+                    pub += encode_properties(props);
+                }
+                pub += m.payload;
+                send_all(fd, packet(static_cast<std::uint8_t>(0x30 | (m.qos << 1)), pub));
+            }
+        } else if (type == 4) {  // PUBACK from a client
+            std::lock_guard lock(mutex_);
+            pubacks_.push_back(static_cast<int>(r.u16()));
         } else if (type == 12) {  // PINGREQ
             send_all(fd, packet(0xD0, ""));
         } else if (type == 14) {  // DISCONNECT
@@ -307,6 +336,11 @@ void MqttStubBroker::serve(int fd, int connection) {
 std::vector<std::string> MqttStubBroker::client_ids() const {
     std::lock_guard lock(mutex_);
     return client_ids_;
+}
+
+std::vector<int> MqttStubBroker::pubacks() const {
+    std::lock_guard lock(mutex_);
+    return pubacks_;
 }
 
 std::vector<StubPublish> MqttStubBroker::publishes() const {

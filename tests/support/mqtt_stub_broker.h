@@ -46,6 +46,15 @@ struct StubPublish {
     std::vector<std::pair<std::string, std::string>> user_properties;
 };
 
+// A message the stub sends to a client once it subscribed (for clients
+// under test that subscribe, such as mqtt_local).
+struct StubOutgoing {
+    std::string topic;
+    std::string payload;
+    int qos = 1;
+    std::vector<std::pair<std::string, std::string>> user_properties;  // v5
+};
+
 struct StubPubAction {
     enum class Kind { acknowledge, disconnect, close };  // close: drop the socket, no DISCONNECT
     Kind kind = Kind::acknowledge;
@@ -57,6 +66,8 @@ public:
     struct Script {
         std::function<StubConnack(int connection, const std::string& client_id)> on_connect;
         std::function<StubPubAction(int connection, const StubPublish& publish)> on_publish;
+        // Answered with a SUBACK granting what was asked, then these go out.
+        std::function<std::vector<StubOutgoing>(int connection)> on_subscribe;
     };
 
     explicit MqttStubBroker(Script script);
@@ -68,6 +79,8 @@ public:
     int connections() const { return connections_.load(); }
     std::vector<std::string> client_ids() const;
     std::vector<StubPublish> publishes() const;
+    // Packet ids of the PUBACKs clients sent for StubOutgoing messages.
+    std::vector<int> pubacks() const;
 
     bool wait_for_connections(int n, std::chrono::milliseconds timeout) const;
     bool wait_for_publishes(size_t n, std::chrono::milliseconds timeout) const;
@@ -84,6 +97,7 @@ private:
     mutable std::mutex mutex_;
     std::vector<std::string> client_ids_;
     std::vector<StubPublish> publishes_;
+    std::vector<int> pubacks_;
     std::vector<int> client_fds_;
     std::vector<std::thread> threads_;
     std::thread acceptor_;

@@ -49,6 +49,9 @@ void ConnectionSupervisor::watch_topic_aliases(const FailureEvent& event, Superv
         topic_aliases_suspended_ = false;
         d.topic_aliases_back = !topic_aliases_off_;
     }
+    // The same message oldest in flight as at the drop before explains this
+    // one better than the aliases do (a message the broker refuses).
+    if (event.same_message_as_last_drop) return;
     if (!event.right_after_alias_use || event.failure.code >= 0) {
         alias_drops_in_a_row_ = 0;
         return;

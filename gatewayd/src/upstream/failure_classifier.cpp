@@ -89,8 +89,7 @@ Classification classify_failure(const Failure& f) {
             if (f.mqtt_version == 5 && f.source == FailureSource::connack && f.code > 0 && f.code < 0x80) {
                 // A 3.1.1 CONNACK to our MQTT 5 CONNECT: the broker speaks 3.1.1 only.
                 if (f.code == 1) {
-                    return incompatible("the broker speaks MQTT 3.1.1 only (it answered in 3.1.1: unacceptable "
-                                        "protocol version); set mqtt_version = 4");
+                    return incompatible("the broker speaks MQTT 3.1.1 only; set mqtt_version = 4");
                 }
                 return classify_v311(f.code);
             }

@@ -599,7 +599,7 @@ private:
     std::string describe_connect_failure(const ConnectResult& r) const {
         if (r.reason >= 0) {
             std::string text = "the broker refused the connection: " + describe_reason(answered_in(r.reason), r.reason);
-            if (answered_in(r.reason) != config_.mqtt_version) text += " (an MQTT 3.1.1 answer)";
+            if (answered_in(r.reason) != config_.mqtt_version) text += " (answered in MQTT 3.1.1)";
             if (r.connack.reason_string) text += " (\"" + *r.connack.reason_string + "\")";
             return text;
         }
