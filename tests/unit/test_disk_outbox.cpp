@@ -309,12 +309,29 @@ BOOST_AUTO_TEST_CASE(a_truncated_database_is_salvaged_and_kept_aside) {
     BOOST_TEST(s.queued > 0u);
     BOOST_TEST(s.queued < 2000u);
     BOOST_TEST(std::filesystem::exists(file().string() + ".damaged"));
+    // The log and status say how many were recovered: exactly what is queued.
     BOOST_TEST(sink->contains("was damaged"));
+    BOOST_TEST(sink->contains("; " + std::to_string(s.queued) + " readings were recovered from it"), sink->text());
+    BOOST_TEST(s.recovered == s.queued);
+    BOOST_TEST(s.found_at_start.find("the queue file was damaged (") == 0u, s.found_at_start);
+    BOOST_TEST(s.found_at_start.find(std::to_string(s.queued) + " readings recovered") != std::string::npos);
     // What was salvaged is in order, and new readings queue behind it.
     o->append(msg("new"));
     const Strings got = take_all(*o);
     BOOST_TEST(got.back() == "new");
     BOOST_TEST(got.front() == "1" + std::string(100, '.'));
+    BOOST_TEST(o->stats().damaged == 0u);  // nothing fake was copied out of the damaged pages
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_queue_file_is_reported_not_taken_for_a_new_one) {
+    std::filesystem::create_directories(file().parent_path());
+    std::ofstream(file()).close();  // 0 bytes: what a crash before the first write leaves
+    auto o = open();
+    BOOST_TEST(o->stats().queued == 0u);
+    BOOST_TEST(sink->contains("was empty (0 bytes) although it existed: whatever it held is lost"), sink->text());
+    BOOST_TEST(o->stats().found_at_start == "the queue file was empty (0 bytes): whatever it held is lost");
+    o->append(msg("1"));
+    BOOST_TEST((take_all(*o) == Strings{"1"}));
 }
 
 BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_queue_is_moved_aside) {
@@ -392,6 +409,8 @@ BOOST_AUTO_TEST_CASE(a_full_disk_is_one_clear_error_and_the_overflow_policy) {
         BOOST_TEST(s.dropped_overflow > 0u);
         BOOST_TEST(s.queued > 0u);
         BOOST_TEST(s.queued + s.dropped_overflow == static_cast<std::uint64_t>(appended));
+        // The disk dropped them, not max_bytes (1 GiB here): counted as such.
+        BOOST_TEST(s.dropped_disk_full == s.dropped_overflow);
         BOOST_TEST(!s.problem.empty());
         // The newest survive, in order.
         const Strings got = take_all(*o);

@@ -101,3 +101,10 @@ BOOST_AUTO_TEST_CASE(a_reloaded_stage_takes_over) {
     f.pipeline.replace(std::make_shared<const Pipeline::Stage>(f.config, std::move(router)));
     BOOST_TEST((f.emit("lab", "1") == EmitOutcome::accepted));
 }
+
+BOOST_AUTO_TEST_CASE(a_reading_every_full_queue_refuses_is_refused_not_unrouted) {
+    Fixture f;
+    f.outbox->set_limits(1, OverflowPolicy::drop_newest);  // no room for anything
+    BOOST_TEST((f.emit("field", "23.4") == EmitOutcome::refused));
+    BOOST_TEST((f.emit("lab", "23.4") == EmitOutcome::unrouted));  // no upstream takes "lab" at all
+}

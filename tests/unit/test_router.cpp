@@ -23,8 +23,8 @@ BOOST_AUTO_TEST_CASE(routes_by_sensor_list) {
     Router router;
     router.add_route({"all", all, {}, true});
     router.add_route({"field", only_field, {"field"}, true});
-    BOOST_TEST(router.dispatch(msg("field")) == 2u);
-    BOOST_TEST(router.dispatch(msg("lab")) == 1u);
+    BOOST_TEST(router.dispatch(msg("field")).taken == 2u);
+    BOOST_TEST(router.dispatch(msg("lab")).taken == 1u);
     BOOST_TEST(all->stats().queued == 2u);
     BOOST_TEST(only_field->stats().queued == 1u);
 }
@@ -34,7 +34,7 @@ BOOST_AUTO_TEST_CASE(dead_letters_only_where_a_dead_letter_topic_exists) {
     Router router;
     router.add_route({"with", with, {}, true});
     router.add_route({"without", without, {}, false});
-    BOOST_TEST(router.dispatch(msg("field", Message::Kind::dead_letter)) == 1u);
+    BOOST_TEST(router.dispatch(msg("field", Message::Kind::dead_letter)).taken == 1u);
     BOOST_TEST(without->stats().queued == 0u);
 }
 
@@ -42,12 +42,15 @@ BOOST_AUTO_TEST_CASE(a_full_drop_newest_outbox_does_not_count_as_taken) {
     auto tiny = outbox(msg("x")->approximate_size(), OverflowPolicy::drop_newest);
     Router router;
     router.add_route({"tiny", tiny, {}, true});
-    BOOST_TEST(router.dispatch(msg("x")) == 1u);
-    BOOST_TEST(router.dispatch(msg("x")) == 0u);
+    BOOST_TEST(router.dispatch(msg("x")).taken == 1u);
+    const Router::Dispatched refused = router.dispatch(msg("x"));
+    BOOST_TEST(refused.taken == 0u);
+    BOOST_TEST(refused.routes == 1u);  // a refusal, not "no upstream takes it"
     BOOST_TEST(tiny->stats().dropped_overflow == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(no_routes_no_takers) {
     Router router;
-    BOOST_TEST(router.dispatch(msg("field")) == 0u);
+    BOOST_TEST(router.dispatch(msg("field")).taken == 0u);
+    BOOST_TEST(router.dispatch(msg("field")).routes == 0u);
 }

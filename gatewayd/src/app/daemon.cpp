@@ -4,6 +4,7 @@
 #include <set>
 #include <thread>
 
+#include "common/units.h"
 #include "config/config_compare.h"
 #include "outbox/disk_outbox.h"
 #include "plugin_host/crash_guard.h"
@@ -296,14 +297,28 @@ DaemonStatus Daemon::status() const {
 void Daemon::report_drops() {
     std::lock_guard lock(mutex_);
     for (auto& u : upstreams_) {
-        const std::uint64_t dropped = u.outbox->stats().dropped_overflow;
-        if (dropped <= u.reported_drops) continue;
-        log_.warning("upstream " + u.config.name + ": " + std::to_string(dropped - u.reported_drops) +
-                     " readings dropped because its queue reached max_bytes (" + std::to_string(u.config.max_bytes) +
-                     " bytes, overflow = \"" +
-                     (u.config.overflow == OverflowPolicy::drop_oldest ? "drop-oldest" : "drop-newest") + "\"); " +
-                     std::to_string(dropped) + " in total");
-        u.reported_drops = dropped;
+        const OutboxStats stats = u.outbox->stats();
+        // The disk's share first: blaming max_bytes for a full disk would
+        // send the user to the wrong knob.
+        const std::uint64_t disk = stats.dropped_disk_full;
+        if (disk > u.reported_disk_full_drops) {
+            log_.warning("upstream " + u.config.name + ": " + std::to_string(disk - u.reported_disk_full_drops) +
+                         " readings dropped because the disk holding " + config_.gateway.state_dir.string() +
+                         " is full" + (stats.problem.empty() ? std::string() : " (" + stats.problem + ")") +
+                         ", overflow = \"" +
+                         (u.config.overflow == OverflowPolicy::drop_oldest ? "drop-oldest" : "drop-newest") + "\"; " +
+                         std::to_string(disk) + " in total");
+            u.reported_disk_full_drops = disk;
+        }
+        const std::uint64_t budget = stats.dropped_overflow - std::min(stats.dropped_overflow, disk);
+        if (budget > u.reported_drops) {
+            log_.warning("upstream " + u.config.name + ": " + std::to_string(budget - u.reported_drops) +
+                         " readings dropped because its queue reached max_bytes (" + format_size(u.config.max_bytes) +
+                         ", overflow = \"" +
+                         (u.config.overflow == OverflowPolicy::drop_oldest ? "drop-oldest" : "drop-newest") + "\"); " +
+                         std::to_string(budget) + " in total");
+            u.reported_drops = budget;
+        }
     }
 }
 

@@ -57,7 +57,8 @@ private:
         UpstreamConfig config;
         std::shared_ptr<Outbox> outbox;
         std::unique_ptr<UpstreamSession> session;
-        std::uint64_t reported_drops = 0;
+        std::uint64_t reported_drops = 0;            // max_bytes drops already logged
+        std::uint64_t reported_disk_full_drops = 0;  // full-disk drops already logged
     };
 
     // The outbox an upstream's configuration asks for; nullptr with `error`.

@@ -41,7 +41,7 @@ EmitOutcome Pipeline::accept(const ReadingView& reading, const StoreTicketPtr& t
 
     if (message->kind == Message::Kind::dead_letter) {
         const bool drop = stage->on_decode_error == DecodeErrorPolicy::drop;
-        const bool queued = !drop && stage->router.dispatch(message, ticket) > 0;
+        const bool queued = !drop && stage->router.dispatch(message, ticket).taken > 0;
         std::uint64_t suppressed = 0;
         if (decode_log_.allow(std::chrono::steady_clock::now(), suppressed)) {
             const char* fate = drop     ? "dropped (on_decode_error = \"drop\")"
@@ -53,7 +53,9 @@ EmitOutcome Pipeline::accept(const ReadingView& reading, const StoreTicketPtr& t
         }
         return queued ? EmitOutcome::dead_lettered : EmitOutcome::dropped;
     }
-    return stage->router.dispatch(message, ticket) > 0 ? EmitOutcome::accepted : EmitOutcome::unrouted;
+    const Router::Dispatched d = stage->router.dispatch(message, ticket);
+    if (d.taken > 0) return EmitOutcome::accepted;
+    return d.routes > 0 ? EmitOutcome::refused : EmitOutcome::unrouted;
 }
 
 }  // namespace gwd

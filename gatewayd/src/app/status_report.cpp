@@ -90,10 +90,12 @@ std::string status_text(const DaemonStatus& s, SystemClock::time_point now) {
         }
         out += ", delivered " + std::to_string(u.outbox.delivered) + ", expired " + std::to_string(u.outbox.expired) +
                ", dropped by overflow " + std::to_string(u.outbox.dropped_overflow);
+        if (u.outbox.dropped_disk_full > 0) out += " (" + std::to_string(u.outbox.dropped_disk_full) + " for a full disk)";
         if (u.outbox.damaged > 0) out += ", damaged " + std::to_string(u.outbox.damaged);
         if (u.outbox.recovered > 0) out += ", " + std::to_string(u.outbox.recovered) + " found at start";
         out += "\n";
         if (!u.outbox.problem.empty()) out += "  problem    " + u.outbox.problem + "\n";
+        if (!u.outbox.found_at_start.empty()) out += "  at start   " + u.outbox.found_at_start + "\n";
         if (u.state == UpstreamState::online) {
             out += "  window     " + std::to_string(u.window) + ", " + std::to_string(u.in_flight) + " in flight";
             if (u.topic_aliases > 0) out += ", " + std::to_string(u.topic_aliases) + " topic aliases";
@@ -153,8 +155,11 @@ std::string status_json(const DaemonStatus& s, SystemClock::time_point now) {
                number("discarded", u.outbox.discarded) + ",";
         out += json_quote("outbox_problem") + ":" +
                (u.outbox.problem.empty() ? std::string("null") : json_quote(u.outbox.problem)) + ",";
+        out += json_quote("outbox_found_at_start") + ":" +
+               (u.outbox.found_at_start.empty() ? std::string("null") : json_quote(u.outbox.found_at_start)) + ",";
         out += number("dead_lettered", u.dead_lettered) + "," + number("dropped", u.dropped) + "," +
-               number("overflowed", u.outbox.dropped_overflow) + "," + number("commands", u.commands) + "," +
+               number("overflowed", u.outbox.dropped_overflow) + "," +
+               number("overflowed_disk_full", u.outbox.dropped_disk_full) + "," + number("commands", u.commands) + "," +
                number("responses", u.responses) + "," + number("refused_by_platform", u.refused_by_platform) + "}";
     }
     out += "],\"sensors\":[";

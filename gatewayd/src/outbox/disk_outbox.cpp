@@ -40,6 +40,14 @@ DiskOutbox::DiskOutbox(Settings settings, Logger log, std::unique_ptr<QueueFile>
       overflow_(settings_.overflow) {
     const QueueFile::Contents& c = file_->contents();
     stats_.durable = true;
+    if (!c.kept_as.empty()) {
+        stats_.found_at_start = "the queue file was damaged (" + c.damage + "): " + std::to_string(c.salvaged) +
+                                " readings recovered" +
+                                (c.unreadable > 0 ? ", " + std::to_string(c.unreadable) + " damaged records lost" : "") +
+                                "; the damaged file is kept as " + c.kept_as.string();
+    } else if (!c.damage.empty()) {
+        stats_.found_at_start = "the queue file " + c.damage;
+    }
     if (c.rows > 0) {
         head_ = c.first_id;
         next_id_ = c.last_id + 1;
@@ -85,6 +93,12 @@ std::uint64_t DiskOutbox::capacity_locked() const {
     return full_cap_ ? std::min(*full_cap_, max_bytes_) : max_bytes_;
 }
 
+void DiskOutbox::count_drop_locked() {
+    ++stats_.dropped_overflow;
+    // The disk, not max_bytes, set the limit that dropped it.
+    if (store_failing_ || (full_cap_ && *full_cap_ < max_bytes_)) ++stats_.dropped_disk_full;
+}
+
 void DiskOutbox::settle_all(Settlements& settle) {
     for (auto& [ticket, stored] : settle) ticket->settle(stored);
     settle.clear();
@@ -97,7 +111,7 @@ bool DiskOutbox::append(std::shared_ptr<const Message> message, StoreTicketPtr t
         const std::uint64_t cap = capacity_locked();
         const bool over = stats_.bytes + size > cap;
         if (closing_ || (over && (overflow_ == OverflowPolicy::drop_newest || size > cap))) {
-            ++stats_.dropped_overflow;
+            count_drop_locked();
             lock.unlock();
             if (ticket) ticket->settle(false);
             return false;
@@ -108,7 +122,7 @@ bool DiskOutbox::append(std::shared_ptr<const Message> message, StoreTicketPtr t
         while (pending_bytes_ > kMaxPendingBytes && !closing_) {
             if (store_failing_) {
                 if (overflow_ == OverflowPolicy::drop_newest) {
-                    ++stats_.dropped_overflow;
+                    count_drop_locked();
                     lock.unlock();
                     if (ticket) ticket->settle(false);
                     return false;
@@ -119,7 +133,7 @@ bool DiskOutbox::append(std::shared_ptr<const Message> message, StoreTicketPtr t
                     RamEntry* e = ram_entry(oldest);
                     if (e == nullptr) break;
                     remove_locked(oldest, e->size, settle);
-                    ++stats_.dropped_overflow;
+                    count_drop_locked();
                 }
                 lock.unlock();
                 settle_all(settle);
@@ -129,7 +143,7 @@ bool DiskOutbox::append(std::shared_ptr<const Message> message, StoreTicketPtr t
             space_cv_.wait(lock);
         }
         if (closing_) {
-            ++stats_.dropped_overflow;
+            count_drop_locked();
             lock.unlock();
             if (ticket) ticket->settle(false);
             return false;
@@ -567,7 +581,7 @@ void DiskOutbox::on_write_failed(QueueFile::Result result, std::uint64_t first, 
         RamEntry* e = ram_entry(id);
         if (e == nullptr || e->removed) continue;
         remove_locked(id, e->size, settle);
-        ++stats_.dropped_overflow;
+        count_drop_locked();
     }
     compact_ram_locked();
     space_cv_.notify_all();
@@ -583,7 +597,7 @@ void DiskOutbox::trim(std::unique_lock<std::mutex>& lock, Settlements& settle) {
             RamEntry* e = ram_entry(from);
             if (e == nullptr) break;
             remove_locked(from, e->size, settle);
-            ++stats_.dropped_overflow;
+            count_drop_locked();
             continue;
         }
         rows.clear();
@@ -595,7 +609,7 @@ void DiskOutbox::trim(std::unique_lock<std::mutex>& lock, Settlements& settle) {
             if (r != QueueFile::Result::ok) log_.warning("cannot read " + settings_.file.string() + ": " + file_->last_error());
             if (RamEntry* e = ram_entry(from); e != nullptr && !e->removed) {
                 remove_locked(from, e->size, settle);
-                ++stats_.dropped_overflow;
+                count_drop_locked();
                 continue;
             }
             removed_.insert(from, std::min(commit_cursor_, next_id_));
@@ -607,7 +621,7 @@ void DiskOutbox::trim(std::unique_lock<std::mutex>& lock, Settlements& settle) {
             if (stats_.bytes <= capacity_locked()) break;
             if (row.id < head_ || row.id >= commit_cursor_ || removed_.contains(row.id)) continue;
             remove_locked(row.id, row.size + kRowOverhead, settle);
-            ++stats_.dropped_overflow;
+            count_drop_locked();
         }
     }
     compact_ram_locked();

@@ -107,6 +107,8 @@ private:
     void on_write_failed(QueueFile::Result result, std::uint64_t first, std::uint64_t end, bool deleting_only,
                          Settlements& settle);
     void trim(std::unique_lock<std::mutex>& lock, Settlements& settle);
+    // Counts one dropped entry, and whether the disk was why.
+    void count_drop_locked();
     std::uint64_t capacity_locked() const;
     // Removes one queued entry of `size` bytes and counts it.
     void remove_locked(std::uint64_t id, std::uint64_t size, Settlements& settle);

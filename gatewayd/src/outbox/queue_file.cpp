@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "outbox/record_codec.h"
+
 namespace gwd {
 
 namespace {
@@ -68,8 +70,17 @@ std::unique_ptr<QueueFile> QueueFile::open(const std::filesystem::path& file, Fs
 
     std::unique_ptr<QueueFile> q(new QueueFile());
     q->path_ = file;
+    // SQLite takes an empty file for a new database; but gatewayd writes the
+    // schema the moment it creates one, so an empty queue file lost what it
+    // held (a crash or a full disk before its first write reached the disk).
+    const bool was_empty = std::filesystem::exists(file, ec) && std::filesystem::file_size(file, ec) == 0 && !ec;
     std::string problem;
     if (q->open_connections(fsync, problem) && q->scan(problem)) {
+        if (was_empty) {
+            q->contents_.damage = "was empty (0 bytes): whatever it held is lost";
+            log.warning(file.string() + " was empty (0 bytes) although it existed: whatever it held is lost (a crash "
+                                        "or a full disk before its first write reached the disk); it starts anew");
+        }
         q->create_reserve();
         return q;
     }
@@ -98,7 +109,7 @@ std::unique_ptr<QueueFile> QueueFile::open(const std::filesystem::path& file, Fs
         return nullptr;
     }
 
-    std::uint64_t salvaged = 0;
+    std::uint64_t salvaged = 0, unreadable = 0;
     sqlite3* old = nullptr;
     if (sqlite3_open_v2(aside.c_str(), &old, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) == SQLITE_OK) {
         // Lets SQLite read a file shorter than its header says (a truncated
@@ -120,9 +131,18 @@ std::unique_ptr<QueueFile> QueueFile::open(const std::filesystem::path& file, Fs
                     const auto id = static_cast<std::uint64_t>(sqlite3_column_int64(select, 0));
                     const auto* data = static_cast<const char*>(sqlite3_column_blob(select, 1));
                     const int size = sqlite3_column_bytes(select, 1);
-                    q->insert(id, std::string_view(data != nullptr ? data : "", static_cast<size_t>(size)));
+                    const std::string_view record(data != nullptr ? data : "", static_cast<size_t>(size));
+                    if (id < from) continue;  // a damaged b-tree may repeat itself
                     from = id + 1;
                     any = true;
+                    // What damaged pages yield (an id-0 row of 0 bytes) is not
+                    // a reading: only records that pass their CRC are copied.
+                    std::string why;
+                    if (id == 0 || !decode_record(record, why)) {
+                        ++unreadable;
+                        continue;
+                    }
+                    q->insert(id, record);
                     if (++salvaged % 10000 == 0) {
                         q->commit();
                         q->begin();
@@ -143,11 +163,16 @@ std::unique_ptr<QueueFile> QueueFile::open(const std::filesystem::path& file, Fs
         error = file.string() + ": " + problem;
         return nullptr;
     }
-    q->contents_.salvaged = salvaged;
+    // The count is what the new file holds, not what was read.
+    q->contents_.salvaged = q->contents_.rows;
+    q->contents_.unreadable = unreadable;
     q->contents_.damage = damage.empty() ? "damaged" : damage;
+    q->contents_.kept_as = aside;
     q->create_reserve();
-    log.error(file.string() + " was damaged (" + q->contents_.damage + "); " + std::to_string(salvaged) +
-              " readings were recovered from it; the damaged file is kept as " + aside.string());
+    log.error(file.string() + " was damaged (" + q->contents_.damage + "); " + std::to_string(q->contents_.rows) +
+              " readings were recovered from it" +
+              (unreadable > 0 ? " (" + std::to_string(unreadable) + " damaged records could not be)" : "") +
+              "; the damaged file is kept as " + aside.string());
     return q;
 }
 

@@ -24,10 +24,13 @@ public:
 
     void add_route(Route route);
 
-    // Appends the message to every outbox whose route takes it; returns how
-    // many accepted it (a full drop-newest outbox refuses, and counts that).
-    // Each outbox gets a share of `ticket`, when there is one.
-    size_t dispatch(const std::shared_ptr<const Message>& message, const StoreTicketPtr& ticket = nullptr) const;
+    struct Dispatched {
+        size_t routes = 0;  // upstreams that take this message
+        size_t taken = 0;   // of those, how many queued it (a full drop-newest outbox refuses, and counts that)
+    };
+    // Appends the message to every outbox whose route takes it. Each outbox
+    // gets a share of `ticket`, when there is one.
+    Dispatched dispatch(const std::shared_ptr<const Message>& message, const StoreTicketPtr& ticket = nullptr) const;
 
 private:
     std::vector<Route> routes_;
