@@ -2,7 +2,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <ctime>
 #include <memory>
@@ -45,7 +47,7 @@ void print_diagnostics(gwd::Diagnostics diags) {
 gwd::ConfigLoadResult load_and_check(const std::filesystem::path& path, gwd::Diagnostics& problems) {
     gwd::ConfigLoadResult loaded = gwd::load_config_file(path, host_name());
     problems = loaded.diagnostics;
-    if (loaded.config) gwd::check_state_dir(*loaded.config, problems);
+    if (loaded.partial) gwd::check_state_dir(*loaded.partial, problems);
     return loaded;
 }
 
@@ -128,6 +130,14 @@ int show_status(const gwd::CliOptions& options) {
     }
     std::string out, error;
     if (!gwd::query_status(socket, options.json, out, error)) {
+        if (error == std::strerror(EACCES)) {
+            // Running, maybe, but not ours to ask: say so, not "not running".
+            std::fprintf(stderr,
+                         "gatewayd: permission denied on %s: run 'gatewayd status' as root or as a member of the "
+                         "socket's group\n",
+                         socket.c_str());
+            return gwd::kExitNoPermission;
+        }
         std::fprintf(stderr, "gatewayd is not running (nothing answers on %s: %s)\n", socket.c_str(), error.c_str());
         return gwd::kExitNotRunning;
     }
@@ -203,11 +213,14 @@ int main(int argc, char** argv) {
     gwd::ConfigLoadResult loaded = load_and_check(options.config, problems);
 
     if (options.command == gwd::CliOptions::Command::check_config) {
-        if (loaded.config) gwd::PluginHost::check(*loaded.config, problems);
+        // Every problem at once: the plugins' too, even when the rest has some.
+        if (loaded.partial) gwd::PluginHost::check(*loaded.partial, problems);
         if (!problems.empty()) {
             print_diagnostics(problems);
             return gwd::kExitConfig;
         }
+        for (const auto& w : gwd::secret_file_warnings(*loaded.config))
+            std::fprintf(stderr, "%s: warning: %s\n", options.config.c_str(), w.c_str());
         std::printf("%s: OK (%zu sensors, %zu upstreams)\n", options.config.c_str(), loaded.config->sensors.size(),
                     loaded.config->upstreams.size());
         return 0;
@@ -226,6 +239,7 @@ int main(int argc, char** argv) {
         return gwd::kExitConfig;
     }
     log.notice(std::string("gatewayd ") + GATEWAYD_VERSION + " starting with " + options.config.string());
+    for (const auto& w : gwd::secret_file_warnings(config)) log.warning(w);
     try {
         return run_daemon(std::move(config), options.config, log);
     } catch (const std::exception& e) {

@@ -13,6 +13,7 @@
 #include <gatewayd/plugin.h>
 
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -156,6 +157,12 @@ public:
             bool ok = false;
             read_password_file(*password_file_, ok);
             if (!ok) return refuse("password_file \"" + *password_file_ + "\" cannot be read");
+            struct stat st {};
+            if (stat(password_file_->c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0) {
+                log(GWD_LOG_WARNING, "password_file " + *password_file_ +
+                                         " is readable by every user of this machine; it holds a secret: chmod o-r " +
+                                         *password_file_);
+            }
         }
         int64_t version = 5;
         host_->option_int(ctx_, "mqtt_version", &version);

@@ -2,6 +2,12 @@
 #define BOOST_TEST_MODULE cli_process
 #include <boost/test/unit_test.hpp>
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <fstream>
 #include <regex>
 
@@ -136,4 +142,74 @@ BOOST_AUTO_TEST_CASE(every_plugin_sample_config_is_valid) {
         ++samples;
     }
     BOOST_TEST(samples >= 2u);
+}
+
+BOOST_AUTO_TEST_CASE(check_config_reports_everything_at_once) {
+    // Plugin problems come with the rest, not only once the rest is fixed;
+    // and what used to pass (an empty name, a name of spaces, a NUL in a
+    // password, a runtime_dir whose socket path is too long) is an error.
+    TempDir dir;
+    const std::string long_dir = "/tmp/" + std::string(110, 'r');
+    const std::string text = "[gateway]\nid = \"   \"\nplugin_dir = \"" + all_plugins(dir).string() + "\"\nstate_dir = \"" +
+                             (dir.path() / "state").string() + "\"\nruntime_dir = \"" + long_dir + "\"\n\n" +
+                             "[[sensor]]\nname = \"  \"\nplugin = \"simulated\"\n\n"
+                             "[[sensor]]\nname = \"old\"\nplugin = \"wrong_abi\"\n\n"
+                             "[[upstream]]\nname = \"\"\nurl = \"tcp://127.0.0.1:1\"\n"
+                             "password = \"a\\u0000b\"\n";
+    auto config = dir.write("gatewayd.toml", text);
+    std::string out;
+    BOOST_TEST(gatewayd({"--check-config", "--config", config.string()}, out) == 78);
+    BOOST_TEST(out.find(":2:6: [gateway]: id must not be empty or only spaces") != std::string::npos, out);
+    BOOST_TEST(out.find(":5:15: [gateway]: the status socket " + long_dir + "/gatewayd.sock would be 129 bytes long, "
+                        "more than a Unix socket path may be (107)") != std::string::npos,
+               out);
+    BOOST_TEST(out.find("sensor '  ': name must not be empty or only spaces") != std::string::npos, out);
+    BOOST_TEST(out.find("sensor 'old': refusing plugin file") != std::string::npos, out);
+    BOOST_TEST(out.find("upstream '': name must not be empty") != std::string::npos, out);
+    BOOST_TEST(out.find("password contains a NUL character") != std::string::npos, out);
+}
+
+BOOST_AUTO_TEST_CASE(a_password_file_every_user_can_read_gets_a_warning) {
+    TempDir dir;
+    auto secret = dir.write("password", "s3cret\n");
+    std::filesystem::permissions(secret, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                                             std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+    auto config = dir.write("gatewayd.toml", gateway_section(dir) + "[[upstream]]\nname = \"cloud\"\nurl = "
+                                                                     "\"tcp://127.0.0.1:1\"\nusername = \"u\"\n"
+                                                                     "password_file = \"" + secret.string() + "\"\n");
+    std::string out;
+    BOOST_TEST(gatewayd({"--check-config", "--config", config.string()}, out) == 0, out);
+    BOOST_TEST(out.find("warning: upstream 'cloud': password_file " + secret.string() +
+                        " is readable by every user of this machine (mode 0644); it holds a secret: chmod o-r") !=
+                   std::string::npos,
+               out);
+    std::filesystem::permissions(secret, std::filesystem::perms::others_read, std::filesystem::perm_options::remove);
+    out.clear();
+    BOOST_TEST(gatewayd({"--check-config", "--config", config.string()}, out) == 0, out);
+    BOOST_TEST(out.find("warning") == std::string::npos, out);
+}
+
+BOOST_AUTO_TEST_CASE(status_without_permission_says_so) {
+    // A socket only root may use, asked by another user (nobody).
+    TempDir dir;
+    const auto socket = dir.path() / "gatewayd.sock";
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket.c_str());
+    BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    BOOST_REQUIRE(::listen(fd, 1) == 0);
+    ::chmod(socket.c_str(), 0600);
+    ::chmod(dir.path().c_str(), 0755);
+    std::string out;
+    const int rc = run_command({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                gatewayd_binary().string(), "status", "--socket", socket.string()},
+                               out);
+    ::close(fd);
+    if (geteuid() != 0) {
+        BOOST_TEST_MESSAGE("skipped: needs root to ask as another user");
+        return;
+    }
+    BOOST_TEST(rc == 77, out);
+    BOOST_TEST(out.find("permission denied on " + socket.string()) != std::string::npos, out);
 }

@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "app/cli.h"
+#include "app/credentials_report.h"
 
 using namespace gwd;
 using Command = CliOptions::Command;
@@ -43,4 +44,11 @@ BOOST_AUTO_TEST_CASE(usage_mentions_every_option) {
     for (const char* word : {"--config", "--check-config", "--version", "--help", "78", "SIGTERM"}) {
         BOOST_TEST(usage.find(word) != std::string::npos, word);
     }
+}
+
+BOOST_AUTO_TEST_CASE(short_secrets_are_masked_whole) {
+    BOOST_TEST(gwd::mask_secret("abcdefghi") == "(hidden, 9 characters; --show-secret prints it)");
+    BOOST_TEST(gwd::mask_secret(std::string(23, 'x')).find('x') == std::string::npos);
+    const std::string derived = "15e9c7274b2835b592525e326eaa422b923d82e38fdf634581d4e87757f4391b";
+    BOOST_TEST(gwd::mask_secret(derived) == "15e9…391b (64 characters; --show-secret prints it)");
 }

@@ -14,6 +14,7 @@ inline constexpr const char* kDefaultConfigPath = "/etc/gatewayd/gatewayd.toml";
 inline constexpr int kExitUsage = 64;       // EX_USAGE
 inline constexpr int kExitConfig = 78;      // EX_CONFIG
 inline constexpr int kExitNotRunning = 3;   // as `systemctl status` says of a stopped unit
+inline constexpr int kExitNoPermission = 77;  // EX_NOPERM
 
 struct CliOptions {
     enum class Command { run, check_config, status, credentials, version, help };

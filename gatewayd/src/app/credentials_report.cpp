@@ -6,9 +6,12 @@
 namespace gwd {
 
 std::string mask_secret(const std::string& secret) {
-    if (secret.size() <= 8) return std::string(secret.size(), '*') + " (--show-secret prints it)";
-    return secret.substr(0, 4) + "…" + secret.substr(secret.size() - 4) + " (" + std::to_string(secret.size()) +
-           " characters; --show-secret prints it)";
+    // A derived secret (Huawei's 64 hex digits, a OneNET token) may show a
+    // little of each end to tell two apart; a short one, set by hand, shows
+    // nothing: eight of its nine characters would be most of it.
+    const std::string size = std::to_string(secret.size()) + " characters";
+    if (secret.size() < 24) return "(hidden, " + size + "; --show-secret prints it)";
+    return secret.substr(0, 4) + "…" + secret.substr(secret.size() - 4) + " (" + size + "; --show-secret prints it)";
 }
 
 std::string credentials_report(const UpstreamConfig& upstream, std::chrono::system_clock::time_point at,

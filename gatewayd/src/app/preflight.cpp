@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace gwd {
@@ -33,6 +34,27 @@ void check_state_dir(const Config& config, Diagnostics& diags) {
         diags.error(config.gateway.state_dir_where,
                     label(config) + " does not exist and cannot be created under '" + ancestor.string() + "'");
     }
+}
+
+std::vector<std::string> secret_file_warnings(const Config& config) {
+    std::vector<std::string> warnings;
+    for (const auto& u : config.upstreams) {
+        std::vector<std::pair<const char*, std::filesystem::path>> secrets;
+        if (u.password_file) secrets.emplace_back("password_file", *u.password_file);
+        if (u.key_file) secrets.emplace_back("key_file", *u.key_file);
+        if (u.profile == "huawei" && !u.huawei.secret_file.empty()) secrets.emplace_back("secret_file", u.huawei.secret_file);
+        if (u.profile == "onenet" && !u.onenet.key_file.empty()) secrets.emplace_back("key_file", u.onenet.key_file);
+        for (const auto& [key, file] : secrets) {
+            struct stat st {};
+            if (stat(file.c_str(), &st) != 0 || (st.st_mode & S_IROTH) == 0) continue;
+            char mode[8];
+            std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+            warnings.push_back("upstream '" + u.name + "': " + key + " " + file.string() +
+                               " is readable by every user of this machine (mode " + mode +
+                               "); it holds a secret: chmod o-r " + file.string());
+        }
+    }
+    return warnings;
 }
 
 bool prepare_state_dir(const Config& config, Diagnostics& diags) {

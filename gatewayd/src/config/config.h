@@ -28,6 +28,7 @@ struct GatewayConfig {
     std::optional<std::filesystem::path> runtime_dir;  // unset: $RUNTIME_DIRECTORY, else /run/gatewayd
     SourceLocation plugin_dir_where;
     SourceLocation state_dir_where;
+    SourceLocation runtime_dir_where;
 };
 
 struct SensorConfig {

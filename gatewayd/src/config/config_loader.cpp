@@ -12,6 +12,7 @@
 #include <toml++/toml.h>
 
 #include "common/text.h"
+#include "config/config_compare.h"
 #include "common/units.h"
 #include "normalize/content_type.h"
 #include "router/topic_template.h"
@@ -188,7 +189,9 @@ private:
     void read_gateway(const toml::table& t, GatewayConfig& g) {
         TableReader r(t, "[gateway]", file_, diags_);
         g.id = r.string("id").value_or(default_gateway_id());
-        if (std::string problem = topic_value_problem(g.id); !problem.empty() || g.id.find('/') != std::string::npos) {
+        if (trim(g.id).empty()) {
+            r.error("id", "[gateway]: id must not be empty or only spaces; it is used inside topics and client ids");
+        } else if (std::string problem = topic_value_problem(g.id); !problem.empty() || g.id.find('/') != std::string::npos) {
             r.error("id", "[gateway]: id '" + g.id + "' " +
                               (problem.empty() ? std::string("contains '/'") : problem) +
                               "; it is used inside topics");
@@ -219,6 +222,15 @@ private:
             }
         }
         if (auto dir = r.string("runtime_dir")) g.runtime_dir = *dir;
+        g.runtime_dir_where = r.where("runtime_dir");
+        // The status socket's path must fit a sockaddr_un (107 bytes and a NUL).
+        if (const auto socket = status_socket_path(g); socket.string().size() > 107) {
+            r.error("runtime_dir", std::string("[gateway]: the status socket ") + socket.string() + " would be " +
+                                       std::to_string(socket.string().size()) +
+                                       " bytes long, more than a Unix socket path may be (107); choose a shorter "
+                                       "runtime_dir" +
+                                       (g.runtime_dir ? "" : " (it comes from $RUNTIME_DIRECTORY)"));
+        }
         r.finish();
     }
 
@@ -308,8 +320,11 @@ private:
         std::string label = "[[sensor]] #" + std::to_string(index + 1);
         if (const auto* name = t.get_as<std::string>("name")) label = "sensor '" + name->get() + "'";
         TableReader r(t, label, file_, diags_);
-        s.name = r.string("name", true).value_or("");
-        if (!s.name.empty()) {
+        const std::optional<std::string> name = r.string("name", true);
+        s.name = name.value_or("");
+        if (name && trim(s.name).empty()) {
+            r.error("name", label + ": name must not be empty or only spaces; it names the sensor's readings");
+        } else if (!s.name.empty()) {
             if (std::string problem = topic_value_problem(s.name); !problem.empty())
                 r.error("name", label + ": name " + problem);
         }
@@ -355,9 +370,13 @@ private:
         std::string label = "[[upstream]] #" + std::to_string(index + 1);
         if (const auto* name = t.get_as<std::string>("name")) label = "upstream '" + name->get() + "'";
         TableReader r(t, label, file_, diags_);
-        u.name = r.string("name", true).value_or("");
-        if (!u.name.empty() && !is_name(u.name, true))
+        const std::optional<std::string> name = r.string("name", true);
+        u.name = name.value_or("");
+        if (name && u.name.empty()) {
+            r.error("name", label + ": name must not be empty; it names the upstream's queue file");
+        } else if (!u.name.empty() && !is_name(u.name, true)) {
             r.error("name", label + ": name may hold letters, digits, '.', '_' and '-' only");
+        }
         if (auto profile = r.string("profile")) {
             if (!is_known_profile(*profile)) {
                 std::string hint = nearest_match(*profile, {"mqtt", "aws", "huawei", "onenet"});
@@ -382,6 +401,12 @@ private:
         if (u.client_id.size() > 65535) r.error("client_id", label + ": client_id is too long");
         u.username = r.string("username");
         u.password = r.string("password");
+        // A NUL cannot reach the broker intact from every path (a C string
+        // cuts it), and no broker's user database holds one.
+        if (u.username && u.username->find('\0') != std::string::npos)
+            r.error("username", label + ": username contains a NUL character (\\u0000)");
+        if (u.password && u.password->find('\0') != std::string::npos)
+            r.error("password", label + ": password contains a NUL character (\\u0000)");
         if (auto file = r.string("password_file")) u.password_file = *file;
         if (u.password && u.password_file) {
             r.error("password_file", label + ": set either password or password_file, not both");
@@ -586,6 +611,7 @@ ConfigLoadResult parse_config(std::string_view text, const std::string& display_
     Config config = loader.load(root);
     config.file = display_path;
     result.diagnostics.sort();
+    result.partial = config;
     if (result.diagnostics.empty()) result.config = std::move(config);
     return result;
 }

@@ -13,7 +13,8 @@
 namespace gwd {
 
 struct ConfigLoadResult {
-    std::optional<Config> config;  // set only when there are no diagnostics
+    std::optional<Config> config;   // set only when there are no diagnostics
+    std::optional<Config> partial;  // what could be read, with or without diagnostics (for --check-config)
     Diagnostics diagnostics;
 };
 
