@@ -238,3 +238,47 @@ BOOST_AUTO_TEST_CASE(a_plugin_cannot_forge_log_lines) {
     BOOST_TEST(log.find('\x1b') == std::string::npos);
     BOOST_TEST(gw.stop().value_or(-1) == 0);
 }
+
+namespace {
+long rss_kib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    return -1;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_large_local_message_leaves_no_memory_behind_and_a_larger_one_never_arrives) {
+    Mosquitto local, cloud;
+    TempDir dir;
+    TestSubscriber app(cloud.url(), {"telemetry/#"});
+    GatewaydProcess gw(dir, gateway(dir) + local_sensor(local) + upstream(cloud));
+    GWD_REQUIRE(gw.wait_for_log("subscribed to 1 topic filters", 20s), gw.log());
+    TestPublisher sensors(local.url());
+    auto arrived = [&](const std::string& topic, size_t n) {
+        return eventually([&] { return app.on_topic(topic).size() >= n; }, 30s);
+    };
+    // Warm up: the paths a reading takes have done their first allocations.
+    for (int i = 0; i < 20; ++i) sensors.publish("sensors/gw-01/small", std::to_string(i));
+    GWD_REQUIRE(arrived("telemetry/gw-01/small", 20), gw.log());
+    const long before = rss_kib(gw.process().pid());
+
+    // Just under the default max_packet_size (1 MiB): taken, and given back.
+    sensors.publish("sensors/gw-01/large", std::string(900 * 1024, 'x'));
+    sensors.publish("sensors/gw-01/small", "after");
+    GWD_REQUIRE(arrived("telemetry/gw-01/large", 1) && arrived("telemetry/gw-01/small", 21), gw.log());
+    const long after = rss_kib(gw.process().pid());
+    BOOST_TEST(after - before <= 1024, "RSS " << before << " KiB before, " << after << " KiB after");
+
+    // Over it: an MQTT 5 broker must not send it at all (Maximum Packet Size).
+    sensors.publish("sensors/gw-01/huge", std::string(5 * 1024 * 1024, 'y'));
+    sensors.publish("sensors/gw-01/small", "last");
+    GWD_REQUIRE(arrived("telemetry/gw-01/small", 22), gw.log());
+    BOOST_TEST(app.on_topic("telemetry/gw-01/huge").empty());
+    BOOST_TEST(gw.process().running());
+    BOOST_TEST(rss_kib(gw.process().pid()) - before <= 1024);
+    BOOST_TEST_MESSAGE("RSS " << before << " KiB before a 900 KiB local message, " << after
+                              << " KiB after; a 5 MiB one was never sent to gatewayd (" << rss_kib(gw.process().pid())
+                              << " KiB)");
+}

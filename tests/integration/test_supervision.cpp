@@ -192,3 +192,27 @@ BOOST_AUTO_TEST_CASE(a_reload_restarts_only_what_changed_and_keeps_the_queue) {
     GWD_REQUIRE(eventually([&] { return !subscriber.on_topic("renamed/steady").empty(); }, 10s), gw.log());
     BOOST_TEST(gw.process().running());
 }
+
+// A reload that restarts an upstream keeps its counters: 'sent' goes on
+// from where it was, as 'delivered' (the queue's own count) always did.
+BOOST_AUTO_TEST_CASE(a_restarted_upstream_keeps_counting) {
+    TempDir dir;
+    Mosquitto broker;
+    TestSubscriber subscriber(broker.url(), {"telemetry/#", "renamed/#"});
+    const std::string base = gateway_section(dir, all_plugins(dir)) + emitter("count = 5\npayload = \"{seq}\"");
+    GatewaydProcess gw(dir, base + upstream(broker));
+    auto number = [&](const char* key) {
+        auto status = daemon_status(dir);
+        const gwd::JsonValue* u = status ? upstream_status(*status, "cloud") : nullptr;
+        const gwd::JsonValue* v = u ? u->find(key) : nullptr;
+        return v && v->is_number() ? static_cast<long long>(v->as_number().value) : -1;
+    };
+    GWD_REQUIRE(eventually([&] { return number("sent") == 5; }, 20s), gw.log());
+    const long long attempts = number("attempts");
+    dir.write("gatewayd.toml", base + upstream(broker, "topic = \"renamed/{sensor}\"\n"));
+    gw.process().signal(SIGHUP);
+    GWD_REQUIRE(gw.wait_for_log("configuration reloaded: upstreams 0 kept, 1 restarted", 10s), gw.log());
+    BOOST_TEST(number("sent") == 5);
+    BOOST_TEST(number("delivered") == 5);
+    GWD_CHECK(eventually([&] { return number("attempts") > attempts; }, 10s), gw.log());
+}

@@ -1,5 +1,9 @@
 #include "common/release_memory.h"
 
+// <cstdlib> brings <features.h>, which defines __GLIBC__: without a libc
+// header first, the test below was always false and both functions compiled
+// to nothing.
+#include <cstdlib>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif

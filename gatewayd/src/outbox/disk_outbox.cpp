@@ -396,7 +396,11 @@ QueueFile::Result DiskOutbox::write(const std::vector<PendingWrite>& batch,
     if (r != QueueFile::Result::ok) return r;
     for (const PendingWrite& w : batch) {
         encode_record(*w.message, record);
-        if ((r = file_->insert(w.id, record)) != QueueFile::Result::ok) {
+        r = file_->insert(w.id, record);
+        // The buffer is reused to spare an allocation per reading, but one
+        // large reading must not keep its size resident for good.
+        if (record.capacity() > 64 * 1024) std::string().swap(record);
+        if (r != QueueFile::Result::ok) {
             file_->rollback();
             return r;
         }
