@@ -158,8 +158,14 @@ BOOST_AUTO_TEST_CASE(two_gateways_with_one_mqtt_local_client_id_stop_fighting) {
     Mosquitto cloud;
     TempDir dir_a, dir_b;
     const std::string twin = local_sensor(local.url(), "client_id = \"twin\"\n");
-    GatewaydProcess a(dir_a, gateway_section(dir_a, all_plugins(dir_a), "gw-a") + twin + upstream(cloud.url()));
-    GatewaydProcess b(dir_b, gateway_section(dir_b, all_plugins(dir_b), "gw-b") + twin + upstream(cloud.url()));
+    // Each its own upstream client id: only the local one is shared.
+    auto own_upstream = [&](const std::string& id) {
+        std::string u = upstream(cloud.url());
+        return u.replace(u.find("client_id = \"gw-01\""), std::string("client_id = \"gw-01\"").size(),
+                         "client_id = \"" + id + "\"");
+    };
+    GatewaydProcess a(dir_a, gateway_section(dir_a, all_plugins(dir_a), "gw-a") + twin + own_upstream("gw-a"));
+    GatewaydProcess b(dir_b, gateway_section(dir_b, all_plugins(dir_b), "gw-b") + twin + own_upstream("gw-b"));
     const bool one_stopped = eventually(
         [&] {
             return a.log().find("another client uses client id 'twin'") != std::string::npos ||
@@ -173,6 +179,8 @@ BOOST_AUTO_TEST_CASE(two_gateways_with_one_mqtt_local_client_id_stop_fighting) {
     BOOST_TEST(later <= connections + 1, local.log());  // the fight is over
     const std::string state_a = sensor_field(dir_a, "field", "state"), state_b = sensor_field(dir_b, "field", "state");
     BOOST_TEST((state_a == "degraded" || state_b == "degraded"), state_a << " / " << state_b);
+    BOOST_TEST(a.log().find("another client uses client id 'gw-") == std::string::npos);  // the upstreams are fine
+    BOOST_TEST(b.log().find("another client uses client id 'gw-") == std::string::npos);
     BOOST_TEST_MESSAGE("two gateways, one mqtt_local client id: " << connections
                                                                   << " connections before one stopped (it tries again "
                                                                      "in 10 minutes), "

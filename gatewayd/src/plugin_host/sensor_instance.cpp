@@ -234,21 +234,28 @@ int SensorInstance::call_plugin(const char* what, Call&& call) {
     return rc;
 }
 
-bool SensorInstance::bounded(const char* what, std::function<void()> call, Clock::time_point deadline) {
+std::optional<int> SensorInstance::bounded(const char* what, std::function<int(const gwd_plugin&, void*)> call,
+                                           Clock::time_point deadline) {
     const auto started = Clock::now();
+    auto rc = std::make_shared<int>(GWD_ERR_FAILED);
     bool returned = false;
     try {
-        returned = run_bounded(std::move(call), deadline, std::string(what).substr(0, 3) + "-" + config_.name);
+        returned = run_bounded(
+            [self = shared_from_this(), what, call = std::move(call), rc] {
+                *rc = self->call_plugin(what, [&] { return call(self->library_->descriptor(), self->plugin_instance_); });
+            },
+            deadline, std::string(what).substr(0, 3) + "-" + config_.name);
     } catch (const std::exception& e) {
         // No thread for the call (resources exhausted): it never ran.
         log_.error(std::string("cannot run the plugin's ") + what + "(): " + e.what());
         fail(std::string("could not run ") + what + "(): " + e.what());
-        return false;
+        return std::nullopt;
     }
     if (!returned) {
         abandon(std::string(what) + "() did not return within " + seconds_text(deadline - started));
+        return std::nullopt;
     }
-    return returned;
+    return *rc;
 }
 
 void SensorInstance::fail(const std::string& why) {
@@ -272,27 +279,17 @@ void SensorInstance::abandon(const std::string& why) {
 }
 
 bool SensorInstance::create(Clock::time_point deadline) {
-    struct Result {
-        int rc = GWD_ERR_FAILED;
-        void* instance = nullptr;
-    };
-    auto result = std::make_shared<Result>();
-    const bool returned = bounded(
-        "create",
-        [self = shared_from_this(), result] {
-            result->rc = self->call_plugin("create", [&] {
-                return self->library_->descriptor().create(&kHostApi, &self->context_, &result->instance);
-            });
-        },
+    auto instance = std::make_shared<void*>(nullptr);  // outlives a call that overstays
+    const std::optional<int> rc = bounded(
+        "create", [this, instance](const gwd_plugin& d, void*) { return d.create(&kHostApi, &context_, instance.get()); },
         deadline);
-    if (!returned) return false;
-    if (result->rc != GWD_OK) {
-        fail("the plugin's create() failed (status " + std::to_string(result->rc) + "); see its log line above");
-        log_.error("disabled: the plugin refused its configuration (create() returned " + std::to_string(result->rc) +
-                   ")");
+    if (!rc) return false;
+    if (*rc != GWD_OK) {
+        fail("the plugin's create() failed (status " + std::to_string(*rc) + "); see its log line above");
+        log_.error("disabled: the plugin refused its configuration (create() returned " + std::to_string(*rc) + ")");
         return false;
     }
-    plugin_instance_ = result->instance;
+    plugin_instance_ = *instance;
     created_ = true;
     return true;
 }
@@ -319,14 +316,9 @@ bool SensorInstance::start(Clock::time_point deadline) {
     accepting_.store(true);
     const gwd_plugin& d = library_->descriptor();
     if (d.start != nullptr) {
-        auto rc = std::make_shared<int>(GWD_ERR_FAILED);
-        const bool returned = bounded(
-            "start",
-            [self = shared_from_this(), rc] {
-                *rc = self->call_plugin("start", [&] { return self->library_->descriptor().start(self->plugin_instance_); });
-            },
-            deadline);
-        if (!returned) return false;
+        const std::optional<int> rc =
+            bounded("start", [](const gwd_plugin& plugin, void* instance) { return plugin.start(instance); }, deadline);
+        if (!rc) return false;
         if (*rc != GWD_OK) {
             accepting_.store(false);
             stored_open_.store(false);
@@ -417,16 +409,11 @@ bool SensorInstance::shutdown(Clock::time_point deadline) {
     }
     const gwd_plugin& d = library_->descriptor();
     if (was_running && d.stop != nullptr) {
-        const bool returned = bounded(
-            "stop",
-            [self = shared_from_this()] {
-                self->call_plugin("stop", [&] {
-                    self->library_->descriptor().stop(self->plugin_instance_);
-                    return GWD_OK;
-                });
-            },
-            deadline);
-        if (!returned) return false;
+        const auto stopped = [](const gwd_plugin& plugin, void* instance) {
+            plugin.stop(instance);
+            return GWD_OK;
+        };
+        if (!bounded("stop", stopped, deadline)) return false;
     }
     accepting_.store(false);
     if (!wait_for_emits(deadline)) {
@@ -455,16 +442,11 @@ bool SensorInstance::shutdown(Clock::time_point deadline) {
         return false;
     }
     if (created_) {
-        const bool returned = bounded(
-            "destroy",
-            [self = shared_from_this()] {
-                self->call_plugin("destroy", [&] {
-                    self->library_->descriptor().destroy(self->plugin_instance_);
-                    return GWD_OK;
-                });
-            },
-            deadline);
-        if (!returned) return false;
+        const auto destroyed = [](const gwd_plugin& plugin, void* instance) {
+            plugin.destroy(instance);
+            return GWD_OK;
+        };
+        if (!bounded("destroy", destroyed, deadline)) return false;
         created_ = false;
     }
     return true;

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -117,9 +118,11 @@ private:
     // detection while `call` runs; catches what a C++ plugin throws.
     template <typename Call>
     int call_plugin(const char* what, Call&& call);
-    // Runs `call` (a plugin function) on a thread of its own until `deadline`;
-    // false when it overstayed (logged, and the instance abandoned).
-    bool bounded(const char* what, std::function<void()> call, Clock::time_point deadline);
+    // Runs `call` (one plugin function, given the descriptor and the plugin's
+    // instance) on a thread of its own until `deadline`; its status, or
+    // nullopt when it overstayed (logged, and the instance abandoned).
+    std::optional<int> bounded(const char* what, std::function<int(const gwd_plugin&, void*)> call,
+                               Clock::time_point deadline);
     void fail(const std::string& why);
     void refuse(const std::string& why);
     void abandon(const std::string& why);
