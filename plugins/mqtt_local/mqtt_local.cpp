@@ -285,9 +285,14 @@ private:
             supervisor.on_connect_sent(Clock::now());
             Attempt attempt = serve(supervisor, failures);
             if (stopping()) return;
-            if (!attempt.connected) ++failures;
             const gwd::SupervisorDecision d = supervisor.on_failure(event_of(attempt), Clock::now());
             std::string problem = attempt.error;
+            if (attempt.connected) {
+                failures = 0;
+                problem = "connection to " + url_ + " lost: " + attempt.error;
+            } else {
+                ++failures;
+            }
             int level = GWD_LOG_WARNING;
             std::chrono::milliseconds wait = d.delay;
             if (d.kind == gwd::SupervisorDecision::Kind::park) {
@@ -304,10 +309,6 @@ private:
             }
             // The first failure and every change are logged; a repeat of the
             // same problem is not (a broker down for an hour is one line).
-            if (attempt.connected) {
-                log(GWD_LOG_WARNING, "connection to " + url_ + " lost: " + attempt.error + "; reconnecting");
-                problem_.clear();
-            }
             if (problem == problem_) log(GWD_LOG_DEBUG, problem + " (again)");
             report(problem, level);
             if (!sleep_for(wait)) return;

@@ -63,7 +63,7 @@ void side_by_side(size_t n, Work work) {
 PluginHost::PluginHost(ReadingSink& sink, Logger log, std::vector<CrashRecord> crashes)
     : sink_(sink), log_(std::move(log)), crashes_(std::move(crashes)) {}
 
-PluginHost::~PluginHost() { stop(Clock::now() + limits_.call_timeout); }
+PluginHost::~PluginHost() { stop(Clock::now() + limits_.call_timeout); }  // at once if stopped
 
 std::filesystem::path PluginHost::plugin_file(const std::string& plugin) const { return plugin_path(plugin_dir_, plugin); }
 
@@ -140,10 +140,14 @@ void PluginHost::retire_all(std::vector<std::shared_ptr<SensorInstance>> instanc
 }
 
 size_t PluginHost::start(const Config& config) {
-    gateway_id_ = config.gateway.id;
-    plugin_dir_ = config.gateway.plugin_dir;
-    limits_.call_timeout = config.gateway.plugin_timeout;
-    limits_.max_reading_size = config.gateway.max_reading_size;
+    std::lock_guard lifecycle(lifecycle_mutex_);
+    {
+        std::lock_guard lock(mutex_);
+        gateway_id_ = config.gateway.id;
+        plugin_dir_ = config.gateway.plugin_dir;
+        limits_.call_timeout = config.gateway.plugin_timeout;
+        limits_.max_reading_size = config.gateway.max_reading_size;
+    }
     std::vector<Entry> launched = launch_all(config.sensors);
     size_t running = 0;
     for (const auto& e : launched)
@@ -154,13 +158,17 @@ size_t PluginHost::start(const Config& config) {
 }
 
 SensorChanges PluginHost::apply(const Config& next) {
+    std::lock_guard lifecycle(lifecycle_mutex_);
     SensorChanges changes;
     // A new gateway id or plugin directory changes what every sensor sees.
     const bool everything = next.gateway.id != gateway_id_ || next.gateway.plugin_dir != plugin_dir_;
-    gateway_id_ = next.gateway.id;
-    plugin_dir_ = next.gateway.plugin_dir;
-    limits_.call_timeout = next.gateway.plugin_timeout;
-    limits_.max_reading_size = next.gateway.max_reading_size;
+    {
+        std::lock_guard lock(mutex_);
+        gateway_id_ = next.gateway.id;
+        plugin_dir_ = next.gateway.plugin_dir;
+        limits_.call_timeout = next.gateway.plugin_timeout;
+        limits_.max_reading_size = next.gateway.max_reading_size;
+    }
     {
         // Plugin files may have been replaced since they were loaded: look again.
         std::lock_guard lock(libraries_mutex_);
@@ -219,6 +227,7 @@ SensorChanges PluginHost::apply(const Config& next) {
 }
 
 size_t PluginHost::stop(Clock::time_point deadline) {
+    std::lock_guard lifecycle(lifecycle_mutex_);
     if (stopped_) return abandoned();
     stopped_ = true;
     std::vector<std::shared_ptr<SensorInstance>> instances;
@@ -248,8 +257,10 @@ void PluginHost::watch() {
 
 CommandOutcome PluginHost::run_command(const Command& command) {
     std::shared_ptr<SensorInstance> instance;
+    Duration timeout{};
     {
         std::lock_guard lock(mutex_);
+        timeout = limits_.call_timeout;
         auto e = std::find_if(entries_.begin(), entries_.end(),
                               [&](const Entry& entry) { return entry.config.name == command.instance; });
         if (e == entries_.end()) {
@@ -264,7 +275,7 @@ CommandOutcome PluginHost::run_command(const Command& command) {
         }
         instance = e->instance;  // a reload may retire it meanwhile; it answers "not running" then
     }
-    return instance->command(command, Clock::now() + limits_.call_timeout);
+    return instance->command(command, Clock::now() + timeout);
 }
 
 std::vector<SensorStatus> PluginHost::status() const {
@@ -283,6 +294,8 @@ std::set<std::filesystem::path> PluginHost::quarantined_plugin_files() const {
 }
 
 void PluginHost::plugin_file_changed(const std::filesystem::path& file) {
+    std::lock_guard lifecycle(lifecycle_mutex_);
+    if (stopped_) return;
     std::vector<SensorConfig> retry;
     {
         std::lock_guard lock(mutex_);

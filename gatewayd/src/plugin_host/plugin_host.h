@@ -90,7 +90,11 @@ private:
     ReadingSink& sink_;
     Logger log_;
     std::vector<CrashRecord> crashes_;
-    // Set by start() and apply() on the main thread, read by launches.
+    // start(), apply(), stop() (main thread) and plugin_file_changed() (the
+    // file watcher's) change sensors one at a time. Held while plugin code
+    // runs, so nothing that must answer at once (status, commands) takes it.
+    std::mutex lifecycle_mutex_;
+    // Set under lifecycle_mutex_ (and mutex_, for run_command), read by launches.
     std::string gateway_id_;
     std::filesystem::path plugin_dir_;
     SensorLimits limits_;
