@@ -39,6 +39,7 @@ TestSubscriber::TestSubscriber(const std::string& url, const std::vector<std::st
                                                    nullptr);
     client_->set_message_callback([this](mqtt::const_message_ptr msg) {
         ReceivedMessage m;
+        m.received_at = std::chrono::steady_clock::now();
         m.topic = msg->get_topic();
         m.payload = msg->get_payload_str();
         m.qos = msg->get_qos();

@@ -27,6 +27,7 @@ struct ReceivedMessage {
     std::vector<std::pair<std::string, std::string>> user_properties;
     std::optional<std::string> response_topic;
     std::optional<std::string> correlation_data;
+    std::chrono::steady_clock::time_point received_at;  // when the test's client got it
 };
 
 struct SubscriberOptions {

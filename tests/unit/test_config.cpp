@@ -341,9 +341,10 @@ instance = "lab"
     const UpstreamConfig& u = r.config->upstreams.at(0);
     BOOST_TEST(u.mqtt_version == 4);
     BOOST_TEST(u.max_publish_rate == 50.0);
-    BOOST_TEST(u.max_payload == 1024u * 1024u);
+    BOOST_TEST(u.max_payload == 64u * 1024u);  // a property report's limit, usermanual iot_01_0326
     BOOST_TEST(u.keep_alive.count() == 120000);
-    BOOST_TEST(u.dead_letter_topic.empty());
+    // Device messages: a topic every device may publish to (iot_06_v5_3016).
+    BOOST_TEST(u.dead_letter_topic == "$oc/devices/5e06bfee334dd4f33759f5b3_demo/sys/messages/up");
     BOOST_TEST(u.huawei.sign_type == 0);
     BOOST_TEST(u.client_id == "5e06bfee334dd4f33759f5b3_demo");
     BOOST_TEST_REQUIRE(u.map.size() == 2u);
@@ -353,6 +354,29 @@ instance = "lab"
     BOOST_TEST(u.map[1].service_id == "lab02");  // defaults: the sensor's name, property "value"
     BOOST_TEST(u.map[1].property == "value");
     BOOST_TEST(u.map[1].device_id == "sub-42");
+}
+
+BOOST_AUTO_TEST_CASE(huawei_dead_letters_and_legacy_topics_need_what_the_platform_offers) {
+    test::TempDir dir;
+    auto secret = dir.write("hw.secret", "s\n");
+    auto upstream = [&](const std::string& url, const std::string& extra, const std::string& table_extra) {
+        return "[[upstream]]\nname = \"iotda\"\nprofile = \"huawei\"\nurl = \"" + url + "\"\n" + extra +
+               "[upstream.huawei]\ndevice_id = \"gw_demo\"\nsecret_file = \"" + secret.string() + "\"\n" + table_extra;
+    };
+    // A dead_letter_topic of one's own, or none at all.
+    auto own = parse(upstream("tcp://127.0.0.1:1883", "dead_letter_topic = \"$oc/devices/gw_demo/user/dead\"\n", ""));
+    BOOST_TEST_REQUIRE(own.config.has_value());
+    BOOST_TEST(own.config->upstreams[0].dead_letter_topic == "$oc/devices/gw_demo/user/dead");
+    auto none = parse(upstream("tcp://127.0.0.1:1883", "dead_letter_topic = \"\"\nmax_payload = \"128KiB\"\n", ""));
+    BOOST_TEST_REQUIRE(none.config.has_value());
+    BOOST_TEST(none.config->upstreams[0].dead_letter_topic.empty());
+    BOOST_TEST(none.config->upstreams[0].max_payload == 128u * 1024u);
+    // The OceanConnect topics are MQTTS only (iot_06_3009).
+    BOOST_TEST(only_error(upstream("tcp://127.0.0.1:1883", "", "legacy_topics = true\n")).find(
+                   "legacy OceanConnect topics (legacy_topics = true) are served over MQTTS only") != std::string::npos);
+    auto legacy = parse(upstream("ssl://127.0.0.1:8883", "", "legacy_topics = true\n"));
+    BOOST_TEST_REQUIRE(legacy.config.has_value());
+    BOOST_TEST(legacy.config->upstreams[0].dead_letter_topic.empty());  // no messages/up on OceanConnect
 }
 
 BOOST_AUTO_TEST_CASE(platform_profile_errors_are_sentences) {

@@ -91,6 +91,16 @@ BOOST_AUTO_TEST_CASE(huawei_credentials_change_on_the_hour_tv_hw_3) {
     BOOST_TEST(huawei_event_time(utc(2024, 2, 29, 0, 0, 5)) == "20240229T000005Z");
 }
 
+// iot_06_v5_3010 (property report): event_time "毫秒级别:yyyy-MM-dd'T'HH:mm:ss.SSS'Z'",
+// e.g. "2020-08-12T12:12:12.333Z".
+BOOST_AUTO_TEST_CASE(huawei_event_time_to_the_millisecond) {
+    BOOST_TEST(huawei_event_time_ms(utc(2020, 8, 12, 12, 12, 12) + std::chrono::milliseconds(333)) ==
+               "2020-08-12T12:12:12.333Z");
+    BOOST_TEST(huawei_event_time_ms(utc(2024, 2, 29, 0, 0, 5)) == "2024-02-29T00:00:05.000Z");
+    BOOST_TEST(huawei_event_time_ms(utc(2023, 12, 31, 23, 59, 59) + std::chrono::milliseconds(999)) ==
+               "2023-12-31T23:59:59.999Z");
+}
+
 BOOST_AUTO_TEST_CASE(onenet_tokens_tv_on_1_to_3) {
     BOOST_TEST(token(onenet_vector(OnenetSignMethod::md5)) ==
                "version=2018-10-31&res=products%2F123123%2Fdevices%2Fmydev&et=1537255523&method=md5"
@@ -149,4 +159,21 @@ BOOST_AUTO_TEST_CASE(aws_topic_limits_tv_aws_2) {
     BOOST_REQUIRE(too_long);
     BOOST_TEST(too_long->find("257 bytes") != std::string::npos, *too_long);
     BOOST_TEST(!aws_topic_problem(std::string(256, 'x')));
+}
+
+// aws-c-mqtt @d699fe4 source/v5/mqtt5_utils.c aws_mqtt_is_valid_topic_for_iot_core():
+// "post_rule_suffix.len <= AWS_IOT_CORE_MAXIMUM_TOPIC_LENGTH" after skipping
+// "$share/<name>/" then "$aws/rules/<rule>/", both matched ignoring case;
+// its test vector strips "$share/share-name/$aws/rules/some-rule/" off
+// "segment1/segment2" (tests/v5/mqtt5_utils_tests.c).
+BOOST_AUTO_TEST_CASE(aws_topic_length_is_counted_after_the_basic_ingest_prefix) {
+    BOOST_TEST(aws_counted_topic("$share/share-name/$aws/rules/some-rule/segment1/segment2") == "segment1/segment2");
+    BOOST_TEST(aws_counted_topic("$AWS/Rules/some-rule/a/b") == "a/b");
+    const std::string body(256, 'x');
+    const std::string rule = "$aws/rules/" + std::string(120, 'r') + "/";
+    BOOST_TEST(!aws_topic_problem(rule + body));  // 387 bytes in all, 256 counted
+    BOOST_TEST(!aws_topic_problem("$AWS/RULES/r/" + body));
+    const auto over = aws_topic_problem(rule + body + "y");
+    BOOST_REQUIRE(over);
+    BOOST_TEST(over->find("257 bytes after its $aws/rules/<rule>/ prefix") != std::string::npos, *over);
 }

@@ -103,11 +103,14 @@ BOOST_AUTO_TEST_CASE(huawei_property_report_has_services_and_event_time) {
     auto r = codec.encode(reading("lab01", "23.4"), 7);
     BOOST_TEST_REQUIRE(r.has_value());
     BOOST_TEST(r->topic == "$oc/devices/gw_demo/sys/properties/report");
+    // event_time to the millisecond, the second form iot_06_v5_3010 documents.
     BOOST_TEST(r->payload ==
-               R"({"services":[{"service_id":"Temperature","properties":{"temperature":23.4},"event_time":"20240726T034219Z"}]})");
+               R"({"services":[{"service_id":"Temperature","properties":{"temperature":23.4},"event_time":"2024-07-26T03:42:19.000Z"}]})");
     // An unmapped sensor: its name as service, property "value".
-    auto u = codec.encode(reading("other", "on"), 8);
-    BOOST_TEST(u->payload == R"({"services":[{"service_id":"other","properties":{"value":"on"},"event_time":"20240726T034219Z"}]})");
+    Message other = reading("other", "on");
+    other.timestamp_ms = kAt + 123;
+    auto u = codec.encode(other, 8);
+    BOOST_TEST(u->payload == R"({"services":[{"service_id":"other","properties":{"value":"on"},"event_time":"2024-07-26T03:42:19.123Z"}]})");
     BOOST_TEST(codec.batch_key(reading("lab01", "1")).empty());
 }
 
@@ -401,4 +404,310 @@ BOOST_AUTO_TEST_CASE(aws_request_response_echoes_correlation_data) {
     agent.on_inbound({"cmd/gw-01/request", R"({"sensor":"lab01","command":"set"})"}, at(kAt), out);
     BOOST_TEST(out.publishes.size() == 2u);
     BOOST_TEST(out.log.size() == 1u);
+}
+
+// iot_06_v5_3022 "子设备状态更新": $oc/devices/{gateway}/sys/events/up,
+// {"services":[{"service_id":"$sub_device_manager","event_type":"sub_device_update_status",
+//   "event_time":"20151212T121212Z","paras":{"device_statuses":[{"device_id":..,"status":"ONLINE"}]}}]};
+// the root holds only "services", as Huawei's C SDK sends it
+// (iota_payload.c IOTA_UpdateSubDeviceStatusPayload; object_device_id is
+// "not in use" per the doc).
+BOOST_AUTO_TEST_CASE(huawei_sub_devices_are_reported_online_and_offline) {
+    UpstreamConfig u = huawei();
+    u.map[2].instance = "bus-a";  // sub1 -> child-1
+    u.map[3].instance = "bus-b";  // sub2 -> child-2
+    HuaweiAgent agent(u, "");
+    const auto subs = agent.subscriptions();
+    BOOST_TEST((std::find(subs.begin(), subs.end(), "$oc/devices/gw_demo/sys/events/down") != subs.end()));
+    PlatformAgent::Output out;
+    agent.on_sensors({"bus-a", "bus-b", "lab"}, at(kAt), out);
+    BOOST_TEST(out.publishes.empty());  // not connected yet
+    agent.on_online(at(kAt), out);
+    BOOST_TEST_REQUIRE(out.publishes.size() == 1u);
+    BOOST_TEST(out.publishes[0].topic == "$oc/devices/gw_demo/sys/events/up");
+    BOOST_TEST(out.publishes[0].payload ==
+               R"({"services":[{"service_id":"$sub_device_manager","event_type":"sub_device_update_status",)"
+               R"("event_time":"20240726T034219Z","paras":{"device_statuses":[{"device_id":"child-1","status":"ONLINE"},)"
+               R"({"device_id":"child-2","status":"ONLINE"}]}}]})");
+    BOOST_TEST(out.publishes[0].rate_cost == 2);  // "1次调用的tps为1*上报子设备的数量"
+    // The sensor that owns child-2 stops: OFFLINE for it alone; nothing when nothing changed.
+    out.publishes.clear();
+    agent.on_sensors({"bus-a", "lab"}, at(kAt + 1000), out);
+    BOOST_TEST_REQUIRE(out.publishes.size() == 1u);
+    BOOST_TEST(out.publishes[0].payload ==
+               R"({"services":[{"service_id":"$sub_device_manager","event_type":"sub_device_update_status",)"
+               R"("event_time":"20240726T034220Z","paras":{"device_statuses":[{"device_id":"child-2","status":"OFFLINE"}]}}]})");
+    agent.on_sensors({"bus-a", "lab"}, at(kAt + 2000), out);
+    BOOST_TEST(out.publishes.size() == 1u);
+    // A reconnect reports every child again.
+    agent.on_offline();
+    agent.on_sensors({"bus-a", "bus-b"}, at(kAt + 3000), out);
+    BOOST_TEST(out.publishes.size() == 1u);
+    agent.on_online(at(kAt + 4000), out);
+    BOOST_TEST_REQUIRE(out.publishes.size() == 2u);
+    BOOST_TEST(out.publishes[1].payload.find(R"({"device_id":"child-2","status":"ONLINE"})") != std::string::npos);
+    // Stopping for good: OFFLINE for every child that was ONLINE; the successor inherits nothing then.
+    agent.on_stop(at(kAt + 5000), out);
+    BOOST_TEST_REQUIRE(out.publishes.size() == 3u);
+    BOOST_TEST(out.publishes[2].payload.find(R"([{"device_id":"child-1","status":"OFFLINE"},{"device_id":"child-2","status":"OFFLINE"}])") !=
+               std::string::npos);
+    BOOST_TEST(agent.online_entities().empty());
+}
+
+BOOST_AUTO_TEST_CASE(huawei_sub_device_owner_is_learned_and_children_go_in_batches) {
+    UpstreamConfig u = huawei();
+    u.map.clear();
+    for (int i = 0; i < 250; ++i) u.map.push_back(map("s" + std::to_string(i), "value", "analog", "c" + std::to_string(i)));
+    u.max_publish_rate = 50;
+    HuaweiAgent agent(u, "");
+    PlatformAgent::Output out;
+    agent.on_sensors({"bus"}, at(kAt), out);
+    agent.on_online(at(kAt), out);
+    // At most what a second's allowance takes per event: 50, 50, 50, 50, 50.
+    BOOST_TEST_REQUIRE(out.publishes.size() == 5u);
+    for (const auto& p : out.publishes) {
+        BOOST_TEST(p.rate_cost == 50);
+        BOOST_TEST(parse(p.payload).find("services")->as_array().at(0).find("paras")->find("device_statuses")->as_array().size() ==
+                   50u);
+    }
+    // Without a rate, the platform's 100 per event ("列表大小1~100").
+    u.max_publish_rate = 0;
+    HuaweiAgent unpaced(u, "");
+    out.publishes.clear();
+    unpaced.on_sensors({"bus"}, at(kAt), out);
+    unpaced.on_online(at(kAt), out);
+    BOOST_TEST(out.publishes.size() == 3u);
+    BOOST_TEST(out.publishes[0].rate_cost == 100);
+    BOOST_TEST(out.publishes[2].rate_cost == 50);
+    // No instance and several sensors: online while any runs, until a reading
+    // says which sensor owns it; then that one decides.
+    out.publishes.clear();
+    unpaced.on_delivered(1, shared(reading("s7", "1", "bus")), at(kAt), out);
+    BOOST_TEST(out.publishes.empty());
+    unpaced.on_sensors({"other"}, at(kAt), out);
+    BOOST_TEST_REQUIRE(out.publishes.size() == 1u);
+    BOOST_TEST(out.publishes[0].payload.find(R"("device_statuses":[{"device_id":"c7","status":"OFFLINE"}])") != std::string::npos);
+    // A reload's successor says OFFLINE for children it no longer maps.
+    UpstreamConfig fewer = huawei();
+    HuaweiAgent successor(fewer, "lab");
+    successor.inherit_online_entities({"c1", "child-1"});
+    out.publishes.clear();
+    successor.on_sensors({"lab"}, at(kAt), out);
+    successor.on_online(at(kAt), out);
+    BOOST_TEST_REQUIRE(out.publishes.size() == 1u);
+    BOOST_TEST(out.publishes[0].payload.find(
+                   R"([{"device_id":"child-1","status":"ONLINE"},{"device_id":"child-2","status":"ONLINE"},{"device_id":"c1","status":"OFFLINE"}])") !=
+               std::string::npos);
+}
+
+// The answer, as iot_06_v5_30233 shows it ("sub_device_update_status_response").
+BOOST_AUTO_TEST_CASE(huawei_status_answer_names_the_failed_devices) {
+    HuaweiAgent agent(huawei(), "lab");
+    PlatformAgent::Output out;
+    agent.on_inbound({"$oc/devices/gw_demo/sys/events/down",
+                      R"({"object_device_id":"gw_demo","services":[{"service_id":"$sub_device_manager",)"
+                      R"("event_type":"sub_device_update_status_response","event_time":"20151212T121212Z",)"
+                      R"("event_id":"40cc9ab1-3579-488c-95c6-c18941c99eb4","paras":{"successful_devices":)"
+                      R"([{"device_id":"c6b39067b0325db34663d3ef421a42f6_subdevice11","status":"ONLINE"}],)"
+                      R"("failed_devices":[{"device_id":"child-2","error_code":"IOTDA.014016","error_msg":"device not exist"}]}}]})"},
+                     at(kAt), out);
+    BOOST_TEST(out.publishes.empty());
+    BOOST_TEST_REQUIRE(out.log.size() == 1u);
+    BOOST_TEST((out.log[0].first == LogLevel::warning));
+    BOOST_TEST(out.log[0].second ==
+               "the platform did not update the status of sub-device 'child-2': IOTDA.014016 device not exist");
+    // Other events and malformed ones are not ours to answer.
+    out.log.clear();
+    agent.on_inbound({"$oc/devices/gw_demo/sys/events/down", "garbage"}, at(kAt), out);
+    agent.on_inbound({"$oc/devices/gw_demo/sys/events/down",
+                      R"({"services":[{"service_id":"$ota","event_type":"version_query","paras":{}}]})"},
+                     at(kAt), out);
+    BOOST_TEST(out.log.empty());
+    BOOST_TEST(out.publishes.empty());
+}
+
+// The property get response has only "services" (iot_06_v5_3011); Huawei's
+// Java SDK answers what it cannot with an empty list (AbstractDevice.java).
+BOOST_AUTO_TEST_CASE(huawei_malformed_property_get_gets_an_empty_answer) {
+    HuaweiAgent agent(huawei(), "lab");
+    PlatformAgent::Output out;
+    agent.on_inbound({"$oc/devices/gw_demo/sys/properties/get/request_id=g9", "[oops"}, at(kAt), out);
+    BOOST_TEST_REQUIRE(out.publishes.size() == 1u);
+    BOOST_TEST(out.publishes[0].topic == "$oc/devices/gw_demo/sys/properties/get/response/request_id=g9");
+    BOOST_TEST(out.publishes[0].payload == R"({"services":[]})");
+    BOOST_TEST(out.log.size() == 1u);
+}
+
+// Dead letters as device messages (iot_06_v5_3016: {"object_device_id","name","id","content"}).
+BOOST_AUTO_TEST_CASE(huawei_dead_letters_are_device_messages) {
+    UpstreamConfig u = huawei();
+    u.dead_letter_topic = "$oc/devices/gw_demo/sys/messages/up";
+    HuaweiUplinkCodec codec(u, "gw-01");
+    Message dead = reading("sub1", std::string(70000, 'x'));
+    dead.kind = Message::Kind::dead_letter;
+    dead.error = "larger than the platform's limit of 65536 bytes";
+    dead.payload.clear();
+    dead.properties = {{"payload_size", "70000"}};
+    auto r = codec.encode(dead, 77);
+    BOOST_TEST_REQUIRE(r.has_value());
+    BOOST_TEST(r->topic == "$oc/devices/gw_demo/sys/messages/up");
+    BOOST_TEST(r->payload ==
+               R"({"object_device_id":"child-1","name":"gatewayd_dead_letter","id":"77","content":{"gateway":"gw-01",)"
+               R"("sensor":"sub1","ts":1721965339000,"content_type":"text/plain","properties":{"payload_size":"70000"},)"
+               R"("error":"larger than the platform's limit of 65536 bytes","payload":""}})");
+    BOOST_TEST(r->max_payload.value_or(0) == kHuaweiMaxPublishBytes);
+    // Without a dead-letter topic there is nowhere to send it.
+    BOOST_TEST(!HuaweiUplinkCodec(huawei(), "gw-01").encode(dead, 78).has_value());
+}
+
+namespace {
+
+// The agent after a get that found the shadow at `version` with nothing desired.
+struct ShadowAtVersion {
+    explicit ShadowAtVersion(UpstreamConfig u = aws(), std::int64_t version = 4)
+        : agent(std::move(u), "lab", [] { return 0.5; }) {
+        agent.on_online(at(kAt), out);
+        agent.on_inbound({"$aws/things/gw-01/shadow/get/accepted",
+                          R"({"state":{"reported":{}},"version":)" + std::to_string(version) + "}"},
+                         at(kAt), out);
+        out.publishes.clear();
+    }
+    // The update the agent sends when its next tick comes; nullopt if none.
+    std::optional<JsonValue> tick(WallTime now) {
+        const size_t before = out.publishes.size();
+        agent.on_tick(now, out);
+        if (out.publishes.size() == before) return std::nullopt;
+        return parse(out.publishes.back().payload);
+    }
+    void answer(const JsonValue& update, const std::string& topic_suffix, const std::string& body,
+                WallTime now = at(kAt)) {
+        agent.on_inbound({"$aws/things/gw-01/shadow/update/" + topic_suffix,
+                          "{" + body + R"(,"clientToken":")" + update.find("clientToken")->as_string() + "\"}"},
+                         now, out);
+    }
+    AwsAgent agent;
+    PlatformAgent::Output out;
+};
+
+std::string reported(const JsonValue& update, const std::string& field) {
+    const JsonValue* v = update.find("state")->find("reported")->find(field);
+    return v ? v->dump() : "(absent)";
+}
+
+}  // namespace
+
+// 429 ("more than 10 in-flight requests"), 500 ("Internal service failure")
+// and 503 ("Service unavailable", iot-errors "Device shadow error codes"):
+// the values are retried after a backoff with full jitter, newer ones win.
+BOOST_AUTO_TEST_CASE(aws_shadow_retries_throttled_and_failed_updates_without_losing_values) {
+    ShadowAtVersion s;
+    s.agent.on_delivered(1, shared(reading("lab01", "21.5")), at(kAt), s.out);
+    auto first = s.tick(at(kAt));
+    BOOST_TEST_REQUIRE(first.has_value());
+    BOOST_TEST(reported(*first, "temperature") == "21.5");
+    s.answer(*first, "rejected", R"("code":429,"message":"Too Many Requests")");
+    // Retried after the jittered delay (0.5 x 1 s), not before.
+    BOOST_TEST_REQUIRE(s.agent.next_tick().has_value());
+    BOOST_TEST((*s.agent.next_tick() == at(kAt + 500)));
+    BOOST_TEST(!s.tick(at(kAt + 499)));
+    auto second = s.tick(at(kAt + 500));
+    BOOST_TEST_REQUIRE(second.has_value());
+    BOOST_TEST(reported(*second, "temperature") == "21.5");
+    s.answer(*second, "rejected", R"("code":500,"message":"Internal service failure")", at(kAt + 500));
+    // Doubling: 0.5 x 2 s. A newer value comes meanwhile and is the one retried.
+    s.agent.on_delivered(2, shared(reading("lab01", "22.5")), at(kAt + 600), s.out);
+    BOOST_TEST((*s.agent.next_tick() == at(kAt + 1500)));
+    auto third = s.tick(at(kAt + 1500));
+    BOOST_TEST_REQUIRE(third.has_value());
+    BOOST_TEST(reported(*third, "temperature") == "22.5");
+    s.answer(*third, "rejected", R"("code":503,"message":"Service unavailable")", at(kAt + 1500));
+    auto fourth = s.tick(at(kAt + 1500 + 2000));
+    BOOST_TEST_REQUIRE(fourth.has_value());
+    s.answer(*fourth, "accepted", R"("version":5)");
+    BOOST_TEST(s.agent.shadow_version().value_or(-1) == 5);
+    BOOST_TEST(!s.agent.next_tick().has_value());  // nothing left to report
+    // An update nobody answers is given up on after 10 s and retried.
+    s.agent.on_delivered(3, shared(reading("lab01", "23.5")), at(kAt + 20000), s.out);
+    auto fifth = s.tick(at(kAt + 20000));
+    BOOST_TEST_REQUIRE(fifth.has_value());
+    BOOST_TEST(!s.tick(at(kAt + 29999)));
+    BOOST_TEST(!s.tick(at(kAt + 30000)));  // given up; the retry waits its backoff
+    auto sixth = s.tick(at(kAt + 30500));
+    BOOST_TEST_REQUIRE(sixth.has_value());
+    BOOST_TEST(reported(*sixth, "temperature") == "23.5");
+}
+
+// 8 KB of desired and reported state per shadow (AWS "diagnosing shadows");
+// 413 "The payload exceeds the maximum size allowed".
+BOOST_AUTO_TEST_CASE(aws_shadow_updates_stay_under_8kb_and_split_on_413) {
+    UpstreamConfig u = aws();
+    u.map.clear();
+    for (int i = 0; i < 6; ++i) u.map.push_back(map("s" + std::to_string(i), "f" + std::to_string(i)));
+    u.map.push_back(map("huge", "huge"));
+    ShadowAtVersion s(u);
+    for (int i = 0; i < 6; ++i)
+        s.agent.on_delivered(i, shared(reading("s" + std::to_string(i), std::string(2000, 'a' + i))), at(kAt), s.out);
+    s.agent.on_delivered(9, shared(reading("huge", std::string(9000, 'h'))), at(kAt), s.out);
+    auto first = s.tick(at(kAt));
+    BOOST_TEST_REQUIRE(first.has_value());
+    // The 9000-byte field can never fit: logged, left out.
+    BOOST_TEST(reported(*first, "huge") == "(absent)");
+    BOOST_TEST(s.out.log.size() == 1u);
+    BOOST_TEST(s.out.log[0].second.find("shadow field 'huge' is 9009 bytes") != std::string::npos, s.out.log[0].second);
+    const std::string body = s.out.publishes.back().payload;
+    const size_t state = parse(body).find("state")->find("reported")->dump().size();
+    BOOST_TEST(state <= kAwsMaxShadowStateBytes);
+    BOOST_TEST(reported(*first, "f0") != "(absent)");
+    BOOST_TEST(reported(*first, "f4") == "(absent)");  // four of ~2 KB fit, not five
+    // One at a time while the version is known.
+    BOOST_TEST(!s.tick(at(kAt)));
+    s.answer(*first, "accepted", R"("version":5)");
+    auto second = s.tick(at(kAt));
+    BOOST_TEST_REQUIRE(second.has_value());
+    BOOST_TEST(reported(*second, "f4") != "(absent)");
+    BOOST_TEST(reported(*second, "f5") != "(absent)");
+    // 413 on two fields: each goes alone; 413 on one alone: logged, not retried.
+    s.answer(*second, "rejected", R"("code":413,"message":"The payload exceeds the maximum size allowed")");
+    auto third = s.tick(at(kAt));
+    BOOST_TEST_REQUIRE(third.has_value());
+    BOOST_TEST(reported(*third, "f4") != "(absent)");
+    BOOST_TEST(reported(*third, "f5") == "(absent)");
+    s.answer(*third, "rejected", R"("code":413,"message":"The payload exceeds the maximum size allowed")");
+    BOOST_TEST(s.out.log.back().second.find("refused field 'f4' alone as too large (413)") != std::string::npos);
+    auto fourth = s.tick(at(kAt));
+    BOOST_TEST_REQUIRE(fourth.has_value());
+    BOOST_TEST(reported(*fourth, "f5") != "(absent)");
+    s.answer(*fourth, "accepted", R"("version":6)");
+    BOOST_TEST(!s.agent.next_tick().has_value());
+}
+
+// A delta clears only when reported equals desired; the plugin's 30.0 for a
+// desired 30 is reported as 30. (AWS's own Greengrass shadow manager compares
+// numbers by value, JsonUtil.calculateDelta; the cloud's rule is undocumented.)
+BOOST_AUTO_TEST_CASE(aws_shadow_reports_the_desired_number_as_it_was_written) {
+    AwsAgent agent(aws(), "lab", [] { return 0.5; });
+    PlatformAgent::Output out;
+    agent.on_online(at(kAt), out);
+    agent.on_inbound({"$aws/things/gw-01/shadow/get/accepted",
+                      R"({"state":{"desired":{"temperature":30},"delta":{"temperature":30}},"version":3})"},
+                     at(kAt), out);
+    BOOST_TEST_REQUIRE(out.commands.size() == 1u);
+    agent.on_command_done(out.commands[0].ticket, CommandOutcome{CommandOutcome::Status::ok, R"({"value":30.0})", {}},
+                          at(kAt), out);
+    out.publishes.clear();
+    agent.on_tick(at(kAt), out);
+    BOOST_TEST_REQUIRE(out.publishes.size() == 1u);
+    JsonValue update = parse(out.publishes[0].payload);
+    BOOST_TEST(reported(update, "temperature") == "30");
+    agent.on_inbound({"$aws/things/gw-01/shadow/update/accepted",
+                      R"({"version":4,"clientToken":")" + update.find("clientToken")->as_string() + "\"}"},
+                     at(kAt), out);
+    // Telemetry of the same number is no change; another number is.
+    agent.on_delivered(1, shared(reading("lab01", "30.00")), at(kAt + 20000), out);
+    BOOST_TEST(!agent.next_tick().has_value());
+    agent.on_delivered(2, shared(reading("lab01", "30.5")), at(kAt + 20000), out);
+    agent.on_tick(at(kAt + 20000), out);
+    BOOST_TEST_REQUIRE(out.publishes.size() == 2u);
+    BOOST_TEST(reported(parse(out.publishes[1].payload), "temperature") == "30.5");
+    BOOST_TEST(agent.inbound_counts_toward_rate());
 }

@@ -110,6 +110,7 @@ bool Daemon::start(std::string& error) {
                                              log_.child("watch"));
     for (auto& u : upstreams_) u.session->start();
     const size_t running = plugins_->start(config_);
+    tell_upstreams_about_sensors();
     watch_files();
     running_ = true;
     log_.notice("started: gateway '" + config_.gateway.id + "', " + std::to_string(running) + " of " +
@@ -125,6 +126,11 @@ void Daemon::stop() {
     // stop no more than shutdown_timeout.
     const auto deadline = std::chrono::steady_clock::now() + config_.gateway.shutdown_timeout;
     abandoned_threads_ = plugins_->stop(deadline);
+    {
+        // No sensor runs any more: platforms hear it before the goodbye.
+        std::lock_guard lock(mutex_);
+        for (auto& u : upstreams_) u.session->sensors_running({});
+    }
     // What still waits is answered "gatewayd is stopping".
     if (!commands_->stop(deadline)) ++abandoned_threads_;
     if (abandoned_threads_ > 0) {
@@ -148,7 +154,19 @@ void Daemon::watch_files() {
     watcher_->watch(files);
 }
 
-void Daemon::watch_plugins() { plugins_->watch(); }
+void Daemon::watch_plugins() {
+    plugins_->watch();
+    tell_upstreams_about_sensors();
+}
+
+void Daemon::tell_upstreams_about_sensors() {
+    std::set<std::string> running;
+    for (const SensorStatus& s : plugins_->status()) {
+        if (s.state == SensorState::running || s.state == SensorState::degraded) running.insert(s.name);
+    }
+    std::lock_guard lock(mutex_);
+    for (auto& u : upstreams_) u.session->sensors_running(running);
+}
 
 void Daemon::on_file_changed(const std::filesystem::path& file) {
     if (plugins_->quarantined_plugin_files().count(file) > 0) {
@@ -275,6 +293,7 @@ void Daemon::reload(Config next) {
     }
     for (UpstreamSession* session : to_start) session->start();
     const SensorChanges sensors = plugins_->apply(config_);
+    tell_upstreams_about_sensors();
     watch_files();
     log_.set_threshold(config_.gateway.log_level);
     log_.notice("configuration reloaded: upstreams " + std::to_string(kept) + " kept, " + std::to_string(restarted) +

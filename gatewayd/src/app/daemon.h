@@ -46,7 +46,8 @@ public:
     // Called every few seconds: logs what was dropped since the last call
     // (one line per upstream, so a flood of drops stays readable).
     void report_drops();
-    // Called every few seconds: logs sensors whose plugin call overstays.
+    // Called every few seconds: logs sensors whose plugin call overstays, and
+    // tells the upstreams which sensors run.
     void watch_plugins();
     // Threads still inside plugin code (or in a command) after stop(): the
     // process must then end without running destructors under them.
@@ -67,6 +68,9 @@ private:
                                                   std::optional<UpstreamHandover> handover) const;
     std::shared_ptr<const Pipeline::Stage> make_stage() const;
     void watch_files();
+    // Which [[sensor]]s run (running or degraded), for the platforms that
+    // report the devices behind them (Huawei sub-device status).
+    void tell_upstreams_about_sensors();
     void on_file_changed(const std::filesystem::path& file);
     // The crash journal: read, pruned, and handed to the crash handler.
     std::vector<CrashRecord> open_crash_journal();

@@ -210,9 +210,9 @@ void apply_profile_defaults(UpstreamConfig& u, const Config& config) {
     } else if (u.profile == "huawei") {
         u.mqtt_version = 4;
         u.max_publish_rate = 50;
-        u.max_payload = 1024 * 1024;
+        u.max_payload = 64 * 1024;        // a property report's limit (usermanual iot_01_0326)
         u.keep_alive = Duration(120000);  // the platform's recommendation
-        u.dead_letter_topic.clear();      // devices may publish to their own topics only
+        u.dead_letter_topic.clear();      // the device's messages/up, once its id is known
     } else if (u.profile == "onenet") {
         u.mqtt_version = 4;
         u.max_payload = 64 * 1024;        // [UNVERIFIED] platform limit; configurable
@@ -282,7 +282,16 @@ void read_platform_settings(TableReader& r, const std::string& label, UpstreamCo
     }
     // For status and the "two upstreams, one identity" check; the real
     // Huawei client id adds the sign type and the hour.
-    if (profile == "huawei") u.client_id = u.huawei.device_id;
+    if (profile == "huawei") {
+        u.client_id = u.huawei.device_id;
+        // Device messages: the one topic besides reports that every device
+        // may publish to, with content the platform does not check.
+        if (!r.has("dead_letter_topic") && !u.huawei.device_id.empty() && !u.huawei.legacy_topics)
+            u.dead_letter_topic = "$oc/devices/" + u.huawei.device_id + "/sys/messages/up";
+        if (u.huawei.legacy_topics && !u.url.empty() && !u.tls)
+            r.error("url", label + ": the legacy OceanConnect topics (legacy_topics = true) are served over MQTTS "
+                                   "only (iot_06_3009); use ssl://<host>:8883");
+    }
     if (profile == "onenet") u.client_id = u.onenet.device_name;
     if (profile == "aws") {
         if (!r.has("client_id")) u.client_id = u.aws.thing_name;

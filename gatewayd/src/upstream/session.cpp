@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -141,7 +142,8 @@ struct SessionSignal {
 class UpstreamSession::Impl final : public PahoEvents {
 public:
     Impl(UpstreamConfig config, Outbox& outbox, Profile profile, CommandRouter* router, Logger log,
-         std::optional<Clock::time_point> last_connect, const UpstreamStatus* carried)
+         std::optional<Clock::time_point> last_connect, const UpstreamStatus* carried,
+         std::vector<std::string> online_entities)
         : config_(std::move(config)),
           outbox_(outbox),
           codec_(std::move(profile.codec)),
@@ -166,6 +168,7 @@ public:
             status_.responses = carried->responses;
             status_.refused_by_platform = carried->refused_by_platform;
         }
+        if (agent_) agent_->inherit_online_entities(std::move(online_entities));
         outbox_.set_append_listener([signal = signal_] { signal->wake(); });
     }
 
@@ -196,6 +199,19 @@ public:
         }
         cv_.notify_all();
     }
+
+    void sensors_running(std::set<std::string> instances) {
+        {
+            std::lock_guard lock(mutex_);
+            if (instances == sensors_) return;
+            sensors_ = std::move(instances);
+            sensors_changed_ = true;
+        }
+        cv_.notify_all();
+    }
+
+    // What the agent hands to a successor; after stop().
+    std::vector<std::string> online_entities() const { return agent_ ? agent_->online_entities() : std::vector<std::string>{}; }
 
     std::optional<Clock::time_point> last_connect() const {
         std::lock_guard lock(status_mutex_);
@@ -751,23 +767,31 @@ private:
             const auto margin = std::min<SystemClock::duration>(std::chrono::seconds(60), left / 10);
             renew_at = Clock::now() + std::chrono::duration_cast<Clock::duration>(left - margin);
         }
+        bool handed_over = false;
         while (true) {
             bool lost = false;
+            std::optional<std::set<std::string>> sensors;
             {
                 std::unique_lock lock(mutex_);
                 const auto pace = pacer_.wait(Clock::now());
+                // Responses and reports waiting for the pace (or a free slot).
+                const bool control_waiting = !control_backlog_.empty() && control_in_flight_ < kControlSlots;
+                const auto control_pace =
+                    control_waiting ? pacer_.wait(Clock::now(), control_backlog_.front().rate_cost) : Clock::duration{};
                 auto can_publish = [&] {
                     return inflight.size() < limits.window && pace.count() == 0 &&
                            (next_in_batch < batch.size() || quota_retry_ready(Clock::now()) || outbox_.has_untaken());
                 };
                 auto ready = [&] {
                     return lost_ || (stop_requested_ && !stopping) || !completions_.empty() || can_publish() ||
-                           !inbound_.empty() || !signal_->command_results.empty();
+                           !inbound_.empty() || !signal_->command_results.empty() || sensors_changed_ ||
+                           (control_waiting && control_pace.count() == 0);
                 };
                 if (!ready()) {
                     sleeping_.store(true);
                     Clock::duration wait = kIdleWait;
                     if (pace.count() > 0) wait = std::min<Clock::duration>(wait, pace);
+                    if (control_waiting) wait = std::min<Clock::duration>(wait, control_pace);
                     if (stopping) wait = std::min<Clock::duration>(wait, deadline - Clock::now());
                     if (agent_) {
                         if (auto tick = agent_->next_tick()) {
@@ -788,6 +812,11 @@ private:
                 if (stop_requested_ && !stopping) {
                     stopping = true;
                     deadline = deadline_;
+                    handed_over = queue_handed_over_;
+                }
+                if (sensors_changed_) {
+                    sensors = sensors_;
+                    sensors_changed_ = false;
                 }
             }
             for (const Completion& c : done) {
@@ -816,6 +845,13 @@ private:
             }
             if (agent_) {
                 const auto now = SystemClock::now();
+                if (!inbound.empty() && agent_->inbound_counts_toward_rate())
+                    pacer_.record_received(Clock::now(), static_cast<int>(inbound.size()));
+                if (sensors) agent_->on_sensors(*sensors, now, agent_output_);
+                if (stopping && !handed_over && !said_goodbye_) {
+                    said_goodbye_ = true;
+                    agent_->on_stop(now, agent_output_);
+                }
                 for (const InboundPublish& in : inbound) agent_->on_inbound(in, now, agent_output_);
                 for (const auto& [ticket, outcome] : answers) agent_->on_command_done(ticket, outcome, now, agent_output_);
                 if (auto tick = agent_->next_tick(); tick && *tick <= now) agent_->on_tick(now, agent_output_);
@@ -823,8 +859,11 @@ private:
             }
             if (lost) return ended(PumpEnd::lost, inflight.oldest());
             if (stopping) {
+                // A reload's restart leaves our own messages behind: the
+                // successor says what is true then.
+                const bool control_done = handed_over || (control_backlog_.empty() && control_in_flight_ == 0);
                 if (inflight.size() == 0 && quota_retry_.empty() && next_in_batch >= batch.size() &&
-                    !outbox_.has_untaken())
+                    !outbox_.has_untaken() && control_done)
                     return ended(PumpEnd::drained);
                 if (Clock::now() >= deadline) {
                     std::lock_guard lock(mutex_);
@@ -865,9 +904,13 @@ private:
                         riders.push_back(batch[next_in_batch++]);
                     }
                 }
-                const Published r = publish(client, *next, riders, limits);
+                Published r = publish(client, *next, riders, limits);
+                if (!r.leftover.empty()) {
+                    batch.insert(batch.begin() + static_cast<std::ptrdiff_t>(next_in_batch),
+                                 std::make_move_iterator(r.leftover.begin()), std::make_move_iterator(r.leftover.end()));
+                }
                 if (r.outcome == PublishOutcome::sent) {
-                    pacer_.try_take(now);
+                    pacer_.record_sent(now);
                     inflight.sent(r.lead_id, r.dead_letter);
                 } else if (r.outcome == PublishOutcome::failed) {
                     return ended(PumpEnd::lost, inflight.oldest() ? inflight.oldest() : std::optional(next->id));
@@ -896,6 +939,13 @@ private:
                 }
             }
         }
+        std::set<std::string> sensors;
+        {
+            std::lock_guard lock(mutex_);
+            sensors = sensors_;
+            sensors_changed_ = false;
+        }
+        agent_->on_sensors(sensors, SystemClock::now(), agent_output_);
         agent_->on_online(SystemClock::now(), agent_output_);
         carry_out(client);
     }
@@ -933,6 +983,7 @@ private:
         }
         while (!control_backlog_.empty() && control_in_flight_ < kControlSlots) {
             PublishRequest& r = control_backlog_.front();
+            if (!pacer_.try_take(Clock::now(), r.rate_cost)) break;  // the pump wakes when the pace allows
             OutgoingPublish out_msg;
             out_msg.topic = &r.topic;
             out_msg.payload = &r.payload;
@@ -947,7 +998,6 @@ private:
             if (rc != 0) {
                 log_.warning("could not send " + r.topic + ": " + paho_error_text(rc));
             } else {
-                pacer_.try_take(Clock::now());
                 ++control_in_flight_;  // Paho completes QoS 0 publishes too, once written
                 std::lock_guard lock(status_mutex_);
                 ++status_.responses;
@@ -989,6 +1039,7 @@ private:
         PublishOutcome outcome;
         std::uint64_t lead_id = 0;  // the id the publish travels under
         bool dead_letter = false;
+        std::vector<OutboxEntry> leftover;  // a batch's tail that did not fit: next in line
     };
 
     // Publishes `first` and the readings riding along with it (a platform
@@ -1019,7 +1070,7 @@ private:
         };
         admit(first);
         for (const auto& r : riders) admit(r);
-        if (live.empty()) return {PublishOutcome::settled};
+        if (live.empty()) return {PublishOutcome::settled, 0, false, {}};
         const OutboxEntry& entry = live.front();
         std::optional<PublishRequest> request;
         if (live.size() == 1) {
@@ -1034,29 +1085,54 @@ private:
             for (const auto& e : live) outbox_.remove(e.id, Removal::discarded);
             std::lock_guard lock(status_mutex_);
             status_.dropped += live.size();
-            return {PublishOutcome::settled};
+            return {PublishOutcome::settled, 0, false, {}};
         }
-        const bool too_large_for_platform = config_.max_payload > 0 && request->payload.size() > config_.max_payload;
+        // How many times too large for the platform or the broker; <= 1: it fits.
+        auto oversize = [&](const PublishRequest& r) {
+            const std::uint64_t platform = r.max_payload.value_or(config_.max_payload);
+            double factor = platform > 0 ? static_cast<double>(r.payload.size()) / static_cast<double>(platform) : 0;
+            if (limits.maximum_packet_size > 0)
+                factor = std::max(factor, static_cast<double>(publish_packet_size(r)) / limits.maximum_packet_size);
+            return factor;
+        };
+        std::vector<OutboxEntry> leftover;
+        if (live.size() > 1 && oversize(*request) > 1) {
+            // The batch is too big, not the readings: cut it where it still
+            // fits; the rest goes next, as a batch of its own.
+            size_t n = live.size();
+            for (double factor = oversize(*request); n > 1 && factor > 1; factor = oversize(*request)) {
+                n = std::min(n - 1, std::max<size_t>(1, static_cast<size_t>(static_cast<double>(n) / factor)));
+                std::vector<UplinkItem> items;
+                for (size_t i = 0; i < n; ++i) items.push_back({live[i].id, live[i].message.get()});
+                request = codec_->encode_batch(items);
+                if (!request) break;
+            }
+            leftover.assign(live.begin() + static_cast<std::ptrdiff_t>(n), live.end());
+            live.resize(n);
+            if (!request) {
+                for (const auto& e : live) outbox_.remove(e.id, Removal::discarded);
+                std::lock_guard lock(status_mutex_);
+                status_.dropped += live.size();
+                return {PublishOutcome::settled, 0, false, std::move(leftover)};
+            }
+        }
+        const std::uint64_t platform_limit = request->max_payload.value_or(config_.max_payload);
+        const bool too_large_for_platform = platform_limit > 0 && request->payload.size() > platform_limit;
         const bool too_large_for_broker =
             limits.maximum_packet_size > 0 && publish_packet_size(*request) > limits.maximum_packet_size;
-        if ((too_large_for_platform || too_large_for_broker) && live.size() > 1) {
-            // The batch is too big, not the readings: they go on their own.
-            for (size_t i = 1; i < live.size(); ++i) quota_retry_.push_back({live[i], Clock::now()});
-            return publish(client, entry, {}, limits);
-        }
         if (request->problem) {
             divert(entry, *request->problem, false, -1);
-            return {PublishOutcome::settled};
+            return {PublishOutcome::settled, 0, false, std::move(leftover)};
         }
         if (too_large_for_platform) {
-            divert(entry, "larger than the platform's limit of " + std::to_string(config_.max_payload) +
+            divert(entry, "larger than the platform's limit of " + std::to_string(platform_limit) +
                               " bytes (" + std::to_string(request->payload.size()) + " bytes)", true, -1);
-            return {PublishOutcome::settled};
+            return {PublishOutcome::settled, 0, false, std::move(leftover)};
         }
         if (too_large_for_broker) {
             divert(entry, "larger than the broker's Maximum Packet Size of " +
                               std::to_string(limits.maximum_packet_size) + " bytes", true, -1);
-            return {PublishOutcome::settled};
+            return {PublishOutcome::settled, 0, false, std::move(leftover)};
         }
         if (const std::uint32_t cap = codec_->max_message_expiry_s(); cap > 0 && remaining_s > cap) remaining_s = cap;
         OutgoingPublish out;
@@ -1086,10 +1162,10 @@ private:
                 lost_ = true;
                 lost_cause_ = "publishing failed: " + paho_error_text(rc);
             }
-            return {PublishOutcome::failed, entry.id};
+            return {PublishOutcome::failed, entry.id, false, {}};
         }
         if (live.size() > 1) batches_[entry.id].assign(live.begin() + 1, live.end());
-        return {PublishOutcome::sent, entry.id, entry.message->kind == Message::Kind::dead_letter};
+        return {PublishOutcome::sent, entry.id, entry.message->kind == Message::Kind::dead_letter, std::move(leftover)};
     }
 
     // Applies one answered publish to the outbox, with the readings that
@@ -1228,6 +1304,7 @@ private:
     PlatformAgent::Output agent_output_;  // what the agent asked for, not yet carried out
     std::deque<PublishRequest> control_backlog_;
     int control_in_flight_ = 0;
+    bool said_goodbye_ = false;  // the agent's on_stop() ran
     std::uint64_t control_counter_ = 0;
     std::map<std::uint64_t, std::vector<OutboxEntry>> batches_;  // lead id -> readings that rode along
     std::optional<SystemClock::time_point> credentials_expire_at_;
@@ -1276,6 +1353,8 @@ private:
     std::optional<std::string> lost_reference_;
     std::vector<Completion> completions_;
     std::vector<InboundPublish> inbound_;  // platform requests for the session thread
+    std::set<std::string> sensors_;        // the [[sensor]]s running, as the daemon last said
+    bool sensors_changed_ = false;
     std::uint64_t inbound_dropped_ = 0;
 
     mutable std::mutex status_mutex_;
@@ -1288,7 +1367,8 @@ UpstreamSession::UpstreamSession(UpstreamConfig config, Outbox& outbox, Profile 
                                  Logger log, std::optional<UpstreamHandover> handover)
     : impl_(std::make_unique<Impl>(std::move(config), outbox, std::move(profile), router, std::move(log),
                                    handover ? handover->last_connect : std::nullopt,
-                                   handover ? &handover->totals : nullptr)) {}
+                                   handover ? &handover->totals : nullptr,
+                                   handover ? handover->online_entities : std::vector<std::string>{})) {}
 
 UpstreamSession::~UpstreamSession() = default;
 
@@ -1302,7 +1382,11 @@ void UpstreamSession::rearm(const std::string& why, bool only_if_credentials_cha
     impl_->rearm(why, only_if_credentials_changed);
 }
 
-UpstreamHandover UpstreamSession::handover() const { return UpstreamHandover{impl_->last_connect(), impl_->status()}; }
+UpstreamHandover UpstreamSession::handover() const {
+    return UpstreamHandover{impl_->last_connect(), impl_->status(), impl_->online_entities()};
+}
+
+void UpstreamSession::sensors_running(std::set<std::string> instances) { impl_->sensors_running(std::move(instances)); }
 
 UpstreamStatus UpstreamSession::status() const { return impl_->status(); }
 

@@ -13,7 +13,9 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "common/log.h"
 #include "config/config.h"
@@ -29,6 +31,7 @@ namespace gwd {
 struct UpstreamHandover {
     std::optional<std::chrono::steady_clock::time_point> last_connect;
     UpstreamStatus totals;
+    std::vector<std::string> online_entities;  // what the platform was told is online (Huawei sub-devices)
 };
 
 class UpstreamSession {
@@ -55,6 +58,10 @@ public:
     void rearm(const std::string& why, bool only_if_credentials_changed = false);
 
     UpstreamHandover handover() const;
+
+    // The [[sensor]]s that run now (running or degraded); a platform may be
+    // told about the devices they own (Huawei sub-device status).
+    void sensors_running(std::set<std::string> instances);
 
     UpstreamStatus status() const;
     const std::string& name() const;

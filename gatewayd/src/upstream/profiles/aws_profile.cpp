@@ -1,9 +1,12 @@
 #include "upstream/profiles/aws_profile.h"
 
+#include <memory>
+#include <random>
 #include <stdexcept>
 
 #include "common/json.h"
 #include "common/text.h"
+#include "common/units.h"
 #include "upstream/profiles/aws_topic.h"
 #include "upstream/profiles/dead_letter_publish.h"
 #include "upstream/profiles/reading_value.h"
@@ -65,10 +68,17 @@ std::optional<PublishRequest> AwsUplinkCodec::encode(const Message& message, std
     return r;
 }
 
-AwsAgent::AwsAgent(UpstreamConfig upstream, std::string only_instance)
+AwsAgent::AwsAgent(UpstreamConfig upstream, std::string only_instance, std::function<double()> uniform01)
     : upstream_(std::move(upstream)),
       entities_(upstream_.map, std::move(only_instance)),
-      prefix_(aws_shadow_prefix(upstream_.aws)) {}
+      prefix_(aws_shadow_prefix(upstream_.aws)),
+      uniform01_(std::move(uniform01)) {
+    if (!uniform01_) {
+        uniform01_ = [rng = std::make_shared<std::mt19937_64>(std::random_device{}())] {
+            return std::uniform_real_distribution<double>(0.0, 1.0)(*rng);
+        };
+    }
+}
 
 std::vector<std::string> AwsAgent::subscriptions() const {
     std::vector<std::string> topics;
@@ -105,10 +115,22 @@ void AwsAgent::on_online(WallTime now, Output& out) {
         give_back(update);
     }
     in_flight_.clear();
+    max_fields_per_update_ = 0;
     if (upstream_.aws.shadow) send_get(now, out);
 }
 
 void AwsAgent::on_offline() { online_ = false; }
+
+std::string AwsAgent::as_desired(const std::string& field, std::string json) const {
+    auto desired = desired_.find(field);
+    if (desired == desired_.end() || desired->second == json) return json;
+    std::string error;
+    auto a = json_parse(json, error);
+    auto b = json_parse(desired->second, error);
+    if (a && b && a->is_number() && b->is_number() && a->as_number().value == b->as_number().value)
+        return desired->second;
+    return json;
+}
 
 void AwsAgent::set_unreported(const std::string& field, std::string json) {
     const std::uint64_t seq = ++value_seq_;
@@ -129,32 +151,85 @@ void AwsAgent::on_delivered(std::uint64_t, const std::shared_ptr<const Message>&
     if (!upstream_.aws.shadow) return;
     const PlatformMapping* m = entities_.for_sensor(message->sensor);
     if (!m) return;
+    const std::string reported = as_desired(m->property, value);
     auto last = last_reported_.find(m->property);
-    if (unreported_.count(m->property) != 0 || last == last_reported_.end() || last->second != value)
-        set_unreported(m->property, value);
+    if (unreported_.count(m->property) != 0 || last == last_reported_.end() || last->second != reported)
+        set_unreported(m->property, reported);
+}
+
+// While the shadow's version is known, updates go one at a time: a second
+// one on the same version would be refused as a conflict.
+bool AwsAgent::may_send_update() const {
+    return in_flight_.size() < (version_ ? size_t{1} : kMaxUpdatesInFlight);
 }
 
 std::optional<WallTime> AwsAgent::next_tick() const {
-    if (!upstream_.aws.shadow || !online_ || unreported_.empty() || in_flight_.size() >= kMaxUpdatesInFlight)
-        return std::nullopt;
-    if (awaiting_get_until_) return *awaiting_get_until_;
-    if (report_now_ || !last_update_) return WallTime{};
-    return *last_update_ + upstream_.aws.shadow_interval;
+    if (!upstream_.aws.shadow || !online_) return std::nullopt;
+    // An update left unanswered is given up on.
+    std::optional<WallTime> due;
+    for (const auto& [token, update] : in_flight_) {
+        const WallTime give_up = update.sent_at + kAwsShadowAnswerTimeout;
+        if (!due || give_up < *due) due = give_up;
+    }
+    if (unreported_.empty() || !may_send_update()) return due;
+    WallTime report;
+    if (awaiting_get_until_) report = *awaiting_get_until_;
+    else if (report_now_ || !last_update_) report = WallTime{};
+    else report = *last_update_ + upstream_.aws.shadow_interval;
+    if (retry_not_before_ && *retry_not_before_ > report) report = *retry_not_before_;
+    return due ? std::min(*due, report) : report;
 }
 
 void AwsAgent::on_tick(WallTime now, Output& out) {
+    for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+        if (now < it->second.sent_at + kAwsShadowAnswerTimeout) {
+            ++it;
+            continue;
+        }
+        Update update = std::move(it->second);
+        it = in_flight_.erase(it);
+        retry_later(update, "no answer to a shadow update within " + std::to_string(kAwsShadowAnswerTimeout.count()) + "s",
+                    now, out);
+    }
     const auto due = next_tick();
-    if (!due || now < *due) return;
+    if (!due || now < *due || unreported_.empty() || !may_send_update()) return;
+    if (retry_not_before_ && now < *retry_not_before_) return;
     if (awaiting_get_until_) {
+        if (now < *awaiting_get_until_) return;
         out.say(LogLevel::warning, "the shadow service did not answer the get within " +
                                        std::to_string(kAwsShadowGetTimeout.count()) + "s; reporting without a version");
         awaiting_get_until_.reset();
         version_.reset();
     }
-    const std::string token = next_token();
+    // One update's worth: fields in name order while the reported state
+    // stays under the shadow's 8 KB (and under a 413's lesson).
+    Update update;
+    update.sent_at = now;
+    for (auto it = unreported_.begin(); it != unreported_.end();) {
+        const size_t size = json_quote(it->first).size() + 1 + it->second.json.size();
+        if (size + 2 <= kAwsMaxShadowStateBytes) {
+            ++it;
+            continue;
+        }
+        out.say(LogLevel::warning, "the shadow field '" + it->first + "' is " + std::to_string(size) +
+                                       " bytes; a shadow holds at most " + std::to_string(kAwsMaxShadowStateBytes) +
+                                       " bytes of state, so this value is not reported (telemetry still carries it)");
+        it = unreported_.erase(it);
+    }
     std::string reported;
-    for (const auto& [field, value] : unreported_)
-        reported += (reported.empty() ? "" : ",") + json_quote(field) + ":" + value.json;
+    for (auto it = unreported_.begin(); it != unreported_.end();) {
+        const std::string entry = json_quote(it->first) + ":" + it->second.json;
+        const size_t grown = reported.size() + (reported.empty() ? 0 : 1) + entry.size() + 2;
+        const bool full = !update.reported.empty() &&
+                          (grown > kAwsMaxShadowStateBytes ||
+                           (max_fields_per_update_ > 0 && update.reported.size() >= max_fields_per_update_));
+        if (full) break;
+        reported += (reported.empty() ? "" : ",") + entry;
+        update.reported.insert(*it);
+        it = unreported_.erase(it);
+    }
+    if (update.reported.empty()) return;
+    const std::string token = next_token();
     PublishRequest r;
     r.topic = prefix_ + "/update";
     r.payload = "{\"state\":{\"reported\":{" + reported + "}},\"clientToken\":\"" + token + "\"";
@@ -163,10 +238,24 @@ void AwsAgent::on_tick(WallTime now, Output& out) {
     r.content_type = "application/json";
     r.payload_format = 1;
     out.publishes.push_back(std::move(r));
-    in_flight_[token] = Update{std::move(unreported_), 0};
-    unreported_.clear();
+    in_flight_[token] = std::move(update);
     last_update_ = now;
-    report_now_ = false;
+    // What did not fit goes as soon as this one is answered.
+    report_now_ = !unreported_.empty();
+}
+
+void AwsAgent::retry_later(const Update& update, const std::string& why, WallTime now, Output& out) {
+    give_back(update);
+    ++retry_failures_;
+    const auto ceiling = std::min<std::chrono::milliseconds>(
+        kAwsShadowRetryMax, kAwsShadowRetryInitial * (1LL << std::min(retry_failures_ - 1, 16)));
+    // Full jitter, at least 100 ms.
+    const auto delay = std::max<std::chrono::milliseconds>(
+        std::chrono::milliseconds(100),
+        std::chrono::milliseconds(static_cast<std::int64_t>(uniform01_() * static_cast<double>(ceiling.count()))));
+    retry_not_before_ = now + delay;
+    report_now_ = true;  // at the retry time, not a shadow_interval later
+    out.say(LogLevel::warning, why + "; reporting those values again in " + format_duration(Duration(delay.count())));
 }
 
 void AwsAgent::on_inbound(const InboundPublish& publish, WallTime now, Output& out) {
@@ -212,9 +301,15 @@ void AwsAgent::shadow_document(const std::string& payload, bool from_get, WallTi
     const JsonValue* state = doc->find("state");
     if (!state || !state->is_object()) return;
     if (from_get) {
+        if (const JsonValue* desired = state->find("desired"); desired && desired->is_object()) {
+            desired_.clear();
+            for (const auto& [field, value] : desired->as_object()) desired_[field] = value.dump();
+        }
         state = state->find("delta");
         if (!state || !state->is_object()) return;
     }
+    // A delta's fields are desired values.
+    for (const auto& [field, value] : state->as_object()) desired_[field] = value.dump();
     apply_delta(*state, now, out);
 }
 
@@ -250,6 +345,8 @@ void AwsAgent::update_accepted(const std::string& payload) {
     for (auto& [field, value] : it->second.reported) last_reported_[field] = value.json;
     in_flight_.erase(it);
     retries_after_conflict_ = 0;
+    retry_failures_ = 0;
+    retry_not_before_.reset();
 }
 
 // {"code":409,"message":"Version conflict","clientToken":"..."}
@@ -281,8 +378,29 @@ void AwsAgent::update_rejected(const std::string& payload, WallTime now, Output&
         send_get(now, out);
         return;
     }
-    out.say(LogLevel::warning, "the shadow refused an update: code " + (code ? std::to_string(*code) : "?") +
-                                   (message.empty() ? "" : " (" + message + ")") + "; those values are not reported");
+    const std::string said = "code " + (code ? std::to_string(*code) : std::string("?")) +
+                             (message.empty() ? "" : " (" + message + ")");
+    if (code == 429 || code == 500 || code == 503) {
+        // Throttled or failing for a while: the values are still true.
+        retry_later(update, "the shadow service refused an update for now: " + said, now, out);
+        return;
+    }
+    if (code == 413) {
+        if (update.reported.size() > 1) {
+            max_fields_per_update_ = std::max<size_t>(1, update.reported.size() / 2);
+            give_back(update);
+            report_now_ = true;
+            out.say(LogLevel::notice, "the shadow refused an update as too large (413); sending its " +
+                                          std::to_string(update.reported.size()) + " fields in smaller updates");
+            return;
+        }
+        const std::string field = update.reported.empty() ? std::string("?") : update.reported.begin()->first;
+        out.say(LogLevel::warning, "the shadow refused field '" + field + "' alone as too large (413): the shadow "
+                                   "document holds at most 8 KB of desired and reported state in all; this value is "
+                                   "not reported (remove fields with null, or use a named shadow)");
+        return;
+    }
+    out.say(LogLevel::warning, "the shadow refused an update: " + said + "; those values are not reported");
 }
 
 void AwsAgent::request(const InboundPublish& publish, Output& out) {
@@ -339,7 +457,7 @@ void AwsAgent::on_command_done(std::uint64_t ticket, const CommandOutcome& outco
     if (auto result = json_parse(outcome.result, error); result && result->is_object()) {
         if (const JsonValue* v = result->find("value")) applied = v->dump();
     }
-    set_unreported(p.field, applied);
+    set_unreported(p.field, as_desired(p.field, applied));
     report_now_ = true;
 }
 

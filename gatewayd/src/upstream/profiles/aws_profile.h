@@ -8,10 +8,23 @@
 // agent asks for the shadow (get) and applies its delta; mapped sensors'
 // latest values go to state.reported when they changed, at most one update
 // per shadow_interval, each with a clientToken and the version the get (or
-// the last accepted update) said. update/delta hands the
-// desired values to the owning plugins as "set" commands and reports what
-// they applied. update/rejected 409 (version conflict) gets the shadow again
-// and retries; other codes are logged.
+// the last accepted update) said, one at a time while a version is known.
+// update/delta hands the desired values to the owning plugins as "set"
+// commands and reports what they applied; a value numerically equal to the
+// desired one is reported as the desired one was written (30, not 30.0), or
+// the delta would never clear.
+//
+// An update's reported state stays under the shadow's 8 KB (split into
+// several updates; a single field over it is refused and logged). Refusals:
+// 409 (version conflict) gets the shadow again and retries on the new
+// version; 429, 500 and 503 (and no answer within 10 s) retry the values
+// after a backoff with full jitter (1 s doubling to 60 s); 413 halves the
+// fields per update, and a single field refused alone is logged and left
+// out. Values are given back only where nothing newer came since. Other
+// codes (400, 401, 403, 404, 415) are logged, their values not retried.
+//
+// AWS IoT Core counts the PUBLISHes it sends the device in the
+// connection's 100/s: inbound_counts_toward_rate().
 //
 // MQTT v5 request/response: a PUBLISH to command_topic with Response Topic
 // and Correlation Data,
@@ -21,6 +34,7 @@
 //   {"status":"ok","result":{...}}  or  {"status":"error","code":"unsupported","error":"..."}
 #pragma once
 
+#include <functional>
 #include <map>
 #include <set>
 
@@ -39,6 +53,12 @@ inline constexpr size_t kAwsMaxUserPropertyBytes = 8192;       // [UNVERIFIED] q
 inline constexpr size_t kAwsMaxClientTokenBytes = 64;
 inline constexpr int kAwsMaxShadowRetries = 3;
 inline constexpr std::chrono::seconds kAwsShadowGetTimeout{10};
+inline constexpr std::chrono::seconds kAwsShadowAnswerTimeout{10};
+// "The device's shadow supports 8 KB of data only ... Only the data for
+// desired and reported state inside the state document ... counts".
+inline constexpr size_t kAwsMaxShadowStateBytes = 8192;
+inline constexpr std::chrono::seconds kAwsShadowRetryInitial{1};
+inline constexpr std::chrono::seconds kAwsShadowRetryMax{60};
 
 class AwsUplinkCodec final : public UplinkCodec {
 public:
@@ -59,7 +79,8 @@ std::string aws_shadow_prefix(const AwsSettings& aws);
 
 class AwsAgent final : public PlatformAgent {
 public:
-    AwsAgent(UpstreamConfig upstream, std::string only_instance);
+    // `uniform01` returns numbers in [0, 1), for the retry jitter.
+    AwsAgent(UpstreamConfig upstream, std::string only_instance, std::function<double()> uniform01 = {});
 
     std::vector<std::string> subscriptions() const override;
     void on_online(WallTime now, Output& out) override;
@@ -70,6 +91,7 @@ public:
     void on_command_done(std::uint64_t ticket, const CommandOutcome& outcome, WallTime now, Output& out) override;
     std::optional<WallTime> next_tick() const override;
     void on_tick(WallTime now, Output& out) override;
+    bool inbound_counts_toward_rate() const override { return true; }
 
     std::optional<std::int64_t> shadow_version() const { return version_; }
 
@@ -82,7 +104,7 @@ private:
     };
     struct Update {
         std::map<std::string, FieldValue> reported;
-        int attempts = 0;
+        WallTime sent_at{};
     };
     struct Pending {
         bool shadow = false;             // a delta field
@@ -101,7 +123,11 @@ private:
     void send_get(WallTime now, Output& out);
     void set_unreported(const std::string& field, std::string json);
     void give_back(const Update& update);
+    void retry_later(const Update& update, const std::string& why, WallTime now, Output& out);
     std::string next_token();
+    // `json`, or the desired value as written when it is the same number.
+    std::string as_desired(const std::string& field, std::string json) const;
+    bool may_send_update() const;
 
     UpstreamConfig upstream_;
     EntityMap entities_;
@@ -119,6 +145,11 @@ private:
     bool report_now_ = false;  // a delta was applied: say so without waiting
     std::map<std::string, Update> in_flight_;  // clientToken -> update
     int retries_after_conflict_ = 0;
+    std::map<std::string, std::string> desired_;  // field -> desired JSON, as the shadow wrote it
+    std::function<double()> uniform01_;
+    int retry_failures_ = 0;                   // refusals (429/500/503) or silences in a row
+    std::optional<WallTime> retry_not_before_;
+    size_t max_fields_per_update_ = 0;  // after a 413; 0: no limit beyond the 8 KB
     std::uint64_t token_counter_ = 0;
     std::uint64_t next_ticket_ = 1;
     std::map<std::uint64_t, Pending> pending_;

@@ -1,6 +1,7 @@
 // AWS IoT Core's topic limits (platforms.md 1.3, TV-AWS-2): at most 256
-// bytes, and at most 8 levels, not counting a leading "$share/<group>/" or
-// "$aws/rules/<rule>/".
+// bytes and at most 8 levels, both counted after a leading "$share/<group>/"
+// and "$aws/rules/<rule>/" (matched case-insensitively), as aws-c-mqtt's
+// aws_mqtt_is_valid_topic_for_iot_core() counts them.
 #pragma once
 
 #include <optional>
@@ -11,6 +12,10 @@ namespace gwd {
 
 inline constexpr size_t kAwsMaxTopicBytes = 256;
 inline constexpr int kAwsMaxTopicLevels = 8;
+
+// What AWS counts of `topic`: without "$share/<group>/", then without
+// "$aws/rules/<rule>/".
+std::string_view aws_counted_topic(std::string_view topic);
 
 // The number of levels AWS counts in `topic`.
 int aws_topic_levels(std::string_view topic);

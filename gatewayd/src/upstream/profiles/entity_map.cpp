@@ -42,16 +42,16 @@ const EntityMap::Latest* EntityMap::latest(std::string_view sensor) const {
     return it == latest_.end() ? nullptr : &it->second;
 }
 
+std::string EntityMap::instance_of(std::string_view sensor) const {
+    if (const PlatformMapping* m = for_sensor(sensor); m && !m->instance.empty()) return m->instance;
+    if (auto it = learned_instance_.find(sensor); it != learned_instance_.end()) return it->second;
+    return only_instance_;
+}
+
 std::optional<Command> EntityMap::command_for(std::string_view sensor, std::string name, std::string params,
                                               std::string& error) const {
-    std::string instance;
-    if (const PlatformMapping* m = for_sensor(sensor); m && !m->instance.empty()) {
-        instance = m->instance;
-    } else if (auto it = learned_instance_.find(sensor); it != learned_instance_.end()) {
-        instance = it->second;
-    } else if (!only_instance_.empty()) {
-        instance = only_instance_;
-    } else {
+    std::string instance = instance_of(sensor);
+    if (instance.empty()) {
         error = "no reading from sensor '" + std::string(sensor) +
                 "' has been delivered yet, so its plugin is not known; set instance in its [[upstream.map]] entry";
         return std::nullopt;

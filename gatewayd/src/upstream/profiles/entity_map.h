@@ -41,6 +41,11 @@ public:
     };
     const Latest* latest(std::string_view sensor) const;
 
+    // The [[sensor]] whose plugin owns `sensor`: its entry's `instance`, else
+    // the one its readings came from, else the only one routed here; empty
+    // when nothing says yet.
+    std::string instance_of(std::string_view sensor) const;
+
     // A command for `sensor`, or nullopt with `error` when no plugin is known
     // to own it yet.
     std::optional<Command> command_for(std::string_view sensor, std::string name, std::string params,

@@ -1,5 +1,6 @@
 #include "upstream/profiles/huawei_auth.h"
 
+#include <cstdio>
 #include <ctime>
 
 #include "common/encoding.h"
@@ -23,6 +24,14 @@ std::string utc(std::chrono::system_clock::time_point at, const char* format) {
 std::string huawei_timestamp(std::chrono::system_clock::time_point at) { return utc(at, "%Y%m%d%H"); }
 
 std::string huawei_event_time(std::chrono::system_clock::time_point at) { return utc(at, "%Y%m%dT%H%M%SZ"); }
+
+std::string huawei_event_time_ms(std::chrono::system_clock::time_point at) {
+    const auto ms = std::chrono::floor<std::chrono::milliseconds>(at);
+    const auto second = std::chrono::floor<std::chrono::seconds>(ms);
+    char fraction[8];
+    std::snprintf(fraction, sizeof fraction, ".%03dZ", static_cast<int>((ms - second).count()));
+    return utc(second, "%Y-%m-%dT%H:%M:%S") + fraction;
+}
 
 std::string huawei_password(std::string_view secret, std::string_view timestamp) {
     return hex_encode(hmac(HmacDigest::sha256, timestamp, secret));

@@ -21,8 +21,13 @@ namespace gwd {
 // "YYYYMMDDHH" of `at`, in UTC.
 std::string huawei_timestamp(std::chrono::system_clock::time_point at);
 
-// The IoTDA property report's event_time, "yyyyMMdd'T'HHmmss'Z'" in UTC.
+// An IoTDA event_time to the second, "yyyyMMdd'T'HHmmss'Z'" in UTC: the one
+// form the event (iot_06_v5_3022), property get (3011) and legacy pages show.
 std::string huawei_event_time(std::chrono::system_clock::time_point at);
+// To the millisecond, "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'" in UTC: the second form
+// the property report page (iot_06_v5_3010) documents, e.g.
+// "2020-08-12T12:12:12.333Z"; readings keep their milliseconds.
+std::string huawei_event_time_ms(std::chrono::system_clock::time_point at);
 
 // HMAC-SHA256 with the timestamp as key and the secret as message, as 64
 // lowercase hex digits.

@@ -6,6 +6,7 @@
 #include "common/text.h"
 #include "upstream/profiles/dead_letter_publish.h"
 #include "upstream/profiles/huawei_auth.h"
+#include "upstream/profiles/message_envelope.h"
 #include "upstream/profiles/reading_value.h"
 
 namespace gwd {
@@ -32,20 +33,37 @@ std::string object_or_empty(const std::string& json) {
 }  // namespace
 
 HuaweiUplinkCodec::HuaweiUplinkCodec(UpstreamConfig upstream, std::string gateway_id)
-    : upstream_(std::move(upstream)), dead_letters_(upstream_, std::move(gateway_id)) {}
+    : upstream_(std::move(upstream)), gateway_id_(std::move(gateway_id)), dead_letters_(upstream_, gateway_id_) {}
 
-// {"service_id":"Temperature","properties":{"value":23.4},"event_time":"20261122T091500Z"}
+// A device message (iot_06_v5_3016): the platform does not check its
+// content, and the reason travels in it, as 3.1.1 has no properties.
+std::optional<PublishRequest> HuaweiUplinkCodec::dead_letter(const Message& message, std::uint64_t id) const {
+    auto r = dead_letters_.encode(message);
+    if (!r) return std::nullopt;
+    std::string body = "{";
+    const PlatformMapping* m = mapping_for(upstream_.map, message.sensor);
+    if (m && !m->device_id.empty()) body += "\"object_device_id\":" + json_quote(m->device_id) + ",";
+    body += "\"name\":\"gatewayd_dead_letter\",\"id\":\"" + std::to_string(id) + "\",\"content\":" +
+            message_envelope(message, gateway_id_) + "}";
+    r->payload = std::move(body);
+    r->content_type = "application/json";
+    r->payload_format = 1;
+    r->max_payload = kHuaweiMaxPublishBytes;
+    return r;
+}
+
+// {"service_id":"Temperature","properties":{"value":23.4},"event_time":"2026-11-22T09:15:00.123Z"}
 std::string HuaweiUplinkCodec::service_entry(const Message& message) const {
     const PlatformMapping* m = mapping_for(upstream_.map, message.sensor);
     const std::string& service = m ? m->service_id : message.sensor;
     const std::string property = m ? m->property : "value";
     return "{\"service_id\":" + json_quote(service) + ",\"properties\":{" + json_quote(property) + ":" +
            reading_json_value(message) + "},\"event_time\":\"" +
-           huawei_event_time(wall_time_of(message.timestamp_ms)) + "\"}";
+           huawei_event_time_ms(wall_time_of(message.timestamp_ms)) + "\"}";
 }
 
 std::optional<PublishRequest> HuaweiUplinkCodec::encode(const Message& message, std::uint64_t id) const {
-    if (message.kind == Message::Kind::dead_letter) return dead_letters_.encode(message);
+    if (message.kind == Message::Kind::dead_letter) return dead_letter(message, id);
     const UplinkItem item{id, &message};
     if (!batch_key(message).empty()) return encode_batch(std::span(&item, 1));
     PublishRequest r;
@@ -96,16 +114,37 @@ std::optional<PublishRequest> HuaweiUplinkCodec::encode_batch(std::span<const Up
 HuaweiAgent::HuaweiAgent(UpstreamConfig upstream, std::string only_instance)
     : upstream_(std::move(upstream)),
       entities_(upstream_.map, std::move(only_instance)),
-      prefix_("$oc/devices/" + upstream_.huawei.device_id + "/sys/") {}
+      prefix_("$oc/devices/" + upstream_.huawei.device_id + "/sys/"),
+      // Legacy OceanConnect devices have no sub-devices.
+      sub_devices_(upstream_.huawei.legacy_topics ? std::vector<PlatformMapping>{} : upstream_.map,
+                   upstream_.huawei.device_id, upstream_.qos, upstream_.max_publish_rate) {}
 
 std::vector<std::string> HuaweiAgent::subscriptions() const {
     if (upstream_.huawei.legacy_topics) return {"/huawei/v1/devices/" + upstream_.huawei.device_id + "/command/json"};
     // The platform chooses the request_id, so the device subscribes with '#'.
-    return {prefix_ + "commands/#", prefix_ + "properties/set/#", prefix_ + "properties/get/#"};
+    return {prefix_ + "commands/#", prefix_ + "properties/set/#", prefix_ + "properties/get/#", prefix_ + "events/down"};
 }
 
-void HuaweiAgent::on_delivered(std::uint64_t, const std::shared_ptr<const Message>& message, WallTime, Output&) {
+void HuaweiAgent::on_online(WallTime now, Output& out) { sub_devices_.connected(entities_, running_, now, out); }
+
+void HuaweiAgent::on_offline() { sub_devices_.disconnected(); }
+
+void HuaweiAgent::on_sensors(const std::set<std::string>& running, WallTime now, Output& out) {
+    running_ = running;
+    sub_devices_.refresh(entities_, running_, now, out);
+}
+
+void HuaweiAgent::on_stop(WallTime now, Output& out) { sub_devices_.stopping(now, out); }
+
+void HuaweiAgent::on_delivered(std::uint64_t, const std::shared_ptr<const Message>& message, WallTime now,
+                               Output& out) {
+    // The first reading of a child without an `instance` says which sensor owns it.
+    const PlatformMapping* m = message->kind == Message::Kind::data ? entities_.for_sensor(message->sensor) : nullptr;
+    const bool owner_unsettled = m && !m->device_id.empty() && m->instance.empty();
+    const std::string owner_before = owner_unsettled ? entities_.instance_of(message->sensor) : std::string();
     entities_.remember(*message, reading_json_value(*message));
+    if (owner_unsettled && entities_.instance_of(message->sensor) != owner_before)
+        sub_devices_.refresh(entities_, running_, now, out);
 }
 
 void HuaweiAgent::on_inbound(const InboundPublish& publish, WallTime now, Output& out) {
@@ -117,6 +156,10 @@ void HuaweiAgent::on_inbound(const InboundPublish& publish, WallTime now, Output
     if (!topic.starts_with(prefix_)) return;
     const std::string_view rest = std::string_view(topic).substr(prefix_.size());
     const std::string request_id = request_id_of(topic);
+    if (rest == "events/down") {
+        HuaweiSubDevices::answer(publish.payload, out);
+        return;
+    }
     if (rest.starts_with("commands/request_id=")) command(request_id, publish.payload, out);
     else if (rest.starts_with("properties/set/request_id=")) property_set(request_id, publish.payload, out);
     else if (rest.starts_with("properties/get/request_id=")) property_get(request_id, publish.payload, now, out);
@@ -214,9 +257,15 @@ void HuaweiAgent::property_get(const std::string& request_id, const std::string&
     std::string error;
     auto doc = json_parse(payload, error);
     if (!doc || !doc->is_object()) {
+        // The response has no failure form (iot_06_v5_3011): an empty
+        // answer, as Huawei's Java and Python SDKs give for what they cannot.
+        out.say(LogLevel::warning, "a property get request is not a JSON object (" +
+                                       (error.empty() ? std::string("not an object") : error) +
+                                       "); answered with no services: " + printable(payload, 120));
         PublishRequest r;
         r.topic = topic;
-        r.payload = "{\"result_code\":1,\"result_desc\":" + json_quote("the property get request is not a JSON object") + "}";
+        r.qos = upstream_.qos;
+        r.payload = "{\"services\":[]}";
         out.publishes.push_back(std::move(r));
         return;
     }

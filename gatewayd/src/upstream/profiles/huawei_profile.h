@@ -10,9 +10,22 @@
 // With legacy_topics, the OceanConnect form instead:
 //   /huawei/v1/devices/{device_id}/data/json  {"msgType":"deviceReq","data":[{"serviceId":...}]}
 //
+// Property reports are limited to 64 KiB (the upstream's max_payload by
+// default): a batch that would be larger is cut where it still fits.
+//
+// Dead letters go, as the platform's device messages, to
+//   $oc/devices/{device_id}/sys/messages/up (the default dead_letter_topic)
+//   {"object_device_id":"<child, if mapped>","name":"gatewayd_dead_letter","id":"<outbox id>",
+//    "content":{"gateway":..,"sensor":..,"ts":..,"content_type":..,"error":..,"payload":..}}
+// (message_envelope.h), which survives MQTT 3.1.1's lack of properties.
+//
 // Downlink: commands, property set and property get requests, each answered
 // on its response topic with the platform's request_id; a command no plugin
-// takes, or a malformed one, gets a failure response (result_code 1).
+// takes, or a malformed one, gets a failure response (result_code 1). The
+// property get response has no failure form: a malformed get is answered
+// {"services":[]} (as Huawei's Java and Python SDKs do) and logged.
+//
+// Sub-devices are reported ONLINE and OFFLINE (huawei_sub_devices.h).
 #pragma once
 
 #include <map>
@@ -21,6 +34,7 @@
 #include "upstream/profiles/command_fanout.h"
 #include "upstream/profiles/dead_letter_publish.h"
 #include "upstream/profiles/entity_map.h"
+#include "upstream/profiles/huawei_sub_devices.h"
 #include "upstream/profiles/platform_agent.h"
 #include "upstream/profiles/uplink.h"
 
@@ -38,16 +52,29 @@ public:
 
 private:
     std::string service_entry(const Message& message) const;
+    std::optional<PublishRequest> dead_letter(const Message& message, std::uint64_t id) const;
 
     UpstreamConfig upstream_;
+    std::string gateway_id_;
     DeadLetterPublisher dead_letters_;
 };
+
+// The platform's limit for one PUBLISH (platforms.md 2.4), which device
+// messages (dead letters) may use; property reports stop at max_payload.
+inline constexpr std::uint64_t kHuaweiMaxPublishBytes = 1024 * 1024;
+inline constexpr std::uint64_t kHuaweiMaxPropertyReportBytes = 64 * 1024;
 
 class HuaweiAgent final : public PlatformAgent {
 public:
     HuaweiAgent(UpstreamConfig upstream, std::string only_instance);
 
     std::vector<std::string> subscriptions() const override;
+    void on_online(WallTime now, Output& out) override;
+    void on_offline() override;
+    void on_sensors(const std::set<std::string>& running, WallTime now, Output& out) override;
+    void on_stop(WallTime now, Output& out) override;
+    std::vector<std::string> online_entities() const override { return sub_devices_.online(); }
+    void inherit_online_entities(std::vector<std::string> entities) override { sub_devices_.inherit(std::move(entities)); }
     void on_delivered(std::uint64_t id, const std::shared_ptr<const Message>& message, WallTime now,
                       Output& out) override;
     void on_inbound(const InboundPublish& publish, WallTime now, Output& out) override;
@@ -74,6 +101,8 @@ private:
     EntityMap entities_;
     std::string prefix_;  // $oc/devices/{device_id}/sys/
     CommandFanout<Pending> requests_;
+    HuaweiSubDevices sub_devices_;
+    std::set<std::string> running_;
 };
 
 }  // namespace gwd

@@ -1,14 +1,8 @@
 // profile = "mqtt": any MQTT broker. Topic from the upstream's template; on
 // MQTT v5 the canonical metadata travels as properties (Content Type, Payload
 // Format Indicator, user properties); with `envelope` (the default on 3.1.1,
-// which has no properties) it is folded into a JSON payload:
-//
-//   {"gateway":"gw-01","sensor":"sensor02","ts":1763803200123,
-//    "content_type":"text/plain","properties":{"vendor":"huawei"},"payload":"23.7"}
-//
-// "payload" is the JSON value itself for application/json, a string for other
-// text, and base64 with "payload_encoding":"base64" for binary. Keys that
-// repeat in the user properties become arrays of their values, in order.
+// which has no properties) it is folded into a JSON payload
+// (message_envelope.h).
 #pragma once
 
 #include <map>
@@ -28,8 +22,6 @@ public:
     std::optional<PublishRequest> encode(const Message& message, std::uint64_t id) const override;
 
 private:
-    std::string envelope(const Message& message) const;
-
     std::string upstream_name_;
     std::string gateway_id_;
     std::map<std::string, std::string> plugins_;

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,21 @@ public:
     virtual std::vector<std::string> subscriptions() const = 0;
     virtual void on_online(WallTime now, Output& out) { (void)now, (void)out; }
     virtual void on_offline() {}
+    // The [[sensor]]s that run now (running or degraded): before on_online,
+    // and again whenever the set may have changed.
+    virtual void on_sensors(const std::set<std::string>& running, WallTime now, Output& out) {
+        (void)running, (void)now, (void)out;
+    }
+    // The upstream stops for good (not a reload that replaces it): last
+    // words, sent while the connection allows.
+    virtual void on_stop(WallTime now, Output& out) { (void)now, (void)out; }
+    // What an agent hands to the one replacing it at a reload: the platform
+    // entities it reported online, which the new one may no longer map.
+    virtual std::vector<std::string> online_entities() const { return {}; }
+    virtual void inherit_online_entities(std::vector<std::string> entities) { (void)entities; }
+    // Whether the platform counts the PUBLISHes it sends the device in the
+    // connection's publish rate (AWS IoT Core: "inbound and outbound").
+    virtual bool inbound_counts_toward_rate() const { return false; }
     // Reading `id` was acknowledged by the broker.
     virtual void on_delivered(std::uint64_t id, const std::shared_ptr<const Message>& message, WallTime now,
                               Output& out) {

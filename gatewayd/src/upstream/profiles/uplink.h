@@ -26,6 +26,12 @@ struct PublishRequest {
     // Set when the platform cannot take this message at all (a topic over
     // its limits): the session dead-letters it with this reason.
     std::optional<std::string> problem;
+    // How much of the connection's per-second allowance it uses: Huawei
+    // counts a sub-device status event once per device it names.
+    int rate_cost = 1;
+    // The platform's size limit for this kind of message, when it is not the
+    // upstream's max_payload (Huawei: 64 KiB property reports, 1 MiB messages).
+    std::optional<std::uint64_t> max_payload;
 };
 
 // One queued reading and its outbox id.
