@@ -413,12 +413,9 @@ max = "1s"
 // travel together, up to 100 per report.
 BOOST_AUTO_TEST_CASE(huawei_sub_device_readings_travel_in_batches) {
     TempDir dir;
-    avoid_hour_boundary();
-    const std::string device = "gw_batch";
-    auto secret = dir.write("hw.secret", "s3cret\n");
-    auto broker_owner =
-        platform_broker(dir, device, huawei_password("s3cret", utc_hour_now()), "$oc/#", "$oc/devices/" + device + "/#");
-    Mosquitto& broker = *broker_owner;
+    HuaweiLikeBroker huawei(dir, "gw_batch");
+    Mosquitto& broker = *huawei.broker;
+    const std::string& device = huawei.device;
     const std::string topic = "$oc/devices/" + device + "/sys/gateway/sub_devices/properties/report";
     TestSubscriber cloud(broker.url(), {topic});
     GatewaydProcess gw(dir, gateway_section(dir) + kSensor + R"(
@@ -427,10 +424,7 @@ name = "iotda"
 profile = "huawei"
 url = ")" + broker.url() + R"("
 max_publish_rate = 2
-[upstream.huawei]
-device_id = ")" + device + R"("
-secret_file = ")" + secret.string() + R"("
-sign_type = 0
+)" + huawei.huawei_table() + R"(
 [[upstream.map]]
 sensor = "lab01"
 device_id = "child-1"

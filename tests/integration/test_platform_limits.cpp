@@ -59,13 +59,9 @@ std::string events_seen(const TestSubscriber& sub, const std::string& topic) {
 // .../sys/events/down (iot_06_v5_30233) and lists failed_devices.
 BOOST_AUTO_TEST_CASE(huawei_sub_devices_go_online_and_offline_with_their_sensor) {
     TempDir dir;
-    avoid_hour_boundary();
-    const std::string device = "gw_subs";
-    auto secret = dir.write("hw.secret", "s3cret\n");
-    auto broker_owner =
-        platform_broker(dir, device, huawei_password("s3cret", utc_hour_now()), "$oc/#", "$oc/devices/" + device + "/#");
-    Mosquitto& broker = *broker_owner;
-    const std::string base = "$oc/devices/" + device + "/sys/";
+    HuaweiLikeBroker huawei(dir, "gw_subs");
+    Mosquitto& broker = *huawei.broker;
+    const std::string& base = huawei.base;
     TestSubscriber cloud(broker.url(), {base + "events/up"});
     auto config = [&](bool bus_b) {
         return gateway_section(dir) + R"(
@@ -88,10 +84,7 @@ names = ["meter2"]
 name = "iotda"
 profile = "huawei"
 url = ")" + broker.url() + R"("
-[upstream.huawei]
-device_id = ")" + device + R"("
-secret_file = ")" + secret.string() + R"("
-sign_type = 0
+)" + huawei.huawei_table() + R"(
 [[upstream.map]]
 sensor = "meter1"
 device_id = "child-1"
@@ -143,14 +136,10 @@ max = "1s"
 // message on .../sys/messages/up (iot_06_v5_3016) saying why.
 BOOST_AUTO_TEST_CASE(huawei_batch_of_100_large_readings_never_exceeds_64_kib) {
     TempDir dir;
-    avoid_hour_boundary();
-    const std::string device = "gw_big";
-    auto secret = dir.write("hw.secret", "s3cret\n");
-    auto broker_owner =
-        platform_broker(dir, device, huawei_password("s3cret", utc_hour_now()), "$oc/#", "$oc/devices/" + device + "/#");
-    Mosquitto& broker = *broker_owner;
+    HuaweiLikeBroker huawei(dir, "gw_big");
+    Mosquitto& broker = *huawei.broker;
     Mosquitto local;
-    const std::string base = "$oc/devices/" + device + "/sys/";
+    const std::string& base = huawei.base;
     const std::string report_topic = base + "gateway/sub_devices/properties/report";
     TestSubscriber cloud(broker.url(), {report_topic, base + "messages/up"});
     std::string map;
@@ -169,10 +158,7 @@ name = "iotda"
 profile = "huawei"
 url = ")" + broker.url() + R"("
 max_publish_rate = 1
-[upstream.huawei]
-device_id = ")" + device + R"("
-secret_file = ")" + secret.string() + R"("
-sign_type = 0
+)" + huawei.huawei_table() + R"(
 )" + map);
     GWD_REQUIRE(gw.wait_for_log("subscribed to"), gw.log());
     {

@@ -57,6 +57,17 @@ std::string AwsLikeBroker::upstream_tls_keys() const {
            pki.file("device.pem") + "\"\nkey_file = \"" + pki.file("device.key") + "\"\n";
 }
 
+HuaweiLikeBroker::HuaweiLikeBroker(const TempDir& dir, std::string device_id)
+    : device(std::move(device_id)), secret_file(dir.write("hw.secret", "s3cret\n")), base("$oc/devices/" + device + "/sys/") {
+    avoid_hour_boundary();
+    broker = platform_broker(dir, device, huawei_password("s3cret", utc_hour_now()), "$oc/#", "$oc/devices/" + device + "/#");
+}
+
+std::string HuaweiLikeBroker::huawei_table() const {
+    return "[upstream.huawei]\ndevice_id = \"" + device + "\"\nsecret_file = \"" + secret_file.string() +
+           "\"\nsign_type = 0\n";
+}
+
 std::string huawei_password(const std::string& secret, const std::string& hour) {
     return shell("printf %s '" + secret + "' | openssl dgst -sha256 -mac HMAC -macopt key:" + hour + " | sed 's/.*= //'");
 }

@@ -45,6 +45,20 @@ struct AwsLikeBroker {
     std::unique_ptr<Mosquitto> broker;
 };
 
+// Huawei IoTDA for device `device` with secret "s3cret", sign_type 0: the
+// password of the current hour (kept off the last seconds of an hour), the
+// device limited to $oc/devices/<device>/#, the cloud client to $oc/#.
+struct HuaweiLikeBroker {
+    HuaweiLikeBroker(const TempDir& dir, std::string device);
+    // The [upstream.huawei] table that connects to it.
+    std::string huawei_table() const;
+
+    std::string device;
+    std::filesystem::path secret_file;
+    std::string base;  // $oc/devices/<device>/sys/
+    std::unique_ptr<Mosquitto> broker;
+};
+
 // Huawei's password for `hour`: HMAC-SHA256(key = hour, message = secret),
 // lowercase hex, by openssl.
 std::string huawei_password(const std::string& secret, const std::string& hour);
