@@ -7,6 +7,8 @@
 #include <cstring>
 #include <cstdlib>
 #include <ctime>
+#include <algorithm>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +26,8 @@
 #include "gatewayd/plugin.h"
 #include "plugin_host/plugin_host.h"
 #include "service/notify.h"
+#include "service/watchdog.h"
+#include "common/liveness.h"
 
 #ifndef GATEWAYD_VERSION
 #define GATEWAYD_VERSION "0.0.0-dev"
@@ -91,19 +95,38 @@ int run_daemon(gwd::Config config, const std::filesystem::path& path, gwd::Logge
     }
     gwd::service::notify_ready(gwd::status_summary(daemon.status()));
 
-    const struct timespec status_every = {5, 0};
+    // With WatchdogSec=, this loop is watched too: it goes round at least
+    // four times per interval, and the pinger looks twice.
+    const auto watchdog = gwd::service::watchdog_interval();
+    std::chrono::microseconds every = std::chrono::seconds(5);
+    if (watchdog.count() > 0) every = std::min(every, watchdog / 4);
+    const struct timespec status_every = {static_cast<time_t>(every.count() / 1000000),
+                                          static_cast<long>(every.count() % 1000000) * 1000};
+    const std::shared_ptr<gwd::Heartbeat> heart = gwd::process_liveness().enroll("the main loop");
+    std::unique_ptr<gwd::service::WatchdogPinger> pinger;
+    if (watchdog.count() > 0) {
+        pinger = std::make_unique<gwd::service::WatchdogPinger>(watchdog, log.child("watchdog"));
+        log.info("systemd's watchdog is on (WatchdogSec=" +
+                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(watchdog).count()) + "ms)");
+    }
     while (true) {
+        heart->beat();
         siginfo_t info{};
         const int sig = sigtimedwait(&signals, &info, &status_every);
         if (sig == SIGTERM || sig == SIGINT) {
             log.notice(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
             break;
         }
-        if (sig == SIGHUP) reload(daemon, path, log);
+        if (sig == SIGHUP) {
+            // Bounded by shutdown_timeout and plugin_timeout, whatever plugins do.
+            gwd::Heartbeat::Excuse excuse(heart.get());
+            reload(daemon, path, log);
+        }
         daemon.report_drops();
         daemon.watch_plugins();
         gwd::service::notify_status(gwd::status_summary(daemon.status()));
     }
+    pinger.reset();
     gwd::service::notify_stopping();
     daemon.stop();
     daemon.report_drops();

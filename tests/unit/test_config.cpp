@@ -2,10 +2,12 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include "config/config_loader.h"
+#include "config/file_reference.h"
 #include "temp_dir.h"
 
 using namespace gwd;
@@ -463,4 +465,32 @@ BOOST_AUTO_TEST_CASE(cloud_examples_load) {
         auto r = parse(text);
         BOOST_TEST(r.diagnostics.empty(), name << ": " << (r.diagnostics.empty() ? "" : r.diagnostics.items()[0].str()));
     }
+}
+
+// systemd credentials (LoadCredential=NAME:path): a *_file key may say
+// credential:NAME, found at $CREDENTIALS_DIRECTORY/NAME.
+BOOST_AUTO_TEST_CASE(file_keys_may_name_a_systemd_credential) {
+    std::string error;
+    BOOST_TEST(resolve_file_reference("/etc/gatewayd/pass", nullptr, error)->string() == "/etc/gatewayd/pass");
+    BOOST_TEST(resolve_file_reference("credential:mqtt-pass", "/run/credentials/gatewayd.service", error)->string() ==
+               "/run/credentials/gatewayd.service/mqtt-pass");
+    BOOST_TEST(!resolve_file_reference("credential:mqtt-pass", nullptr, error));
+    BOOST_TEST(error.find("CREDENTIALS_DIRECTORY is not set): add LoadCredential=mqtt-pass:/path/to/file") !=
+               std::string::npos, error);
+    BOOST_TEST(!resolve_file_reference("credential:../x", "/run/c", error));
+    BOOST_TEST(!resolve_file_reference("credential:", "/run/c", error));
+
+    test::TempDir dir;
+    dir.write("creds/broker-pass", "s3cret\n");
+    const std::string creds = (dir.path() / "creds").string();
+    ::setenv("CREDENTIALS_DIRECTORY", creds.c_str(), 1);
+    auto r = parse(kUpstream + "password_file = \"credential:broker-pass\"\n");
+    BOOST_TEST_REQUIRE(r.diagnostics.empty(), (r.diagnostics.empty() ? "" : r.diagnostics.items()[0].str()));
+    BOOST_TEST(r.config->upstreams[0].password_file->string() == creds + "/broker-pass");
+    BOOST_TEST(only_error(kUpstream + "password_file = \"credential:missing\"\n").find("cannot be read") !=
+               std::string::npos);
+    ::unsetenv("CREDENTIALS_DIRECTORY");
+    BOOST_TEST(only_error(kUpstream + "password_file = \"credential:broker-pass\"\n")
+                   .find("password_file 'credential:broker-pass' is a systemd credential, but gatewayd got none") !=
+               std::string::npos);
 }

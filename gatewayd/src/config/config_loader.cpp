@@ -407,7 +407,7 @@ private:
             r.error("username", label + ": username contains a NUL character (\\u0000)");
         if (u.password && u.password->find('\0') != std::string::npos)
             r.error("password", label + ": password contains a NUL character (\\u0000)");
-        if (auto file = r.string("password_file")) u.password_file = *file;
+        if (auto file = r.file("password_file")) u.password_file = *file;
         if (u.password && u.password_file) {
             r.error("password_file", label + ": set either password or password_file, not both");
         }
@@ -445,9 +445,9 @@ private:
             u.alpn = *alpn;
         }
         if (auto sensors = r.string_list("sensors")) u.sensors = *sensors;
-        if (auto f = r.string("ca_file")) u.ca_file = *f;
-        if (auto f = r.string("cert_file")) u.cert_file = *f;
-        if (auto f = r.string("key_file")) u.key_file = *f;
+        if (auto f = r.file("ca_file")) u.ca_file = *f;
+        if (auto f = r.file("cert_file")) u.cert_file = *f;
+        if (auto f = r.file("key_file")) u.key_file = *f;
         if (auto verify = r.boolean("tls_verify")) u.tls_verify = *verify;
         for (auto [key, file] : {std::pair{"ca_file", &u.ca_file}, {"cert_file", &u.cert_file}, {"key_file", &u.key_file}}) {
             if (!*file) continue;

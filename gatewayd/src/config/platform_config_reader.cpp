@@ -77,7 +77,7 @@ void read_huawei(TableReader& r, const std::string& label, HuaweiSettings& h) {
     if (!h.device_id.empty() && !is_huawei_name(h.device_id))
         r.error("device_id", table + ": device_id '" + printable(h.device_id) +
                                  "' must be the console's device ID (no spaces, '/', '+' or '#')");
-    if (auto f = r.string("secret_file", true)) {
+    if (auto f = r.file("secret_file", true)) {
         h.secret_file = *f;
         check_readable_file(r, "secret_file", h.secret_file);
     }
@@ -95,7 +95,7 @@ void read_onenet(TableReader& r, const std::string& label, OnenetSettings& o) {
             r.error(key, table + ": " + key + " '" + printable(*value) +
                              "' may hold letters, digits, '.', '_' and '-' only (as the OneNET console issues them)");
     }
-    if (auto f = r.string("key_file", true)) {
+    if (auto f = r.file("key_file", true)) {
         o.key_file = *f;
         check_readable_file(r, "key_file", o.key_file);
     }

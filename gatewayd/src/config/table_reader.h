@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +20,7 @@
 #include "common/units.h"
 #include "config/config.h"
 #include "config/diagnostics.h"
+#include "config/file_reference.h"
 
 namespace gwd {
 
@@ -75,6 +77,16 @@ public:
         if (const auto* s = node->as_string()) return s->get();
         type_error(key, *node, "a string");
         return std::nullopt;
+    }
+
+    // A *_file key: a path, or credential:NAME (file_reference.h).
+    std::optional<std::filesystem::path> file(std::string_view key, bool required = false) {
+        auto value = string(key, required);
+        if (!value) return std::nullopt;
+        std::string problem;
+        auto path = resolve_file_reference(*value, std::getenv("CREDENTIALS_DIRECTORY"), problem);
+        if (!path) error(key, label_ + ": " + std::string(key) + " " + problem);
+        return path;
     }
 
     std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max) {

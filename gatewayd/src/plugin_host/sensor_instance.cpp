@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/json.h"
+#include "common/liveness.h"
 #include "common/text.h"
 #include "common/units.h"
 #include "plugin_host/bounded_call.h"
@@ -22,6 +23,8 @@ namespace gwd {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+// A poll thread waiting for its next poll still beats this often, for the watchdog.
+constexpr auto kBeatEvery = std::chrono::seconds(1);
 
 std::int64_t steady_ms(Clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -344,12 +347,21 @@ void SensorInstance::poll_loop() {
     pthread_setname_np(pthread_self(), ("p-" + config_.name).substr(0, 15).c_str());
     crash_guard::AltStack alt_stack;
     const gwd_plugin& d = library_->descriptor();
+    // Watched while it waits (in slices) and between polls; excused inside
+    // poll(), where a hang is the plugin's and is reported as stuck.
+    const std::shared_ptr<Heartbeat> heart = process_liveness().enroll("sensor " + config_.name);
     auto due = Clock::now();
     std::unique_lock lock(poll_mutex_);
     while (true) {
-        if (poll_cv_.wait_until(lock, due, [&] { return poll_stop_; })) break;
+        heart->beat();
+        if (poll_stop_) break;
+        if (Clock::now() < due) {
+            poll_cv_.wait_until(lock, std::min(due, Clock::now() + kBeatEvery), [&] { return poll_stop_; });
+            continue;
+        }
         lock.unlock();
         if (accepting_.load()) {
+            Heartbeat::Excuse excuse(heart.get());
             const int rc = call_plugin("poll", [&] { return d.poll(plugin_instance_); });
             if (rc != GWD_OK) poll_errors_.fetch_add(1);
         }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/expiry.h"
+#include "common/liveness.h"
 #include "common/text.h"
 #include "common/units.h"
 #include "upstream/connection_supervisor.h"
@@ -47,6 +48,8 @@ using SystemClock = std::chrono::system_clock;
 
 // Safety net for a missed wake-up; normal wake-ups are immediate.
 constexpr Duration kIdleWait{250};
+// A waiting session thread still beats this often, for the watchdog.
+constexpr Duration kBeatEvery{1000};
 // A message that the broker answers by closing the connection would be
 // re-sent and refused forever, holding up everything behind it. After this
 // many connections lost in a row with the same message oldest in flight,
@@ -188,6 +191,7 @@ public:
         }
         cv_.notify_all();
         if (thread_.joinable()) thread_.join();
+        heart_.reset();  // no longer watched
     }
 
     void rearm(const std::string& why, bool only_if_credentials_changed) {
@@ -335,8 +339,14 @@ private:
     bool wait_until(std::optional<Clock::time_point> until, bool wake_on_rearm) {
         std::unique_lock lock(mutex_);
         auto done = [&] { return stop_requested_ || (wake_on_rearm && rearm_requested_); };
-        if (until) cv_.wait_until(lock, *until, done);
-        else cv_.wait(lock, done);
+        // In slices, beating, so that the watchdog sees a parked upstream alive.
+        while (!done()) {
+            heart_->beat();
+            auto slice = Clock::now() + kBeatEvery;
+            if (until && *until < slice) slice = *until;
+            cv_.wait_until(lock, slice, done);
+            if (until && Clock::now() >= *until) break;
+        }
         return !stop_requested_;
     }
 
@@ -360,6 +370,7 @@ private:
     void run() {
         const std::string thread_name = ("up-" + config_.name).substr(0, 15);
         pthread_setname_np(pthread_self(), thread_name.c_str());
+        heart_ = process_liveness().enroll("upstream " + config_.name);
 
         int failures_in_a_row = 0;
         while (!stop_requested()) {
@@ -415,7 +426,10 @@ private:
                 status_.url = target_url_;
                 last_connect_ = Clock::now();
             }
-            ConnectResult result = client->connect([this] { return stop_requested(); });
+            ConnectResult result = [&] {
+                Heartbeat::Excuse excuse(heart_.get());  // bounded by connect_timeout
+                return client->connect([this] { return stop_requested(); });
+            }();
             if (result.aborted) break;
             if (!result.ok) {
                 ++failures_in_a_row;
@@ -769,6 +783,7 @@ private:
         }
         bool handed_over = false;
         while (true) {
+            heart_->beat();
             bool lost = false;
             std::optional<std::set<std::string>> sensors;
             {
@@ -926,7 +941,10 @@ private:
         if (!agent_) return;
         const std::vector<std::string> filters = agent_->subscriptions();
         if (!filters.empty()) {
-            const SubscribeResult r = client.subscribe(filters, 1, config_.connect_timeout);
+            const SubscribeResult r = [&] {
+                Heartbeat::Excuse excuse(heart_.get());  // bounded by connect_timeout
+                return client.subscribe(filters, 1, config_.connect_timeout);
+            }();
             if (!r.ok) {
                 log_.warning("subscribing to the platform's request topics failed (" +
                              (r.error.empty() ? std::string("refused") : r.error) +
@@ -1333,6 +1351,7 @@ private:
     std::optional<std::uint64_t> last_drop_oldest_;       // oldest in flight at the last lost connection
     std::optional<Clock::time_point> first_alias_use_;   // on the current connection
     std::size_t failed_fingerprint_ = 0;  // credential files as they were at the last CONNECT
+    std::shared_ptr<Heartbeat> heart_;    // for the watchdog; the session thread's own
     std::thread thread_;
 
     // Shared with Paho's threads, stop(), rearm() and the outbox listener.
