@@ -11,11 +11,12 @@ std::filesystem::path bundled_plugin_dir() { return GWD_TEST_PLUGIN_DIR; }
 std::filesystem::path test_plugin_dir() { return GWD_TEST_EXTRA_PLUGIN_DIR; }
 std::filesystem::path source_dir() { return GWD_TEST_SOURCE_DIR; }
 
-GatewaydProcess::GatewaydProcess(const TempDir& dir, const std::string& config, const std::string& name)
+GatewaydProcess::GatewaydProcess(const TempDir& dir, const std::string& config, const std::string& name,
+                                 const std::vector<std::string>& env)
     : config_(dir.write(name + ".toml", config)) {
     process_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{gatewayd_binary().string(), "--config", config_.string()},
-        dir.path() / (name + ".log"));
+        dir.path() / (name + ".log"), env);
 }
 
 GatewaydProcess::~GatewaydProcess() {

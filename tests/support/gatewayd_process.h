@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/json.h"
 #include "process.h"
@@ -21,8 +22,10 @@ std::filesystem::path source_dir();
 
 class GatewaydProcess {
 public:
-    // Writes `config` to dir/gatewayd.toml and starts the daemon on it.
-    GatewaydProcess(const TempDir& dir, const std::string& config, const std::string& name = "gatewayd");
+    // Writes `config` to dir/gatewayd.toml and starts the daemon on it;
+    // `env` entries ("NAME=value") are added to its environment.
+    GatewaydProcess(const TempDir& dir, const std::string& config, const std::string& name = "gatewayd",
+                    const std::vector<std::string>& env = {});
     ~GatewaydProcess();
 
     ChildProcess& process() { return *process_; }

@@ -701,10 +701,23 @@ private:
         const Duration delay = std::max(d.delay, supervisor_.connect_delay(Clock::now()));
         set_backoff_state(delay);
         std::string line = error + " [" + class_name + "]; retrying in " + format_duration(delay);
-        // The first failure is worth a warning; repeats of the same problem
-        // only at info, so an outage does not flood the journal.
-        if (failures_in_a_row <= 1) log_.warning(line);
-        else log_.info(line);
+        // The first failure is worth a warning; repeats only at info and at
+        // most once a minute, so a long outage does not flood the journal.
+        const auto now = Clock::now();
+        if (failures_in_a_row <= 1) {
+            log_.warning(line);
+            last_failure_line_ = now;
+            failures_unlogged_ = 0;
+        } else if (now - last_failure_line_ >= std::chrono::minutes(1)) {
+            log_.info(line + (failures_unlogged_ > 0
+                                  ? " (" + std::to_string(failures_unlogged_ + 1) + " attempts failed since the last line)"
+                                  : std::string()));
+            last_failure_line_ = now;
+            failures_unlogged_ = 0;
+        } else {
+            log_.debug(line);
+            ++failures_unlogged_;
+        }
         return wait_until(Clock::now() + d.delay, false);  // the spacing is waited for before the CONNECT
     }
 
@@ -1333,6 +1346,8 @@ private:
     PublishPacer pacer_;
     TopicAliases aliases_;
     LogRateLimit reject_log_;
+    Clock::time_point last_failure_line_{};  // repeated connection failures: a line a minute
+    std::uint64_t failures_unlogged_ = 0;
     LogRateLimit expiry_log_;
     std::string target_url_;
     bool redirect_is_temporary_ = false;
