@@ -14,6 +14,7 @@ packages=(
   openssl procps iproute2
   valgrind
   dpkg-dev rpm lintian rpmlint
+  debootstrap systemd-container
 )
 
 missing=()

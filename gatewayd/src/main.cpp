@@ -142,14 +142,17 @@ int run_daemon(gwd::Config config, const std::filesystem::path& path, gwd::Logge
 int show_status(const gwd::CliOptions& options) {
     std::filesystem::path socket = options.socket;
     if (socket.empty()) {
+        // Only [gateway] matters here: a problem elsewhere (a secret this
+        // user may not read) must not hide the daemon's answer.
         gwd::ConfigLoadResult loaded = gwd::load_config_file(options.config, host_name());
-        if (!loaded.config) {
+        const std::optional<gwd::Config>& config = loaded.config ? loaded.config : loaded.partial;
+        if (!config) {
             print_diagnostics(loaded.diagnostics);
             std::fprintf(stderr, "gatewayd: cannot find the status socket without a valid configuration; "
                                  "use --socket PATH\n");
             return gwd::kExitConfig;
         }
-        socket = gwd::status_socket_path(loaded.config->gateway);
+        socket = gwd::status_socket_path(config->gateway);
     }
     std::string out, error;
     if (!gwd::query_status(socket, options.json, out, error)) {

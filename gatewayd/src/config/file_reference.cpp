@@ -10,13 +10,10 @@ std::optional<std::filesystem::path> resolve_file_reference(std::string_view val
         error = "'" + std::string(value) + "' must name a credential as credential:NAME (no '/')";
         return std::nullopt;
     }
-    if (credentials_directory == nullptr || *credentials_directory == '\0') {
-        error = "'" + std::string(value) +
-                "' is a systemd credential, but gatewayd got none (CREDENTIALS_DIRECTORY is not set): add "
-                "LoadCredential=" + std::string(name) + ":/path/to/file to the unit (a drop-in), or name the file itself";
-        return std::nullopt;
-    }
-    return std::filesystem::path(credentials_directory) / std::string(name);
+    // Outside the service (gatewayd --check-config or status from a shell):
+    // where systemd puts the service's credentials while it runs.
+    const bool from_service = credentials_directory != nullptr && *credentials_directory != '\0';
+    return std::filesystem::path(from_service ? credentials_directory : kServiceCredentialsDirectory) / std::string(name);
 }
 
 }  // namespace gwd

@@ -13,10 +13,14 @@
 namespace gwd {
 
 inline constexpr std::string_view kCredentialPrefix = "credential:";
+// Where systemd puts gatewayd.service's credentials; used when
+// CREDENTIALS_DIRECTORY is not set (a command run from a shell).
+inline constexpr const char* kServiceCredentialsDirectory = "/run/credentials/gatewayd.service";
 
 // The file `value` names; nullopt with `error` (a sentence to follow the
 // key's name) when it cannot be resolved. `credentials_directory`: the
-// environment's CREDENTIALS_DIRECTORY, or null when unset.
+// environment's CREDENTIALS_DIRECTORY, or null when unset (then the
+// service's own directory is meant).
 std::optional<std::filesystem::path> resolve_file_reference(std::string_view value, const char* credentials_directory,
                                                             std::string& error);
 
