@@ -100,6 +100,10 @@ user=$(in_container stat -c %U "/proc/$(main_pid)")
 mode=$(in_container stat -c %a /var/lib/gatewayd)
 [ "$mode" = 750 ] || fail "state directory mode $mode, not 750"
 say "runs as $user; /var/lib/gatewayd mode $mode"
+exposure=$(in_container systemd-analyze security gatewayd.service 2>/dev/null | grep 'Overall exposure level' || true)
+score=$(echo "$exposure" | sed -n 's/.*: \([0-9.]*\) .*/\1/p')
+awk -v s="$score" 'BEGIN { exit !(s != "" && s <= 2.0) }' || fail "exposure of the running unit: ${exposure:-none}"
+say "running unit: $exposure"
 wait_for 30 'grep -q "^telemetry/" /tmp/cloud.log' ||
   fail "no reading reached the broker within 30 s: $(in_container cat /tmp/cloud.err; in_container journalctl -u gatewayd --no-pager | tail -5)"
 say "readings reach the broker: $(in_container head -1 /tmp/cloud.log)"
