@@ -1102,22 +1102,13 @@ private:
         admit(first);
         for (const auto& r : riders) admit(r);
         if (live.empty()) return {PublishOutcome::settled, 0, false, {}};
-        const OutboxEntry& entry = live.front();
-        std::optional<PublishRequest> request;
-        if (live.size() == 1) {
-            request = codec_->encode(*entry.message, entry.id);
-        } else {
+        // The first n of them as one publish.
+        auto encode_first = [&](size_t n) {
+            if (n == 1) return codec_->encode(*live.front().message, live.front().id);
             std::vector<UplinkItem> items;
-            for (const auto& e : live) items.push_back({e.id, e.message.get()});
-            request = codec_->encode_batch(items);
-        }
-        if (!request) {
-            // Not for this upstream (a dead letter without a dead-letter topic).
-            for (const auto& e : live) outbox_.remove(e.id, Removal::discarded);
-            std::lock_guard lock(status_mutex_);
-            status_.dropped += live.size();
-            return {PublishOutcome::settled, 0, false, {}};
-        }
+            for (size_t i = 0; i < n; ++i) items.push_back({live[i].id, live[i].message.get()});
+            return codec_->encode_batch(items);
+        };
         // How many times too large for the platform or the broker; <= 1: it fits.
         auto oversize = [&](const PublishRequest& r) {
             const std::uint64_t platform = r.max_payload.value_or(config_.max_payload);
@@ -1126,26 +1117,23 @@ private:
                 factor = std::max(factor, static_cast<double>(publish_packet_size(r)) / limits.maximum_packet_size);
             return factor;
         };
-        std::vector<OutboxEntry> leftover;
-        if (live.size() > 1 && oversize(*request) > 1) {
-            // The batch is too big, not the readings: cut it where it still
-            // fits; the rest goes next, as a batch of its own.
-            size_t n = live.size();
-            for (double factor = oversize(*request); n > 1 && factor > 1; factor = oversize(*request)) {
-                n = std::min(n - 1, std::max<size_t>(1, static_cast<size_t>(static_cast<double>(n) / factor)));
-                std::vector<UplinkItem> items;
-                for (size_t i = 0; i < n; ++i) items.push_back({live[i].id, live[i].message.get()});
-                request = codec_->encode_batch(items);
-                if (!request) break;
-            }
-            leftover.assign(live.begin() + static_cast<std::ptrdiff_t>(n), live.end());
-            live.resize(n);
-            if (!request) {
-                for (const auto& e : live) outbox_.remove(e.id, Removal::discarded);
-                std::lock_guard lock(status_mutex_);
-                status_.dropped += live.size();
-                return {PublishOutcome::settled, 0, false, std::move(leftover)};
-            }
+        // A batch too big (not its readings) is cut where it still fits; the
+        // rest goes next, as a batch of its own.
+        size_t n = live.size();
+        std::optional<PublishRequest> request = encode_first(n);
+        while (request && n > 1 && oversize(*request) > 1) {
+            n = std::min(n - 1, std::max<size_t>(1, static_cast<size_t>(static_cast<double>(n) / oversize(*request))));
+            request = encode_first(n);
+        }
+        std::vector<OutboxEntry> leftover(live.begin() + static_cast<std::ptrdiff_t>(n), live.end());
+        live.resize(n);
+        const OutboxEntry& entry = live.front();
+        if (!request) {
+            // Not for this upstream (a dead letter without a dead-letter topic).
+            for (const auto& e : live) outbox_.remove(e.id, Removal::discarded);
+            std::lock_guard lock(status_mutex_);
+            status_.dropped += live.size();
+            return {PublishOutcome::settled, 0, false, std::move(leftover)};
         }
         const std::uint64_t platform_limit = request->max_payload.value_or(config_.max_payload);
         const bool too_large_for_platform = platform_limit > 0 && request->payload.size() > platform_limit;
