@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the .deb into a real Debian 12 booted with systemd as PID 1
 # (debootstrap + systemd-nspawn -b, private network: its own loopback with
-# its own mosquitto) and checks what a user would see. Every wait is
+# its own mosquitto) and checks what a user would see; then the .rpm under
+# the same systemd. Every wait is
 # bounded; the container is stopped and removed whatever happens.
 #   bash packaging/boot-test.sh [PKG_BUILD_DIR]
 # The root file system is cached in $BOOT_CACHE (default
@@ -15,6 +16,7 @@ cache=${BOOT_CACHE:-/var/cache/gatewayd-boot-test}
 work=$(mktemp -d /var/tmp/gatewayd-boot.XXXXXX)
 machine=gwd-boot-$$
 deb=$(ls "$pkg_dir"/gatewayd_*-1_amd64.deb | head -1)
+rpm=$(ls "$pkg_dir"/gatewayd-*-1.x86_64.rpm | head -1)
 nspawn_pid=
 leader=
 
@@ -33,7 +35,7 @@ trap cleanup EXIT
 # The packages the .deb depends on, installed in the cached root so that
 # the container needs no network.
 deps=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/(.*)//; s/|.*//; s/ //g' | grep -v '^$' | sort | tr '\n' ',')
-wanted="systemd,systemd-sysv,dbus,mosquitto,mosquitto-clients,${deps%,}"
+wanted="systemd,systemd-sysv,dbus,mosquitto,mosquitto-clients,rpm,${deps%,}"
 if [ ! -f "$cache/.packages" ] || [ "$(cat "$cache/.packages")" != "$wanted" ]; then
   say "building a Debian 12 root with systemd in $cache (about a minute or three)"
   rm -rf "$cache"
@@ -50,6 +52,7 @@ say "copying the cached root"
 cp -a "$cache/root" "$work/root"
 printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n' >"$work/root/etc/hosts"
 cp "$deb" "$work/root/root/gatewayd.deb"
+cp "$rpm" "$work/root/root/gatewayd.rpm"
 # "The previous version": the same files under a lower version number.
 dpkg-deb -R "$deb" "$work/old"
 sed -i 's/^Version: .*/Version: 0.0.9-1/' "$work/old/DEBIAN/control"
@@ -196,4 +199,33 @@ in_container systemctl start mosquitto
 subscribe
 wait_for 30 'gatewayd status --json | grep -q "\"queued\":0"' || fail "the queue kept across the upgrade was not delivered"
 say "upgrade 0.0.9 -> $(in_container dpkg-query -W -f '${Version}' gatewayd): conffile edit kept, $queued queued readings kept and delivered ($(( $(readings) - before )) arrived)"
+# The .rpm under the same systemd: its scriptlets create the user, enable and
+# start the service, and stop it on erase. No RPM distribution can be had
+# here, so its dependencies are not resolved (--nodeps: Debian's libraries
+# stand in for them); what is checked is the package's files and scriptlets.
+in_container env DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq gatewayd >/dev/null 2>&1 || fail "apt-get purge before the .rpm"
+in_container userdel gatewayd 2>/dev/null || true
+in_container groupdel gatewayd 2>/dev/null || true
+in_container systemctl daemon-reload
+start=$SECONDS
+in_container rpm -i --nodeps /root/gatewayd.rpm >"$work/rpm.log" 2>&1 || fail "rpm -i: $(tail -3 "$work/rpm.log")"
+installed=$SECONDS
+wait_for 10 'systemctl is-active --quiet gatewayd' ||
+  fail "the .rpm's gatewayd is not active 10 s after rpm -i: $(in_container systemctl status gatewayd --no-pager | tail -5)"
+active_after=$((SECONDS - installed))
+user=$(in_container stat -c %U "/proc/$(main_pid)")
+[ "$user" = gatewayd ] || fail "the .rpm's service runs as '$user', not gatewayd"
+# Debian 12's /lib is a link to /usr/lib, so systemd may name either path.
+unit=$(in_container readlink -f "$(in_container systemctl show -p FragmentPath --value gatewayd)")
+[ "$unit" = /usr/lib/systemd/system/gatewayd.service ] || fail "the .rpm's unit is $unit"
+enabled=$(in_container systemctl is-enabled gatewayd || true)
+[ "$enabled" = enabled ] || fail "rpm -i left the service $enabled"
+before=$(readings)
+wait_for 30 "[ \$(wc -l < /tmp/cloud.log) -gt $before ]" || fail "no reading from the .rpm's service reached the broker"
+say "rpm -i took $((installed - start)) s; active $active_after s after, $enabled, as $user, unit $unit; readings arrive"
+in_container rpm -e gatewayd >"$work/rpm.log" 2>&1 || fail "rpm -e: $(tail -3 "$work/rpm.log")"
+wait_for 10 '! systemctl is-active --quiet gatewayd' || fail "rpm -e left gatewayd running"
+in_container test -e /usr/lib/systemd/system/gatewayd.service && fail "rpm -e left the unit"
+in_container test -d /var/lib/gatewayd || fail "rpm -e removed the state (RPM has no purge; it should stay)"
+say "rpm -e stopped the service and removed the unit; /var/lib/gatewayd stays"
 say "all checks passed"

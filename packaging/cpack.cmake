@@ -60,7 +60,8 @@ set(CPACK_RPM_DAEMON_USER_FILELIST "%config(noreplace) /etc/gatewayd/gatewayd.to
 set(CPACK_RPM_DAEMON_POST_INSTALL_SCRIPT_FILE ${CMAKE_CURRENT_SOURCE_DIR}/rpm/post)
 set(CPACK_RPM_DAEMON_PRE_UNINSTALL_SCRIPT_FILE ${CMAKE_CURRENT_SOURCE_DIR}/rpm/preun)
 set(CPACK_RPM_DAEMON_POST_UNINSTALL_SCRIPT_FILE ${CMAKE_CURRENT_SOURCE_DIR}/rpm/postun)
-set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION /etc /lib /lib/systemd /lib/systemd/system /usr/lib/sysusers.d
+set(CPACK_PRE_BUILD_SCRIPTS ${CMAKE_CURRENT_SOURCE_DIR}/rpm/unit-dir.cmake)
+set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION /etc /usr/lib/systemd /usr/lib/systemd/system /usr/lib/sysusers.d
     /usr/share/man /usr/share/man/man5 /usr/share/man/man8 /usr/share/pkgconfig /usr/share/cmake /usr/include)
 
 include(CPack)

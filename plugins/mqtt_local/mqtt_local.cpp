@@ -20,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,7 @@
 
 #include "ack_queue.h"
 #include "broker_link.h"
+#include "common/file_reference.h"
 #include "common/units.h"
 #include "mqtt_codec.h"
 #include "upstream/connection_supervisor.h"
@@ -48,16 +50,16 @@ const gwd_option_spec kOptions[] = {
     {"client_id", GWD_OPTION_STRING, 0, "default \"gatewayd-<gateway>-<sensor>\""},
     {"username", GWD_OPTION_STRING, 0, "user name for the local broker"},
     {"password", GWD_OPTION_STRING, 0, "password for the local broker"},
-    {"password_file", GWD_OPTION_STRING, 0, "file holding the password"},
+    {"password_file", GWD_OPTION_STRING, 0, "file holding the password, or credential:NAME"},
     {"mqtt_version", GWD_OPTION_INT, 0, "5 (default) or 4 for MQTT 3.1.1 brokers"},
     {"name_from", GWD_OPTION_STRING, 0, "\"last_level\" (default), \"topic\" or \"sensor\""},
     {"keep_alive", GWD_OPTION_DURATION, 0, "default \"30s\""},
     {"clean_start", GWD_OPTION_BOOL, 0, "start a new session at every connect (default false: resume it)"},
     {"session_expiry", GWD_OPTION_DURATION, 0, "how long the broker keeps the session while gatewayd is away (default \"1d\")"},
     {"receive_maximum", GWD_OPTION_INT, 0, "QoS 1 messages in flight from the broker (default 1000)"},
-    {"ca_file", GWD_OPTION_STRING, 0, "CA certificates for ssl:// (default: the system's)"},
-    {"cert_file", GWD_OPTION_STRING, 0, "client certificate for ssl://"},
-    {"key_file", GWD_OPTION_STRING, 0, "client key for ssl://"},
+    {"ca_file", GWD_OPTION_STRING, 0, "CA certificates for ssl:// (default: the system's), or credential:NAME"},
+    {"cert_file", GWD_OPTION_STRING, 0, "client certificate for ssl://, or credential:NAME"},
+    {"key_file", GWD_OPTION_STRING, 0, "client key for ssl://, or credential:NAME"},
     {"tls_verify", GWD_OPTION_BOOL, 0, "check the broker's certificate and name (default true)"},
     {"max_packet_size", GWD_OPTION_STRING, 0, "largest message taken from the broker (default \"1MiB\")"},
     {nullptr, 0, 0, nullptr},
@@ -151,9 +153,10 @@ public:
         if (connect_.client_id.empty()) return refuse("client_id must not be empty: the session is kept under it");
         if (host_->option_string(ctx_, "username", &text) == GWD_OK) connect_.username = text;
         if (host_->option_string(ctx_, "password", &text) == GWD_OK) connect_.password = text;
-        if (host_->option_string(ctx_, "password_file", &text) == GWD_OK) {
+        std::string file_error;
+        if (!file_option("password_file", password_file_, file_error)) return refuse(file_error);
+        if (password_file_) {
             if (connect_.password) return refuse("set either password or password_file, not both");
-            password_file_ = text;
             bool ok = false;
             read_password_file(*password_file_, ok);
             if (!ok) return refuse("password_file \"" + *password_file_ + "\" cannot be read");
@@ -194,9 +197,12 @@ public:
         if (receive_maximum < 1 || receive_maximum > 65535) return refuse("receive_maximum must be 1 to 65535");
         connect_.receive_maximum = static_cast<std::uint16_t>(receive_maximum);
 
-        if (host_->option_string(ctx_, "ca_file", &text) == GWD_OK) tls_.ca_file = text;
-        if (host_->option_string(ctx_, "cert_file", &text) == GWD_OK) tls_.cert_file = text;
-        if (host_->option_string(ctx_, "key_file", &text) == GWD_OK) tls_.key_file = text;
+        for (auto [key, field] : {std::pair{"ca_file", &tls_.ca_file}, std::pair{"cert_file", &tls_.cert_file},
+                                  std::pair{"key_file", &tls_.key_file}}) {
+            std::optional<std::string> path;
+            if (!file_option(key, path, file_error)) return refuse(file_error);
+            if (path) *field = *path;
+        }
         int verify = 1;
         host_->option_bool(ctx_, "tls_verify", &verify);
         tls_.verify = verify != 0;
@@ -328,6 +334,21 @@ private:
         event.connection_was_up = attempt.connected;
         event.connection_age = std::chrono::duration_cast<gwd::Duration>(Clock::now() - connected_at_);
         return event;
+    }
+
+    // A *_file option: a path or credential:NAME, as for the daemon's own
+    // keys (common/file_reference.h). False with `error` when it names no file.
+    bool file_option(const char* key, std::optional<std::string>& path, std::string& error) {
+        const char* text = nullptr;
+        if (host_->option_string(ctx_, key, &text) != GWD_OK) return true;
+        std::string problem;
+        auto resolved = gwd::resolve_file_reference(text, std::getenv("CREDENTIALS_DIRECTORY"), problem);
+        if (!resolved) {
+            error = std::string(key) + " " + problem;
+            return false;
+        }
+        path = resolved->string();
+        return true;
     }
 
     // One connection, from CONNECT to its end.

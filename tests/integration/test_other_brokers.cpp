@@ -153,6 +153,48 @@ BOOST_AUTO_TEST_CASE(mqtt_local_refused_by_its_broker_says_why_at_once_and_in_st
     BOOST_TEST(count(gw.log(), "refused the connection") == 1u, gw.log());
 }
 
+// What the unit's LoadCredential=local-pass:/path gives the service: the
+// file in $CREDENTIALS_DIRECTORY, named in the plugin's options as for the
+// daemon's own *_file keys.
+BOOST_AUTO_TEST_CASE(mqtt_local_password_file_may_name_a_systemd_credential) {
+    TempDir dir;
+    const auto passwords = dir.path() / "passwords";
+    {
+        std::ofstream(passwords) << "sensor:secret\n";
+    }
+    std::string out;
+    BOOST_REQUIRE(run_command({"mosquitto_passwd", "-U", passwords.string()}, out) == 0);
+    const auto credentials = dir.path() / "credentials";
+    std::filesystem::create_directory(credentials);
+    {
+        std::ofstream(credentials / "local-pass") << "secret\n";
+    }
+    Mosquitto local("allow_anonymous false\npassword_file " + passwords.string() + "\n");
+    Mosquitto cloud;
+    TestSubscriber app(cloud.url(), {"#"});
+    GatewaydProcess gw(dir,
+                       gateway_section(dir, all_plugins(dir)) +
+                           local_sensor(local.url(), "username = \"sensor\"\npassword_file = \"credential:local-pass\"\n") +
+                           upstream(cloud.url()),
+                       "gatewayd", {"CREDENTIALS_DIRECTORY=" + credentials.string()});
+    GWD_REQUIRE(gw.wait_for_log("subscribed to 1 topic filters", 20s), gw.log());
+    TestPublisher(local.url(), 5, "sensor", "secret")
+        .publish("sensors/room1/temp", "21.5");
+    GWD_REQUIRE(app.wait_for(1, 20s), gw.log());
+    BOOST_TEST(app.messages().front().payload == "21.5");
+    BOOST_TEST(gw.log().find("Not authorized") == std::string::npos, gw.log());
+
+    // A credential that is not there is named at the start, with the key.
+    TempDir other;
+    GatewaydProcess missing(other,
+                            gateway_section(other, all_plugins(other)) +
+                                local_sensor(local.url(), "password_file = \"credential:nope\"\n") +
+                                upstream(cloud.url()),
+                            "gatewayd", {"CREDENTIALS_DIRECTORY=" + credentials.string()});
+    GWD_REQUIRE(missing.wait_for_log("password_file \"" + (credentials / "nope").string() + "\" cannot be read", 20s),
+                missing.log());
+}
+
 BOOST_AUTO_TEST_CASE(two_gateways_with_one_mqtt_local_client_id_stop_fighting) {
     Mosquitto local;
     Mosquitto cloud;

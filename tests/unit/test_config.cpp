@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "config/config_loader.h"
-#include "config/file_reference.h"
+#include "common/file_reference.h"
 #include "temp_dir.h"
 
 using namespace gwd;

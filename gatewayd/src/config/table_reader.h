@@ -20,7 +20,7 @@
 #include "common/units.h"
 #include "config/config.h"
 #include "config/diagnostics.h"
-#include "config/file_reference.h"
+#include "common/file_reference.h"
 
 namespace gwd {
 

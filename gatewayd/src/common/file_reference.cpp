@@ -1,4 +1,4 @@
-#include "config/file_reference.h"
+#include "common/file_reference.h"
 
 namespace gwd {
 
