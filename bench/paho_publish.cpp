@@ -20,7 +20,7 @@
 
 namespace {
 
-class Counter final : public gwd::PahoEvents {
+class Counter final : public gwd::TransportEvents {
 public:
     void on_publish_done(std::uint64_t, std::uint64_t, bool ok, int, int) override {
         {
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: bench_paho --port P --count N [--qos 0|1] [--version 4|5]\n");
         return 2;
     }
-    gwd::PahoConnectSettings settings;
+    gwd::ConnectSettings settings;
     settings.url = "tcp://127.0.0.1:" + std::to_string(port);
     settings.client_id = "bench-paho";
     settings.mqtt_version = version;

@@ -198,7 +198,7 @@ void on_connect_failure5(void* context, MQTTAsync_failureData5* response) {
         // protocol version").
         if (response->reasonCode >= 0x80) r.reason = static_cast<int>(response->reasonCode);
         else if (response->code > 0 && response->code <= 0xFF) r.reason = response->code;
-        r.paho_code = response->code;
+        r.client_code = response->code;
         if (response->message) r.message = response->message;
         r.connack = read_connack(&response->properties);
     }
@@ -224,7 +224,7 @@ void on_connect_failure3(void* context, MQTTAsync_failureData* response) {
     if (response != nullptr) {
         // MQTT 3.1.1 CONNACK return codes 1..5 arrive as positive codes.
         if (response->code > 0 && response->code <= 5) r.reason = response->code;
-        else r.paho_code = response->code;
+        else r.client_code = response->code;
         if (response->message) r.message = response->message;
     }
     r.tls_error = s->tls_error;
@@ -376,32 +376,33 @@ void configure_paho_once() {
 
 }  // namespace
 
-PahoClient::PahoClient(PahoConnectSettings settings, PahoEvents& events, std::uint64_t generation)
-    : settings_(std::move(settings)), events_(events), generation_(generation), state_(new State) {
+PahoClient::PahoClient(ConnectSettings connect_settings, TransportEvents& events, std::uint64_t generation)
+    : Transport(std::move(connect_settings), events, generation), state_(new State) {
     configure_paho_once();
+    const ConnectSettings& s = settings();
     state_->owner = this;
-    state_->slots.resize(static_cast<size_t>(settings_.max_inflight + kControlSlots));
+    state_->slots.resize(static_cast<size_t>(s.max_inflight + kControlSlots));
     for (auto& slot : state_->slots) {
         slot.state = state_;
         state_->free_slots.push_back(&slot);
     }
     MQTTAsync_createOptions create = MQTTAsync_createOptions_initializer;
-    create.MQTTVersion = settings_.mqtt_version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
+    create.MQTTVersion = s.mqtt_version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
     create.sendWhileDisconnected = 0;
     // Paho refuses publishes once this many wait inside it, connected or not;
     // the session's window is the real bound.
-    create.maxBufferedMessages = settings_.max_inflight + kControlSlots + 16;
+    create.maxBufferedMessages = s.max_inflight + kControlSlots + 16;
     MQTTAsync handle = nullptr;
-    int rc = MQTTAsync_createWithOptions(&handle, settings_.url.c_str(), settings_.client_id.c_str(),
+    int rc = MQTTAsync_createWithOptions(&handle, s.url.c_str(), s.client_id.c_str(),
                                          MQTTCLIENT_PERSISTENCE_NONE, nullptr, &create);
     if (rc != MQTTASYNC_SUCCESS) {
         delete state_;
         state_ = nullptr;
-        throw std::runtime_error("cannot create the MQTT client for " + settings_.url + ": " + paho_error_text(rc));
+        throw std::runtime_error("cannot create the MQTT client for " + s.url + ": " + paho_error_text(rc));
     }
     handle_ = handle;
     MQTTAsync_setCallbacks(handle, state_, paho_callbacks::on_connection_lost, paho_callbacks::on_message, nullptr);
-    if (settings_.mqtt_version == 5) MQTTAsync_setDisconnected(handle, state_, paho_callbacks::on_disconnected);
+    if (s.mqtt_version == 5) MQTTAsync_setDisconnected(handle, state_, paho_callbacks::on_disconnected);
 }
 
 PahoClient::~PahoClient() {
@@ -413,50 +414,50 @@ PahoClient::~PahoClient() {
 }
 
 ConnectResult PahoClient::connect(const std::function<bool()>& abort) {
-    const bool v5 = settings_.mqtt_version == 5;
+    const bool v5 = settings().mqtt_version == 5;
     MQTTAsync_connectOptions options = MQTTAsync_connectOptions_initializer;
     MQTTAsync_connectOptions options5 = MQTTAsync_connectOptions_initializer5;
     if (v5) options = options5;
     // Explicitly 3.1.1: Paho's default would follow a refused 3.1.1 CONNECT
     // with a second one in MQTT 3.1, and a refusal must cost exactly one.
     options.MQTTVersion = v5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
-    options.keepAliveInterval = settings_.keep_alive_s;
-    options.connectTimeout = settings_.connect_timeout_s;
-    options.maxInflight = settings_.max_inflight + kControlSlots;
+    options.keepAliveInterval = settings().keep_alive_s;
+    options.connectTimeout = settings().connect_timeout_s;
+    options.maxInflight = settings().max_inflight + kControlSlots;
     options.automaticReconnect = 0;
     options.context = state_;
     MQTTProperties connect_properties = MQTTProperties_initializer;
     if (v5) {
-        options.cleanstart = settings_.clean_start ? 1 : 0;
+        options.cleanstart = settings().clean_start ? 1 : 0;
         options.cleansession = 0;
-        if (settings_.session_expiry_s > 0) {
+        if (settings().session_expiry_s > 0) {
             add_numeric_property(connect_properties, MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL,
-                                 settings_.session_expiry_s);
+                                 settings().session_expiry_s);
             options.connectProperties = &connect_properties;
         }
         options.onSuccess5 = paho_callbacks::on_connect_success5;
         options.onFailure5 = paho_callbacks::on_connect_failure5;
     } else {
-        options.cleansession = settings_.clean_start ? 1 : 0;
+        options.cleansession = settings().clean_start ? 1 : 0;
         options.onSuccess = paho_callbacks::on_connect_success3;
         options.onFailure = paho_callbacks::on_connect_failure3;
     }
-    if (settings_.username) options.username = settings_.username->c_str();
-    if (settings_.password) {
-        options.binarypwd.data = settings_.password->data();
-        options.binarypwd.len = static_cast<int>(settings_.password->size());
+    if (settings().username) options.username = settings().username->c_str();
+    if (settings().password) {
+        options.binarypwd.data = settings().password->data();
+        options.binarypwd.len = static_cast<int>(settings().password->size());
     }
     MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
-    if (settings_.tls) {
-        ssl.enableServerCertAuth = settings_.tls_verify ? 1 : 0;
-        ssl.verify = settings_.tls_verify ? 1 : 0;  // host name check
-        if (!settings_.ca_file.empty()) ssl.trustStore = settings_.ca_file.c_str();
-        if (!settings_.cert_file.empty()) ssl.keyStore = settings_.cert_file.c_str();
-        if (!settings_.key_file.empty()) ssl.privateKey = settings_.key_file.c_str();
-        if (!settings_.alpn.empty()) {
+    if (settings().tls) {
+        ssl.enableServerCertAuth = settings().tls_verify ? 1 : 0;
+        ssl.verify = settings().tls_verify ? 1 : 0;  // host name check
+        if (!settings().ca_file.empty()) ssl.trustStore = settings().ca_file.c_str();
+        if (!settings().cert_file.empty()) ssl.keyStore = settings().cert_file.c_str();
+        if (!settings().key_file.empty()) ssl.privateKey = settings().key_file.c_str();
+        if (!settings().alpn.empty()) {
             // ALPN wire format: a length byte, then the name (AWS on port 443: x-amzn-mqtt-ca).
-            alpn_wire_.assign(1, static_cast<unsigned char>(settings_.alpn.size()));
-            alpn_wire_.insert(alpn_wire_.end(), settings_.alpn.begin(), settings_.alpn.end());
+            alpn_wire_.assign(1, static_cast<unsigned char>(settings().alpn.size()));
+            alpn_wire_.insert(alpn_wire_.end(), settings().alpn.begin(), settings().alpn.end());
             ssl.protos = alpn_wire_.data();
             ssl.protos_len = static_cast<unsigned>(alpn_wire_.size());
         }
@@ -474,11 +475,11 @@ ConnectResult PahoClient::connect(const std::function<bool()>& abort) {
     MQTTProperties_free(&connect_properties);
     if (rc != MQTTASYNC_SUCCESS) {
         ConnectResult r;
-        r.paho_code = rc;
+        r.client_code = rc;
         r.message = paho_error_text(rc);
         return r;
     }
-    const auto give_up = Clock::now() + std::chrono::seconds(settings_.connect_timeout_s + 2);
+    const auto give_up = Clock::now() + std::chrono::seconds(settings().connect_timeout_s + 2);
     std::unique_lock lock(state_->mutex);
     while (!state_->connect_done) {
         state_->cv.wait_for(lock, std::chrono::milliseconds(100));
@@ -496,6 +497,7 @@ ConnectResult PahoClient::connect(const std::function<bool()>& abort) {
     }
     ConnectResult result = state_->connect_result;
     if (!result.ok && result.tls_error.empty()) result.tls_error = state_->tls_error;
+    if (!result.ok && result.message.empty()) result.message = paho_error_text(result.client_code);
     return result;
 }
 
@@ -515,7 +517,7 @@ int PahoClient::publish(const OutgoingPublish& message, std::uint64_t id) {
     msg.retained = message.retain ? 1 : 0;
     MQTTAsync_responseOptions response = MQTTAsync_responseOptions_initializer;
     response.context = slot;
-    const bool v5 = settings_.mqtt_version == 5;
+    const bool v5 = settings().mqtt_version == 5;
     if (v5) {
         BorrowedProperties& props = state_->publish_properties;
         props.clear();
@@ -560,7 +562,7 @@ SubscribeResult PahoClient::subscribe(const std::vector<std::string>& filters, i
     for (const auto& f : filters) names.push_back(const_cast<char*>(f.c_str()));
     MQTTAsync_responseOptions response = MQTTAsync_responseOptions_initializer;
     response.context = state_;
-    if (settings_.mqtt_version == 5) {
+    if (settings().mqtt_version == 5) {
         response.onSuccess5 = paho_callbacks::on_subscribe_success5;
         response.onFailure5 = paho_callbacks::on_subscribe_failure5;
     } else {
@@ -590,7 +592,7 @@ void PahoClient::disconnect(std::chrono::milliseconds timeout) {
     if (!connected()) return;
     MQTTAsync_disconnectOptions options = MQTTAsync_disconnectOptions_initializer;
     MQTTAsync_disconnectOptions options5 = MQTTAsync_disconnectOptions_initializer5;
-    if (settings_.mqtt_version == 5) options = options5;
+    if (settings().mqtt_version == 5) options = options5;
     options.timeout = static_cast<int>(timeout.count());
     options.context = state_;
     options.onSuccess = paho_callbacks::on_disconnect_done;
@@ -602,6 +604,14 @@ void PahoClient::disconnect(std::chrono::milliseconds timeout) {
     if (MQTTAsync_disconnect(handle_, &options) != MQTTASYNC_SUCCESS) return;
     std::unique_lock lock(state_->mutex);
     state_->cv.wait_for(lock, timeout + std::chrono::seconds(1), [this] { return state_->disconnect_done; });
+}
+
+std::string PahoClient::error_text(int code) const { return paho_error_text(code); }
+
+TransportFactory paho_transport() {
+    return [](ConnectSettings settings, TransportEvents& events, std::uint64_t generation) -> std::unique_ptr<Transport> {
+        return std::make_unique<PahoClient>(std::move(settings), events, generation);
+    };
 }
 
 bool PahoClient::connected() const { return handle_ != nullptr && MQTTAsync_isConnected(handle_) != 0; }

@@ -1,5 +1,5 @@
 // One upstream connection, supervised. Its thread ("up-<name>") connects
-// through Paho with automatic reconnect off; the ConnectionSupervisor decides
+// through a Transport (Paho) with automatic reconnect off; the ConnectionSupervisor decides
 // after each failure whether to retry, when, where, or to stop until the
 // credentials change. Online, it publishes what the outbox holds with at most
 // `window` publishes outstanding (never more than the broker's Receive
@@ -21,6 +21,7 @@
 #include "config/config.h"
 #include "outbox/outbox.h"
 #include "upstream/profiles/profile_factory.h"
+#include "upstream/transport.h"
 #include "upstream/upstream_status.h"
 
 namespace gwd {
@@ -37,9 +38,10 @@ struct UpstreamHandover {
 class UpstreamSession {
 public:
     // `router` hands platform commands to plugins; null: every command is
-    // answered "unsupported". It must outlive the session.
+    // answered "unsupported". It must outlive the session. `transport`
+    // makes the MQTT client of each connection; empty: Paho.
     UpstreamSession(UpstreamConfig config, Outbox& outbox, Profile profile, CommandRouter* router, Logger log,
-                    std::optional<UpstreamHandover> handover = std::nullopt);
+                    std::optional<UpstreamHandover> handover = std::nullopt, TransportFactory transport = {});
     ~UpstreamSession();
     UpstreamSession(const UpstreamSession&) = delete;
     UpstreamSession& operator=(const UpstreamSession&) = delete;

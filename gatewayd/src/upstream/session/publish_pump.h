@@ -1,0 +1,105 @@
+// The publishing side of one connection: takes what the outbox holds and
+// publishes it with at most `window` publishes unanswered, at the pacer's
+// pace, within what CONNACK allowed (QoS, retain, Maximum Packet Size, topic
+// aliases). Readings the platform takes together ride along in one publish;
+// a batch too large is cut where it still fits. A reading that expired is
+// dropped, one too large is set aside (Delivery), and what the broker
+// answers is applied through Delivery. One per connection, on the session's
+// thread; no waiting here: the session sleeps, this room decides.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/time_source.h"
+#include "config/config.h"
+#include "outbox/outbox.h"
+#include "upstream/inflight_window.h"
+#include "upstream/profiles/uplink.h"
+#include "upstream/publish_pacer.h"
+#include "upstream/session/delivery.h"
+#include "upstream/session/status_board.h"
+#include "upstream/topic_aliases.h"
+#include "upstream/transport.h"
+
+namespace gwd {
+
+// What CONNACK allowed, for the life of one connection.
+struct ConnectionLimits {
+    size_t window = 1;
+    int qos = 1;
+    bool retain = true;
+    std::uint32_t maximum_packet_size = 0;  // 0: none announced
+    int topic_alias_maximum = 0;            // 0: no aliases
+};
+
+// An upper bound of the encoded size of a PUBLISH, for Maximum Packet Size.
+std::uint64_t publish_packet_size(const PublishRequest& r);
+
+class PublishPump {
+public:
+    struct Context {
+        const UpstreamConfig& config;
+        Outbox& outbox;
+        const UplinkCodec& codec;
+        PublishPacer& pacer;
+        Delivery& delivery;
+        StatusBoard& status;
+        const TimeSource& time;
+    };
+    PublishPump(Context context, ConnectionLimits limits, Transport& transport);
+
+    // Publishes while the window, the pace and the queue allow. False when
+    // the client would not take a publish: the connection is not sound, and
+    // failure() says why.
+    bool fill();
+    // One of this connection's publishes ended. False when it failed without
+    // an answer from the broker (the connection is not sound; failure()).
+    bool completed(const PublishCompletion& c);
+
+    // Something could go out now (for the session's wait).
+    bool can_publish() const;
+    // Nothing unanswered, nothing waiting in this room, in Delivery or in the outbox.
+    bool drained() const;
+    size_t in_flight() const { return inflight_.size(); }
+    // The oldest publish unanswered; when none is, one the client would not take.
+    std::optional<std::uint64_t> oldest_in_flight() const {
+        return inflight_.oldest() ? inflight_.oldest() : failed_id_;
+    }
+    // Something sent after the oldest still open was acknowledged: that one
+    // was not what made the broker close the connection.
+    bool acked_after_oldest() const;
+    // When this connection first published with a topic alias.
+    std::optional<TimeSource::Steady::time_point> first_alias_use() const { return first_alias_use_; }
+    const std::string& failure() const { return failure_; }
+    const ConnectionLimits& limits() const { return limits_; }
+
+private:
+    enum class Outcome { sent, settled, failed };
+    struct Published {
+        Outcome outcome;
+        std::uint64_t lead_id = 0;  // the id the publish travels under
+        bool dead_letter = false;
+        std::vector<OutboxEntry> leftover;  // a batch's tail that did not fit: next in line
+    };
+    std::optional<OutboxEntry> next_entry();
+    std::vector<OutboxEntry> riders_for(const OutboxEntry& lead);
+    Published publish(const OutboxEntry& first, const std::vector<OutboxEntry>& riders);
+
+    Context c_;
+    ConnectionLimits limits_;
+    Transport& transport_;
+    InflightWindow inflight_;
+    TopicAliases aliases_;
+    std::vector<OutboxEntry> batch_;  // taken from the outbox, not yet published
+    size_t next_in_batch_ = 0;
+    std::optional<std::uint64_t> newest_acked_;
+    std::optional<TimeSource::Steady::time_point> first_alias_use_;
+    std::string failure_;
+    std::optional<std::uint64_t> failed_id_;
+};
+
+}  // namespace gwd
