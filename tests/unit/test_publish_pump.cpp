@@ -1,0 +1,285 @@
+// The publishing side of one connection (PublishPump) and what happens to
+// each entry after (Delivery), against a FakeBroker, an in-memory outbox and
+// a ManualTime.
+#define BOOST_TEST_MODULE publish_pump
+#include <boost/test/unit_test.hpp>
+
+#include "session_rig.h"
+
+using namespace gwd;
+using namespace gwd::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string property(const FakePublish& p, const std::string& key) {
+    for (const auto& kv : p.properties)
+        if (kv.key == key) return kv.value;
+    return "(none)";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_window_bounds_what_is_unanswered) {
+    SessionRig rig;
+    for (int i = 0; i < 10; ++i) rig.queue(std::to_string(i));
+    auto pump = rig.pump(window_of(4));
+    BOOST_TEST(pump.fill());
+    auto sent = rig.broker->publishes();
+    BOOST_REQUIRE(sent.size() == 4u);
+    BOOST_TEST(sent[0].topic == "telemetry/gw-01/temp");
+    BOOST_TEST(sent[0].payload == "0");
+    BOOST_TEST(pump.in_flight() == 4u);
+    BOOST_TEST(!pump.can_publish());  // the window is full
+
+    BOOST_TEST(pump.completed(SessionRig::ack(sent[0].id)));
+    BOOST_TEST(pump.completed(SessionRig::ack(sent[1].id)));
+    BOOST_TEST(pump.can_publish());
+    BOOST_TEST(pump.fill());
+    BOOST_TEST(rig.broker->publishes().size() == 6u);
+    BOOST_TEST(rig.outbox.stats().queued == 8u);
+    BOOST_TEST(rig.snapshot().sent == 2u);
+    BOOST_TEST(rig.snapshot().in_flight == 4);
+}
+
+BOOST_AUTO_TEST_CASE(everything_acknowledged_is_drained) {
+    SessionRig rig;
+    for (int i = 0; i < 3; ++i) rig.queue(std::to_string(i));
+    auto pump = rig.pump(window_of(64));
+    BOOST_TEST(pump.fill());
+    BOOST_TEST(!pump.drained());
+    for (const auto& p : rig.broker->publishes()) BOOST_TEST(pump.completed(SessionRig::ack(p.id)));
+    BOOST_TEST(pump.drained());
+    BOOST_TEST(rig.outbox.stats().queued == 0u);
+    BOOST_TEST(rig.outbox.stats().delivered == 3u);
+    // An acknowledgement that comes twice (sent again after a reconnect) counts once.
+    rig.delivery.settle(SessionRig::ack(rig.broker->publishes()[0].id), std::nullopt);
+    BOOST_TEST(rig.snapshot().sent == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_publish_goes_to_the_dead_letter_topic_and_holds_up_nothing) {
+    SessionRig rig;
+    for (int i = 0; i < 3; ++i) rig.queue(std::to_string(i));
+    auto pump = rig.pump(window_of(64));
+    BOOST_TEST(pump.fill());
+    auto sent = rig.broker->publishes();
+    BOOST_REQUIRE(sent.size() == 3u);
+    BOOST_TEST(pump.completed(SessionRig::refusal(sent[0].id, 0x87)));
+    BOOST_TEST(pump.completed(SessionRig::ack(sent[1].id)));
+    BOOST_TEST(pump.completed(SessionRig::ack(sent[2].id)));
+    BOOST_TEST(pump.fill());
+    sent = rig.broker->publishes();
+    BOOST_REQUIRE(sent.size() == 4u);
+    BOOST_TEST(sent[3].topic == "deadletter/gw-01/temp");
+    BOOST_TEST(sent[3].payload == "0");
+    BOOST_TEST(property(sent[3], "reason_code") == "0x87");
+    BOOST_TEST(rig.sink->contains("was the broker refused it: Not authorized (0x87); sent to the dead-letter topic"),
+               rig.sink->text());
+    BOOST_TEST(pump.completed(SessionRig::ack(sent[3].id)));
+    BOOST_TEST(rig.snapshot().sent == 2u);
+    BOOST_TEST(rig.snapshot().dead_lettered == 1u);
+    BOOST_TEST(rig.snapshot().last_reason == 0x87);
+    BOOST_TEST(pump.drained());
+}
+
+BOOST_AUTO_TEST_CASE(without_a_dead_letter_topic_a_refused_publish_is_dropped_and_counted) {
+    auto upstream = rig_upstream();
+    upstream.dead_letter_topic.clear();
+    SessionRig rig(upstream);
+    rig.queue("1");
+    auto pump = rig.pump(window_of(8));
+    BOOST_TEST(pump.fill());
+    BOOST_TEST(pump.completed(SessionRig::refusal(rig.broker->publishes()[0].id, 0x90)));
+    BOOST_TEST(rig.snapshot().dropped == 1u);
+    BOOST_TEST(rig.outbox.stats().discarded == 1u);
+    BOOST_TEST(rig.sink->contains("dropped (no dead_letter_topic)"));
+}
+
+BOOST_AUTO_TEST_CASE(quota_exceeded_sends_it_again_a_second_later_not_before) {
+    SessionRig rig;
+    rig.queue("a");
+    auto pump = rig.pump(window_of(8));
+    BOOST_TEST(pump.fill());
+    const auto first = rig.broker->publishes()[0];
+    BOOST_TEST(pump.completed(SessionRig::refusal(first.id, 0x97)));
+    BOOST_TEST(rig.sink->contains("Quota exceeded (0x97); slowing down"), rig.sink->text());
+    BOOST_TEST(rig.outbox.stats().queued == 1u);  // not its fault: it stays
+    rig.time.advance(999ms);
+    BOOST_TEST(!pump.can_publish());
+    BOOST_TEST(pump.fill());
+    BOOST_TEST(rig.broker->publishes().size() == 1u);
+    rig.time.advance(1ms);
+    BOOST_TEST(pump.can_publish());
+    BOOST_TEST(pump.fill());
+    const auto sent = rig.broker->publishes();
+    BOOST_REQUIRE(sent.size() == 2u);
+    BOOST_TEST(sent[1].id == first.id);
+    BOOST_TEST(sent[1].payload == "a");
+    BOOST_TEST(pump.completed(SessionRig::ack(first.id)));
+    BOOST_TEST(rig.snapshot().sent == 1u);
+    BOOST_TEST(pump.drained());
+}
+
+BOOST_AUTO_TEST_CASE(a_reading_past_its_expiry_is_dropped_and_the_rest_carry_what_is_left) {
+    auto upstream = rig_upstream();
+    upstream.message_expiry = Duration(60000);
+    SessionRig rig(upstream);
+    rig.queue("old");
+    rig.time.advance(40s);
+    rig.queue("young");
+    rig.time.advance(21s);  // "old" is 61 s old, "young" 21 s
+    auto pump = rig.pump(window_of(8));
+    BOOST_TEST(pump.fill());
+    const auto sent = rig.broker->publishes();
+    BOOST_REQUIRE(sent.size() == 1u);
+    BOOST_TEST(sent[0].payload == "young");
+    BOOST_TEST(sent[0].message_expiry_s == 39u);
+    BOOST_TEST(rig.outbox.stats().expired == 1u);
+    BOOST_TEST(rig.sink->contains("expired 1s before it could be sent; dropped"), rig.sink->text());
+}
+
+BOOST_AUTO_TEST_CASE(a_reading_over_the_brokers_maximum_packet_size_is_set_aside_without_its_payload) {
+    SessionRig rig;
+    rig.queue(std::string(500, 'x'));
+    rig.queue("small");
+    ConnectionLimits limits = window_of(8);
+    limits.maximum_packet_size = 200;
+    auto pump = rig.pump(limits);
+    BOOST_TEST(pump.fill());
+    const auto sent = rig.broker->publishes();
+    BOOST_REQUIRE(sent.size() == 2u);
+    BOOST_TEST(sent[0].payload == "small");
+    BOOST_TEST(sent[1].topic == "deadletter/gw-01/temp");
+    BOOST_TEST(sent[1].payload.empty());
+    BOOST_TEST(property(sent[1], "payload_size") == "500");
+    BOOST_TEST(rig.sink->contains("larger than the broker's Maximum Packet Size of 200 bytes"), rig.sink->text());
+}
+
+BOOST_AUTO_TEST_CASE(a_reading_over_max_payload_is_set_aside_too) {
+    auto upstream = rig_upstream();
+    upstream.max_payload = 10;
+    SessionRig rig(upstream);
+    rig.queue("0123456789A");
+    auto pump = rig.pump(window_of(8));
+    BOOST_TEST(pump.fill());
+    BOOST_TEST(rig.sink->contains("larger than the platform's limit of 10 bytes (11 bytes)"), rig.sink->text());
+    BOOST_TEST(rig.broker->publishes().size() == 1u);  // the dead letter, without its payload
+}
+
+BOOST_AUTO_TEST_CASE(a_topic_alias_replaces_a_topic_used_again) {
+    SessionRig rig;
+    for (int i = 0; i < 3; ++i) rig.queue(std::to_string(i));
+    ConnectionLimits limits = window_of(8);
+    limits.topic_alias_maximum = 5;
+    auto pump = rig.pump(limits);
+    BOOST_TEST(!pump.first_alias_use());
+    BOOST_TEST(pump.fill());
+    const auto sent = rig.broker->publishes();
+    BOOST_REQUIRE(sent.size() == 3u);
+    // Aliases are handed out on a topic's second use: topic and alias once, then the alias alone.
+    BOOST_TEST(sent[0].topic == "telemetry/gw-01/temp");
+    BOOST_TEST(sent[0].topic_alias == 0);
+    BOOST_TEST(sent[1].topic == "telemetry/gw-01/temp");
+    BOOST_TEST(sent[1].topic_alias == 1);
+    BOOST_TEST(sent[2].topic.empty());
+    BOOST_TEST(sent[2].topic_alias == 1);
+    BOOST_TEST(pump.first_alias_use().has_value());
+    BOOST_TEST(rig.snapshot().topic_aliases == 1);
+}
+
+BOOST_AUTO_TEST_CASE(qos_and_retain_stay_within_what_connack_allowed) {
+    auto upstream = rig_upstream();
+    upstream.retain = true;
+    SessionRig rig(upstream);
+    rig.queue("1");
+    ConnectionLimits limits = window_of(8);
+    limits.qos = 0;
+    limits.retain = false;
+    auto pump = rig.pump(limits);
+    BOOST_TEST(pump.fill());
+    BOOST_TEST(rig.broker->publishes()[0].qos == 0);
+    BOOST_TEST(!rig.broker->publishes()[0].retain);
+}
+
+BOOST_AUTO_TEST_CASE(a_publish_the_client_will_not_take_ends_the_connection_and_names_the_oldest) {
+    SessionRig rig;
+    rig.queue("1");
+    rig.broker->set_publish_rc(-3);
+    auto pump = rig.pump(window_of(8));
+    BOOST_TEST(!pump.fill());
+    BOOST_TEST(pump.failure() == "publishing failed: fake error -3");
+    BOOST_TEST(pump.oldest_in_flight().has_value());
+    BOOST_TEST(rig.outbox.stats().queued == 1u);  // nothing lost
+}
+
+BOOST_AUTO_TEST_CASE(a_publish_that_fails_without_an_answer_marks_the_connection_unsound) {
+    SessionRig rig;
+    rig.queue("1");
+    auto pump = rig.pump(window_of(8));
+    BOOST_TEST(pump.fill());
+    const auto id = rig.broker->publishes()[0].id;
+    BOOST_TEST(!pump.completed(PublishCompletion{1, id, false, -1, -3}));
+    BOOST_TEST(pump.failure() == "a publish failed: fake error -3");
+    BOOST_TEST((pump.oldest_in_flight() == std::optional<std::uint64_t>(id)));
+    BOOST_TEST(rig.outbox.stats().queued == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(the_pacer_holds_publishes_to_the_configured_rate) {
+    auto upstream = rig_upstream();
+    upstream.max_publish_rate = 2;
+    SessionRig rig(upstream);
+    for (int i = 0; i < 5; ++i) rig.queue(std::to_string(i));
+    auto pump = rig.pump(window_of(64));
+    BOOST_TEST(pump.fill());
+    BOOST_TEST(rig.broker->publishes().size() == 2u);
+    BOOST_TEST(!pump.can_publish());
+    rig.time.advance(1001ms);
+    BOOST_TEST(pump.fill());
+    BOOST_TEST(rig.broker->publishes().size() == 4u);
+}
+
+// The oldest in flight each of three times the broker closed the
+// connection, with nothing after it acknowledged: it goes aside.
+BOOST_AUTO_TEST_CASE(a_message_the_broker_keeps_closing_the_connection_over_is_set_aside) {
+    SessionRig rig;
+    rig.queue("poison");
+    std::vector<OutboxEntry> taken;
+    rig.outbox.take(1, taken);
+    const auto id = taken[0].id;
+    rig.outbox.rewind();
+    rig.delivery.connection_lost(id, false, -1, "connection lost");
+    rig.delivery.connection_lost(id, false, -1, "connection lost");
+    BOOST_TEST(rig.outbox.get(id) != nullptr);
+    rig.delivery.connection_lost(id, false, -1, "connection lost");
+    BOOST_TEST(rig.outbox.get(id) == nullptr);
+    BOOST_TEST(rig.sink->contains("the oldest in flight each of the 3 times the broker closed the connection "
+                                  "(last: connection lost); its topic may not be allowed by the broker's policy"),
+               rig.sink->text());
+    BOOST_TEST(rig.outbox.stats().queued == 1u);  // its dead letter
+}
+
+BOOST_AUTO_TEST_CASE(a_loss_that_excuses_the_message_starts_the_count_again) {
+    SessionRig rig;
+    rig.queue("innocent");
+    std::vector<OutboxEntry> taken;
+    rig.outbox.take(1, taken);
+    const auto id = taken[0].id;
+    rig.delivery.connection_lost(id, false, -1, "connection lost");
+    rig.delivery.connection_lost(id, false, -1, "connection lost");
+    rig.delivery.connection_lost(id, false, 0x8B, "Server shutting down");  // not the message's fault
+    rig.delivery.connection_lost(id, false, -1, "connection lost");
+    rig.delivery.connection_lost(id, true, -1, "connection lost");  // something after it got through
+    rig.delivery.connection_lost(id, false, -1, "connection lost");
+    BOOST_TEST(rig.outbox.get(id) != nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(a_reading_the_platform_refused_after_delivery_goes_to_the_dead_letters) {
+    SessionRig rig;
+    auto m = std::make_shared<Message>();
+    m->sensor = "temp";
+    m->payload = "1";
+    rig.delivery.refused_after_delivery(m, "the platform refused it: code 2404");
+    BOOST_TEST(rig.snapshot().refused_by_platform == 1u);
+    BOOST_TEST(rig.outbox.stats().queued == 1u);
+    BOOST_TEST(rig.sink->contains("code 2404; sent to the dead-letter topic"), rig.sink->text());
+}
