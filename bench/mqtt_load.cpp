@@ -34,7 +34,8 @@
 #include <vector>
 
 #include "cpu_time.h"
-#include "mqtt_codec.h"
+#include "mqtt/packet_reader.h"
+#include "mqtt/packets.h"
 
 namespace {
 
@@ -130,7 +131,7 @@ public:
     }
     // Reads what is there, waiting at most `timeout_ms` (-1: forever);
     // false on timeout. A closed connection ends the program.
-    bool receive(mqtt_local::PacketReader& reader, int timeout_ms) {
+    bool receive(gwd::mqtt::PacketReader& reader, int timeout_ms) {
         pollfd p{fd_, POLLIN, 0};
         if (poll(&p, 1, timeout_ms) <= 0) return false;
         char buffer[65536];
@@ -144,7 +145,7 @@ private:
     int fd_ = -1;
 };
 
-mqtt_local::Packet next_packet(Connection& link, mqtt_local::PacketReader& reader, int timeout_ms) {
+gwd::mqtt::Packet next_packet(Connection& link, gwd::mqtt::PacketReader& reader, int timeout_ms) {
     const std::int64_t deadline = now_ns() + std::int64_t(timeout_ms) * 1'000'000;
     for (;;) {
         std::string error;
@@ -155,12 +156,12 @@ mqtt_local::Packet next_packet(Connection& link, mqtt_local::PacketReader& reade
     }
 }
 
-void handshake(Connection& link, mqtt_local::PacketReader& reader, const mqtt_local::ConnectOptions& options) {
-    link.send_all(mqtt_local::encode_connect(options));
+void handshake(Connection& link, gwd::mqtt::PacketReader& reader, const gwd::mqtt::ConnectOptions& options) {
+    link.send_all(gwd::mqtt::encode_connect(options));
     const auto p = next_packet(link, reader, 5000);
     std::string error;
-    const auto connack = mqtt_local::decode_connack(options.version, p.body, error);
-    if (p.type != mqtt_local::kConnack || !connack || connack->reason != 0) fail("the broker refused the connection");
+    const auto connack = gwd::mqtt::decode_connack(options.version, p.body, error);
+    if (p.type != gwd::mqtt::kConnack || !connack || connack->reason != 0) fail("the broker refused the connection");
 }
 
 // {"seq":N,"t":T,"pad":"xxx"} padded to exactly 64 bytes.
@@ -176,8 +177,8 @@ std::string reading(long seq, std::int64_t t) {
 int publish(const Args& a) {
     Connection link(a.port);
     if (!link.ok()) fail("cannot connect to 127.0.0.1:" + std::to_string(a.port));
-    mqtt_local::PacketReader reader;
-    mqtt_local::ConnectOptions options;
+    gwd::mqtt::PacketReader reader;
+    gwd::mqtt::ConnectOptions options;
     options.version = 4;
     options.client_id = "bench-pub-" + std::to_string(getpid());
     options.clean_start = true;
@@ -200,7 +201,7 @@ int publish(const Args& a) {
         if (!link.receive(reader, timeout_ms)) return;
         std::string error;
         while (auto p = reader.next(error))
-            if (p->type == mqtt_local::kPuback) --outstanding;
+            if (p->type == gwd::mqtt::kPuback) --outstanding;
         if (!error.empty()) fail(error);
     };
     for (long seq = 0; seq < a.count; ++seq) {
@@ -223,14 +224,14 @@ int publish(const Args& a) {
             if (++packet_id == 0) packet_id = 1;
             ++outstanding;
         }
-        batch += mqtt_local::encode_publish(4, topics[size_t(seq % a.topics)], reading(seq, now_ns()), a.qos, packet_id);
+        batch += gwd::mqtt::encode_publish(4, topics[size_t(seq % a.topics)], reading(seq, now_ns()), a.qos, packet_id);
         if (batch.size() >= 32768) flush();
     }
     flush();
     const std::int64_t deadline = now_ns() + std::int64_t(a.timeout_s * 1e9);
     while (outstanding > 0 && now_ns() < deadline) take_acks(100);
     const double seconds = double(now_ns() - start) / 1e9;
-    link.send_all(mqtt_local::encode_disconnect());
+    link.send_all(gwd::mqtt::encode_disconnect());
     std::printf("sent=%ld unacknowledged=%ld seconds=%.3f rate=%.0f cpu_per_100k=%.3f\n", a.count, outstanding,
                 seconds, double(a.count) / seconds, (process_cpu_seconds() - cpu_before) * 100000.0 / double(a.count));
     return outstanding == 0 ? 0 : 1;
@@ -260,8 +261,8 @@ int subscribe(const Args& a) {
         usleep(10'000);
     }
     if (!link->ok()) fail("cannot connect to 127.0.0.1:" + std::to_string(a.port));
-    mqtt_local::PacketReader reader;
-    mqtt_local::ConnectOptions options;
+    gwd::mqtt::PacketReader reader;
+    gwd::mqtt::ConnectOptions options;
     options.version = 5;
     options.client_id = a.id.empty() ? "bench-sub-" + std::to_string(getpid()) : a.id;
     options.clean_start = !a.persistent;
@@ -269,8 +270,8 @@ int subscribe(const Args& a) {
     options.receive_maximum = 65535;  // the subscriber is never the window
     options.keep_alive_s = 60;
     handshake(*link, reader, options);
-    link->send_all(mqtt_local::encode_subscribe(5, 1, {a.filter}, a.qos));
-    if (next_packet(*link, reader, 5000).type != mqtt_local::kSuback) fail("no SUBACK");
+    link->send_all(gwd::mqtt::encode_subscribe(5, 1, {a.filter}, a.qos));
+    if (next_packet(*link, reader, 5000).type != gwd::mqtt::kSuback) fail("no SUBACK");
     if (!a.ready_file.empty()) std::ofstream(a.ready_file) << "subscribed\n";
 
     std::vector<char> seen(size_t(a.count), 0);
@@ -285,10 +286,10 @@ int subscribe(const Args& a) {
         const std::int64_t arrival = now_ns();
         std::string error;
         while (auto p = reader.next(error)) {
-            if (p->type != mqtt_local::kPublish) continue;
-            auto message = mqtt_local::decode_publish(5, p->flags, p->body, error);
+            if (p->type != gwd::mqtt::kPublish) continue;
+            auto message = gwd::mqtt::decode_publish(5, p->flags, p->body, error);
             if (!message) fail("undecodable PUBLISH: " + error);
-            if (message->qos == 1) acks += mqtt_local::encode_puback(message->packet_id);
+            if (message->qos == 1) acks += gwd::mqtt::encode_puback(message->packet_id);
             const long seq = number_after(message->payload, "\"seq\":");
             if (seq < 0 || seq >= a.count) {
                 ++foreign;
@@ -311,7 +312,7 @@ int subscribe(const Args& a) {
         if (!acks.empty()) link->send_all(acks);
         acks.clear();
     }
-    link->send_all(mqtt_local::encode_disconnect());
+    link->send_all(gwd::mqtt::encode_disconnect());
     std::sort(latency_ns.begin(), latency_ns.end());
     const double span = double(last_arrival - first_arrival) / 1e9;
     const double since_emit = first_emit > 0 ? double(last_arrival - first_emit) / 1e9 : span;

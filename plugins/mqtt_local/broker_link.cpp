@@ -80,58 +80,6 @@ int connect_socket(const BrokerAddress& a, std::chrono::milliseconds timeout, st
 
 }  // namespace
 
-bool parse_broker_url(const std::string& url, BrokerAddress& out, std::string& error) {
-    std::string rest;
-    for (const auto& [scheme, tls, port] : {std::tuple{"tcp://", false, 1883}, {"mqtt://", false, 1883},
-                                            {"ssl://", true, 8883}, {"mqtts://", true, 8883}}) {
-        if (url.rfind(scheme, 0) == 0) {
-            rest = url.substr(std::strlen(scheme));
-            out.tls = tls;
-            out.port = port;
-            break;
-        }
-    }
-    if (rest.empty()) {
-        error = "url \"" + url + "\" needs a scheme and a host: tcp://host:port or ssl://host:port";
-        return false;
-    }
-    if (!rest.empty() && rest.back() == '/') rest.pop_back();
-    std::string port_text;
-    if (rest.front() == '[') {
-        const size_t close = rest.find(']');
-        if (close == std::string::npos) {
-            error = "url \"" + url + "\": unterminated [IPv6] address";
-            return false;
-        }
-        out.host = rest.substr(1, close - 1);
-        if (close + 1 < rest.size()) {
-            if (rest[close + 1] != ':') {
-                error = "url \"" + url + "\": expected ':' after the address";
-                return false;
-            }
-            port_text = rest.substr(close + 2);
-        }
-    } else {
-        const size_t colon = rest.rfind(':');
-        out.host = rest.substr(0, colon);
-        if (colon != std::string::npos) port_text = rest.substr(colon + 1);
-    }
-    if (out.host.empty() || out.host.find('/') != std::string::npos) {
-        error = "url \"" + url + "\" must be scheme://host[:port] with no path";
-        return false;
-    }
-    if (!port_text.empty()) {
-        char* end = nullptr;
-        const long port = std::strtol(port_text.c_str(), &end, 10);
-        if (*end != '\0' || port < 1 || port > 65535) {
-            error = "url \"" + url + "\": port must be 1 to 65535";
-            return false;
-        }
-        out.port = static_cast<int>(port);
-    }
-    return true;
-}
-
 std::unique_ptr<BrokerLink> BrokerLink::connect(const BrokerAddress& address, const TlsSettings& tls,
                                                 std::chrono::milliseconds timeout, std::string& error) {
     std::unique_ptr<BrokerLink> link(new BrokerLink());

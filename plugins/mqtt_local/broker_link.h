@@ -7,19 +7,15 @@
 #include <memory>
 #include <string>
 
+#include "mqtt/broker_url.h"
+
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
 
 namespace mqtt_local {
 
-struct BrokerAddress {
-    std::string host;
-    int port = 1883;
-    bool tls = false;
-};
-
-// tcp://host[:port], mqtt://, ssl://, mqtts:// with host a name, IPv4 or [IPv6].
-bool parse_broker_url(const std::string& url, BrokerAddress& out, std::string& error);
+// Where the broker is (mqtt/broker_url.h parses the url option).
+using BrokerAddress = gwd::mqtt::BrokerUrl;
 
 struct TlsSettings {
     std::string ca_file;    // empty: the system's trust store

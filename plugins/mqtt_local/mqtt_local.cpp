@@ -35,12 +35,15 @@
 #include "broker_link.h"
 #include "common/file_reference.h"
 #include "common/units.h"
-#include "mqtt_codec.h"
+#include "mqtt/packet_reader.h"
+#include "mqtt/packets.h"
+#include "mqtt/reason_codes.h"
 #include "upstream/connection_supervisor.h"
 
 namespace {
 
 using namespace mqtt_local;
+using namespace gwd::mqtt;
 using Clock = std::chrono::steady_clock;
 
 const gwd_option_spec kOptions[] = {
@@ -134,7 +137,9 @@ public:
         if (host_->option_string(ctx_, "url", &text) != GWD_OK) return refuse("the url option is missing");
         url_ = text;
         std::string problem;
-        if (!parse_broker_url(url_, address_, problem)) return refuse(problem);
+        auto address = gwd::mqtt::parse_broker_url(url_, problem);
+        if (!address) return refuse("url \"" + url_ + "\" " + problem);
+        address_ = *address;
 
         const size_t n = host_->option_list_size(ctx_, "topics");
         if (n == 0) return refuse("topics is empty; list at least one topic filter, e.g. [\"sensors/#\"]");
@@ -399,7 +404,7 @@ private:
             a.failure.source = gwd::FailureSource::connack;
             a.failure.code = connack->reason;
             a.error = "the broker at " + url_ + " refused the connection: " +
-                      reason_text(answered_in_311 ? 4 : options.version, connack->reason);
+                      gwd::describe_reason(answered_in_311 ? 4 : options.version, connack->reason);
             if (answered_in_311) a.error += " (answered in MQTT 3.1.1)";
             if (connack->reason_string) a.error += " (\"" + *connack->reason_string + "\")";
             return a;
@@ -420,7 +425,7 @@ private:
         for (size_t i = 0; i < suback->reasons.size() && i < topics_.size(); ++i) {
             if (suback->reasons[i] >= 0x80) {
                 log(GWD_LOG_ERROR, "the broker refused the subscription to \"" + topics_[i] +
-                                       "\": " + reason_text(options.version, suback->reasons[i]));
+                                       "\": " + gwd::describe_reason(5, suback->reasons[i]));
             }
         }
         const bool resumed = connack->session_present;
@@ -455,7 +460,7 @@ private:
                 }
                 if (packet->type == kDisconnect) {
                     error = "the broker closed the connection: " +
-                            reason_text(connect_.version, decode_disconnect_reason(connect_.version, packet->body));
+                            gwd::describe_reason(5, decode_disconnect_reason(connect_.version, packet->body));
                     return std::nullopt;
                 }
                 continue;
@@ -528,7 +533,7 @@ private:
                             failure.source = gwd::FailureSource::disconnect;
                             failure.code = reason;
                         }
-                        return "the broker closed the connection: " + reason_text(version, reason);
+                        return "the broker closed the connection: " + gwd::describe_reason(5, reason);
                     }
                     default: break;
                 }

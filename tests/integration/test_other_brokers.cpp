@@ -122,7 +122,7 @@ BOOST_AUTO_TEST_CASE(mqtt_local_on_a_311_only_broker_says_so_in_status_and_stops
     GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) + local_sensor(local.url()) + upstream(cloud.url()));
     GWD_REQUIRE(gw.wait_for_log("set mqtt_version = 4", 20s), gw.log());
     BOOST_TEST(gw.log().find("sensor field: the broker at " + local.url() +
-                             " refused the connection: unacceptable protocol version (0x01) (answered in MQTT 3.1.1). "
+                             " refused the connection: Unacceptable protocol version (return code 1) (answered in MQTT 3.1.1). "
                              "the broker speaks MQTT 3.1.1 only; set mqtt_version = 4; trying again in 10m") !=
                    std::string::npos,
                gw.log());

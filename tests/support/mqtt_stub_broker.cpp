@@ -9,95 +9,19 @@
 #include <map>
 #include <stdexcept>
 
+#include "mqtt/packet_reader.h"
 #include "process.h"
 
 namespace gwd::test {
 
 namespace {
 
-// Reads exactly n bytes, giving up after 10 s of silence or when stopping.
-bool read_exact(int fd, std::uint8_t* out, size_t n, const std::atomic<bool>& stopping) {
-    size_t got = 0;
-    while (got < n) {
-        pollfd p{fd, POLLIN, 0};
-        int r = ::poll(&p, 1, 100);
-        if (stopping.load()) return false;
-        if (r <= 0) continue;
-        ssize_t k = ::recv(fd, out + got, n - got, 0);
-        if (k <= 0) return false;
-        got += static_cast<size_t>(k);
-    }
-    return true;
-}
+using namespace gwd::mqtt;
 
-bool read_varint(int fd, std::uint32_t& value, const std::atomic<bool>& stopping) {
-    value = 0;
-    for (int shift = 0; shift < 28; shift += 7) {
-        std::uint8_t b;
-        if (!read_exact(fd, &b, 1, stopping)) return false;
-        value |= static_cast<std::uint32_t>(b & 0x7F) << shift;
-        if ((b & 0x80) == 0) return true;
-    }
-    return false;
-}
-
-void put_varint(std::string& out, std::uint32_t v) {
-    do {
-        std::uint8_t b = v & 0x7F;
-        v >>= 7;
-        if (v) b |= 0x80;
-        out += static_cast<char>(b);
-    } while (v);
-}
-
-void put_u16(std::string& out, std::uint32_t v) {
-    out += static_cast<char>((v >> 8) & 0xFF);
-    out += static_cast<char>(v & 0xFF);
-}
-
-void put_string(std::string& out, const std::string& s) {
-    put_u16(out, static_cast<std::uint32_t>(s.size()));
-    out += s;
-}
-
-int property_width(int id) {
-    switch (id) {
-        case 0x01: case 0x17: case 0x19: case 0x24: case 0x25: case 0x28: case 0x29: case 0x2A: return 1;
-        case 0x13: case 0x21: case 0x22: case 0x23: return 2;
-        case 0x02: case 0x11: case 0x18: case 0x27: return 4;
-        case 0x0B: return -1;   // variable byte integer
-        case 0x26: return -3;   // string pair
-        default: return -2;     // string or binary
-    }
-}
-
-std::string encode_properties(const std::vector<StubProperty>& props) {
-    std::string body;
-    for (const auto& p : props) {
-        body += static_cast<char>(p.id);
-        const int width = property_width(p.id);
-        if (width == 1) body += static_cast<char>(std::get<std::uint32_t>(p.value));
-        else if (width == 2) put_u16(body, std::get<std::uint32_t>(p.value));
-        else if (width == 4) {
-            const auto v = std::get<std::uint32_t>(p.value);
-            put_u16(body, v >> 16);
-            put_u16(body, v & 0xFFFF);
-        } else if (width == -1) put_varint(body, std::get<std::uint32_t>(p.value));
-        else if (width == -3) {
-            const auto& [k, v] = std::get<std::pair<std::string, std::string>>(p.value);
-            put_string(body, k);
-            put_string(body, v);
-        } else put_string(body, std::get<std::string>(p.value));
-    }
+std::string properties(const std::vector<StubProperty>& props) {
     std::string out;
-    put_varint(out, static_cast<std::uint32_t>(body.size()));
-    return out + body;
-}
-
-std::string packet(std::uint8_t first_byte, const std::string& body) {
-    std::string out(1, static_cast<char>(first_byte));
-    put_varint(out, static_cast<std::uint32_t>(body.size()));
-    return out + body;
+    put_properties(out, props);
+    return out;
 }
 
 void send_all(int fd, const std::string& data) {
@@ -109,60 +33,35 @@ void send_all(int fd, const std::string& data) {
     }
 }
 
-// A cursor over a packet body.
-struct Reader {
-    const std::string& s;
-    size_t pos = 0;
-    bool ok = true;
-    std::uint32_t u8() {
-        if (pos + 1 > s.size()) return ok = false, 0;
-        return static_cast<std::uint8_t>(s[pos++]);
+// The next packet from the client; nullopt when it closed, sent what is not
+// MQTT, or the stub is stopping.
+std::optional<Packet> next_packet(int fd, PacketReader& reader, const std::atomic<bool>& stopping) {
+    std::string error;
+    while (!stopping.load()) {
+        if (auto p = reader.next(error)) return p;
+        if (!error.empty()) return std::nullopt;
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 100) <= 0) continue;
+        char buffer[16384];
+        const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+        if (n <= 0) return std::nullopt;
+        reader.feed(buffer, static_cast<size_t>(n));
     }
-    std::uint32_t u16() {
-        std::uint32_t hi = u8(), lo = u8();
-        return (hi << 8) | lo;
-    }
-    std::uint32_t u32() {
-        std::uint32_t hi = u16(), lo = u16();
-        return (hi << 16) | lo;
-    }
-    std::uint32_t varint() {
-        std::uint32_t v = 0;
-        for (int shift = 0; shift < 28; shift += 7) {
-            std::uint32_t b = u8();
-            v |= (b & 0x7F) << shift;
-            if ((b & 0x80) == 0) break;
-        }
-        return v;
-    }
-    std::string str() {
-        const std::uint32_t n = u16();
-        if (pos + n > s.size()) return ok = false, std::string();
-        std::string out = s.substr(pos, n);
-        pos += n;
-        return out;
-    }
-};
+    return std::nullopt;
+}
+
+// Skips a v5 property block.
+void skip_properties(Cursor& c) {
+    read_properties(c, [](std::uint8_t, std::uint32_t, std::string_view, std::string_view) {});
+}
 
 // Reads the properties of a PUBLISH into `p`.
-void read_publish_properties(Reader& r, StubPublish& p) {
-    const std::uint32_t length = r.varint();
-    const size_t end = r.pos + length;
-    while (r.ok && r.pos < end) {
-        const int id = static_cast<int>(r.u8());
-        const int width = property_width(id);
-        if (id == 0x23) p.topic_alias = static_cast<int>(r.u16());
-        else if (id == 0x03) p.content_type = r.str();
-        else if (id == 0x26) {
-            std::string k = r.str();
-            std::string v = r.str();
-            p.user_properties.emplace_back(std::move(k), std::move(v));
-        } else if (width == 1) r.u8();
-        else if (width == 2) r.u16();
-        else if (width == 4) r.u32();
-        else if (width == -1) r.varint();
-        else r.str();
-    }
+void read_publish_properties(Cursor& c, StubPublish& p) {
+    read_properties(c, [&](std::uint8_t id, std::uint32_t n, std::string_view k, std::string_view v) {
+        if (id == kTopicAlias) p.topic_alias = static_cast<int>(n);
+        else if (id == kContentType) p.content_type = std::string(k);
+        else if (id == kUserProperty) p.user_properties.emplace_back(std::string(k), std::string(v));
+    });
 }
 
 // After a DISCONNECT the stub stops reading and gives the client 100 ms to
@@ -220,21 +119,16 @@ void MqttStubBroker::accept_loop() {
 void MqttStubBroker::serve(int fd, int connection) {
     int version = 5;
     std::map<int, std::string> aliases;
-    while (!stopping_.load()) {
-        std::uint8_t first;
-        std::uint32_t length;
-        if (!read_exact(fd, &first, 1, stopping_) || !read_varint(fd, length, stopping_)) break;
-        std::string body(length, '\0');
-        if (length > 0 && !read_exact(fd, reinterpret_cast<std::uint8_t*>(body.data()), length, stopping_)) break;
-        Reader r{body};
-        const int type = first >> 4;
-        if (type == 1) {  // CONNECT
-            r.str();  // "MQTT"
-            version = static_cast<int>(r.u8());
+    PacketReader reader;
+    while (auto packet = next_packet(fd, reader, stopping_)) {
+        Cursor r(packet->body);
+        if (packet->type == kConnect) {
+            r.string();  // "MQTT"
+            version = r.u8();
             r.u8();   // flags
             r.u16();  // keep alive
-            if (version == 5) r.pos += r.varint();
-            const std::string client_id = r.str();
+            if (version == 5) skip_properties(r);
+            const std::string client_id = r.string();
             {
                 std::lock_guard lock(mutex_);
                 client_ids_.push_back(client_id);
@@ -243,26 +137,26 @@ void MqttStubBroker::serve(int fd, int connection) {
             std::string ack;
             ack += '\0';  // session present: no
             ack += static_cast<char>(reply.reason);
-            if (version == 5) ack += encode_properties(reply.properties);
-            send_all(fd, packet(0x20, ack));
+            if (version == 5) ack += properties(reply.properties);
+            send_all(fd, gwd::mqtt::packet(kConnack, 0, ack));
             if (reply.reason != 0) break;
             if (reply.then_disconnect && version == 5) {
                 std::string d(1, static_cast<char>(*reply.then_disconnect));
-                d += encode_properties(reply.disconnect_properties);
-                send_all(fd, packet(0xE0, d));
+                d += properties(reply.disconnect_properties);
+                send_all(fd, gwd::mqtt::packet(kDisconnect, 0, d));
                 linger_then_close(fd);
                 break;
             }
-        } else if (type == 3) {  // PUBLISH
+        } else if (packet->type == kPublish) {
             StubPublish p;
             p.connection = connection;
-            p.qos = (first >> 1) & 3;
-            p.topic = r.str();
+            p.qos = (packet->flags >> 1) & 3;
+            p.topic = r.string();
             p.topic_was_empty = p.topic.empty();
-            std::uint32_t packet_id = 0;
+            std::uint16_t packet_id = 0;
             if (p.qos > 0) packet_id = r.u16();
             if (version == 5) read_publish_properties(r, p);
-            p.payload = r.pos <= body.size() ? body.substr(r.pos) : std::string();
+            p.payload = std::string(r.rest());
             if (p.topic_alias > 0) {
                 if (p.topic.empty()) p.topic = aliases[p.topic_alias];
                 else aliases[p.topic_alias] = p.topic;
@@ -275,8 +169,8 @@ void MqttStubBroker::serve(int fd, int connection) {
             if (action.kind == StubPubAction::Kind::close) break;
             if (action.kind == StubPubAction::Kind::disconnect) {
                 std::string d(1, static_cast<char>(action.reason));
-                d += encode_properties({});
-                send_all(fd, packet(0xE0, d));
+                d += properties({});
+                send_all(fd, gwd::mqtt::packet(kDisconnect, 0, d));
                 linger_then_close(fd);
                 break;
             }
@@ -287,40 +181,39 @@ void MqttStubBroker::serve(int fd, int connection) {
                     ack += static_cast<char>(action.reason);
                     ack += '\0';  // no properties
                 }
-                send_all(fd, packet(0x40, ack));
+                send_all(fd, gwd::mqtt::packet(kPuback, 0, ack));
             }
-        } else if (type == 8) {  // SUBSCRIBE
-            const std::uint32_t packet_id = r.u16();
-            if (version == 5) r.pos += r.varint();
+        } else if (packet->type == kSubscribe) {
+            const std::uint16_t packet_id = r.u16();
+            if (version == 5) skip_properties(r);
             std::string ack;
             put_u16(ack, packet_id);
             if (version == 5) ack += '\0';  // no properties
-            while (r.ok && r.pos < body.size()) {
-                r.str();
+            while (r.ok() && !r.empty()) {
+                r.string();
                 ack += static_cast<char>(r.u8() & 0x03);  // granted QoS
             }
-            send_all(fd, packet(0x90, ack));
+            send_all(fd, gwd::mqtt::packet(kSuback, 0, ack));
             const std::vector<StubOutgoing> out = script_.on_subscribe ? script_.on_subscribe(connection) : std::vector<StubOutgoing>{};
             std::uint16_t next_id = 1;
             for (const auto& m : out) {
                 std::string pub;
-                put_u16(pub, static_cast<std::uint16_t>(m.topic.size()));
-                pub += m.topic;
+                put_string(pub, m.topic);
                 if (m.qos > 0) put_u16(pub, next_id++);
                 if (version == 5) {
                     std::vector<StubProperty> props;
-                    for (const auto& kv : m.user_properties) props.push_back({0x26, kv});
-                    pub += encode_properties(props);
+                    for (const auto& kv : m.user_properties) props.push_back({kUserProperty, kv});
+                    pub += properties(props);
                 }
                 pub += m.payload;
-                send_all(fd, packet(static_cast<std::uint8_t>(0x30 | (m.qos << 1)), pub));
+                send_all(fd, gwd::mqtt::packet(kPublish, static_cast<std::uint8_t>(m.qos << 1), pub));
             }
-        } else if (type == 4) {  // PUBACK from a client
+        } else if (packet->type == kPuback) {  // from a client
             std::lock_guard lock(mutex_);
             pubacks_.push_back(static_cast<int>(r.u16()));
-        } else if (type == 12) {  // PINGREQ
-            send_all(fd, packet(0xD0, ""));
-        } else if (type == 14) {  // DISCONNECT
+        } else if (packet->type == kPingreq) {
+            send_all(fd, gwd::mqtt::packet(kPingresp, 0, ""));
+        } else if (packet->type == kDisconnect) {
             break;
         }
     }

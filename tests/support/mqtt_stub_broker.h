@@ -19,12 +19,11 @@
 #include <variant>
 #include <vector>
 
+#include "mqtt/wire.h"
+
 namespace gwd::test {
 
-struct StubProperty {
-    int id = 0;
-    std::variant<std::uint32_t, std::string, std::pair<std::string, std::string>> value;
-};
+using StubProperty = gwd::mqtt::Property;
 
 struct StubConnack {
     int reason = 0;  // 0 accepts
@@ -105,14 +104,14 @@ private:
 
 // Property identifiers the scripts use.
 namespace prop {
-constexpr int reason_string = 0x1F;
-constexpr int server_reference = 0x1C;
-constexpr int receive_maximum = 0x21;
-constexpr int topic_alias_maximum = 0x22;
-constexpr int maximum_packet_size = 0x27;
-constexpr int server_keep_alive = 0x13;
-constexpr int assigned_client_identifier = 0x12;
-constexpr int maximum_qos = 0x24;
+constexpr auto reason_string = gwd::mqtt::kReasonString;
+constexpr auto server_reference = gwd::mqtt::kServerReference;
+constexpr auto receive_maximum = gwd::mqtt::kReceiveMaximum;
+constexpr auto topic_alias_maximum = gwd::mqtt::kTopicAliasMaximum;
+constexpr auto maximum_packet_size = gwd::mqtt::kMaximumPacketSize;
+constexpr auto server_keep_alive = gwd::mqtt::kServerKeepAlive;
+constexpr auto assigned_client_identifier = gwd::mqtt::kAssignedClientId;
+constexpr auto maximum_qos = gwd::mqtt::kMaximumQos;
 }  // namespace prop
 
 }  // namespace gwd::test

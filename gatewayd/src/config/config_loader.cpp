@@ -14,6 +14,7 @@
 #include "common/text.h"
 #include "config/config_compare.h"
 #include "common/units.h"
+#include "mqtt/broker_url.h"
 #include "normalize/content_type.h"
 #include "router/topic_template.h"
 #include "config/table_reader.h"
@@ -66,73 +67,6 @@ bool is_name(std::string_view s, bool allow_dot) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
                (allow_dot && c == '.');
     });
-}
-
-// Accepts tcp://, mqtt://, ssl://, mqtts://, tls://; host name, IPv4 or [IPv6];
-// optional port. Returns the URL as Paho wants it, or an error.
-std::optional<std::string> normalize_broker_url(std::string_view url, bool& tls, std::string& error) {
-    size_t sep = url.find("://");
-    if (sep == std::string_view::npos) {
-        error = "needs a scheme, e.g. \"tcp://" + std::string(url) + ":1883\" or \"ssl://" + std::string(url) +
-                ":8883\"";
-        return std::nullopt;
-    }
-    std::string scheme = ascii_lower(url.substr(0, sep));
-    if (scheme == "tcp" || scheme == "mqtt") {
-        tls = false;
-    } else if (scheme == "ssl" || scheme == "mqtts" || scheme == "tls") {
-        tls = true;
-    } else {
-        error = "has unsupported scheme '" + scheme + "://' (use tcp:// or ssl://)";
-        return std::nullopt;
-    }
-    std::string_view rest = url.substr(sep + 3);
-    if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-    if (rest.find('/') != std::string_view::npos || rest.find('@') != std::string_view::npos) {
-        error = "must be scheme://host[:port] with no path or user; put credentials in username/password_file";
-        return std::nullopt;
-    }
-    std::string host;
-    std::string_view port_text;
-    if (!rest.empty() && rest.front() == '[') {
-        size_t close = rest.find(']');
-        if (close == std::string_view::npos) {
-            error = "has an unclosed '[' in its IPv6 address";
-            return std::nullopt;
-        }
-        host = std::string(rest.substr(0, close + 1));
-        std::string_view after = rest.substr(close + 1);
-        if (!after.empty()) {
-            if (after.front() != ':') {
-                error = "has unexpected text after the IPv6 address";
-                return std::nullopt;
-            }
-            port_text = after.substr(1);
-        }
-    } else {
-        size_t colon = rest.rfind(':');
-        host = std::string(rest.substr(0, colon));
-        if (colon != std::string_view::npos) port_text = rest.substr(colon + 1);
-    }
-    if (host.empty() || host == "[]") {
-        error = "has no host";
-        return std::nullopt;
-    }
-    int port = tls ? 8883 : 1883;
-    if (!port_text.empty()) {
-        if (port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(), [](char c) {
-                return c >= '0' && c <= '9';
-            })) {
-            error = "has an invalid port '" + std::string(port_text) + "'";
-            return std::nullopt;
-        }
-        port = std::stoi(std::string(port_text));
-        if (port < 1 || port > 65535) {
-            error = "has port " + std::to_string(port) + ", outside 1..65535";
-            return std::nullopt;
-        }
-    }
-    return std::string(tls ? "ssl://" : "tcp://") + host + ":" + std::to_string(port);
 }
 
 class Loader {
@@ -391,8 +325,9 @@ private:
         apply_profile_defaults(u, config);
         if (auto url = r.string("url", true)) {
             std::string problem;
-            if (auto normalized = normalize_broker_url(*url, u.tls, problem)) {
-                u.url = *normalized;
+            if (auto parsed = mqtt::parse_broker_url(*url, problem)) {
+                u.url = parsed->str();
+                u.tls = parsed->tls;
             } else {
                 r.error("url", label + ": url '" + *url + "' " + problem);
             }

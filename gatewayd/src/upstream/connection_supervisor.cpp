@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/text.h"
+#include "mqtt/broker_url.h"
 
 namespace gwd {
 
@@ -175,33 +176,15 @@ void ConnectionSupervisor::rearm() {
 
 std::optional<std::string> resolve_server_reference(const std::string& current_url, const std::string& reference) {
     std::string_view ref = trim(reference);
-    ref = ref.substr(0, ref.find(' '));
+    ref = ref.substr(0, ref.find(' '));  // a list: its first entry
     if (ref.empty()) return std::nullopt;
-    const size_t scheme_end = current_url.find("://");
-    const std::string scheme = scheme_end == std::string::npos ? "tcp" : current_url.substr(0, scheme_end);
-    // The current port, for references that name only a host.
-    const size_t colon = current_url.rfind(':');
-    const std::string current_port = colon != std::string::npos && colon > scheme_end + 2 ? current_url.substr(colon + 1) : "";
-    std::string host(ref);
-    std::string port;
-    if (ref.front() == '[') {
-        const size_t close = ref.find(']');
-        if (close == std::string_view::npos) return std::nullopt;
-        host = std::string(ref.substr(0, close + 1));
-        if (close + 1 < ref.size()) {
-            if (ref[close + 1] != ':') return std::nullopt;
-            port = std::string(ref.substr(close + 2));
-        }
-    } else if (const size_t c = ref.rfind(':'); c != std::string_view::npos) {
-        host = std::string(ref.substr(0, c));
-        port = std::string(ref.substr(c + 1));
-    }
-    if (host.empty() || host.find('/') != std::string::npos) return std::nullopt;
-    if (port.empty()) port = current_port;
-    if (port.empty() || !std::all_of(port.begin(), port.end(), [](char ch) { return ch >= '0' && ch <= '9'; }) ||
-        port.size() > 5 || std::stoi(port) < 1 || std::stoi(port) > 65535)
-        return std::nullopt;
-    return scheme + "://" + host + ":" + port;
+    std::string error;
+    const auto current = mqtt::parse_broker_url(current_url, error);
+    if (!current) return std::nullopt;
+    auto target = mqtt::parse_host_port(ref, current->port, error);
+    if (!target) return std::nullopt;
+    target->tls = current->tls;
+    return target->str();
 }
 
 }  // namespace gwd

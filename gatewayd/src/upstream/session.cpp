@@ -20,7 +20,7 @@
 #include "common/liveness.h"
 #include "common/time_source.h"
 #include "upstream/paho_client.h"
-#include "upstream/reason_codes.h"
+#include "mqtt/reason_codes.h"
 #include "upstream/session/connector.h"
 #include "upstream/session/delivery.h"
 #include "upstream/session/platform_link.h"

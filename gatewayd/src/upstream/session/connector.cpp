@@ -8,7 +8,7 @@
 #include "common/text.h"
 #include "common/units.h"
 #include "upstream/profiles/platform_credentials.h"
-#include "upstream/reason_codes.h"
+#include "mqtt/reason_codes.h"
 
 namespace gwd {
 

@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "common/units.h"
-#include "upstream/reason_codes.h"
+#include "mqtt/reason_codes.h"
 
 namespace gwd {
 

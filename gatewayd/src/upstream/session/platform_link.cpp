@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "upstream/reason_codes.h"
+#include "mqtt/reason_codes.h"
 
 namespace gwd {
 

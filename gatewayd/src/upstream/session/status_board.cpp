@@ -1,6 +1,6 @@
 #include "upstream/session/status_board.h"
 
-#include "upstream/reason_codes.h"
+#include "mqtt/reason_codes.h"
 
 namespace gwd {
 

@@ -1,7 +1,7 @@
-// The few MQTT 3.1.1 / 5.0 packets a subscriber needs, as bytes. Pure: no
-// sockets, no clocks. The plugin keeps its own client because it must choose
-// when a QoS 1 message is acknowledged (after gatewayd stored it), which the
-// Paho libraries decide for themselves.
+// The MQTT 3.1.1 / 5.0 packets a subscribing client speaks, as bytes: the
+// mqtt_local plugin's client (which must choose when a QoS 1 message is
+// acknowledged, after gatewayd stored it, which the Paho libraries decide
+// for themselves) and the load benchmark. Pure: no sockets, no clocks.
 #pragma once
 
 #include <cstdint>
@@ -11,20 +11,9 @@
 #include <utility>
 #include <vector>
 
-namespace mqtt_local {
+#include "mqtt/wire.h"
 
-enum PacketType : std::uint8_t {
-    kConnect = 1,
-    kConnack = 2,
-    kPublish = 3,
-    kPuback = 4,
-    kSubscribe = 8,
-    kSuback = 9,
-    kPingreq = 12,
-    kPingresp = 13,
-    kDisconnect = 14,
-    kAuth = 15,
-};
+namespace gwd::mqtt {
 
 struct ConnectOptions {
     int version = 5;  // 4 (3.1.1) or 5
@@ -48,40 +37,6 @@ std::string encode_publish(int version, const std::string& topic, std::string_vi
                            std::uint16_t packet_id);
 std::string encode_pingreq();
 std::string encode_disconnect();
-
-struct Packet {
-    std::uint8_t type = 0;
-    std::uint8_t flags = 0;
-    std::string body;  // everything after the fixed header (see oversized)
-    // Non-zero: the packet was this many bytes, more than the reader's
-    // limit, and `body` holds only its head (a PUBLISH's topic and packet
-    // id); the rest was skipped without being kept.
-    std::uint64_t oversized = 0;
-};
-
-// Cuts a byte stream into packets.
-// Consumed bytes are dropped once they make up half the buffer, so a read
-// that carries a thousand packets costs one move, not a thousand. A packet
-// larger than `max_packet_size` (0: no limit) is never held whole: its head
-// is returned and the rest dropped as it arrives, so a broker that ignores
-// our Maximum Packet Size (or speaks 3.1.1, which has none) cannot make us
-// hold 200 MiB.
-class PacketReader {
-public:
-    explicit PacketReader(std::uint32_t max_packet_size = 0) : max_(max_packet_size) {}
-    void feed(const char* data, size_t size);
-    // The next whole packet; nullopt when more bytes are needed, or with
-    // `error` set when the stream is not MQTT.
-    std::optional<Packet> next(std::string& error);
-
-private:
-    void consume(size_t n);
-
-    std::string buffer_;
-    size_t start_ = 0;       // the first byte not yet returned
-    std::uint32_t max_ = 0;
-    std::uint64_t skip_ = 0;  // bytes of an oversized packet still to drop
-};
 
 struct Connack {
     bool session_present = false;
@@ -119,7 +74,4 @@ std::optional<Publish> decode_publish_head(std::uint8_t flags, std::string_view 
 // The reason of a server DISCONNECT (v5), 0 when it gives none.
 int decode_disconnect_reason(int version, std::string_view body);
 
-// "Not authorized (0x87)": CONNACK, SUBACK and DISCONNECT codes for logs.
-std::string reason_text(int version, int code);
-
-}  // namespace mqtt_local
+}  // namespace gwd::mqtt

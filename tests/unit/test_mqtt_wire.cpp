@@ -1,10 +1,15 @@
-#define BOOST_TEST_MODULE mqtt_local_protocol
+// The MQTT wire room (gatewayd/src/mqtt/): packets, the stream reader,
+// properties, reason names and broker URLs.
+#define BOOST_TEST_MODULE mqtt_wire
 #include <boost/test/unit_test.hpp>
 
-#include "ack_queue.h"
-#include "mqtt_codec.h"
+#include "mqtt/broker_url.h"
+#include "mqtt/packet_reader.h"
+#include "mqtt/packets.h"
+#include "mqtt/reason_codes.h"
+#include "mqtt/wire.h"
 
-using namespace mqtt_local;
+using namespace gwd::mqtt;
 
 namespace {
 std::string bytes(std::initializer_list<int> values) {
@@ -145,8 +150,8 @@ BOOST_AUTO_TEST_CASE(connack_reports_session_and_server_settings) {
     auto refused = decode_connack(4, bytes({0, 5}), error);
     BOOST_REQUIRE(refused.has_value());
     BOOST_TEST(refused->reason == 5);
-    BOOST_TEST(reason_text(4, 5) == "not authorized (0x05)");
-    BOOST_TEST(reason_text(5, 0x87) == "Not authorized (0x87)");
+    BOOST_TEST(gwd::describe_reason(4, 5) == "Not authorized (return code 5)");
+    BOOST_TEST(gwd::describe_reason(5, 0x87) == "Not authorized (0x87)");
 }
 
 BOOST_AUTO_TEST_CASE(suback_reasons_say_which_filters_were_refused) {
@@ -156,31 +161,71 @@ BOOST_AUTO_TEST_CASE(suback_reasons_say_which_filters_were_refused) {
     BOOST_TEST((s->reasons == std::vector<int>{1, 0x87}));
 }
 
-BOOST_AUTO_TEST_CASE(acks_go_out_in_arrival_order) {
-    AckQueue q;
-    const auto a = q.arrived(10), b = q.arrived(11), c = q.arrived(12);
-    std::vector<std::uint16_t> out;
-    q.stored(c);
-    q.stored(b);
-    q.release(out);
-    BOOST_TEST(out.empty());  // 10 is not stored yet: nothing may overtake it
-    q.stored(a);
-    q.release(out);
-    BOOST_TEST((out == std::vector<std::uint16_t>{10, 11, 12}));
-    BOOST_TEST(q.outstanding() == 0u);
+BOOST_AUTO_TEST_CASE(properties_written_are_read_back_whatever_their_type) {
+    std::string block;
+    put_properties(block, {{kMessageExpiry, 3600u},
+                           {kTopicAlias, 7u},
+                           {kPayloadFormat, 1u},
+                           {kSubscriptionId, 300u},
+                           {kContentType, std::string("text/plain")},
+                           {kUserProperty, std::pair<std::string, std::string>("unit", "degC")}});
+    Cursor c(block);
+    std::vector<std::string> seen;
+    BOOST_TEST(read_properties(c, [&](std::uint8_t id, std::uint32_t n, std::string_view k, std::string_view v) {
+        seen.push_back(std::to_string(id) + "=" + (k.empty() ? std::to_string(n) : std::string(k)) +
+                       (v.empty() ? "" : ":" + std::string(v)));
+    }));
+    BOOST_TEST(c.empty());
+    BOOST_TEST((seen == std::vector<std::string>{"2=3600", "35=7", "1=1", "11=300", "3=text/plain", "38=unit:degC"}));
 }
 
-BOOST_AUTO_TEST_CASE(reports_for_a_lost_connection_are_ignored) {
-    AckQueue q;
-    const auto old = q.arrived(1);
-    q.reset();  // reconnected: the broker sends packet 1 again, maybe under a new id
-    const auto fresh = q.arrived(1);
-    q.stored(old);
-    std::vector<std::uint16_t> out;
-    q.release(out);
-    BOOST_TEST(out.empty());
-    q.stored(fresh);
-    q.stored(fresh + 100);  // unknown: ignored
-    q.release(out);
-    BOOST_TEST((out == std::vector<std::uint16_t>{1}));
+BOOST_AUTO_TEST_CASE(an_unknown_property_or_a_short_block_stops_the_walk) {
+    const std::string unknown = bytes({2, 0x7F, 0});
+    Cursor c(unknown);
+    BOOST_TEST(!read_properties(c, [](std::uint8_t, std::uint32_t, std::string_view, std::string_view) {}));
+    const std::string short_block = bytes({5, kMessageExpiry, 0, 0});
+    Cursor d(short_block);
+    BOOST_TEST(!read_properties(d, [](std::uint8_t, std::uint32_t, std::string_view, std::string_view) {}));
+}
+
+BOOST_AUTO_TEST_CASE(variable_byte_integers_at_their_boundaries) {
+    for (std::uint32_t v : {0u, 127u, 128u, 16383u, 16384u, 2097151u, 2097152u, kMaxVarint}) {
+        std::string out;
+        put_varint(out, v);
+        Cursor c(out);
+        BOOST_TEST(c.varint() == v);
+        BOOST_TEST(c.ok());
+        BOOST_TEST(c.empty());
+    }
+    Cursor five(bytes({0xFF, 0xFF, 0xFF, 0xFF, 0x01}));
+    five.varint();
+    BOOST_TEST(!five.ok());  // more than four bytes is malformed
+}
+
+BOOST_AUTO_TEST_CASE(broker_urls_in_every_accepted_form) {
+    std::string error;
+    BOOST_TEST(parse_broker_url("tcp://broker", error)->str() == "tcp://broker:1883");
+    BOOST_TEST(parse_broker_url("mqtts://broker", error)->str() == "ssl://broker:8883");
+    BOOST_TEST(parse_broker_url("TLS://10.0.0.1:8884/", error)->str() == "ssl://10.0.0.1:8884");
+    const auto v6 = parse_broker_url("mqtt://[::1]:1884", error);
+    BOOST_REQUIRE(v6.has_value());
+    BOOST_TEST(v6->host == "::1");  // for getaddrinfo
+    BOOST_TEST(v6->str() == "tcp://[::1]:1884");
+    BOOST_TEST(!parse_broker_url("broker:1883", error));
+    BOOST_TEST(error.find("needs a scheme") != std::string::npos);
+    BOOST_TEST(!parse_broker_url("http://broker", error));
+    BOOST_TEST(error.find("unsupported scheme 'http://'") != std::string::npos);
+    BOOST_TEST(!parse_broker_url("tcp://broker:0", error));
+    BOOST_TEST(error == "has port 0, outside 1..65535");
+    BOOST_TEST(!parse_broker_url("tcp://[::1", error));
+    BOOST_TEST(!parse_broker_url("tcp://broker/path", error));
+    BOOST_TEST(!parse_broker_url("tcp://:1883", error));
+    BOOST_TEST(error == "has no host");
+}
+
+BOOST_AUTO_TEST_CASE(a_host_and_port_takes_the_default_port_when_it_names_none) {
+    std::string error;
+    BOOST_TEST(parse_host_port("other", 8883, error)->port == 8883);
+    BOOST_TEST(parse_host_port("other:1", 8883, error)->port == 1);
+    BOOST_TEST(!parse_host_port("other:x", 8883, error));
 }

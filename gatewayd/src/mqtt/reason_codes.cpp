@@ -1,4 +1,4 @@
-#include "upstream/reason_codes.h"
+#include "mqtt/reason_codes.h"
 
 #include <cstdio>
 
