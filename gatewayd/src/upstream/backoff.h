@@ -28,6 +28,8 @@ public:
     void disconnected(Clock::time_point now);
 
     int failures() const { return failures_; }
+    // Success by other means (an answer, not a connection): start again.
+    void reset() { failures_ = 0; }
     // The upper bound the next delay will be drawn under.
     Duration ceiling() const;
 

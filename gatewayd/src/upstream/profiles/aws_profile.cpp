@@ -72,13 +72,11 @@ AwsAgent::AwsAgent(UpstreamConfig upstream, std::string only_instance, std::func
     : upstream_(std::move(upstream)),
       entities_(upstream_.map, std::move(only_instance)),
       prefix_(aws_shadow_prefix(upstream_.aws)),
-      uniform01_(std::move(uniform01)) {
-    if (!uniform01_) {
-        uniform01_ = [rng = std::make_shared<std::mt19937_64>(std::random_device{}())] {
-            return std::uniform_real_distribution<double>(0.0, 1.0)(*rng);
-        };
-    }
-}
+      uniform01_(uniform01 ? std::move(uniform01)
+                           : [rng = std::make_shared<std::mt19937_64>(std::random_device{}())] {
+                                 return std::uniform_real_distribution<double>(0.0, 1.0)(*rng);
+                             }),
+      retry_backoff_(BackoffConfig{kAwsShadowRetryInitial, kAwsShadowRetryMax}, [this] { return uniform01_(); }) {}
 
 std::vector<std::string> AwsAgent::subscriptions() const {
     std::vector<std::string> topics;
@@ -246,16 +244,11 @@ void AwsAgent::on_tick(WallTime now, Output& out) {
 
 void AwsAgent::retry_later(const Update& update, const std::string& why, WallTime now, Output& out) {
     give_back(update);
-    ++retry_failures_;
-    const auto ceiling = std::min<std::chrono::milliseconds>(
-        kAwsShadowRetryMax, kAwsShadowRetryInitial * (1LL << std::min(retry_failures_ - 1, 16)));
     // Full jitter, at least 100 ms.
-    const auto delay = std::max<std::chrono::milliseconds>(
-        std::chrono::milliseconds(100),
-        std::chrono::milliseconds(static_cast<std::int64_t>(uniform01_() * static_cast<double>(ceiling.count()))));
+    const Duration delay = retry_backoff_.next_delay(Duration(100));
     retry_not_before_ = now + delay;
     report_now_ = true;  // at the retry time, not a shadow_interval later
-    out.say(LogLevel::warning, why + "; reporting those values again in " + format_duration(Duration(delay.count())));
+    out.say(LogLevel::warning, why + "; reporting those values again in " + format_duration(delay));
 }
 
 void AwsAgent::on_inbound(const InboundPublish& publish, WallTime now, Output& out) {
@@ -345,7 +338,7 @@ void AwsAgent::update_accepted(const std::string& payload) {
     for (auto& [field, value] : it->second.reported) last_reported_[field] = value.json;
     in_flight_.erase(it);
     retries_after_conflict_ = 0;
-    retry_failures_ = 0;
+    retry_backoff_.reset();
     retry_not_before_.reset();
 }
 

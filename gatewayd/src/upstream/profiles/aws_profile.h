@@ -41,6 +41,7 @@
 #include "config/config.h"
 #include "common/json.h"
 #include "router/topic_template.h"
+#include "upstream/backoff.h"
 #include "upstream/profiles/dead_letter_publish.h"
 #include "upstream/profiles/entity_map.h"
 #include "upstream/profiles/platform_agent.h"
@@ -147,7 +148,7 @@ private:
     int retries_after_conflict_ = 0;
     std::map<std::string, std::string> desired_;  // field -> desired JSON, as the shadow wrote it
     std::function<double()> uniform01_;
-    int retry_failures_ = 0;                   // refusals (429/500/503) or silences in a row
+    Backoff retry_backoff_;  // after refusals (429/500/503) or silences in a row
     std::optional<WallTime> retry_not_before_;
     size_t max_fields_per_update_ = 0;  // after a 413; 0: no limit beyond the 8 KB
     std::uint64_t token_counter_ = 0;
