@@ -38,7 +38,7 @@
 #include "mqtt/packet_reader.h"
 #include "mqtt/packets.h"
 #include "mqtt/reason_codes.h"
-#include "upstream/connection_supervisor.h"
+#include "supervision/connection_supervisor.h"
 
 namespace {
 

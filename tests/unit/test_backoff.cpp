@@ -3,7 +3,7 @@
 
 #include <random>
 
-#include "upstream/backoff.h"
+#include "supervision/backoff.h"
 
 using namespace gwd;
 using std::chrono::milliseconds;

@@ -3,7 +3,7 @@
 
 #include <random>
 
-#include "upstream/connection_supervisor.h"
+#include "supervision/connection_supervisor.h"
 
 using namespace gwd;
 using namespace std::chrono_literals;

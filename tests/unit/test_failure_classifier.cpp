@@ -3,7 +3,7 @@
 
 #include <map>
 
-#include "upstream/failure_classifier.h"
+#include "supervision/failure_classifier.h"
 
 using namespace gwd;
 using C = FailureClass;

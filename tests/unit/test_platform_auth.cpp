@@ -6,7 +6,7 @@
 #include <chrono>
 
 #include "common/encoding.h"
-#include "upstream/profiles/aws_topic.h"
+#include "topics/aws_topic.h"
 #include "upstream/profiles/hmac.h"
 #include "upstream/profiles/huawei_auth.h"
 #include "upstream/profiles/onenet_token.h"

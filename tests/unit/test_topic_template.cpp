@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE topic_template
 #include <boost/test/unit_test.hpp>
 
-#include "router/topic_template.h"
+#include "topics/topic_template.h"
 
 using namespace gwd;
 

@@ -14,6 +14,7 @@
 #include "config/diagnostics.h"
 #include "config/option_table.h"
 #include "normalize/normalizer.h"
+#include "outbox/outbox_policy.h"
 
 namespace gwd {
 
@@ -42,13 +43,6 @@ struct SensorConfig {
     SourceLocation where;                     // the [[sensor]] header
     SourceLocation plugin_where;              // the plugin = line
 };
-
-enum class OverflowPolicy { drop_oldest, drop_newest };
-enum class OutboxKind { disk, memory };
-enum class FsyncPolicy { batch, always, never };
-
-inline constexpr std::uint64_t kDefaultDiskOutboxBytes = 256ull * 1024 * 1024;
-inline constexpr std::uint64_t kDefaultMemoryOutboxBytes = 8ull * 1024 * 1024;
 
 // How one reading name becomes a platform entity (an [[upstream.map]] entry).
 // Fields a profile does not use stay empty; the loader refuses them.

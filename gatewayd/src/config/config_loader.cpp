@@ -16,7 +16,7 @@
 #include "common/units.h"
 #include "mqtt/broker_url.h"
 #include "normalize/content_type.h"
-#include "router/topic_template.h"
+#include "topics/topic_template.h"
 #include "config/table_reader.h"
 #include "config/platform_config_reader.h"
 

@@ -4,8 +4,8 @@
 #include <set>
 
 #include "common/utc_time.h"
-#include "router/topic_template.h"
-#include "upstream/profiles/aws_topic.h"
+#include "topics/topic_template.h"
+#include "topics/aws_topic.h"
 
 namespace gwd {
 

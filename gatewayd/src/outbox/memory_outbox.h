@@ -8,7 +8,7 @@
 #include <memory>
 #include <mutex>
 
-#include "config/config.h"
+#include "outbox/outbox_policy.h"
 #include "outbox/outbox.h"
 
 namespace gwd {

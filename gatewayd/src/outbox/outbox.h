@@ -12,7 +12,7 @@
 
 #include "common/message.h"
 #include "common/store_ticket.h"
-#include "config/config.h"
+#include "outbox/outbox_policy.h"
 
 namespace gwd {
 

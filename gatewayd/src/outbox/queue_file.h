@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "common/log.h"
-#include "config/config.h"
+#include "outbox/outbox_policy.h"
 #include "outbox/id_ranges.h"
 
 namespace gwd {

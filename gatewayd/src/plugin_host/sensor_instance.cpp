@@ -16,7 +16,7 @@
 #include "plugin_host/bounded_call.h"
 #include "plugin_host/crash_guard.h"
 #include "plugin_host/plugin_options.h"
-#include "router/topic_template.h"
+#include "topics/topic_template.h"
 
 namespace gwd {
 

@@ -7,7 +7,7 @@
 #include "common/json.h"
 #include "common/text.h"
 #include "common/units.h"
-#include "upstream/profiles/aws_topic.h"
+#include "topics/aws_topic.h"
 #include "upstream/profiles/dead_letter_publish.h"
 #include "upstream/profiles/reading_value.h"
 

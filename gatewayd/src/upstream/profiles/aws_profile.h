@@ -40,8 +40,8 @@
 
 #include "config/config.h"
 #include "common/json.h"
-#include "router/topic_template.h"
-#include "upstream/backoff.h"
+#include "topics/topic_template.h"
+#include "supervision/backoff.h"
 #include "upstream/profiles/dead_letter_publish.h"
 #include "upstream/profiles/entity_map.h"
 #include "upstream/profiles/platform_agent.h"

@@ -8,7 +8,7 @@
 #include <optional>
 
 #include "config/config.h"
-#include "router/topic_template.h"
+#include "topics/topic_template.h"
 #include "upstream/profiles/uplink.h"
 
 namespace gwd {

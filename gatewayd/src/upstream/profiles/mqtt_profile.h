@@ -9,7 +9,7 @@
 #include <string>
 
 #include "config/config.h"
-#include "router/topic_template.h"
+#include "topics/topic_template.h"
 #include "upstream/profiles/uplink.h"
 
 namespace gwd {

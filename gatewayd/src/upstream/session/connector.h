@@ -18,7 +18,7 @@
 #include "common/log.h"
 #include "common/time_source.h"
 #include "config/config.h"
-#include "upstream/connection_supervisor.h"
+#include "supervision/connection_supervisor.h"
 #include "upstream/profiles/credentials.h"
 #include "upstream/publish_pacer.h"
 #include "upstream/session/publish_pump.h"

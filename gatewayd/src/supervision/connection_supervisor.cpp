@@ -1,4 +1,4 @@
-#include "upstream/connection_supervisor.h"
+#include "supervision/connection_supervisor.h"
 
 #include <algorithm>
 

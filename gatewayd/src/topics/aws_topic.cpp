@@ -1,4 +1,4 @@
-#include "upstream/profiles/aws_topic.h"
+#include "topics/aws_topic.h"
 
 #include <algorithm>
 #include <cctype>

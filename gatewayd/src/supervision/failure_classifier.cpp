@@ -1,4 +1,4 @@
-#include "upstream/failure_classifier.h"
+#include "supervision/failure_classifier.h"
 
 namespace gwd {
 

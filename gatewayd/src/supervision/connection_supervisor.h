@@ -31,8 +31,8 @@
 #include <optional>
 #include <string>
 
-#include "upstream/backoff.h"
-#include "upstream/failure_classifier.h"
+#include "supervision/backoff.h"
+#include "supervision/failure_classifier.h"
 
 namespace gwd {
 

@@ -1,4 +1,4 @@
-#include "upstream/backoff.h"
+#include "supervision/backoff.h"
 
 #include <algorithm>
 

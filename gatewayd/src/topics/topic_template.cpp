@@ -1,4 +1,4 @@
-#include "router/topic_template.h"
+#include "topics/topic_template.h"
 
 #include <stdexcept>
 
