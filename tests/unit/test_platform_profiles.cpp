@@ -41,7 +41,7 @@ PlatformMapping map(std::string sensor, std::string property, std::string servic
 UpstreamConfig huawei() {
     UpstreamConfig u;
     u.name = "iotda";
-    u.profile = "huawei";
+    u.profile = PlatformProfile::huawei;
     u.mqtt_version = 4;
     u.huawei.device_id = "gw_demo";
     u.map = {map("lab01", "temperature", "Temperature"), map("lab02", "value", "Humidity"),
@@ -53,7 +53,7 @@ UpstreamConfig huawei() {
 UpstreamConfig onenet() {
     UpstreamConfig u;
     u.name = "onenet";
-    u.profile = "onenet";
+    u.profile = PlatformProfile::onenet;
     u.mqtt_version = 4;
     u.onenet.product_id = "123123";
     u.onenet.device_name = "mydev";
@@ -65,7 +65,7 @@ UpstreamConfig onenet() {
 UpstreamConfig aws() {
     UpstreamConfig u;
     u.name = "aws";
-    u.profile = "aws";
+    u.profile = PlatformProfile::aws;
     u.topic = "dt/{gateway}/{sensor}";
     u.aws.thing_name = "gw-01";
     u.aws.command_topic = "cmd/gw-01/request";

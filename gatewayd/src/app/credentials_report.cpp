@@ -22,19 +22,19 @@ std::string credentials_report(const UpstreamConfig& upstream, std::chrono::syst
     auto line = [&](const std::string& label, const std::string& value) {
         out += label + std::string(label.size() < 11 ? 11 - label.size() : 1, ' ') + value + "\n";
     };
-    line("upstream", upstream.name + " (profile " + upstream.profile + ", " + upstream.url + ")");
+    line("upstream", upstream.name + " (profile " + std::string(profile_name(upstream.profile)) + ", " + upstream.url + ")");
     line("at", format_utc_time(at));
     line("client id", credentials->client_id.empty() ? "(assigned by the broker)" : credentials->client_id);
     line("username", credentials->username ? *credentials->username : "(none)");
     if (credentials->password) {
-        line(upstream.profile == "onenet" ? "token" : "password",
+        line(upstream.profile == PlatformProfile::onenet ? "token" : "password",
              show_secret ? *credentials->password : mask_secret(*credentials->password));
     } else {
         line("password", "(none)");
     }
     if (credentials->expires_at) line("valid until", format_utc_time(*credentials->expires_at));
     if (upstream.cert_file) line("certificate", upstream.cert_file->string() + " (mutual TLS)");
-    if (upstream.profile == "huawei") {
+    if (upstream.profile == PlatformProfile::huawei) {
         line("note", upstream.huawei.sign_type == 1
                          ? "sign_type 1: the platform checks the hour, so these change every UTC hour"
                          : "sign_type 0: the platform does not check the hour");

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "config/diagnostics.h"
 #include "config/option_table.h"
+#include "config/platform_profile.h"
 #include "normalize/normalizer.h"
 #include "outbox/outbox_policy.h"
 
@@ -88,7 +89,7 @@ struct AwsSettings {
 
 struct UpstreamConfig {
     std::string name;
-    std::string profile = "mqtt";
+    PlatformProfile profile = PlatformProfile::mqtt;
     std::string url;  // normalized to tcp://host:port or ssl://host:port
     bool tls = false;
     std::string client_id;

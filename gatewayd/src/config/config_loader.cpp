@@ -312,13 +312,13 @@ private:
             r.error("name", label + ": name may hold letters, digits, '.', '_' and '-' only");
         }
         if (auto profile = r.string("profile")) {
-            if (!is_known_profile(*profile)) {
+            if (auto known = parse_profile(*profile)) {
+                u.profile = *known;
+            } else {
                 std::string hint = nearest_match(*profile, {"mqtt", "aws", "huawei", "onenet"});
                 r.error("profile", label + ": unknown profile '" + *profile + "'" +
                                        (hint.empty() ? std::string(" (known: mqtt, aws, huawei, onenet)")
                                                      : "; did you mean '" + hint + "'?"));
-            } else {
-                u.profile = *profile;
             }
         }
         u.dead_letter_topic = config.normalize.dead_letter_topic;
@@ -371,8 +371,8 @@ private:
             if (!topic->empty()) check_topic_template(r, "dead_letter_topic", *topic);
             u.dead_letter_topic = *topic;
         }
-        u.envelope = r.boolean("envelope").value_or(u.mqtt_version == 4 && u.profile == "mqtt");
-        if (u.profile != "mqtt" && r.has("envelope"))
+        u.envelope = r.boolean("envelope").value_or(u.mqtt_version == 4 && u.profile == PlatformProfile::mqtt);
+        if (u.profile != PlatformProfile::mqtt && r.has("envelope"))
             r.error("envelope", label + ": envelope applies to profile = \"mqtt\"; cloud profiles send the platform's own payloads");
         if (auto bytes = r.size("max_payload")) u.max_payload = *bytes;
         if (auto alpn = r.string("alpn")) {

@@ -17,9 +17,9 @@ struct ProfileLimits {
 };
 
 // Keep alive ranges the platforms accept (platforms.md 1.3, 2.4, 3.1).
-ProfileLimits limits_of(std::string_view profile) {
-    if (profile == "aws") return {Duration(30000), Duration(1200000), "AWS IoT Core accepts 30s to 1200s"};
-    if (profile == "huawei") return {Duration(30000), Duration(1200000), "Huawei IoTDA accepts 30s to 1200s"};
+ProfileLimits limits_of(PlatformProfile profile) {
+    if (profile == PlatformProfile::aws) return {Duration(30000), Duration(1200000), "AWS IoT Core accepts 30s to 1200s"};
+    if (profile == PlatformProfile::huawei) return {Duration(30000), Duration(1200000), "Huawei IoTDA accepts 30s to 1200s"};
     return {Duration(10000), Duration(1800000), "OneNET accepts 10s to 1800s"};
 }
 
@@ -149,7 +149,7 @@ void read_aws(TableReader& r, const std::string& label, const Config& config, Aw
     r.finish();
 }
 
-void read_mapping(TableReader& r, const std::string& profile, const std::string& label, const Config& config,
+void read_mapping(TableReader& r, PlatformProfile profile, const std::string& label, const Config& config,
                   PlatformMapping& m) {
     m.where = r.where();
     m.sensor = r.string("sensor", true).value_or("");
@@ -170,7 +170,7 @@ void read_mapping(TableReader& r, const std::string& profile, const std::string&
         }
     }
     if (auto c = r.string_list("commands")) m.commands = *c;
-    if (profile == "huawei") {
+    if (profile == PlatformProfile::huawei) {
         m.service_id = r.string("service_id").value_or(m.sensor);
         m.property = r.string("property").value_or("value");
         m.device_id = r.string("device_id").value_or("");
@@ -181,12 +181,12 @@ void read_mapping(TableReader& r, const std::string& profile, const std::string&
         }
         if (!m.device_id.empty() && !is_huawei_name(m.device_id))
             r.error("device_id", label + ": device_id '" + printable(m.device_id) + "' is not a device ID");
-    } else if (profile == "onenet") {
+    } else if (profile == PlatformProfile::onenet) {
         m.property = r.string("identifier").value_or(m.sensor);
         if (!is_plain_identifier(m.property))
             r.error("identifier", label + ": identifier '" + printable(m.property) +
                                       "' must be a thing-model identifier (letters, digits, '_', '-', '.')");
-    } else if (profile == "aws") {
+    } else if (profile == PlatformProfile::aws) {
         m.property = r.string("shadow_field").value_or(m.sensor);
         if (m.property.empty() || m.property.size() > 128)
             r.error("shadow_field", label + ": shadow_field must be 1 to 128 bytes");
@@ -196,24 +196,20 @@ void read_mapping(TableReader& r, const std::string& profile, const std::string&
 
 }  // namespace
 
-bool is_known_profile(std::string_view profile) {
-    return profile == "mqtt" || profile == "aws" || profile == "huawei" || profile == "onenet";
-}
-
 void apply_profile_defaults(UpstreamConfig& u, const Config& config) {
-    if (u.profile == "aws") {
+    if (u.profile == PlatformProfile::aws) {
         u.mqtt_version = 5;
         u.topic = "dt/{gateway}/{sensor}";
         u.max_publish_rate = 100;      // per connection, inbound and outbound together
         u.max_payload = 128 * 1024;    // AWS refuses larger PUBLISH packets
         u.dead_letter_topic.clear();   // the policy must allow a topic first
-    } else if (u.profile == "huawei") {
+    } else if (u.profile == PlatformProfile::huawei) {
         u.mqtt_version = 4;
         u.max_publish_rate = 50;
         u.max_payload = 64 * 1024;        // a property report's limit (usermanual iot_01_0326)
         u.keep_alive = Duration(120000);  // the platform's recommendation
         u.dead_letter_topic.clear();      // the device's messages/up, once its id is known
-    } else if (u.profile == "onenet") {
+    } else if (u.profile == PlatformProfile::onenet) {
         u.mqtt_version = 4;
         u.max_payload = 64 * 1024;        // [UNVERIFIED] platform limit; configurable
         u.keep_alive = Duration(120000);
@@ -223,13 +219,14 @@ void apply_profile_defaults(UpstreamConfig& u, const Config& config) {
 }
 
 void read_platform_settings(TableReader& r, const std::string& label, UpstreamConfig& u, const Config& config) {
-    const std::string& profile = u.profile;
-    const bool platform = profile == "aws" || profile == "huawei" || profile == "onenet";
+    const PlatformProfile profile = u.profile;
+    const std::string name(profile_name(profile));
+    const bool platform = profile != PlatformProfile::mqtt;
     for (const char* table : {"huawei", "onenet", "aws"}) {
-        if (table != profile && r.has(table)) {
+        if (table != name && r.has(table)) {
             r.known(table);
             r.error(table, label + ": [upstream." + table + "] belongs to profile = \"" + table + "\", but this upstream has profile = \"" +
-                               profile + "\"");
+                               name + "\"");
         }
     }
     if (!platform) {
@@ -239,16 +236,16 @@ void read_platform_settings(TableReader& r, const std::string& label, UpstreamCo
         }
         return;
     }
-    const toml::table* settings = r.table(profile);
-    if (profile != "aws" && settings == nullptr) {
-        r.error_here(label + ": profile = \"" + profile + "\" needs an [upstream." + profile +
-                     "] table with the console's device fields (see conf/examples/" + profile + ".toml)");
+    const toml::table* settings = r.table(name);
+    if (profile != PlatformProfile::aws && settings == nullptr) {
+        r.error_here(label + ": profile = \"" + name + "\" needs an [upstream." + name +
+                     "] table with the console's device fields (see conf/examples/" + name + ".toml)");
     }
     static const toml::table empty;
-    TableReader pr(settings ? *settings : empty, label + " [upstream." + profile + "]", r.file(), r.diagnostics());
-    if (profile == "huawei" && settings) read_huawei(pr, label, u.huawei);
-    if (profile == "onenet" && settings) read_onenet(pr, label, u.onenet);
-    if (profile == "aws") read_aws(pr, label, config, u.aws);
+    TableReader pr(settings ? *settings : empty, label + " [upstream." + name + "]", r.file(), r.diagnostics());
+    if (profile == PlatformProfile::huawei && settings) read_huawei(pr, label, u.huawei);
+    if (profile == PlatformProfile::onenet && settings) read_onenet(pr, label, u.onenet);
+    if (profile == PlatformProfile::aws) read_aws(pr, label, config, u.aws);
 
     if (const toml::node* map = r.get("map")) {
         const toml::array* entries = map->as_array();
@@ -271,18 +268,18 @@ void read_platform_settings(TableReader& r, const std::string& label, UpstreamCo
     }
 
     // What the platform derives, the user cannot also set.
-    if (profile == "huawei" || profile == "onenet") {
+    if (profile == PlatformProfile::huawei || profile == PlatformProfile::onenet) {
         for (const char* key : {"client_id", "username", "password", "password_file"}) {
             if (r.has(key))
-                r.error(key, label + ": " + key + " is derived from [upstream." + profile + "] for profile = \"" +
-                                 profile + "\"; remove it");
+                r.error(key, label + ": " + key + " is derived from [upstream." + name + "] for profile = \"" +
+                                 name + "\"; remove it");
         }
         if (r.has("topic"))
-            r.error("topic", label + ": profile = \"" + profile + "\" publishes to the platform's own topics; remove topic");
+            r.error("topic", label + ": profile = \"" + name + "\" publishes to the platform's own topics; remove topic");
     }
     // For status and the "two upstreams, one identity" check; the real
     // Huawei client id adds the sign type and the hour.
-    if (profile == "huawei") {
+    if (profile == PlatformProfile::huawei) {
         u.client_id = u.huawei.device_id;
         // Device messages: the one topic besides reports that every device
         // may publish to, with content the platform does not check.
@@ -292,8 +289,8 @@ void read_platform_settings(TableReader& r, const std::string& label, UpstreamCo
             r.error("url", label + ": the legacy OceanConnect topics (legacy_topics = true) are served over MQTTS "
                                    "only (iot_06_3009); use ssl://<host>:8883");
     }
-    if (profile == "onenet") u.client_id = u.onenet.device_name;
-    if (profile == "aws") {
+    if (profile == PlatformProfile::onenet) u.client_id = u.onenet.device_name;
+    if (profile == PlatformProfile::aws) {
         if (!r.has("client_id")) u.client_id = u.aws.thing_name;
         if (!u.url.empty() && !u.tls)
             r.error("url", label + ": AWS IoT Core needs TLS: use ssl://<prefix>-ats.iot.<region>.amazonaws.com:8883 (or :443)");

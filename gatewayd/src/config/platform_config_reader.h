@@ -12,8 +12,6 @@
 
 namespace gwd {
 
-// The names `profile` accepts.
-bool is_known_profile(std::string_view profile);
 
 // Sets the profile's defaults on `u`, before the upstream's own keys are read.
 void apply_profile_defaults(UpstreamConfig& u, const Config& config);

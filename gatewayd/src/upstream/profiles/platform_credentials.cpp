@@ -58,14 +58,14 @@ std::vector<std::filesystem::path> credential_files(const UpstreamConfig& u) {
     for (const auto& f : {u.password_file, u.cert_file, u.key_file, u.ca_file}) {
         if (f) files.push_back(*f);
     }
-    if (u.profile == "huawei" && !u.huawei.secret_file.empty()) files.push_back(u.huawei.secret_file);
-    if (u.profile == "onenet" && !u.onenet.key_file.empty()) files.push_back(u.onenet.key_file);
+    if (u.profile == PlatformProfile::huawei && !u.huawei.secret_file.empty()) files.push_back(u.huawei.secret_file);
+    if (u.profile == PlatformProfile::onenet && !u.onenet.key_file.empty()) files.push_back(u.onenet.key_file);
     return files;
 }
 
 std::unique_ptr<CredentialSource> make_credentials(const UpstreamConfig& u) {
-    if (u.profile == "huawei") return std::make_unique<HuaweiCredentials>(u.huawei);
-    if (u.profile == "onenet") return std::make_unique<OnenetCredentials>(u.onenet);
+    if (u.profile == PlatformProfile::huawei) return std::make_unique<HuaweiCredentials>(u.huawei);
+    if (u.profile == PlatformProfile::onenet) return std::make_unique<OnenetCredentials>(u.onenet);
     // mqtt, and aws (mutual TLS: the certificate is the credential)
     return std::make_unique<StaticCredentials>(u.client_id, u.username, u.password, u.password_file);
 }

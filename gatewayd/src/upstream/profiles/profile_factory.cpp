@@ -34,13 +34,13 @@ Profile make_profile(const UpstreamConfig& upstream, const Config& config) {
     const std::string& gateway = config.gateway.id;
     Profile p;
     p.credentials = make_credentials(upstream);
-    if (upstream.profile == "huawei") {
+    if (upstream.profile == PlatformProfile::huawei) {
         p.codec = std::make_unique<HuaweiUplinkCodec>(upstream, gateway);
         p.agent = std::make_unique<HuaweiAgent>(upstream, only_instance(upstream, config));
-    } else if (upstream.profile == "onenet") {
+    } else if (upstream.profile == PlatformProfile::onenet) {
         p.codec = std::make_unique<OnenetUplinkCodec>(upstream, gateway);
         p.agent = std::make_unique<OnenetAgent>(upstream, only_instance(upstream, config));
-    } else if (upstream.profile == "aws") {
+    } else if (upstream.profile == PlatformProfile::aws) {
         p.codec = std::make_unique<AwsUplinkCodec>(upstream, gateway, plugins);
         p.agent = std::make_unique<AwsAgent>(upstream, only_instance(upstream, config));
     } else {
