@@ -148,8 +148,13 @@ void Daemon::stop() {
 
 void Daemon::watch_files() {
     std::set<std::filesystem::path> files = plugins_->quarantined_plugin_files();
-    for (const auto& u : config_.upstreams) {
-        for (const auto& f : credential_files(u)) files.insert(f);
+    {
+        // The watch thread calls this too (a quarantined plugin changed),
+        // while a reload on the main thread may be replacing the upstreams.
+        std::lock_guard lock(mutex_);
+        for (const auto& u : upstreams_) {
+            for (const auto& f : credential_files(u.config)) files.insert(f);
+        }
     }
     watcher_->watch(files);
 }
