@@ -13,6 +13,7 @@ packages=(
   python3 python3-paho-mqtt
   openssl procps iproute2
   valgrind
+  clang libclang-rt-14-dev
   dpkg-dev rpm lintian rpmlint
   debootstrap systemd-container
 )

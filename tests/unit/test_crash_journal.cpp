@@ -54,7 +54,7 @@ BOOST_AUTO_TEST_CASE(the_fingerprint_follows_the_block_and_the_plugin_file) {
     BOOST_TEST(sensor_fingerprint(changed, file) != first);
     OptionValue v;
     v.value = std::int64_t{3};
-    std::get<OptionValue::Table>(changed.options.value).emplace_back("count", v);
+    std::get<OptionValue::Table>(changed.options.value).push_back({"count", v});
     changed.interval = s.interval;
     BOOST_TEST(sensor_fingerprint(changed, file) != first);
     // A new file renamed over the old one (a package upgrade) is another file.

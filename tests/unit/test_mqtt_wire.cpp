@@ -197,7 +197,8 @@ BOOST_AUTO_TEST_CASE(variable_byte_integers_at_their_boundaries) {
         BOOST_TEST(c.ok());
         BOOST_TEST(c.empty());
     }
-    Cursor five(bytes({0xFF, 0xFF, 0xFF, 0xFF, 0x01}));
+    const std::string five_bytes = bytes({0xFF, 0xFF, 0xFF, 0xFF, 0x01});  // a Cursor borrows its bytes
+    Cursor five(five_bytes);
     five.varint();
     BOOST_TEST(!five.ok());  // more than four bytes is malformed
 }

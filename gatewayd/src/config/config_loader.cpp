@@ -44,7 +44,7 @@ OptionValue to_option_value(const toml::node& node, const std::string& file) {
         for (const auto& [k, v] : *t) {
             OptionValue member = to_option_value(v, file);
             member.key_where = location(file, k.source());
-            members.emplace_back(std::string(k.str()), std::move(member));
+            members.push_back({std::string(k.str()), std::move(member)});
         }
         // toml++ keeps keys sorted by name; plugins and messages want file order.
         std::stable_sort(members.begin(), members.end(), [](const auto& a, const auto& b) {

@@ -16,8 +16,11 @@ namespace gwd {
 
 class OptionValue {
 public:
+    struct Entry;  // a key and its value, as first and second
     using List = std::vector<OptionValue>;
-    using Table = std::vector<std::pair<std::string, OptionValue>>;  // in file order
+    // In file order. A vector of a type declared here, not of std::pair: a
+    // pair of an incomplete type is undefined (clang's libstdc++ checks refuse it).
+    using Table = std::vector<Entry>;
 
     std::variant<std::string, std::int64_t, double, bool, List, Table> value;
     SourceLocation where;      // the value
@@ -35,6 +38,11 @@ public:
 
     // Looks up a dotted key ("tls.ca_file") in a table value.
     const OptionValue* find(std::string_view dotted_key) const;
+};
+
+struct OptionValue::Entry {
+    std::string first;
+    OptionValue second;
 };
 
 // Every leaf key of a table (empty tables count as leaves) as a dotted path,

@@ -307,7 +307,9 @@ void AwsAgent::shadow_document(const std::string& payload, bool from_get, WallTi
 }
 
 void AwsAgent::apply_delta(const JsonValue& state, WallTime, Output& out) {
-    for (const auto& [field, value] : state.as_object()) {
+    for (const auto& member : state.as_object()) {
+        const std::string& field = member.first;  // named: clang 14 cannot capture a structured binding
+        const JsonValue& value = member.second;
         const PlatformMapping* m = entities_.find([&](const PlatformMapping& e) { return e.property == field; });
         if (!m) {
             if (warned_fields_.insert(field).second) {

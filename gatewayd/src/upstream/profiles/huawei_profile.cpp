@@ -225,7 +225,10 @@ void HuaweiAgent::property_set(const std::string& request_id, const std::string&
                                                "each service needs service_id and a properties object"), out);
             return;
         }
-        for (const auto& [property, value] : properties->as_object()) {
+        for (const auto& member : properties->as_object()) {
+            // Named, not a structured binding: clang 14 cannot capture those (C++20 allows it).
+            const std::string& property = member.first;
+            const JsonValue& value = member.second;
             const PlatformMapping* target = entities_.find([&](const PlatformMapping& m) {
                 return m.device_id == device && m.service_id == *service && m.property == property;
             });

@@ -116,7 +116,9 @@ void OnenetAgent::property_set(const std::string& payload, Output& out) {
         return;
     }
     std::vector<Command> commands;
-    for (const auto& [identifier, value] : params->as_object()) {
+    for (const auto& member : params->as_object()) {
+        const std::string& identifier = member.first;  // named: clang 14 cannot capture a structured binding
+        const JsonValue& value = member.second;
         const PlatformMapping* target =
             entities_.find([&](const PlatformMapping& m) { return m.property == identifier; });
         if (!target) {
