@@ -16,7 +16,7 @@ targets=(fuzz_config fuzz_mqtt_packets fuzz_normalizer fuzz_record_codec
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
   -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1" -DGATEWAYD_FUZZ=ON -DGATEWAYD_SANITIZE=address,undefined \
   -DGATEWAYD_BUILD_TESTS=OFF -DGATEWAYD_BUILD_BENCH=OFF >/dev/null
-cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >/dev/null
+cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >"$build/build.log" 2>&1 || { tail -40 "$build/build.log"; exit 1; }
 
 failed=0
 for t in "${targets[@]}"; do
