@@ -46,26 +46,32 @@ using namespace mqtt_local;
 using namespace gwd::mqtt;
 using Clock = std::chrono::steady_clock;
 
+// Each default is written here once; the README and mqtt_local.toml are
+// tested against these specs (tests/unit/test_plugin_docs.cpp).
 const gwd_option_spec kOptions[] = {
-    {"url", GWD_OPTION_STRING, 1, "the local broker, e.g. \"tcp://127.0.0.1:1883\""},
-    {"topics", GWD_OPTION_STRING_LIST, 1, "topic filters to subscribe to, e.g. [\"sensors/#\"]"},
-    {"qos", GWD_OPTION_INT, 0, "subscription QoS, 0 or 1 (default 1)"},
-    {"client_id", GWD_OPTION_STRING, 0, "default \"gatewayd-<gateway>-<sensor>\""},
-    {"username", GWD_OPTION_STRING, 0, "user name for the local broker"},
-    {"password", GWD_OPTION_STRING, 0, "password for the local broker"},
-    {"password_file", GWD_OPTION_STRING, 0, "file holding the password, or credential:NAME"},
-    {"mqtt_version", GWD_OPTION_INT, 0, "5 (default) or 4 for MQTT 3.1.1 brokers"},
-    {"name_from", GWD_OPTION_STRING, 0, "\"last_level\" (default), \"topic\" or \"sensor\""},
-    {"keep_alive", GWD_OPTION_DURATION, 0, "default \"30s\""},
-    {"clean_start", GWD_OPTION_BOOL, 0, "start a new session at every connect (default false: resume it)"},
-    {"session_expiry", GWD_OPTION_DURATION, 0, "how long the broker keeps the session while gatewayd is away (default \"1d\")"},
-    {"receive_maximum", GWD_OPTION_INT, 0, "QoS 1 messages in flight from the broker (default 1000)"},
-    {"ca_file", GWD_OPTION_STRING, 0, "CA certificates for ssl:// (default: the system's), or credential:NAME"},
-    {"cert_file", GWD_OPTION_STRING, 0, "client certificate for ssl://, or credential:NAME"},
-    {"key_file", GWD_OPTION_STRING, 0, "client key for ssl://, or credential:NAME"},
-    {"tls_verify", GWD_OPTION_BOOL, 0, "check the broker's certificate and name (default true)"},
-    {"max_packet_size", GWD_OPTION_STRING, 0, "largest message taken from the broker (default \"1MiB\")"},
-    {nullptr, 0, 0, nullptr},
+    {"url", GWD_OPTION_STRING, 1, "the local broker, e.g. \"tcp://127.0.0.1:1883\"", nullptr, {}},
+    {"topics", GWD_OPTION_STRING_LIST, 1, "topic filters to subscribe to, e.g. [\"sensors/#\"]", nullptr, {}},
+    {"qos", GWD_OPTION_INT, 0, "subscription QoS, 0 or 1", "1", {}},
+    {"client_id", GWD_OPTION_STRING, 0, "default \"gatewayd-<gateway>-<sensor>\"", nullptr, {}},
+    {"username", GWD_OPTION_STRING, 0, "user name for the local broker", nullptr, {}},
+    {"password", GWD_OPTION_STRING, 0, "password for the local broker", nullptr, {}},
+    {"password_file", GWD_OPTION_STRING, 0, "file holding the password, or credential:NAME", nullptr, {}},
+    {"mqtt_version", GWD_OPTION_INT, 0, "5, or 4 for MQTT 3.1.1 brokers", "5", {}},
+    {"name_from", GWD_OPTION_STRING, 0, "\"last_level\", \"topic\" or \"sensor\"", "\"last_level\"", {}},
+    {"keep_alive", GWD_OPTION_DURATION, 0, "MQTT keep alive", "\"30s\"", {}},
+    {"clean_start", GWD_OPTION_BOOL, 0, "start a new session at every connect (false: resume it)", "false", {}},
+    {"session_expiry", GWD_OPTION_DURATION, 0, "how long the broker keeps the session while gatewayd is away",
+     "\"1d\"", {}},
+    {"receive_maximum", GWD_OPTION_INT, 0, "QoS 1 messages in flight from the broker", "1000", {}},
+    {"ca_file", GWD_OPTION_STRING, 0, "CA certificates for ssl:// (default: the system's), or credential:NAME",
+     nullptr, {}},
+    {"cert_file", GWD_OPTION_STRING, 0, "client certificate for ssl://, or credential:NAME", nullptr, {}},
+    {"key_file", GWD_OPTION_STRING, 0, "client key for ssl://, or credential:NAME", nullptr, {}},
+    {"tls_verify", GWD_OPTION_BOOL, 0, "check the broker's certificate and name", "true", {}},
+    // gatewayd's own max_reading_size default, which the cloud platforms'
+    // limits stay under (AWS IoT Core 128 KB, Huawei IoTDA 1 MB).
+    {"max_packet_size", GWD_OPTION_STRING, 0, "largest message taken from the broker", "\"1MiB\"", {}},
+    {nullptr, 0, 0, nullptr, nullptr, {}},
 };
 
 enum class NameFrom { last_level, topic, sensor };
@@ -98,10 +104,6 @@ bool valid_topic_filter(const std::string& filter) {
 // plugin disconnects; the broker sends whatever is left again next time.
 constexpr std::chrono::seconds kStopGrace{2};
 constexpr std::chrono::seconds kConnectTimeout{10};
-// The largest message taken by default: that of gatewayd's max_reading_size,
-// which the cloud platforms' own limits stay under (AWS IoT Core 128 KB,
-// Huawei IoTDA 1 MB).
-constexpr std::uint32_t kDefaultMaxPacketSize = 1024 * 1024;
 
 // How the local broker connection is supervised: the upstreams' rules, with
 // a local broker's retries (it costs no cloud anything to ask it again).
@@ -148,8 +150,8 @@ public:
             if (!valid_topic_filter(text)) return refuse(std::string("topics: \"") + text + "\" is not a valid topic filter");
             topics_.emplace_back(text);
         }
-        int64_t qos = 1;
-        host_->option_int(ctx_, "qos", &qos);
+        int64_t qos = 0;
+        if (!declared(host_->option_int(ctx_, "qos", &qos), "qos")) return false;
         if (qos < 0 || qos > 1) return refuse("qos must be 0 or 1");
         qos_ = static_cast<int>(qos);
 
@@ -172,33 +174,32 @@ public:
                                          *password_file_);
             }
         }
-        int64_t version = 5;
-        host_->option_int(ctx_, "mqtt_version", &version);
+        int64_t version = 0;
+        if (!declared(host_->option_int(ctx_, "mqtt_version", &version), "mqtt_version")) return false;
         if (version != 4 && version != 5) return refuse("mqtt_version must be 4 (MQTT 3.1.1) or 5");
         connect_.version = static_cast<int>(version);
 
-        if (host_->option_string(ctx_, "name_from", &text) == GWD_OK) {
-            std::string from = text;
-            if (from == "last_level") name_from_ = NameFrom::last_level;
-            else if (from == "topic") name_from_ = NameFrom::topic;
-            else if (from == "sensor") name_from_ = NameFrom::sensor;
-            else return refuse("name_from = \"" + from + "\" must be \"last_level\", \"topic\" or \"sensor\"");
-        }
-        int64_t keep_alive_ms = 30000;
-        host_->option_duration_ms(ctx_, "keep_alive", &keep_alive_ms);
+        if (!declared(host_->option_string(ctx_, "name_from", &text), "name_from")) return false;
+        const std::string from = text;
+        if (from == "last_level") name_from_ = NameFrom::last_level;
+        else if (from == "topic") name_from_ = NameFrom::topic;
+        else if (from == "sensor") name_from_ = NameFrom::sensor;
+        else return refuse("name_from = \"" + from + "\" must be \"last_level\", \"topic\" or \"sensor\"");
+        int64_t keep_alive_ms = 0;
+        if (!declared(host_->option_duration_ms(ctx_, "keep_alive", &keep_alive_ms), "keep_alive")) return false;
         if (keep_alive_ms < 1000 || keep_alive_ms > 65535000) return refuse("keep_alive must be 1s to 65535s");
         connect_.keep_alive_s = static_cast<std::uint16_t>(keep_alive_ms / 1000);
 
         int clean = 0;
-        host_->option_bool(ctx_, "clean_start", &clean);
+        if (!declared(host_->option_bool(ctx_, "clean_start", &clean), "clean_start")) return false;
         connect_.clean_start = clean != 0;
-        int64_t expiry_ms = 86400000;
-        host_->option_duration_ms(ctx_, "session_expiry", &expiry_ms);
+        int64_t expiry_ms = 0;
+        if (!declared(host_->option_duration_ms(ctx_, "session_expiry", &expiry_ms), "session_expiry")) return false;
         if (expiry_ms < 0 || expiry_ms / 1000 > 0xFFFFFFFFLL) return refuse("session_expiry must be at most 4294967295s");
         connect_.session_expiry_s = static_cast<std::uint32_t>(expiry_ms / 1000);
         if (connect_.clean_start) connect_.session_expiry_s = 0;
-        int64_t receive_maximum = 1000;
-        host_->option_int(ctx_, "receive_maximum", &receive_maximum);
+        int64_t receive_maximum = 0;
+        if (!declared(host_->option_int(ctx_, "receive_maximum", &receive_maximum), "receive_maximum")) return false;
         if (receive_maximum < 1 || receive_maximum > 65535) return refuse("receive_maximum must be 1 to 65535");
         connect_.receive_maximum = static_cast<std::uint16_t>(receive_maximum);
 
@@ -208,22 +209,20 @@ public:
             if (!file_option(key, path, file_error)) return refuse(file_error);
             if (path) *field = *path;
         }
-        int verify = 1;
-        host_->option_bool(ctx_, "tls_verify", &verify);
+        int verify = 0;
+        if (!declared(host_->option_bool(ctx_, "tls_verify", &verify), "tls_verify")) return false;
         tls_.verify = verify != 0;
         if (tls_.cert_file.empty() != tls_.key_file.empty()) return refuse("cert_file and key_file go together");
         if (!address_.tls && (!tls_.ca_file.empty() || !tls_.cert_file.empty()))
             return refuse("ca_file, cert_file and key_file need an ssl:// url");
 
-        connect_.maximum_packet_size = kDefaultMaxPacketSize;
-        if (host_->option_string(ctx_, "max_packet_size", &text) == GWD_OK) {
-            std::string size_error;
-            const std::uint64_t bytes = gwd::parse_size(text, size_error).value_or(0);
-            if (bytes < 128 || bytes > 268435455)
-                return refuse(std::string("max_packet_size \"") + text +
-                              "\" must be a size from \"128B\" to \"256MiB\", such as \"1MiB\"");
-            connect_.maximum_packet_size = static_cast<std::uint32_t>(bytes);
-        }
+        if (!declared(host_->option_string(ctx_, "max_packet_size", &text), "max_packet_size")) return false;
+        std::string size_error;
+        const std::uint64_t bytes = gwd::parse_size(text, size_error).value_or(0);
+        if (bytes < 128 || bytes > 268435455)
+            return refuse(std::string("max_packet_size \"") + text +
+                          "\" must be a size from \"128B\" to \"256MiB\", such as \"1MiB\"");
+        connect_.maximum_packet_size = static_cast<std::uint32_t>(bytes);
 
         wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (wake_fd_ < 0) return refuse("cannot create an eventfd");
@@ -259,6 +258,13 @@ private:
     bool refuse(const std::string& why) {
         log(GWD_LOG_ERROR, why);
         return false;
+    }
+
+    // Options with a declared default always have a value (plugin ABI 5);
+    // false, after saying so, if the host gave none.
+    bool declared(int status, const char* key) {
+        if (status == GWD_OK) return true;
+        return refuse(std::string("option ") + key + " has no value, not even its default");
     }
 
     void log(int level, const std::string& text) const { host_->log(ctx_, level, text.c_str()); }

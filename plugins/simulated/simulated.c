@@ -1,6 +1,7 @@
 /*
  * simulated: imitates the three vendor sensors of the MQTT v5 user-property
- * example (seed 000, section 2), so the daemon can be tried with no hardware:
+ * example (a Xiaomi text/plain reading, a Huawei base64 one, a plain one), so
+ * the daemon can be tried with no hardware:
  *
  *   xiaomi  "23.4"      Content-Type: text/plain, Hardware-Revision: Xiaomi-rev1.17c
  *   huawei  "MjMuNw=="  Content-Type: base64,     Hardware-Manufacturer: Huawei-rev8.2
@@ -43,15 +44,24 @@ struct simulated {
     pthread_mutex_t lock; /* values: poll() and command() run on different threads */
 };
 
+/* Each default is written here once; README.md and simulated.toml are
+ * tested against these specs (tests/unit/test_plugin_docs.cpp). */
 static const gwd_option_spec options[] = {
-    {"devices", GWD_OPTION_STRING_LIST, 0,
-     "which seed sensors to imitate, in order: \"xiaomi\", \"huawei\", \"plain\" (default all three)"},
-    {"names", GWD_OPTION_STRING_LIST, 0, "reading names, one per device (default sensor01, sensor02, sensor03)"},
-    {"values", GWD_OPTION_STRING, 0, "\"walk\" (default) or \"seed\" for the seed's exact payloads"},
-    {"count", GWD_OPTION_INT, 0, "stop after this many polls (default 0: never)"},
-    {"seed", GWD_OPTION_INT, 0, "random seed for the walk (default: from the clock)"},
-    {NULL, 0, 0, NULL},
+    {"devices", GWD_OPTION_STRING_LIST, 0, "which seed sensors to imitate, in order: \"xiaomi\", \"huawei\", \"plain\"",
+     "[\"xiaomi\", \"huawei\", \"plain\"]", {0}},
+    {"names", GWD_OPTION_STRING_LIST, 0, "reading names, one per device (default sensor01, sensor02, ...)", NULL, {0}},
+    {"values", GWD_OPTION_STRING, 0, "\"walk\" or \"seed\" for the seed's exact payloads", "\"walk\"", {0}},
+    {"count", GWD_OPTION_INT, 0, "stop after this many polls (0: never)", "0", {0}},
+    {"seed", GWD_OPTION_INT, 0, "random seed for the walk (default: from the clock)", NULL, {0}},
+    {NULL, 0, 0, NULL, NULL, {0}},
 };
+
+/* Options with a declared default always have a value (plugin ABI 5). */
+static int no_value(const gwd_host_api *host, gwd_context *ctx, const char *key)
+{
+    gwd_logf(host, ctx, GWD_LOG_ERROR, "option %s has no value, not even its default", key);
+    return GWD_ERR_INVALID;
+}
 
 static double seed_value(enum device_kind kind)
 {
@@ -89,10 +99,9 @@ static int create(const gwd_host_api *host, gwd_context *ctx, void **instance)
 
     size_t n = host->option_list_size(ctx, "devices");
     if (n == 0) {
-        s->device_count = 3;
-        s->devices[0].kind = DEVICE_XIAOMI;
-        s->devices[1].kind = DEVICE_HUAWEI;
-        s->devices[2].kind = DEVICE_PLAIN;
+        gwd_logf(host, ctx, GWD_LOG_ERROR, "devices is empty; list at least one of \"xiaomi\", \"huawei\", \"plain\"");
+        free(s);
+        return GWD_ERR_INVALID;
     } else if (n > MAX_DEVICES) {
         gwd_logf(host, ctx, GWD_LOG_ERROR, "devices lists %zu entries; at most %d are supported", n, MAX_DEVICES);
         free(s);
@@ -135,8 +144,11 @@ static int create(const gwd_host_api *host, gwd_context *ctx, void **instance)
         s->devices[i].target = s->devices[i].value;
     }
 
-    const char *values = "walk";
-    host->option_string(ctx, "values", &values);
+    const char *values = NULL;
+    if (host->option_string(ctx, "values", &values) != GWD_OK) {
+        free(s);
+        return no_value(host, ctx, "values");
+    }
     if (strcmp(values, "walk") == 0) {
         s->walk = 1;
     } else if (strcmp(values, "seed") == 0) {
@@ -148,7 +160,10 @@ static int create(const gwd_host_api *host, gwd_context *ctx, void **instance)
     }
 
     int64_t count = 0;
-    host->option_int(ctx, "count", &count);
+    if (host->option_int(ctx, "count", &count) != GWD_OK) {
+        free(s);
+        return no_value(host, ctx, "count");
+    }
     if (count < 0) {
         gwd_logf(host, ctx, GWD_LOG_ERROR, "count must not be negative");
         free(s);

@@ -41,13 +41,13 @@ BOOST_AUTO_TEST_CASE(wrong_abi_plugin_is_refused_while_another_sensor_keeps_forw
     const std::string file = gw.config_path().string();
     const std::string at = ":" + std::to_string(line_of(config, "plugin = \"wrong_abi\"")) + ":10: ";
     BOOST_TEST(log.find(file + at + "sensor 'old' disabled: refusing plugin file") != std::string::npos);
-    BOOST_TEST(log.find("wrong_abi.so: it was built for plugin ABI version 99, but this gatewayd supports versions 1 to 4") !=
+    BOOST_TEST(log.find("wrong_abi.so: it was built for plugin ABI version 99, but this gatewayd supports versions 1 to 5") !=
                std::string::npos);
     BOOST_TEST(log.find("sensor 'alien' disabled: plugin file") != std::string::npos);
     BOOST_TEST(log.find("has no entry symbol 'gwd_plugin_entry'") != std::string::npos);
     BOOST_TEST(log.find("sensor 'ghost' disabled: plugin file") != std::string::npos);
     BOOST_TEST(log.find("not_installed.so does not exist (plugin_dir = ") != std::string::npos);
-    BOOST_TEST(log.find("plugins there: misbehaving, mqtt_local, no_create, no_entry, simulated, test_emitter, wrong_abi") !=
+    BOOST_TEST(log.find("plugins there: abi4_options, misbehaving, mqtt_local, no_create, no_entry, simulated, test_emitter, wrong_abi") !=
                std::string::npos);
     BOOST_TEST(log.find("plugin 'simulated' has no option 'valuez'; did you mean 'values'?") != std::string::npos);
     BOOST_TEST(log.find("fail_create is set") != std::string::npos);

@@ -38,13 +38,13 @@ struct misbehaving {
 };
 
 static const gwd_option_spec options[] = {
-    {"hang_in", GWD_OPTION_STRING, 0, "the call that never returns"},
-    {"crash_in", GWD_OPTION_STRING, 0, "where to crash: start, poll or thread"},
-    {"huge_emit", GWD_OPTION_BOOL, 0, "emit a reading of 2^40 bytes from its own thread"},
-    {"emit_size", GWD_OPTION_INT, 0, "emit one reading of this many bytes from its own thread"},
-    {"forge_log", GWD_OPTION_BOOL, 0, "log a line that tries to forge another"},
-    {"hang_after", GWD_OPTION_INT, 0, "polls that return before the one that hangs"},
-    {NULL, 0, 0, NULL},
+    {"hang_in", GWD_OPTION_STRING, 0, "the call that never returns", NULL, {0}},
+    {"crash_in", GWD_OPTION_STRING, 0, "where to crash: start, poll or thread", NULL, {0}},
+    {"huge_emit", GWD_OPTION_BOOL, 0, "emit a reading of 2^40 bytes from its own thread", NULL, {0}},
+    {"emit_size", GWD_OPTION_INT, 0, "emit one reading of this many bytes from its own thread", NULL, {0}},
+    {"forge_log", GWD_OPTION_BOOL, 0, "log a line that tries to forge another", NULL, {0}},
+    {"hang_after", GWD_OPTION_INT, 0, "polls that return before the one that hangs", NULL, {0}},
+    {NULL, 0, 0, NULL, NULL, {0}},
 };
 
 static int is(const char *option, const char *call) { return option != NULL && strcmp(option, call) == 0; }

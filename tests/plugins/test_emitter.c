@@ -39,6 +39,7 @@ struct emitter {
     int64_t first_payload_size;
     int64_t every_ms;
     int acks;
+    int set_reserved;
     int64_t expiry_ms;
     const char *gate_file;
     atomic_llong emitted_with_ack, stored_ok, stored_dropped;
@@ -48,20 +49,21 @@ struct emitter {
 };
 
 static const gwd_option_spec options[] = {
-    {"count", GWD_OPTION_INT, 0, "readings to emit (default 1)"},
-    {"sensor", GWD_OPTION_STRING, 0, "reading name (default the sensor name)"},
-    {"payload", GWD_OPTION_STRING, 0, "payload; {seq} becomes the sequence number"},
-    {"content_type", GWD_OPTION_STRING, 0, "declared content type"},
-    {"properties", GWD_OPTION_STRING_LIST, 0, "user properties as \"key=value\""},
-    {"malformed", GWD_OPTION_BOOL, 0, "emit malformed readings first"},
-    {"start_delay", GWD_OPTION_DURATION, 0, "wait this long before emitting"},
-    {"fail_create", GWD_OPTION_BOOL, 0, "make create() fail"},
-    {"first_payload_size", GWD_OPTION_INT, 0, "pad the first reading's payload to this many bytes"},
-    {"every", GWD_OPTION_DURATION, 0, "wait this long between readings (default: none)"},
-    {"acks", GWD_OPTION_BOOL, 0, "ask for stored() callbacks and count them"},
-    {"expiry", GWD_OPTION_DURATION, 0, "each reading's own message expiry"},
-    {"gate_file", GWD_OPTION_STRING, 0, "emit reading {seq} only once this file holds a number above seq"},
-    {NULL, 0, 0, NULL},
+    {"count", GWD_OPTION_INT, 0, "readings to emit", "1", {0}},
+    {"sensor", GWD_OPTION_STRING, 0, "reading name (default the sensor name)", NULL, {0}},
+    {"payload", GWD_OPTION_STRING, 0, "payload; {seq} becomes the sequence number", NULL, {0}},
+    {"content_type", GWD_OPTION_STRING, 0, "declared content type", NULL, {0}},
+    {"properties", GWD_OPTION_STRING_LIST, 0, "user properties as \"key=value\"", NULL, {0}},
+    {"malformed", GWD_OPTION_BOOL, 0, "emit malformed readings first", NULL, {0}},
+    {"start_delay", GWD_OPTION_DURATION, 0, "wait this long before emitting", NULL, {0}},
+    {"fail_create", GWD_OPTION_BOOL, 0, "make create() fail", NULL, {0}},
+    {"first_payload_size", GWD_OPTION_INT, 0, "pad the first reading's payload to this many bytes", NULL, {0}},
+    {"every", GWD_OPTION_DURATION, 0, "wait this long between readings (default: none)", NULL, {0}},
+    {"acks", GWD_OPTION_BOOL, 0, "ask for stored() callbacks and count them", NULL, {0}},
+    {"expiry", GWD_OPTION_DURATION, 0, "each reading's own message expiry", NULL, {0}},
+    {"gate_file", GWD_OPTION_STRING, 0, "emit reading {seq} only once this file holds a number above seq", NULL, {0}},
+    {"set_reserved", GWD_OPTION_BOOL, 0, "fill a reserved field of every reading", "false", {0}},
+    {NULL, 0, 0, NULL, NULL, {0}},
 };
 
 static int create(const gwd_host_api *host, gwd_context *ctx, void **instance)
@@ -75,8 +77,8 @@ static int create(const gwd_host_api *host, gwd_context *ctx, void **instance)
     struct emitter *e = calloc(1, sizeof *e);
     e->host = host;
     e->ctx = ctx;
-    e->count = 1;
-    host->option_int(ctx, "count", &e->count);
+    host->option_int(ctx, "count", &e->count); /* declared default 1 */
+    host->option_bool(ctx, "set_reserved", &e->set_reserved);
     e->sensor = host->sensor_name(ctx);
     host->option_string(ctx, "sensor", &e->sensor);
     e->payload = "23.4";
@@ -187,6 +189,7 @@ static void *run(void *arg)
         r.property_count = e->property_count;
         r.message_expiry_s = (uintptr_t)(e->expiry_ms / 1000);
         if (e->acks) r.ack_context = (void *)(uintptr_t)(i + 1);
+        if (e->set_reserved) r.reserved[5] = payload;
         const int rc = e->host->emit(e->ctx, &r);
         if (rc == GWD_OK && e->acks) e->emitted_with_ack++;
         if (rc == GWD_ERR_STOPPED) break;

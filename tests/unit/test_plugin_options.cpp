@@ -8,15 +8,26 @@ using namespace gwd;
 
 namespace {
 const gwd_option_spec kSpecs[] = {
-    {"url", GWD_OPTION_STRING, 1, "the broker URL"},
-    {"topics", GWD_OPTION_STRING_LIST, 1, nullptr},
-    {"qos", GWD_OPTION_INT, 0, nullptr},
-    {"ratio", GWD_OPTION_FLOAT, 0, nullptr},
-    {"enabled", GWD_OPTION_BOOL, 0, nullptr},
-    {"period", GWD_OPTION_DURATION, 0, nullptr},
-    {"tls.ca_file", GWD_OPTION_STRING, 0, nullptr},
-    {nullptr, 0, 0, nullptr},
+    {"url", GWD_OPTION_STRING, 1, "the broker URL", nullptr, {}},
+    {"topics", GWD_OPTION_STRING_LIST, 1, nullptr, nullptr, {}},
+    {"qos", GWD_OPTION_INT, 0, nullptr, "1", {}},
+    {"ratio", GWD_OPTION_FLOAT, 0, nullptr, nullptr, {}},
+    {"enabled", GWD_OPTION_BOOL, 0, nullptr, "true", {}},
+    {"period", GWD_OPTION_DURATION, 0, nullptr, "\"30s\"", {}},
+    {"tls.ca_file", GWD_OPTION_STRING, 0, nullptr, nullptr, {}},
+    {nullptr, 0, 0, nullptr, nullptr, {}},
 };
+
+// The specs as the host holds them once it loaded the plugin.
+std::vector<OptionSpec> specs() {
+    gwd_plugin plugin{};
+    plugin.abi_version = GWD_PLUGIN_ABI_VERSION;
+    plugin.options = kSpecs;
+    std::vector<OptionSpec> out;
+    const std::string problem = read_option_specs(plugin, out);
+    BOOST_REQUIRE_MESSAGE(problem.empty(), problem);
+    return out;
+}
 
 OptionValue options_of(const std::string& body) {
     auto r = parse_config("[[sensor]]\nname = \"s\"\nplugin = \"p\"\n[sensor.options]\n" + body +
@@ -28,7 +39,7 @@ OptionValue options_of(const std::string& body) {
 
 std::vector<std::string> check(const std::string& body) {
     Diagnostics diags;
-    check_plugin_options(options_of(body), kSpecs, "p", "sensor 's'", diags);
+    check_plugin_options(options_of(body), specs(), "p", "sensor 's'", diags);
     std::vector<std::string> out;
     for (const auto& d : diags.items()) out.push_back(d.str());
     return out;
@@ -61,14 +72,14 @@ BOOST_AUTO_TEST_CASE(wrong_types_and_missing_required) {
 BOOST_AUTO_TEST_CASE(typed_lookups) {
     OptionValue o = options_of("url = \"tcp://x\"\nqos = 1\nratio = 2\nperiod = \"1m\"\ntopics = [\"a\", \"b\"]\n"
                                "tls.ca_file = \"/ca.pem\"");
-    BOOST_TEST(*option_as_string(o, "url") == "tcp://x");
-    BOOST_TEST(*option_as_int(o, "qos") == 1);
-    BOOST_TEST(*option_as_float(o, "ratio") == 2.0);
-    BOOST_TEST(*option_as_duration_ms(o, "period") == 60000);
-    BOOST_TEST(option_as_string_list(o, "topics")->size() == 2u);
-    BOOST_TEST(*option_as_string(o, "tls.ca_file") == "/ca.pem");
-    BOOST_TEST(!option_as_string(o, "qos"));
-    BOOST_TEST(!option_as_int(o, "missing"));
+    BOOST_TEST(*option_as_string(o.find("url")) == "tcp://x");
+    BOOST_TEST(*option_as_int(o.find("qos")) == 1);
+    BOOST_TEST(*option_as_float(o.find("ratio")) == 2.0);
+    BOOST_TEST(*option_as_duration_ms(o.find("period")) == 60000);
+    BOOST_TEST(option_as_string_list(o.find("topics"))->size() == 2u);
+    BOOST_TEST(*option_as_string(o.find("tls.ca_file")) == "/ca.pem");
+    BOOST_TEST(!option_as_string(o.find("qos")));
+    BOOST_TEST(!option_as_int(o.find("missing")));
 }
 
 BOOST_AUTO_TEST_CASE(tables_where_values_belong_are_refused) {
@@ -79,4 +90,15 @@ BOOST_AUTO_TEST_CASE(tables_where_values_belong_are_refused) {
     BOOST_REQUIRE(nested.size() == 2u);
     BOOST_TEST(nested[0].find("has no option 'url.host'") != std::string::npos, nested[0]);
     BOOST_TEST(nested[1].find("option 'url' must be a string, not a table") != std::string::npos, nested[1]);
+}
+
+BOOST_AUTO_TEST_CASE(an_option_left_out_takes_its_declared_default) {
+    const std::vector<OptionSpec> declared = specs();
+    OptionValue o = options_of("url = \"tcp://x\"\ntopics = [\"a\"]\nenabled = false");
+    BOOST_TEST(*option_as_int(effective_option(o, declared, "qos")) == 1);
+    BOOST_TEST(*option_as_duration_ms(effective_option(o, declared, "period")) == 30000);
+    BOOST_TEST(*option_as_bool(effective_option(o, declared, "enabled")) == false);  // set beats default
+    BOOST_TEST(*option_as_string(effective_option(o, declared, "url")) == "tcp://x");
+    BOOST_TEST(effective_option(o, declared, "ratio") == nullptr);  // no default declared
+    BOOST_TEST(effective_option(o, declared, "undeclared") == nullptr);
 }

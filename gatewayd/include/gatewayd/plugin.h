@@ -45,6 +45,14 @@
  * and clears it when things work again; status shows the sensor as
  * "degraded" with that sentence instead of "running".
  *
+ * Option defaults (ABI 5): each gwd_option_spec may carry its default as
+ * the TOML value a user would write ("1883", "\"30s\"", "true",
+ * "[\"a\", \"b\"]"). The host checks it against the option's type when it
+ * loads the plugin, and option_*() return it when [sensor.options] leaves
+ * the option out, so the default is written once: in the spec, which the
+ * plugin's README and sample config are tested against. A plugin built for
+ * ABI 1 to 4 keeps its shorter gwd_option_spec; the host reads each layout.
+ *
  * Threading: create/start/stop/destroy of one instance are never called
  * concurrently, but each may come from a different host thread. poll() is
  * called from the instance's own poll thread, never concurrently with
@@ -61,7 +69,9 @@
  *
  * Growth: every struct carries reserved fields that must be zero/NULL. A later
  * ABI revision gives them meaning; a plugin built against an older revision
- * leaves them zero and keeps working. Build plugins with -fvisibility=hidden
+ * leaves them zero and keeps working. The host checks this: it refuses a
+ * descriptor or option spec with a reserved field set, and emit() refuses a
+ * reading with one set (initialize readings with {0} in C, {} in C++). Build plugins with -fvisibility=hidden
  * and, for C++, -fno-gnu-unique, or a replaced plugin is never unloaded.
  */
 #ifndef GATEWAYD_PLUGIN_H
@@ -78,7 +88,7 @@ extern "C" {
 
 /* The ABI revision this header describes. The host accepts plugins built for
  * revisions GWD_PLUGIN_ABI_MIN_VERSION .. GWD_PLUGIN_ABI_VERSION. */
-#define GWD_PLUGIN_ABI_VERSION 4u
+#define GWD_PLUGIN_ABI_VERSION 5u
 #define GWD_PLUGIN_ABI_MIN_VERSION 1u
 
 #define GWD_PLUGIN_ENTRY_SYMBOL "gwd_plugin_entry"
@@ -237,6 +247,13 @@ typedef struct gwd_option_spec {
     int type;         /* enum gwd_option_type */
     int required;     /* non-zero: the host refuses the sensor without it */
     const char *help; /* one short sentence for error messages */
+    /* ABI 5. The default as a TOML value ("5", "\"walk\"", "\"30s\"", "true",
+     * "[\"x\"]"), returned by option_*() when the option is not set; NULL when
+     * there is none or it is computed (then say so in help). A required
+     * option has no default. */
+    const char *default_value;
+    /* ABI 5. Must be NULL. */
+    void *reserved[3];
 } gwd_option_spec;
 
 /* Plugin flags. */

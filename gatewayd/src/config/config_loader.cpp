@@ -551,6 +551,27 @@ ConfigLoadResult parse_config(std::string_view text, const std::string& display_
     return result;
 }
 
+std::optional<OptionValue> parse_option_literal(std::string_view text, std::string& error) {
+    // A newline would let the text declare keys of its own after the value.
+    if (text.empty() || text.find_first_of("\r\n") != std::string_view::npos) {
+        error = text.empty() ? "is empty" : "spans more than one line";
+        return std::nullopt;
+    }
+    const std::string document = "value = " + std::string(text);
+    try {
+        toml::table root = toml::parse(std::string_view(document), std::string_view("default"));
+        const toml::node* value = root.get("value");
+        if (value == nullptr || root.size() != 1) {
+            error = "is not one TOML value";
+            return std::nullopt;
+        }
+        return to_option_value(*value, "default");
+    } catch (const toml::parse_error& e) {
+        error = "is not a TOML value (" + std::string(e.description()) + ")";
+        return std::nullopt;
+    }
+}
+
 ConfigLoadResult load_config_file(const std::filesystem::path& path, std::string_view hostname) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) {

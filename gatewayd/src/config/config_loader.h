@@ -24,4 +24,9 @@ ConfigLoadResult load_config_file(const std::filesystem::path& path, std::string
 // The same for text already in memory; `display_path` names it in messages.
 ConfigLoadResult parse_config(std::string_view text, const std::string& display_path, std::string_view hostname);
 
+// One TOML value written as text ("5", "\"30s\"", "[\"a\"]"), as a plugin
+// declares an option's default. nullopt, with `error` set, unless the text
+// is exactly one value.
+std::optional<OptionValue> parse_option_literal(std::string_view text, std::string& error);
+
 }  // namespace gwd

@@ -16,7 +16,10 @@ struct ProfileLimits {
     const char* source;
 };
 
-// Keep alive ranges the platforms accept (platforms.md 1.3, 2.4, 3.1).
+// Keep alive ranges the platforms accept: AWS IoT Core's message broker limits
+// (https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits), Huawei IoTDA's
+// "Limitations" (productdesc-iothub iot_04_0010) and OneNET's MQTTS manual
+// (https://onenet.hk.chinamobile.com/suben/doc/mqtt/book/device-develop/manual.html).
 ProfileLimits limits_of(PlatformProfile profile) {
     if (profile == PlatformProfile::aws) return {Duration(30000), Duration(1200000), "AWS IoT Core accepts 30s to 1200s"};
     if (profile == PlatformProfile::huawei) return {Duration(30000), Duration(1200000), "Huawei IoTDA accepts 30s to 1200s"};

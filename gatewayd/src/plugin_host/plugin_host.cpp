@@ -107,7 +107,7 @@ PluginHost::Entry PluginHost::launch(const SensorConfig& sensor) {
     auto library = library_for(sensor.plugin, error);
     if (!library) return disable(explain_load_error(plugin_dir_, sensor.plugin, error));
     Diagnostics option_problems;
-    check_plugin_options(sensor.options, library->descriptor().options, sensor.plugin, label, option_problems);
+    check_plugin_options(sensor.options, library->options(), sensor.plugin, label, option_problems);
     if (!option_problems.empty()) {
         for (const auto& d : option_problems.items()) log_.error(d.str());
         return disable("its options have " + std::to_string(option_problems.items().size()) +
@@ -341,7 +341,7 @@ void PluginHost::check(const Config& config, Diagnostics& diags) {
             }
             loaded[sensor.plugin] = library;
         }
-        check_plugin_options(sensor.options, library->descriptor().options, sensor.plugin, label, diags);
+        check_plugin_options(sensor.options, library->options(), sensor.plugin, label, diags);
     }
 }
 

@@ -11,8 +11,13 @@
 
 namespace gwd {
 
-PluginLibrary::PluginLibrary(std::filesystem::path path, void* handle, const gwd_plugin* descriptor, int crash_image)
-    : path_(std::move(path)), handle_(handle), descriptor_(descriptor), crash_image_(crash_image) {}
+PluginLibrary::PluginLibrary(std::filesystem::path path, void* handle, const gwd_plugin* descriptor,
+                             std::vector<OptionSpec> options, int crash_image)
+    : path_(std::move(path)),
+      handle_(handle),
+      descriptor_(descriptor),
+      options_(std::move(options)),
+      crash_image_(crash_image) {}
 
 PluginLibrary::~PluginLibrary() {
     crash_guard::release_image(crash_image_);
@@ -41,7 +46,7 @@ std::string PluginLibrary::check_file_safety(const std::filesystem::path& path) 
     return check(path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path(), "plugin directory");
 }
 
-std::string PluginLibrary::check_descriptor(const gwd_plugin* d) {
+std::string PluginLibrary::check_descriptor(const gwd_plugin* d, std::vector<OptionSpec>* options) {
     if (d == nullptr) return "its entry function returned no descriptor";
     if (d->abi_version < GWD_PLUGIN_ABI_MIN_VERSION || d->abi_version > GWD_PLUGIN_ABI_VERSION) {
         return "it was built for plugin ABI version " + std::to_string(d->abi_version) +
@@ -61,13 +66,9 @@ std::string PluginLibrary::check_descriptor(const gwd_plugin* d) {
     // ... and ABI 1 and 2 ones where command() is now.
     if (d->abi_version < 3 && d->command != nullptr)
         return "its descriptor fills reserved fields this gatewayd does not know";
-    if (d->options != nullptr) {
-        for (const gwd_option_spec* o = d->options; o->name != nullptr; ++o) {
-            if (o->type < GWD_OPTION_STRING || o->type > GWD_OPTION_STRING_LIST) {
-                return std::string("its option '") + o->name + "' has an unknown type";
-            }
-        }
-    }
+    std::vector<OptionSpec> specs;
+    if (std::string problem = read_option_specs(*d, specs); !problem.empty()) return problem;
+    if (options != nullptr) *options = std::move(specs);
     return {};
 }
 
@@ -99,17 +100,18 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
     auto entry = reinterpret_cast<gwd_plugin_entry_fn>(symbol);
     const int crash_image = crash_guard::register_image(path.stem().string(), symbol);
     const gwd_plugin* descriptor = nullptr;
+    std::vector<OptionSpec> options;
     {
         crash_guard::InPlugin marker(-1, "gwd_plugin_entry");
         descriptor = entry();
     }
-    if (std::string problem = check_descriptor(descriptor); !problem.empty()) {
+    if (std::string problem = check_descriptor(descriptor, &options); !problem.empty()) {
         crash_guard::release_image(crash_image);
         dlclose(handle);
         error = "refusing plugin file " + path.string() + ": " + problem;
         return nullptr;
     }
-    return std::shared_ptr<PluginLibrary>(new PluginLibrary(path, handle, descriptor, crash_image));
+    return std::shared_ptr<PluginLibrary>(new PluginLibrary(path, handle, descriptor, std::move(options), crash_image));
 }
 
 }  // namespace gwd

@@ -40,9 +40,10 @@ void api_log(const gwd_context* ctx, int level, const char* message) { self(ctx)
 int api_emit(gwd_context* ctx, const gwd_reading* reading) { return self(ctx).emit(reading); }
 void api_set_problem(const gwd_context* ctx, const char* problem) { self(ctx).set_problem(problem); }
 
+// What [sensor.options] says, else the plugin's declared default.
 const OptionValue* find_option(const gwd_context* ctx, const char* key) {
     if (key == nullptr) return nullptr;
-    return self(ctx).config().options.find(key);
+    return self(ctx).option(key);
 }
 
 int api_option_string(const gwd_context* ctx, const char* key, const char** out) {
@@ -57,7 +58,7 @@ template <typename Out, typename Lookup>
 int typed_option(const gwd_context* ctx, const char* key, Out* out, Lookup lookup) noexcept {
     if (key == nullptr || out == nullptr) return GWD_ERR_NOT_FOUND;
     try {
-        auto v = lookup(self(ctx).config().options, key);
+        auto v = lookup(find_option(ctx, key));
         if (!v) return GWD_ERR_NOT_FOUND;
         *out = static_cast<Out>(*v);
         return GWD_OK;
@@ -272,6 +273,8 @@ void SensorInstance::abandon(const std::string& why) {
     accepting_.store(false);
     {
         std::lock_guard lock(state_mutex_);
+        // Instances are always shared (make_shared); a caller of abandon() holds one.
+        if (!abandoned_self_) abandoned_self_ = weak_from_this().lock();
         state_ = SensorState::stuck;
         error_ = why + "; its thread is abandoned";
     }
@@ -652,6 +655,10 @@ int SensorInstance::emit(const gwd_reading* reading) noexcept {
     }
 }
 
+const OptionValue* SensorInstance::option(std::string_view key) const {
+    return effective_option(config_.options, library_->options(), key);
+}
+
 int SensorInstance::emit_checked(const gwd_reading* r) {
     if (r == nullptr) {
         refuse("emit() got a null reading");
@@ -684,6 +691,12 @@ int SensorInstance::emit_checked(const gwd_reading* r) {
     }
     if (r->timestamp_ms < 0) {
         refuse("the reading has a negative timestamp");
+        return GWD_ERR_INVALID;
+    }
+    // A later ABI gives these meaning; a plugin that leaves garbage there
+    // would change behaviour under a newer gatewayd.
+    if (std::any_of(std::begin(r->reserved), std::end(r->reserved), [](void* p) { return p != nullptr; })) {
+        refuse("the reading sets reserved fields; initialize gwd_reading with {0} (C) or {} (C++)");
         return GWD_ERR_INVALID;
     }
     std::uint64_t size = r->payload_len;

@@ -111,6 +111,9 @@ public:
     void log(int level, const char* message) noexcept;
     void set_problem(const char* problem) noexcept;
     const SensorConfig& config() const { return config_; }
+    // An option as the plugin sees it: set in [sensor.options], else the
+    // plugin's declared default; nullptr when neither.
+    const OptionValue* option(std::string_view key) const;
     const std::string& gateway_id() const { return gateway_id_; }
 
 private:
@@ -143,6 +146,10 @@ private:
     bool created_ = false;
     bool shut_down_ = false;
     std::atomic<bool> abandoned_{false};
+    // Set once abandoned: the instance then owns itself and is never freed,
+    // whoever drops it, since a thread still inside the plugin may come back
+    // into it (its context, its options, its poll loop).
+    std::shared_ptr<SensorInstance> abandoned_self_;
 
     // The call the plugin is in right now (for stuck detection): its name
     // and since when (steady ms; 0: none). Polls and lifecycle calls only.
