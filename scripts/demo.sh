@@ -3,7 +3,7 @@
 #
 # Installs the dependencies, builds, starts a mosquitto on 127.0.0.1:1883 as a
 # stand-in cloud (and as the sensors' local broker), runs gatewayd with
-# conf/gatewayd.toml, publishes the seed's three vendor sensors every few
+# conf/gatewayd.toml, publishes the MQTT v5 user-property example's three vendor sensors every few
 # seconds, and prints what arrives upstream with topic, content type, payload
 # format indicator and user properties. Ctrl-C stops everything cleanly.
 #   DEMO_SECONDS  stop by itself after this many seconds (default: run until Ctrl-C)
@@ -62,7 +62,8 @@ sleep 0.3
 build/bin/gatewayd --config "$config" 2>"$demo/gatewayd.log" &
 gatewayd_pid=$!
 
-# The seed's three sensors (seed 000, section 2), published to the local broker.
+# The three sensors of the MQTT v5 user-property example (a Xiaomi text/plain reading,
+# a Huawei base64 one, a plain one), published to the local broker.
 (
   while true; do
     sleep 2

@@ -72,7 +72,7 @@ method = "sha1"
 token_validity = "1h"
 )");
     std::string out;
-    // TV-HW-2: 2024-07-26T03:42:19Z.
+    // The Huawei vector of test_platform_auth.cpp (huawei_full_connect_tv_hw_2): 2024-07-26T03:42:19Z.
     BOOST_TEST(run_command({gatewayd_binary().string(), "credentials", "--config", config.string(), "--upstream", "iotda",
                             "--at", "2024-07-26T03:42:19Z", "--show-secret"},
                            out) == 0);
@@ -87,7 +87,8 @@ token_validity = "1h"
                            out) == 0);
     BOOST_TEST(out.find("15e9c727") == std::string::npos, out);
     BOOST_TEST(out.find("15e9…391b (64 characters; --show-secret prints it)") != std::string::npos, out);
-    // TV-ON-2: et 1537255523 = 2018-09-18T07:25:23Z, one hour after --at.
+    // The OneNET sha1 vector of test_platform_auth.cpp (onenet_tokens_tv_on_1_to_3):
+    // et 1537255523 = 2018-09-18T07:25:23Z, one hour after --at.
     out.clear();
     BOOST_TEST(run_command({gatewayd_binary().string(), "credentials", "--config", config.string(), "--upstream", "onenet",
                             "--at", "2018-09-18T06:25:23Z", "--show-secret"},
@@ -338,7 +339,7 @@ max = "1s"
     BOOST_TEST(telemetry->payload == "23.4");
     BOOST_TEST(telemetry->content_type.value_or("") == "text/plain");
     BOOST_TEST(telemetry->payload_format.value_or(-1) == 1);
-    // The seed's "Hardware-Revision: Xiaomi-rev1.17c", normalized.
+    // The user-property example's "Hardware-Revision: Xiaomi-rev1.17c", normalized.
     BOOST_TEST((std::find(telemetry->user_properties.begin(), telemetry->user_properties.end(),
                           std::pair<std::string, std::string>{"hw_revision", "1.17c"}) != telemetry->user_properties.end()));
     BOOST_TEST(broker.log().find("u'gw-01'") != std::string::npos, broker.log());  // the certificate's identity

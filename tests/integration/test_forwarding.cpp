@@ -36,7 +36,8 @@ std::string upstream(const Mosquitto& cloud, const std::string& extra = "") {
            "topic = \"telemetry/{gateway}/{sensor}\"\n" + extra + "\n";
 }
 
-// Publishes the three sensors of seed 000, section 2.
+// Publishes the three sensors of the MQTT v5 user-property example (a Xiaomi
+// text/plain reading, a Huawei base64 one, a plain one).
 void publish_seed_readings(const Mosquitto& local) {
     TestPublisher sensors(local.url());
     sensors.publish("sensors/gateway01/sensor01", "23.4",

@@ -41,7 +41,8 @@ UserProperties props(std::vector<std::pair<std::string, std::string>> in) {
 }
 }  // namespace
 
-// The three sensors of seed 000, section 2.
+// The three sensors of the MQTT v5 user-property example (a Xiaomi text/plain
+// reading, a Huawei base64 one, a plain one).
 BOOST_AUTO_TEST_CASE(seed_sensor01_text_with_xiaomi_revision) {
     Message m = run({"sensor01", "23.4", {}, {{"Content-Type", "text/plain"}, {"Hardware-Revision", "Xiaomi-rev1.17c"}}});
     BOOST_TEST((m.kind == Message::Kind::data));

@@ -1,5 +1,10 @@
-// The platforms' credential algorithms and limits against the vectors of
-// ../shared/platforms.md section 4 (TV-HW-*, TV-ON-*, TV-AWS-2).
+// The platforms' credential algorithms and limits against test vectors. tv_hw_1 is the worked
+// example of Huawei's "设备连接鉴权" (https://support.huaweicloud.com/devg-ocsmartcampus/ocsmartcampus_04_0030.html).
+// The other tv_* vectors were computed independently (python3 hmac, checked with openssl dgst -mac HMAC)
+// with the documented algorithms: Huawei's "Device Connection Authentication" (iot_06_v5_3009),
+// OneNET's token page (https://open.iot.10086.cn/doc/multiprotocol/book/manual/auth/token.html; product
+// 123123, device mydev and et 1537255523 are its examples, the key is bytes 00..1f) and AWS IoT Core's
+// topic limits (https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits).
 #define BOOST_TEST_MODULE platform_auth
 #include <boost/test/unit_test.hpp>
 

@@ -1,5 +1,6 @@
 // The cloud profiles' codecs and agents, without a broker: every uplink
-// shape and every downlink exchange of platforms.md, as the platform sees it.
+// shape and every downlink exchange the platforms document (Huawei IoTDA's MQTT API reference,
+// OneNET's OneJSON, AWS's Device Shadow MQTT topics), as the platform sees it.
 #define BOOST_TEST_MODULE platform_profiles
 #include <boost/test/unit_test.hpp>
 
@@ -13,7 +14,7 @@ using namespace gwd;
 
 namespace {
 
-// 2024-07-26T03:42:19Z, the instant of TV-HW-2.
+// 2024-07-26T03:42:19Z, the instant of test_platform_auth.cpp's Huawei vector (tv_hw_2).
 constexpr std::int64_t kAt = 1721965339000;
 
 Message reading(std::string sensor, std::string payload, std::string instance = "lab") {

@@ -1,5 +1,5 @@
-// Message expiry arithmetic (MQTT v5 Message Expiry Interval, seed 000
-// section 4). Deadlines are wall-clock milliseconds; 0 means "never". Pure.
+// Message expiry arithmetic (MQTT 5.0, 3.3.2.3.3 Message Expiry Interval).
+// Deadlines are wall-clock milliseconds; 0 means "never". Pure.
 #pragma once
 
 #include <chrono>

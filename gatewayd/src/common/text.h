@@ -18,7 +18,6 @@ bool is_valid_utf8(std::string_view bytes);
 std::string mqtt_string_problem(std::string_view text);
 
 std::string ascii_lower(std::string_view text);
-bool iequals(std::string_view a, std::string_view b);
 std::string_view trim(std::string_view text);
 
 // Levenshtein distance, for "did you mean" suggestions.

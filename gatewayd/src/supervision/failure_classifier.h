@@ -1,6 +1,6 @@
 // What a connection failure means and what to do about it. Pure: from the
 // MQTT version, where the failure came from and its code to a class and an
-// action (DESIGN.md, "Connection supervisor").
+// action (README.md, "What happens when the connection fails").
 //
 //   authorization  v5 0x85 0x86 0x87 0x8A 0x8C; 3.1.1 return codes 2 4 5;
 //                  TLS: the server's certificate failed verification   -> stop
@@ -12,7 +12,7 @@
 //                  code 1; 3.1.1 return code 1                           -> stop: another mqtt_version is needed
 //   transient      everything else: network errors, 0x8B, 0x8D, ...      -> retry with backoff
 //
-// Two additions to the design table, both codes with the same meaning as one
+// Two codes are classed by analogy, both with the same meaning as one
 // listed: 0x96 "Message rate too high" is throttling, and 3.1.1's return code
 // 3 "Server unavailable" is 0x88's older spelling. A broker that speaks only
 // MQTT 3.1.1 answers an MQTT 5 CONNECT with a 3.1.1 CONNACK (aedes: return

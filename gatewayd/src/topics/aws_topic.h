@@ -1,4 +1,5 @@
-// AWS IoT Core's topic limits (platforms.md 1.3, TV-AWS-2): at most 256
+// AWS IoT Core's topic limits (its message broker limits,
+// https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits): at most 256
 // bytes and at most 8 levels, both counted after a leading "$share/<group>/"
 // and "$aws/rules/<rule>/" (matched case-insensitively), as aws-c-mqtt's
 // aws_mqtt_is_valid_topic_for_iot_core() counts them.

@@ -87,13 +87,6 @@ std::string TopicTemplate::render(const TopicVariables& vars) const {
     return out;
 }
 
-size_t TopicTemplate::literal_size() const {
-    size_t n = 0;
-    for (const auto& part : parts_)
-        if (!part.is_var) n += part.literal.size();
-    return n;
-}
-
 std::string topic_value_problem(std::string_view value) {
     if (value.empty()) return "is empty";
     if (value.size() > 256) return "is longer than 256 bytes";

@@ -30,8 +30,6 @@ public:
 
     std::string render(const TopicVariables& vars) const;
     const std::string& text() const { return text_; }
-    // Levels and bytes the template has before substitution, for limits.
-    size_t literal_size() const;
 
 private:
     enum class Var { gateway, sensor, instance, plugin, upstream };

@@ -1,4 +1,4 @@
-// MQTT v5 topic aliases for one connection (seed 000, section 3): a topic
+// MQTT v5 topic aliases for one connection (MQTT 5.0, 3.3.2.3.4 Topic Alias): a topic
 // used again gets a number, and later publishes send the number instead of
 // the topic, which saves bandwidth on metered links. Aliases are handed out
 // on a topic's second use, up to the broker's Topic Alias Maximum, and kept

@@ -1,4 +1,6 @@
-// profile = "aws": AWS IoT Core (platforms.md section 1, seeds 000, 002, 003).
+// profile = "aws": AWS IoT Core (AWS IoT Core Developer Guide, "MQTT",
+// https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html, and "Device Shadow MQTT topics",
+// https://docs.aws.amazon.com/iot/latest/developerguide/device-shadow-mqtt.html).
 //
 // Uplink: telemetry to the upstream's topic template, the payload as
 // normalized, MQTT v5 metadata as properties (content type, payload format,

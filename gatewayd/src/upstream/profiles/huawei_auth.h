@@ -1,4 +1,5 @@
-// Huawei Cloud IoTDA secret authentication (platforms.md 2.2, seed 001):
+// Huawei Cloud IoTDA secret authentication ("Device Connection Authentication",
+// https://support.huaweicloud.com/intl/en-us/api-iothub/iot_06_v5_3009.html):
 //
 //   client id  {device_id}_0_{sign_type}_{YYYYMMDDHH}   (UTC hour of the attempt)
 //   user name  {device_id}

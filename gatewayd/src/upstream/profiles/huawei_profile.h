@@ -1,4 +1,6 @@
-// profile = "huawei": Huawei Cloud IoTDA (platforms.md section 2, seed 001).
+// profile = "huawei": Huawei Cloud IoTDA, as its device-side MQTT API reference documents it
+// (https://support.huaweicloud.com/intl/en-us/api-iothub/iot_06_v5_3009.html and the topic pages
+// beside it, iot_06_v5_3006 to iot_06_v5_3022; the legacy OceanConnect topics: api-IoT iot_06_3008).
 //
 // Uplink: each reading becomes a property report of its mapped service,
 //   $oc/devices/{device_id}/sys/properties/report
@@ -59,7 +61,8 @@ private:
     DeadLetterPublisher dead_letters_;
 };
 
-// The platform's limit for one PUBLISH (platforms.md 2.4), which device
+// The platform's limit for one PUBLISH (IoTDA's "Limitations",
+// https://support.huaweicloud.com/intl/en-us/productdesc-iothub/iot_04_0010.html), which device
 // messages (dead letters) may use; property reports stop at max_payload.
 inline constexpr std::uint64_t kHuaweiMaxPublishBytes = 1024 * 1024;
 inline constexpr std::uint64_t kHuaweiMaxPropertyReportBytes = 64 * 1024;

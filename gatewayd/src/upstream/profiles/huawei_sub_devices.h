@@ -1,5 +1,6 @@
 // Huawei IoTDA shows a gateway's child device online only after the gateway
-// says so (platforms.md 2.7; iot_06_v5_3022). This room decides which mapped
+// says so (IoTDA API reference, "网关更新子设备状态",
+// https://support.huaweicloud.com/api-iothub/iot_06_v5_3022.html). This room decides which mapped
 // children ([[upstream.map]] entries with a device_id) are online and words
 // the events, on the gateway's own topic:
 //

@@ -1,5 +1,5 @@
-// profile = "onenet": China Mobile OneNET thing model, OneJSON (platforms.md
-// section 3, seed 004).
+// profile = "onenet": China Mobile OneNET thing model, OneJSON, as the official device SDKs
+// implement it (cm-heclouds/OneNET_AIO_c onenet/tm/tm_api.c and tm_onejson.c; cm-heclouds/studio-acc-sdk-java).
 //
 // Uplink: each reading becomes a property post whose id is its outbox id,
 //   $sys/{pid}/{dev}/thing/property/post

@@ -1,6 +1,7 @@
-// China Mobile OneNET device token (platforms.md 3.2, seed 004): the MQTT
-// password of a device whose client id is its device name and whose user
-// name is its product id.
+// China Mobile OneNET device token (OneNET's token algorithm page,
+// https://open.iot.10086.cn/doc/multiprotocol/book/manual/auth/token.html, and the official C SDK's
+// dev_token_generate(), cm-heclouds/OneNET_AIO_c onenet/utils/dev_token.c): the MQTT password of a
+// device whose client id is its device name and whose user name is its product id.
 //
 //   StringForSignature = et + "\n" + method + "\n" + res + "\n" + version
 //   sign  = base64(HMAC_<method>(base64decode(device key), StringForSignature))
