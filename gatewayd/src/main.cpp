@@ -15,6 +15,7 @@
 
 #include "app/cli.h"
 #include "app/credentials_report.h"
+#include "common/error_text.h"
 #include "common/utc_time.h"
 #include "app/daemon.h"
 #include "app/preflight.h"
@@ -156,7 +157,7 @@ int show_status(const gwd::CliOptions& options) {
     }
     std::string out, error;
     if (!gwd::query_status(socket, options.json, out, error)) {
-        if (error == std::strerror(EACCES)) {
+        if (error == gwd::error_text(EACCES)) {
             // Running, maybe, but not ours to ask: say so, not "not running".
             std::fprintf(stderr,
                          "gatewayd: permission denied on %s: run 'gatewayd status' as root or as a member of the "

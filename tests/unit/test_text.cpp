@@ -1,6 +1,9 @@
 #define BOOST_TEST_MODULE text
 #include <boost/test/unit_test.hpp>
 
+#include <cerrno>
+
+#include "common/error_text.h"
 #include "common/text.h"
 
 using namespace gwd;
@@ -45,4 +48,10 @@ BOOST_AUTO_TEST_CASE(printable_escapes_and_cuts) {
     BOOST_TEST(printable("ok") == "ok");
     BOOST_TEST(printable("\x01z") == "\\x01z");
     BOOST_TEST(printable("abcdef", 3) == "abc...");
+}
+
+BOOST_AUTO_TEST_CASE(error_text_is_strerror_without_the_shared_buffer) {
+    BOOST_TEST(gwd::error_text(ENOENT) == "No such file or directory");
+    BOOST_TEST(gwd::error_text(EACCES) == "Permission denied");
+    BOOST_TEST(gwd::error_text(99999).find("Unknown error") == 0u);
 }

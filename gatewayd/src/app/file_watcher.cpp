@@ -8,13 +8,14 @@
 
 #include <cerrno>
 #include <cstring>
+#include "common/error_text.h"
 
 namespace gwd {
 
 FileWatcher::FileWatcher(OnChange on_change, Logger log) : on_change_(std::move(on_change)), log_(std::move(log)) {
     inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (inotify_fd_ < 0) {
-        log_.warning(std::string("cannot watch credential files (inotify: ") + std::strerror(errno) +
+        log_.warning(std::string("cannot watch credential files (inotify: ") + gwd::error_text(errno) +
                      "); a stopped upstream then re-arms only on SIGHUP");
         return;
     }
@@ -52,7 +53,7 @@ void FileWatcher::watch(const std::set<std::filesystem::path>& files) {
         const int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(),
                                            IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB);
         if (wd < 0) {
-            log_.warning("cannot watch " + dir.string() + ": " + std::strerror(errno));
+            log_.warning("cannot watch " + dir.string() + ": " + gwd::error_text(errno));
             continue;
         }
         directories_[wd] = dir;

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include "common/error_text.h"
 
 namespace gwd {
 
@@ -22,7 +23,7 @@ void check_state_dir(const Config& config, Diagnostics& diags) {
             diags.error(config.gateway.state_dir_where, label(config) + " exists but is not a directory");
         } else if (access(dir.c_str(), W_OK | X_OK) != 0) {
             diags.error(config.gateway.state_dir_where,
-                        label(config) + " is not writable: " + std::strerror(errno) +
+                        label(config) + " is not writable: " + gwd::error_text(errno) +
                             " (the daemon keeps its queues there)");
         }
         return;

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include "common/error_text.h"
 
 namespace gwd {
 
@@ -14,7 +15,7 @@ std::unique_ptr<StateDirLock> StateDirLock::acquire(const std::filesystem::path&
     const auto path = state_dir / "gatewayd.lock";
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
-        error = "cannot open " + path.string() + ": " + std::strerror(errno);
+        error = "cannot open " + path.string() + ": " + gwd::error_text(errno);
         return nullptr;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {

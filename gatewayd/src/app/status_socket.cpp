@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include "common/error_text.h"
 
 namespace gwd {
 
@@ -81,7 +82,7 @@ bool StatusServer::start(std::string& error) {
     }
     listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (listen_fd_ < 0) {
-        error = std::string("cannot create the status socket: ") + std::strerror(errno);
+        error = std::string("cannot create the status socket: ") + gwd::error_text(errno);
         return false;
     }
     // Bind with a restrictive umask so the socket is never world-accessible.
@@ -89,13 +90,13 @@ bool StatusServer::start(std::string& error) {
     const int bound = ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     ::umask(old_mask);
     if (bound != 0 || ::listen(listen_fd_, 8) != 0) {
-        error = "cannot listen on " + path_.string() + ": " + std::strerror(errno);
+        error = "cannot listen on " + path_.string() + ": " + gwd::error_text(errno);
         ::close(listen_fd_);
         listen_fd_ = -1;
         return false;
     }
     if (::pipe2(stop_pipe_, O_CLOEXEC) != 0) {
-        error = std::string("cannot create a pipe: ") + std::strerror(errno);
+        error = std::string("cannot create a pipe: ") + gwd::error_text(errno);
         return false;
     }
     owns_socket_ = true;
@@ -148,11 +149,11 @@ bool query_status(const std::filesystem::path& socket_path, bool json, std::stri
     if (!make_address(socket_path, addr, error)) return false;
     const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        error = std::strerror(errno);
+        error = gwd::error_text(errno);
         return false;
     }
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        error = std::string(std::strerror(errno));
+        error = std::string(gwd::error_text(errno));
         ::close(fd);
         return false;
     }

@@ -11,6 +11,7 @@
 
 #include <toml++/toml.h>
 
+#include "common/error_text.h"
 #include "common/text.h"
 #include "config/config_compare.h"
 #include "common/units.h"
@@ -585,7 +586,7 @@ ConfigLoadResult load_config_file(const std::filesystem::path& path, std::string
         ConfigLoadResult result;
         int err = errno;
         result.diagnostics.error(SourceLocation{path.string(), 0, 0},
-                                 std::string("cannot read the configuration: ") + std::strerror(err) +
+                                 std::string("cannot read the configuration: ") + gwd::error_text(err) +
                                      (err == ENOENT ? " (pass another file with --config PATH)" : ""));
         return result;
     }
@@ -594,7 +595,7 @@ ConfigLoadResult load_config_file(const std::filesystem::path& path, std::string
     if (in.bad()) {
         ConfigLoadResult result;
         result.diagnostics.error(SourceLocation{path.string(), 0, 0},
-                                 std::string("cannot read the configuration: ") + std::strerror(errno));
+                                 std::string("cannot read the configuration: ") + gwd::error_text(errno));
         return result;
     }
     return parse_config(buffer.str(), path.string(), hostname);

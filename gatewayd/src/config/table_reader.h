@@ -16,6 +16,7 @@
 
 #include <toml++/toml.h>
 
+#include "common/error_text.h"
 #include "common/text.h"
 #include "common/units.h"
 #include "config/config.h"
@@ -220,7 +221,7 @@ inline void check_readable_file(TableReader& reader, std::string_view key, const
     std::ifstream probe(path);
     if (!probe) {
         reader.error(key, reader.label() + ": " + std::string(key) + " '" + path.string() +
-                              "' cannot be read: " + std::strerror(errno));
+                              "' cannot be read: " + gwd::error_text(errno));
     }
 }
 

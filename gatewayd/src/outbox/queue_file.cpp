@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/error_text.h"
 #include "outbox/record_codec.h"
 
 namespace gwd {
@@ -26,7 +27,7 @@ std::string describe(sqlite3* db, int rc) {
     std::string text = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     if (db != nullptr) {
         if (const int e = sqlite3_system_errno(db); e != 0 && (rc & 0xFF) != SQLITE_CORRUPT) {
-            text += std::string(" (") + std::strerror(e) + ")";
+            text += std::string(" (") + gwd::error_text(e) + ")";
         }
     }
     return text;
@@ -339,7 +340,7 @@ bool QueueFile::sync() {
     const int fd = ::open(with_suffix(path_, "-wal").c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return errno == ENOENT;  // nothing written since the last checkpoint
     const bool ok = fdatasync(fd) == 0;
-    if (!ok) set_error(std::string("fdatasync: ") + std::strerror(errno));
+    if (!ok) set_error(std::string("fdatasync: ") + gwd::error_text(errno));
     ::close(fd);
     return ok;
 }

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/error_text.h"
 #include "common/units.h"
 
 namespace gwd {
@@ -117,7 +118,7 @@ int CrashJournal::reopen(std::vector<CrashRecord> kept, std::string& error) {
         records_ = std::move(kept);
     }
     fd_ = open(file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) error = "cannot open " + file_.string() + ": " + std::strerror(errno);
+    if (fd_ < 0) error = "cannot open " + file_.string() + ": " + gwd::error_text(errno);
     return fd_;
 }
 

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/error_text.h"
 #include "plugin_host/crash_guard.h"
 
 namespace gwd {
@@ -28,7 +29,7 @@ std::string PluginLibrary::check_file_safety(const std::filesystem::path& path) 
     const uid_t me = geteuid();
     auto check = [&](const std::filesystem::path& p, const char* what) -> std::string {
         struct stat st {};
-        if (stat(p.c_str(), &st) != 0) return std::string(what) + " " + p.string() + ": " + std::strerror(errno);
+        if (stat(p.c_str(), &st) != 0) return std::string(what) + " " + p.string() + ": " + gwd::error_text(errno);
         if (st.st_uid != 0 && st.st_uid != me) {
             return std::string(what) + " " + p.string() + " is owned by uid " + std::to_string(st.st_uid) +
                    ", not by root or the daemon's user; refusing to load code others control (chown it)";

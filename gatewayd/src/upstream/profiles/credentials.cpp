@@ -4,13 +4,14 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include "common/error_text.h"
 
 namespace gwd {
 
 std::optional<std::string> read_secret_file(const std::filesystem::path& path, std::string& error) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        error = "cannot read '" + path.string() + "': " + std::strerror(errno);
+        error = "cannot read '" + path.string() + "': " + gwd::error_text(errno);
         return std::nullopt;
     }
     std::stringstream buffer;
