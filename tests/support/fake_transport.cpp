@@ -38,7 +38,8 @@ std::vector<std::vector<std::string>> FakeBroker::subscriptions() const {
 }
 
 // The events are called without the broker's lock: the session takes its own.
-void FakeBroker::acknowledge(std::uint64_t id) {
+template <typename Deliver>
+void FakeBroker::to_newest_client(Deliver deliver) {
     TransportEvents* events;
     std::uint64_t generation;
     {
@@ -46,40 +47,26 @@ void FakeBroker::acknowledge(std::uint64_t id) {
         events = events_;
         generation = generation_;
     }
-    if (events) events->on_publish_done(generation, id, true, 0, 0);
+    // Called unlocked: the session's handlers may call back into the broker.
+    if (events) deliver(*events, generation);
+}
+
+void FakeBroker::acknowledge(std::uint64_t id) {
+    to_newest_client([&](TransportEvents& e, std::uint64_t g) { e.on_publish_done(g, id, true, 0, 0); });
 }
 
 void FakeBroker::refuse(std::uint64_t id, int reason) {
-    TransportEvents* events;
-    std::uint64_t generation;
-    {
-        std::lock_guard lock(mutex_);
-        events = events_;
-        generation = generation_;
-    }
-    if (events) events->on_publish_done(generation, id, false, reason, 0);
+    to_newest_client([&](TransportEvents& e, std::uint64_t g) { e.on_publish_done(g, id, false, reason, 0); });
 }
 
 void FakeBroker::drop_connection(int reason, const std::string& cause) {
-    TransportEvents* events;
-    std::uint64_t generation;
-    {
-        std::lock_guard lock(mutex_);
-        events = events_;
-        generation = generation_;
-    }
-    if (events) events->on_connection_lost(generation, cause, reason, std::nullopt);
+    to_newest_client(
+        [&](TransportEvents& e, std::uint64_t g) { e.on_connection_lost(g, cause, reason, std::nullopt); });
 }
 
 void FakeBroker::send(const std::string& topic, const std::string& payload) {
-    TransportEvents* events;
-    std::uint64_t generation;
-    {
-        std::lock_guard lock(mutex_);
-        events = events_;
-        generation = generation_;
-    }
-    if (events) events->on_message(generation, topic, payload, std::nullopt, std::nullopt);
+    to_newest_client(
+        [&](TransportEvents& e, std::uint64_t g) { e.on_message(g, topic, payload, std::nullopt, std::nullopt); });
 }
 
 bool FakeBroker::wait_for_connects(int n, std::chrono::milliseconds timeout) const {

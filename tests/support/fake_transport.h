@@ -61,6 +61,10 @@ public:
 
 private:
     friend class FakeTransport;
+    // Hands the newest client's events and generation to `deliver`, unlocked.
+    template <typename Deliver>
+    void to_newest_client(Deliver deliver);
+
     mutable std::mutex mutex_;
     mutable std::condition_variable cv_;
     std::deque<ConnectResult> connect_results_;

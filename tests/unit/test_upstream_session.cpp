@@ -23,7 +23,7 @@ struct Running {
         profile.credentials = std::make_unique<StaticCredentials>(config.client_id, std::nullopt, std::nullopt, std::nullopt);
         profile.codec = std::make_unique<MqttUplinkCodec>(config, "gw-01", std::map<std::string, std::string>{});
         session = std::make_unique<UpstreamSession>(config, outbox, std::move(profile), nullptr, Logger(sink, LogLevel::debug),
-                                                    std::nullopt, fake_transport(broker));
+                                                    fake_transport(broker));
     }
     ~Running() { session->stop(std::chrono::steady_clock::now(), false); }
 

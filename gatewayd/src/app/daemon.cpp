@@ -10,6 +10,7 @@
 #include "plugin_host/crash_guard.h"
 #include "plugin_host/sensor_fingerprint.h"
 #include "outbox/memory_outbox.h"
+#include "upstream/paho_client.h"
 #include "upstream/profiles/platform_credentials.h"
 #include "upstream/profiles/profile_factory.h"
 
@@ -36,7 +37,8 @@ std::shared_ptr<Outbox> Daemon::make_outbox(const UpstreamConfig& upstream, std:
 std::unique_ptr<UpstreamSession> Daemon::make_session(const UpstreamConfig& upstream, Outbox& outbox,
                                                       std::optional<UpstreamHandover> handover) const {
     return std::make_unique<UpstreamSession>(upstream, outbox, make_profile(upstream, config_), commands_.get(),
-                                             log_.child("upstream " + upstream.name), std::move(handover));
+                                             log_.child("upstream " + upstream.name), paho_transport(),
+                                             std::move(handover));
 }
 
 std::shared_ptr<const Pipeline::Stage> Daemon::make_stage() const {

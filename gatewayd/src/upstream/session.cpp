@@ -19,7 +19,6 @@
 
 #include "common/liveness.h"
 #include "common/time_source.h"
-#include "upstream/paho_client.h"
 #include "mqtt/reason_codes.h"
 #include "upstream/session/connector.h"
 #include "upstream/session/delivery.h"
@@ -84,11 +83,11 @@ struct SessionSignal {
 class UpstreamSession::Impl final : public TransportEvents {
 public:
     Impl(UpstreamConfig config, Outbox& outbox, Profile profile, CommandRouter* router, Logger log,
-         std::optional<UpstreamHandover> handover, TransportFactory transport)
+         TransportFactory transport, std::optional<UpstreamHandover> handover)
         : config_(std::move(config)),
           outbox_(outbox),
           log_(std::move(log)),
-          make_transport_(transport ? std::move(transport) : paho_transport()),
+          make_transport_(std::move(transport)),
           rng_(std::random_device{}()),
           status_(config_.name, config_.url, config_.client_id, handover ? &handover->totals : nullptr),
           pacer_(config_.max_publish_rate),
@@ -522,9 +521,9 @@ private:
 };
 
 UpstreamSession::UpstreamSession(UpstreamConfig config, Outbox& outbox, Profile profile, CommandRouter* router,
-                                 Logger log, std::optional<UpstreamHandover> handover, TransportFactory transport)
+                                 Logger log, TransportFactory transport, std::optional<UpstreamHandover> handover)
     : impl_(std::make_unique<Impl>(std::move(config), outbox, std::move(profile), router, std::move(log),
-                                   std::move(handover), std::move(transport))) {}
+                                   std::move(transport), std::move(handover))) {}
 
 UpstreamSession::~UpstreamSession() = default;
 

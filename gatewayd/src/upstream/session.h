@@ -39,9 +39,9 @@ class UpstreamSession {
 public:
     // `router` hands platform commands to plugins; null: every command is
     // answered "unsupported". It must outlive the session. `transport`
-    // makes the MQTT client of each connection; empty: Paho.
+    // makes the MQTT client of each connection (the daemon: Paho; tests: a fake).
     UpstreamSession(UpstreamConfig config, Outbox& outbox, Profile profile, CommandRouter* router, Logger log,
-                    std::optional<UpstreamHandover> handover = std::nullopt, TransportFactory transport = {});
+                    TransportFactory transport, std::optional<UpstreamHandover> handover = std::nullopt);
     ~UpstreamSession();
     UpstreamSession(const UpstreamSession&) = delete;
     UpstreamSession& operator=(const UpstreamSession&) = delete;

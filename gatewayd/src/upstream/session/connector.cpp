@@ -16,13 +16,16 @@ namespace {
 
 const Duration kYoungConnection = SupervisorSettings{}.young_connection;
 
+// Before this year the clock was never set: this code did not exist yet.
+constexpr int kFirstPlausibleYear = 2024;
+
 // The box has no real-time clock and NTP has not run yet: certificates
 // cannot be judged.
 bool clock_unset(std::chrono::system_clock::time_point wall) {
     const std::time_t now = std::chrono::system_clock::to_time_t(wall);
     struct tm tm {};
     gmtime_r(&now, &tm);
-    return tm.tm_year + 1900 < 2024;
+    return tm.tm_year + 1900 < kFirstPlausibleYear;
 }
 
 int whole_seconds(Duration d) { return static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(d).count()); }
@@ -236,9 +239,7 @@ Connector::Next Connector::after_failure(const FailureEvent& event, const std::s
     if (d.kind == SupervisorDecision::Kind::park) {
         std::string reason;
         if (d.takeover_conflict) {
-            std::string client_id;
-            c_.status.update([&](UpstreamStatus& s) { client_id = s.client_id; });
-            reason = "another client uses client id '" + client_id + "' (" +
+            reason = "another client uses client id '" + c_.status.client_id() + "' (" +
                      std::to_string(supervisor_.takeovers_in_window()) +
                      " session takeovers within minutes); give each client its own client_id";
         } else {

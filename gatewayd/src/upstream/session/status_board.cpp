@@ -68,4 +68,9 @@ std::optional<std::chrono::steady_clock::time_point> StatusBoard::last_connect()
     return last_connect_;
 }
 
+std::string StatusBoard::client_id() const {
+    std::lock_guard lock(mutex_);
+    return status_.client_id;
+}
+
 }  // namespace gwd

@@ -40,6 +40,8 @@ public:
 
     void connect_sent(std::chrono::steady_clock::time_point at, const std::string& url);
     std::optional<std::chrono::steady_clock::time_point> last_connect() const;
+    // The client id the session connects with now (a reload may change it).
+    std::string client_id() const;
 
 private:
     mutable std::mutex mutex_;
