@@ -13,7 +13,7 @@ packages=(
   python3 python3-paho-mqtt
   openssl procps iproute2
   valgrind
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format-14 clang-tidy-14
   dpkg-dev rpm lintian rpmlint
   debootstrap systemd-container
 )

@@ -17,6 +17,8 @@
 #include <cstring>
 #include <tuple>
 
+#include "common/error_text.h"
+
 namespace mqtt_local {
 
 namespace {
@@ -58,9 +60,9 @@ int connect_socket(const BrokerAddress& a, std::chrono::milliseconds timeout, st
                 getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr == 0) {
                 break;
             }
-            error = soerr != 0 ? std::strerror(soerr) : "connection timed out";
+            error = soerr != 0 ? gwd::error_text(soerr) : std::string("connection timed out");
         } else {
-            error = std::strerror(errno);
+            error = gwd::error_text(errno);
         }
         close(fd);
         fd = -1;
@@ -149,7 +151,7 @@ bool BrokerLink::send(const std::string& bytes, std::string& error) {
             n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
             if (n < 0) {
                 if (errno == EINTR) continue;
-                error = std::strerror(errno);
+                error = gwd::error_text(errno);
                 return false;
             }
         }
@@ -166,7 +168,7 @@ BrokerLink::Wait BrokerLink::wait(int wake_fd, std::chrono::milliseconds timeout
         const int ready = poll(p, wake_fd >= 0 ? 2 : 1, static_cast<int>(timeout.count()));
         if (ready < 0) {
             if (errno == EINTR) return Wait::timeout;
-            error = std::strerror(errno);
+            error = gwd::error_text(errno);
             return Wait::closed;
         }
         if (ready == 0) return Wait::timeout;
@@ -191,7 +193,7 @@ BrokerLink::Wait BrokerLink::wait(int wake_fd, std::chrono::milliseconds timeout
     }
     if (n < 0) {
         if (errno == EINTR || errno == EAGAIN) return Wait::timeout;
-        error = std::strerror(errno);
+        error = gwd::error_text(errno);
         return Wait::closed;
     }
     out.append(buffer, static_cast<size_t>(n));

@@ -41,10 +41,15 @@ void write_all(int fd, const std::string& data) {
     }
 }
 
-// Reads one line of at most 256 bytes, waiting at most `timeout_ms`.
+// A request is one short line ("status json"); anything longer is not one.
+constexpr size_t kMaxRequestLine = 256;
+// The daemon answers from memory at once; a silent one is stuck.
+constexpr int kAnswerTimeoutMs = 5000;
+
+// Reads one line of at most kMaxRequestLine bytes, waiting at most `timeout_ms`.
 std::string read_line(int fd, int timeout_ms) {
     std::string line;
-    while (line.size() < 256) {
+    while (line.size() < kMaxRequestLine) {
         pollfd p{fd, POLLIN, 0};
         if (::poll(&p, 1, timeout_ms) <= 0) break;
         char c;
@@ -161,8 +166,8 @@ bool query_status(const std::filesystem::path& socket_path, bool json, std::stri
     char buffer[4096];
     while (true) {
         pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, 5000) <= 0) {
-            error = "the daemon did not answer within 5s";
+        if (::poll(&p, 1, kAnswerTimeoutMs) <= 0) {
+            error = "the daemon did not answer within " + std::to_string(kAnswerTimeoutMs / 1000) + "s";
             ::close(fd);
             return false;
         }

@@ -34,5 +34,7 @@ bool glob_match_icase(std::string_view pattern, std::string_view text);
 // Quotes a value for a log line: printable ASCII as is, the rest escaped,
 // cut after `max` bytes with "...".
 std::string printable(std::string_view bytes, size_t max = 64);
+// How much of a cloud message a log line quotes when it explains a refusal.
+inline constexpr size_t kQuotedMessage = 200;
 
 }  // namespace gwd

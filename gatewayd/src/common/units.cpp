@@ -60,11 +60,11 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text, s
         }
         total_ms += value * scale;
     }
-    if (total_ms > static_cast<double>(std::numeric_limits<std::int64_t>::max() / 2)) {
+    if (total_ms > static_cast<double>(std::numeric_limits<std::int64_t>::max()) / 2) {
         error = "is too large";
         return std::nullopt;
     }
-    return std::chrono::milliseconds(static_cast<std::int64_t>(total_ms + 0.5));
+    return std::chrono::milliseconds(std::llround(total_ms));
 }
 
 std::optional<std::uint64_t> parse_size(std::string_view text, std::string& error) {
@@ -91,11 +91,11 @@ std::optional<std::uint64_t> parse_size(std::string_view text, std::string& erro
         return std::nullopt;
     }
     double bytes = value * scale;
-    if (bytes > 1.8e19) {
+    if (bytes >= 0x1p64) {  // does not fit a uint64_t
         error = "is too large";
         return std::nullopt;
     }
-    return static_cast<std::uint64_t>(bytes + 0.5);
+    return static_cast<std::uint64_t>(std::round(bytes));
 }
 
 std::string format_duration(std::chrono::milliseconds d) {

@@ -9,6 +9,8 @@
 #include <sstream>
 #include <tuple>
 
+#include <sys/un.h>
+
 #include <toml++/toml.h>
 
 #include "common/error_text.h"
@@ -24,6 +26,15 @@
 namespace gwd {
 
 namespace {
+
+// sockaddr_un holds 108 bytes: a path of at most 107 and its NUL.
+constexpr size_t kMaxSocketPath = sizeof(sockaddr_un::sun_path) - 1;
+// MQTT strings and Receive Maximum are 16-bit.
+constexpr std::int64_t kMqttMaxU16 = 65535;
+// The smallest outbox worth having: one SQLite page.
+constexpr std::uint64_t kMinOutboxBytes = 4096;
+// A batch fsync waits at most this long; longer risks more at a power cut.
+constexpr Duration kMaxFsyncInterval{60000};
 
 OptionValue to_option_value(const toml::node& node, const std::string& file) {
     OptionValue out;
@@ -158,11 +169,11 @@ private:
         }
         if (auto dir = r.string("runtime_dir")) g.runtime_dir = *dir;
         g.runtime_dir_where = r.where("runtime_dir");
-        // The status socket's path must fit a sockaddr_un (107 bytes and a NUL).
-        if (const auto socket = status_socket_path(g); socket.string().size() > 107) {
+        // The status socket's path must fit a sockaddr_un.
+        if (const auto socket = status_socket_path(g); socket.string().size() > kMaxSocketPath) {
             r.error("runtime_dir", std::string("[gateway]: the status socket ") + socket.string() + " would be " +
                                        std::to_string(socket.string().size()) +
-                                       " bytes long, more than a Unix socket path may be (107); choose a shorter "
+                                       " bytes long, more than a Unix socket path may be (" + std::to_string(kMaxSocketPath) + "); choose a shorter "
                                        "runtime_dir" +
                                        (g.runtime_dir ? "" : " (it comes from $RUNTIME_DIRECTORY)"));
         }
@@ -334,7 +345,7 @@ private:
             }
         }
         u.client_id = r.string("client_id").value_or(config.gateway.id);
-        if (u.client_id.size() > 65535) r.error("client_id", label + ": client_id is too long");
+        if (u.client_id.size() > static_cast<size_t>(kMqttMaxU16)) r.error("client_id", label + ": client_id is too long");
         u.username = r.string("username");
         u.password = r.string("password");
         // A NUL cannot reach the broker intact from every path (a C string
@@ -408,7 +419,7 @@ private:
                 r.error("session_expiry", label + ": session_expiry must be whole seconds up to 4294967295s");
             else u.session_expiry = *d;
         }
-        if (auto n = r.integer("max_inflight", 1, 65535)) u.max_inflight = static_cast<int>(*n);
+        if (auto n = r.integer("max_inflight", 1, kMqttMaxU16)) u.max_inflight = static_cast<int>(*n);
         if (const toml::node* rate = r.get("max_publish_rate")) {
             if (auto v = rate->value<double>(); v && *v >= 0) u.max_publish_rate = *v;
             else r.error("max_publish_rate", label + ": max_publish_rate must be a number of publishes per second (0: unlimited)");
@@ -444,7 +455,7 @@ private:
             }
         }
         if (auto bytes = r.size("max_bytes")) {
-            if (*bytes < 4096) r.error("max_bytes", label + ": max_bytes must be at least 4KiB");
+            if (*bytes < kMinOutboxBytes) r.error("max_bytes", label + ": max_bytes must be at least 4KiB");
             else u.max_bytes = *bytes;
         }
         if (auto overflow = r.string("overflow")) {
@@ -459,7 +470,7 @@ private:
             else r.error("fsync", label + ": fsync must be \"batch\" (the default), \"always\" or \"never\"");
         }
         if (auto d = r.duration("fsync_interval", Duration(1))) {
-            if (*d > Duration(60000)) r.error("fsync_interval", label + ": fsync_interval must be at most 60s");
+            if (*d > kMaxFsyncInterval) r.error("fsync_interval", label + ": fsync_interval must be at most 60s");
             else u.fsync_interval = *d;
         }
         if (u.outbox == OutboxKind::memory) {

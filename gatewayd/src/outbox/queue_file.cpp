@@ -17,6 +17,11 @@ namespace {
 constexpr int kApplicationId = 0x47574451;  // "GWDQ": a gatewayd queue
 constexpr int kSchemaVersion = 1;
 constexpr off_t kReserveBytes = 2 * 1024 * 1024;
+// Only the outbox's own two connections share the file; a lock held longer
+// than this is a stuck writer, and waiting on would hide it.
+constexpr int kBusyTimeoutMs = 5000;
+// Records salvaged from a damaged file are committed this many at a time.
+constexpr std::uint64_t kSalvageBatch = 10000;
 
 bool is_damage(int rc) {
     const int primary = rc & 0xFF;
@@ -144,7 +149,7 @@ std::unique_ptr<QueueFile> QueueFile::open(const std::filesystem::path& file, Fs
                         continue;
                     }
                     q->insert(id, record);
-                    if (++salvaged % 10000 == 0) {
+                    if (++salvaged % kSalvageBatch == 0) {
                         q->commit();
                         q->begin();
                     }
@@ -193,7 +198,7 @@ bool QueueFile::open_connections(FsyncPolicy fsync, std::string& error) {
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) return fail(writer_, rc, "cannot open");
     chmod(path_.c_str(), 0600);
-    sqlite3_busy_timeout(writer_, 5000);
+    sqlite3_busy_timeout(writer_, kBusyTimeoutMs);
     std::string mode;
     // auto_vacuum only takes effect before the first table exists.
     if ((rc = exec(writer_, "PRAGMA auto_vacuum=INCREMENTAL")) != SQLITE_OK) return fail(writer_, rc, "cannot set up");
@@ -235,7 +240,7 @@ bool QueueFile::open_connections(FsyncPolicy fsync, std::string& error) {
 
     rc = sqlite3_open_v2(path_.c_str(), &reader_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) return fail(reader_, rc, "cannot open for reading");
-    sqlite3_busy_timeout(reader_, 5000);
+    sqlite3_busy_timeout(reader_, kBusyTimeoutMs);
     exec(reader_, "PRAGMA cache_size=-256");
 
     struct Statement {

@@ -381,7 +381,7 @@ PahoClient::PahoClient(ConnectSettings connect_settings, TransportEvents& events
     configure_paho_once();
     const ConnectSettings& s = settings();
     state_->owner = this;
-    state_->slots.resize(static_cast<size_t>(s.max_inflight + kControlSlots));
+    state_->slots.resize(static_cast<size_t>(s.max_inflight) + kControlSlots);
     for (auto& slot : state_->slots) {
         slot.state = state_;
         state_->free_slots.push_back(&slot);

@@ -17,7 +17,15 @@ namespace {
 
 // In-flight shadow requests AWS allows per connection is 10; stay below.
 constexpr size_t kMaxUpdatesInFlight = 5;
-
+// The shadow service's error codes (AWS IoT Device Shadow "Error messages").
+constexpr std::int64_t kShadowNotFound = 404;
+constexpr std::int64_t kShadowVersionConflict = 409;
+constexpr std::int64_t kShadowPayloadTooLarge = 413;
+constexpr std::int64_t kShadowThrottled = 429;
+constexpr std::int64_t kShadowInternalError = 500;
+constexpr std::int64_t kShadowUnavailable = 503;
+// The smallest wait before an update the service refused for now is sent again.
+constexpr Duration kShadowRetryFloor{100};
 
 std::optional<std::int64_t> integer_member(const JsonValue& doc, std::string_view key) {
     const JsonValue* v = doc.find(key);
@@ -244,8 +252,8 @@ void AwsAgent::on_tick(WallTime now, Output& out) {
 
 void AwsAgent::retry_later(const Update& update, const std::string& why, WallTime now, Output& out) {
     give_back(update);
-    // Full jitter, at least 100 ms.
-    const Duration delay = retry_backoff_.next_delay(Duration(100));
+    // Full jitter, at least kShadowRetryFloor.
+    const Duration delay = retry_backoff_.next_delay(kShadowRetryFloor);
     retry_not_before_ = now + delay;
     report_now_ = true;  // at the retry time, not a shadow_interval later
     out.say(LogLevel::warning, why + "; reporting those values again in " + format_duration(delay));
@@ -272,10 +280,10 @@ void AwsAgent::on_inbound(const InboundPublish& publish, WallTime now, Output& o
         std::string error;
         auto doc = json_parse(publish.payload, error);
         const auto code = doc && doc->is_object() ? integer_member(*doc, "code") : std::nullopt;
-        if (code == 404) {
+        if (code == kShadowNotFound) {
             out.say(LogLevel::info, "the thing has no shadow yet; the first report creates it");
         } else {
-            out.say(LogLevel::warning, "getting the shadow failed: " + printable(publish.payload, 200));
+            out.say(LogLevel::warning, "getting the shadow failed: " + printable(publish.payload, kQuotedMessage));
         }
     }
 }
@@ -355,7 +363,7 @@ void AwsAgent::update_rejected(const std::string& payload, WallTime now, Output&
     in_flight_.erase(it);
     const auto code = integer_member(*doc, "code");
     const std::string message = string_or_empty(*doc, "message");
-    if (code == 409) {
+    if (code == kShadowVersionConflict) {
         // Someone changed the shadow since we last saw it: read it again and
         // report on top of the new version. Newer values win over the retry.
         give_back(update);
@@ -375,12 +383,12 @@ void AwsAgent::update_rejected(const std::string& payload, WallTime now, Output&
     }
     const std::string said = "code " + (code ? std::to_string(*code) : std::string("?")) +
                              (message.empty() ? "" : " (" + message + ")");
-    if (code == 429 || code == 500 || code == 503) {
+    if (code == kShadowThrottled || code == kShadowInternalError || code == kShadowUnavailable) {
         // Throttled or failing for a while: the values are still true.
         retry_later(update, "the shadow service refused an update for now: " + said, now, out);
         return;
     }
-    if (code == 413) {
+    if (code == kShadowPayloadTooLarge) {
         if (update.reported.size() > 1) {
             max_fields_per_update_ = std::max<size_t>(1, update.reported.size() / 2);
             give_back(update);

@@ -264,7 +264,7 @@ void HuaweiAgent::property_get(const std::string& request_id, const std::string&
         // answer, as Huawei's Java and Python SDKs give for what they cannot.
         out.say(LogLevel::warning, "a property get request is not a JSON object (" +
                                        (error.empty() ? std::string("not an object") : error) +
-                                       "); answered with no services: " + printable(payload, 120));
+                                       "); answered with no services: " + printable(payload, kQuotedMessage));
         PublishRequest r;
         r.topic = topic;
         r.qos = upstream_.qos;
@@ -312,7 +312,7 @@ void HuaweiAgent::legacy_command(const std::string& payload, Output& out) {
     if (!mid || !mid->is_number()) {
         // Without its mid a response cannot be matched to anything.
         out.say(LogLevel::warning, "a legacy command without a numeric mid was ignored: " +
-                                       printable(payload, 120));
+                                       printable(payload, kQuotedMessage));
         return;
     }
     Pending p{Kind::legacy_command, mid->as_number().text, {}};

@@ -121,7 +121,7 @@ bool HuaweiSubDevices::answer(const std::string& payload, PlatformAgent::Output&
             out.say(LogLevel::warning, "the platform did not update the status of sub-device '" +
                                            printable(text(device, "device_id"), 128) + "': " +
                                            printable(text(device, "error_code"), 64) + " " +
-                                           printable(text(device, "error_msg"), 200));
+                                           printable(text(device, "error_msg"), kQuotedMessage));
         }
     }
     return answered;

@@ -81,7 +81,7 @@ void OnenetAgent::post_reply(const std::string& payload, Output& out) {
     std::string error;
     auto doc = json_parse(payload, error);
     if (!doc || !doc->is_object()) {
-        out.say(LogLevel::warning, "OneNET sent a property post reply that is not JSON: " + printable(payload, 120));
+        out.say(LogLevel::warning, "OneNET sent a property post reply that is not JSON: " + printable(payload, kQuotedMessage));
         return;
     }
     const std::string id = id_of(*doc);
