@@ -78,18 +78,30 @@ Args parse(int argc, char** argv) {
         }
         if (i + 1 >= argc) fail(key + " needs a value");
         const std::string value = argv[++i];
-        if (key == "--port") a.port = std::stoi(value);
-        else if (key == "--count") a.count = std::stol(value);
-        else if (key == "--qos") a.qos = std::stoi(value);
-        else if (key == "--rate") a.rate = std::stod(value);
-        else if (key == "--window") a.window = std::stoi(value);
-        else if (key == "--topics") a.topics = std::stoi(value);
-        else if (key == "--filter") a.filter = value;
-        else if (key == "--id") a.id = value;
-        else if (key == "--ready") a.ready_file = value;
-        else if (key == "--timeout") a.timeout_s = std::stod(value);
-        else if (key == "--connect-for") a.connect_for_s = std::stod(value);
-        else fail("unknown option " + key);
+        if (key == "--port")
+            a.port = std::stoi(value);
+        else if (key == "--count")
+            a.count = std::stol(value);
+        else if (key == "--qos")
+            a.qos = std::stoi(value);
+        else if (key == "--rate")
+            a.rate = std::stod(value);
+        else if (key == "--window")
+            a.window = std::stoi(value);
+        else if (key == "--topics")
+            a.topics = std::stoi(value);
+        else if (key == "--filter")
+            a.filter = value;
+        else if (key == "--id")
+            a.id = value;
+        else if (key == "--ready")
+            a.ready_file = value;
+        else if (key == "--timeout")
+            a.timeout_s = std::stod(value);
+        else if (key == "--connect-for")
+            a.connect_for_s = std::stod(value);
+        else
+            fail("unknown option " + key);
     }
     if (a.port <= 0 || a.count <= 0) fail("--port and --count are required");
     if (a.qos != 0 && a.qos != 1) fail("--qos is 0 or 1");
@@ -167,7 +179,8 @@ void handshake(Connection& link, gwd::mqtt::PacketReader& reader, const gwd::mqt
 // {"seq":N,"t":T,"pad":"xxx"} padded to exactly 64 bytes.
 std::string reading(long seq, std::int64_t t) {
     char text[80];
-    const int n = std::snprintf(text, sizeof text, "{\"seq\":%ld,\"t\":%lld,\"pad\":\"", seq, static_cast<long long>(t));
+    const int n =
+        std::snprintf(text, sizeof text, "{\"seq\":%ld,\"t\":%lld,\"pad\":\"", seq, static_cast<long long>(t));
     std::string payload(text, size_t(n));
     payload.append(size_t(std::max(0, 64 - n - 2)), 'x');
     payload += "\"}";
@@ -209,7 +222,8 @@ int publish(const Args& a) {
             const std::int64_t due = start + std::int64_t(double(seq) * interval_ns);
             if (now_ns() < due) flush();
             for (std::int64_t left; (left = due - now_ns()) > 0;) {
-                if (a.qos == 1 && outstanding > 0) take_acks(int(left / 1'000'000) + 1);
+                if (a.qos == 1 && outstanding > 0)
+                    take_acks(int(left / 1'000'000) + 1);
                 else {
                     const timespec ts{0, long(std::min<std::int64_t>(left, 999'999'999))};
                     nanosleep(&ts, nullptr);
@@ -232,8 +246,8 @@ int publish(const Args& a) {
     while (outstanding > 0 && now_ns() < deadline) take_acks(100);
     const double seconds = double(now_ns() - start) / 1e9;
     link.send_all(gwd::mqtt::encode_disconnect());
-    std::printf("sent=%ld unacknowledged=%ld seconds=%.3f rate=%.0f cpu_per_100k=%.3f\n", a.count, outstanding,
-                seconds, double(a.count) / seconds, (process_cpu_seconds() - cpu_before) * 100000.0 / double(a.count));
+    std::printf("sent=%ld unacknowledged=%ld seconds=%.3f rate=%.0f cpu_per_100k=%.3f\n", a.count, outstanding, seconds,
+                double(a.count) / seconds, (process_cpu_seconds() - cpu_before) * 100000.0 / double(a.count));
     return outstanding == 0 ? 0 : 1;
 }
 

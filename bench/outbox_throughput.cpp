@@ -12,13 +12,13 @@
 // and prints readings/s per phase; the last lines are the medians. The
 // readings are built before the clock starts: this measures the queue, not
 // the normalizer.
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "common/log.h"
@@ -51,16 +51,25 @@ Options parse(int argc, char** argv) {
         const std::string arg = argv[i];
         if (i + 1 >= argc) usage(("missing value after " + arg).c_str());
         const std::string value = argv[++i];
-        if (arg == "--readings") o.readings = std::stoul(value);
-        else if (arg == "--runs") o.runs = std::stoi(value);
-        else if (arg == "--payload") o.payload = std::stoul(value);
-        else if (arg == "--dir") o.dir = value;
+        if (arg == "--readings")
+            o.readings = std::stoul(value);
+        else if (arg == "--runs")
+            o.runs = std::stoi(value);
+        else if (arg == "--payload")
+            o.payload = std::stoul(value);
+        else if (arg == "--dir")
+            o.dir = value;
         else if (arg == "--fsync") {
-            if (value == "batch") o.fsync = FsyncPolicy::batch;
-            else if (value == "always") o.fsync = FsyncPolicy::always;
-            else if (value == "never") o.fsync = FsyncPolicy::never;
-            else usage("--fsync takes batch, always or never");
-        } else usage(("unknown option " + arg).c_str());
+            if (value == "batch")
+                o.fsync = FsyncPolicy::batch;
+            else if (value == "always")
+                o.fsync = FsyncPolicy::always;
+            else if (value == "never")
+                o.fsync = FsyncPolicy::never;
+            else
+                usage("--fsync takes batch, always or never");
+        } else
+            usage(("unknown option " + arg).c_str());
     }
     if (o.readings == 0 || o.runs <= 0) usage("--readings and --runs must be positive");
     return o;
@@ -83,7 +92,9 @@ std::shared_ptr<const Message> reading(size_t seq, size_t size) {
     return m;
 }
 
-double per_second(size_t n, Clock::duration d) { return static_cast<double>(n) / std::chrono::duration<double>(d).count(); }
+double per_second(size_t n, Clock::duration d) {
+    return static_cast<double>(n) / std::chrono::duration<double>(d).count();
+}
 
 std::shared_ptr<DiskOutbox> open_outbox(const Options& o, const std::filesystem::path& file) {
     std::filesystem::remove(file);
@@ -132,7 +143,9 @@ int main(int argc, char** argv) {
     readings.reserve(o.readings);
     for (size_t i = 0; i < o.readings; ++i) readings.push_back(reading(i, o.payload));
 
-    const char* fsync_name = o.fsync == FsyncPolicy::batch ? "batch" : o.fsync == FsyncPolicy::always ? "always" : "never";
+    const char* fsync_name = o.fsync == FsyncPolicy::batch    ? "batch"
+                             : o.fsync == FsyncPolicy::always ? "always"
+                                                              : "never";
     std::printf("outbox benchmark: %zu readings of %zu payload bytes, fsync = %s, %d runs, file %s\n", o.readings,
                 o.payload, fsync_name, o.runs, file.c_str());
     std::vector<double> appends, deletes;

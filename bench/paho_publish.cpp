@@ -50,10 +50,14 @@ int main(int argc, char** argv) {
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string key = argv[i];
         const long value = std::strtol(argv[i + 1], nullptr, 10);
-        if (key == "--port") port = int(value);
-        else if (key == "--count") count = value;
-        else if (key == "--qos") qos = int(value);
-        else if (key == "--version") version = int(value);
+        if (key == "--port")
+            port = int(value);
+        else if (key == "--count")
+            count = value;
+        else if (key == "--qos")
+            qos = int(value);
+        else if (key == "--version")
+            version = int(value);
     }
     if (port <= 0 || count <= 0) {
         std::fprintf(stderr, "usage: bench_paho --port P --count N [--qos 0|1] [--version 4|5]\n");

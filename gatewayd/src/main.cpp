@@ -2,33 +2,33 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <cstdlib>
-#include <ctime>
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "app/cli.h"
 #include "app/credentials_report.h"
-#include "common/error_text.h"
-#include "common/utc_time.h"
 #include "app/daemon.h"
 #include "app/preflight.h"
 #include "app/status_socket.h"
+#include "common/error_text.h"
+#include "common/liveness.h"
 #include "common/log.h"
 #include "common/release_memory.h"
+#include "common/utc_time.h"
 #include "config/config_compare.h"
 #include "config/config_loader.h"
 #include "gatewayd/plugin.h"
 #include "plugin_host/plugin_host.h"
 #include "service/notify.h"
 #include "service/watchdog.h"
-#include "common/liveness.h"
 
 #ifndef GATEWAYD_VERSION
 #define GATEWAYD_VERSION "0.0.0-dev"
@@ -149,8 +149,9 @@ int show_status(const gwd::CliOptions& options) {
         const std::optional<gwd::Config>& config = loaded.config ? loaded.config : loaded.partial;
         if (!config) {
             print_diagnostics(loaded.diagnostics);
-            std::fprintf(stderr, "gatewayd: cannot find the status socket without a valid configuration; "
-                                 "use --socket PATH\n");
+            std::fprintf(stderr,
+                         "gatewayd: cannot find the status socket without a valid configuration; "
+                         "use --socket PATH\n");
             return gwd::kExitConfig;
         }
         socket = gwd::status_socket_path(config->gateway);
@@ -219,18 +220,13 @@ int main(int argc, char** argv) {
     }
     const gwd::CliOptions& options = *parsed.options;
     switch (options.command) {
-        case gwd::CliOptions::Command::help:
-            std::fputs(gwd::usage_text().c_str(), stdout);
-            return 0;
+        case gwd::CliOptions::Command::help: std::fputs(gwd::usage_text().c_str(), stdout); return 0;
         case gwd::CliOptions::Command::version:
             std::printf("gatewayd %s (plugin ABI %u)\n", GATEWAYD_VERSION, GWD_PLUGIN_ABI_VERSION);
             return 0;
-        case gwd::CliOptions::Command::status:
-            return show_status(options);
-        case gwd::CliOptions::Command::credentials:
-            return show_credentials(options);
-        default:
-            break;
+        case gwd::CliOptions::Command::status: return show_status(options);
+        case gwd::CliOptions::Command::credentials: return show_credentials(options);
+        default: break;
     }
 
     auto sink = std::make_shared<gwd::StderrSink>();

@@ -95,8 +95,9 @@ std::unique_ptr<BrokerLink> BrokerLink::connect(const BrokerAddress& address, co
         return nullptr;
     }
     SSL_CTX_set_min_proto_version(link->ctx_, TLS1_2_VERSION);
-    const bool trust = tls.ca_file.empty() ? SSL_CTX_set_default_verify_paths(link->ctx_) == 1
-                                           : SSL_CTX_load_verify_locations(link->ctx_, tls.ca_file.c_str(), nullptr) == 1;
+    const bool trust = tls.ca_file.empty()
+                           ? SSL_CTX_set_default_verify_paths(link->ctx_) == 1
+                           : SSL_CTX_load_verify_locations(link->ctx_, tls.ca_file.c_str(), nullptr) == 1;
     if (!trust) {
         error = "cannot load the CA certificates" + (tls.ca_file.empty() ? std::string() : " from " + tls.ca_file) +
                 ": " + ssl_error_text();
@@ -114,15 +115,17 @@ std::unique_ptr<BrokerLink> BrokerLink::connect(const BrokerAddress& address, co
     SSL_set_fd(link->ssl_, link->fd_);
     if (tls.verify) {
         X509_VERIFY_PARAM* param = SSL_get0_param(link->ssl_);
-        if (is_ip_literal(address.host)) X509_VERIFY_PARAM_set1_ip_asc(param, address.host.c_str());
-        else X509_VERIFY_PARAM_set1_host(param, address.host.c_str(), 0);
+        if (is_ip_literal(address.host))
+            X509_VERIFY_PARAM_set1_ip_asc(param, address.host.c_str());
+        else
+            X509_VERIFY_PARAM_set1_host(param, address.host.c_str(), 0);
     }
     if (!is_ip_literal(address.host)) SSL_set_tlsext_host_name(link->ssl_, address.host.c_str());
     if (SSL_connect(link->ssl_) != 1) {
         const long verify = SSL_get_verify_result(link->ssl_);
-        error = verify != X509_V_OK ? std::string("certificate verification failed: ") +
-                                          X509_verify_cert_error_string(verify)
-                                    : "TLS handshake failed: " + ssl_error_text();
+        error = verify != X509_V_OK
+                    ? std::string("certificate verification failed: ") + X509_verify_cert_error_string(verify)
+                    : "TLS handshake failed: " + ssl_error_text();
         return nullptr;
     }
     return link;
@@ -180,7 +183,8 @@ BrokerLink::Wait BrokerLink::wait(int wake_fd, std::chrono::milliseconds timeout
         if (n <= 0) {
             const int e = SSL_get_error(ssl_, n);
             if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return Wait::timeout;
-            error = e == SSL_ERROR_ZERO_RETURN ? "the broker closed the connection" : "TLS read failed: " + ssl_error_text();
+            error = e == SSL_ERROR_ZERO_RETURN ? "the broker closed the connection"
+                                               : "TLS read failed: " + ssl_error_text();
             return Wait::closed;
         }
         out.append(buffer, static_cast<size_t>(n));

@@ -60,11 +60,19 @@ const gwd_option_spec kOptions[] = {
     {"name_from", GWD_OPTION_STRING, 0, "\"last_level\", \"topic\" or \"sensor\"", "\"last_level\"", {}},
     {"keep_alive", GWD_OPTION_DURATION, 0, "MQTT keep alive", "\"30s\"", {}},
     {"clean_start", GWD_OPTION_BOOL, 0, "start a new session at every connect (false: resume it)", "false", {}},
-    {"session_expiry", GWD_OPTION_DURATION, 0, "how long the broker keeps the session while gatewayd is away",
-     "\"1d\"", {}},
+    {"session_expiry",
+     GWD_OPTION_DURATION,
+     0,
+     "how long the broker keeps the session while gatewayd is away",
+     "\"1d\"",
+     {}},
     {"receive_maximum", GWD_OPTION_INT, 0, "QoS 1 messages in flight from the broker", "1000", {}},
-    {"ca_file", GWD_OPTION_STRING, 0, "CA certificates for ssl:// (default: the system's), or credential:NAME",
-     nullptr, {}},
+    {"ca_file",
+     GWD_OPTION_STRING,
+     0,
+     "CA certificates for ssl:// (default: the system's), or credential:NAME",
+     nullptr,
+     {}},
     {"cert_file", GWD_OPTION_STRING, 0, "client certificate for ssl://, or credential:NAME", nullptr, {}},
     {"key_file", GWD_OPTION_STRING, 0, "client key for ssl://, or credential:NAME", nullptr, {}},
     {"tls_verify", GWD_OPTION_BOOL, 0, "check the broker's certificate and name", "true", {}},
@@ -120,9 +128,9 @@ gwd::SupervisorSettings supervisor_settings() {
 
 // How one connection attempt ended.
 struct Attempt {
-    bool connected = false;      // it got a CONNACK that accepted it
-    gwd::Failure failure;        // how it ended
-    std::string error;           // for the log and status
+    bool connected = false;  // it got a CONNACK that accepted it
+    gwd::Failure failure;    // how it ended
+    std::string error;       // for the log and status
 };
 
 class MqttLocal {
@@ -146,8 +154,10 @@ public:
         const size_t n = host_->option_list_size(ctx_, "topics");
         if (n == 0) return refuse("topics is empty; list at least one topic filter, e.g. [\"sensors/#\"]");
         for (size_t i = 0; i < n; ++i) {
-            if (host_->option_list_string(ctx_, "topics", i, &text) != GWD_OK) return refuse("topics must hold strings");
-            if (!valid_topic_filter(text)) return refuse(std::string("topics: \"") + text + "\" is not a valid topic filter");
+            if (host_->option_list_string(ctx_, "topics", i, &text) != GWD_OK)
+                return refuse("topics must hold strings");
+            if (!valid_topic_filter(text))
+                return refuse(std::string("topics: \"") + text + "\" is not a valid topic filter");
             topics_.emplace_back(text);
         }
         int64_t qos = 0;
@@ -181,10 +191,14 @@ public:
 
         if (!declared(host_->option_string(ctx_, "name_from", &text), "name_from")) return false;
         const std::string from = text;
-        if (from == "last_level") name_from_ = NameFrom::last_level;
-        else if (from == "topic") name_from_ = NameFrom::topic;
-        else if (from == "sensor") name_from_ = NameFrom::sensor;
-        else return refuse("name_from = \"" + from + "\" must be \"last_level\", \"topic\" or \"sensor\"");
+        if (from == "last_level")
+            name_from_ = NameFrom::last_level;
+        else if (from == "topic")
+            name_from_ = NameFrom::topic;
+        else if (from == "sensor")
+            name_from_ = NameFrom::sensor;
+        else
+            return refuse("name_from = \"" + from + "\" must be \"last_level\", \"topic\" or \"sensor\"");
         int64_t keep_alive_ms = 0;
         if (!declared(host_->option_duration_ms(ctx_, "keep_alive", &keep_alive_ms), "keep_alive")) return false;
         if (keep_alive_ms < 1000 || keep_alive_ms > 65535000) return refuse("keep_alive must be 1s to 65535s");
@@ -195,7 +209,8 @@ public:
         connect_.clean_start = clean != 0;
         int64_t expiry_ms = 0;
         if (!declared(host_->option_duration_ms(ctx_, "session_expiry", &expiry_ms), "session_expiry")) return false;
-        if (expiry_ms < 0 || expiry_ms / 1000 > 0xFFFFFFFFLL) return refuse("session_expiry must be at most 4294967295s");
+        if (expiry_ms < 0 || expiry_ms / 1000 > 0xFFFFFFFFLL)
+            return refuse("session_expiry must be at most 4294967295s");
         connect_.session_expiry_s = static_cast<std::uint32_t>(expiry_ms / 1000);
         if (connect_.clean_start) connect_.session_expiry_s = 0;
         int64_t receive_maximum = 0;
@@ -571,11 +586,10 @@ private:
     bool set_aside(BrokerLink& link, const Publish& p, const std::string& why, std::string& error) {
         const auto now = Clock::now();
         if (now - set_aside_logged_ > std::chrono::seconds(10)) {
-            log(GWD_LOG_WARNING, "a message on \"" + printable_topic(p.topic) + "\" " + why +
-                                     "; acknowledged and dropped" +
-                                     (set_aside_quiet_ > 0 ? " (" + std::to_string(set_aside_quiet_) +
-                                                                 " more since the last such line)"
-                                                           : ""));
+            log(GWD_LOG_WARNING,
+                "a message on \"" + printable_topic(p.topic) + "\" " + why + "; acknowledged and dropped" +
+                    (set_aside_quiet_ > 0 ? " (" + std::to_string(set_aside_quiet_) + " more since the last such line)"
+                                          : ""));
             set_aside_logged_ = now;
             set_aside_quiet_ = 0;
         } else {
@@ -619,7 +633,8 @@ private:
         auto has_nul = [](const std::string& text) { return text.find('\0') != std::string::npos; };
         bool nul = has_nul(p->topic) || (p->content_type && has_nul(*p->content_type));
         for (const auto& [k, v] : p->user_properties) nul = nul || has_nul(k) || has_nul(v);
-        if (nul) return set_aside(link, *p, "carries a NUL character in its topic, content type or a user property", error);
+        if (nul)
+            return set_aside(link, *p, "carries a NUL character in its topic, content type or a user property", error);
         std::string name;
         switch (name_from_) {
             case NameFrom::last_level: {
@@ -674,7 +689,7 @@ private:
     std::optional<std::string> password_file_;
     NameFrom name_from_ = NameFrom::last_level;
     bool connected_before_ = false;
-    std::string problem_;                    // as last reported to the host
+    std::string problem_;  // as last reported to the host
     Clock::time_point connected_at_{};
     Clock::time_point set_aside_logged_{};
     std::uint64_t set_aside_quiet_ = 0;

@@ -24,7 +24,11 @@
 
 #define MAX_DEVICES 16
 
-enum device_kind { DEVICE_XIAOMI, DEVICE_HUAWEI, DEVICE_PLAIN };
+enum device_kind {
+    DEVICE_XIAOMI,
+    DEVICE_HUAWEI,
+    DEVICE_PLAIN
+};
 
 struct device {
     enum device_kind kind;
@@ -38,8 +42,8 @@ struct simulated {
     gwd_context *ctx;
     struct device devices[MAX_DEVICES];
     size_t device_count;
-    int64_t count;      /* polls left; -1 = forever */
-    int walk;           /* 0: always the seed values */
+    int64_t count; /* polls left; -1 = forever */
+    int walk;      /* 0: always the seed values */
     unsigned long long rng;
     pthread_mutex_t lock; /* values: poll() and command() run on different threads */
 };
@@ -47,8 +51,12 @@ struct simulated {
 /* Each default is written here once; README.md and simulated.toml are
  * tested against these specs (tests/unit/test_plugin_docs.cpp). */
 static const gwd_option_spec options[] = {
-    {"devices", GWD_OPTION_STRING_LIST, 0, "which seed sensors to imitate, in order: \"xiaomi\", \"huawei\", \"plain\"",
-     "[\"xiaomi\", \"huawei\", \"plain\"]", {0}},
+    {"devices",
+     GWD_OPTION_STRING_LIST,
+     0,
+     "which seed sensors to imitate, in order: \"xiaomi\", \"huawei\", \"plain\"",
+     "[\"xiaomi\", \"huawei\", \"plain\"]",
+     {0}},
     {"names", GWD_OPTION_STRING_LIST, 0, "reading names, one per device (default sensor01, sensor02, ...)", NULL, {0}},
     {"values", GWD_OPTION_STRING, 0, "\"walk\" or \"seed\" for the example's exact payloads", "\"walk\"", {0}},
     {"count", GWD_OPTION_INT, 0, "stop after this many polls (0: never)", "0", {0}},
@@ -83,10 +91,14 @@ static double next_uniform(struct simulated *s)
 
 static int parse_kind(const char *text, enum device_kind *out)
 {
-    if (strcmp(text, "xiaomi") == 0) *out = DEVICE_XIAOMI;
-    else if (strcmp(text, "huawei") == 0) *out = DEVICE_HUAWEI;
-    else if (strcmp(text, "plain") == 0) *out = DEVICE_PLAIN;
-    else return -1;
+    if (strcmp(text, "xiaomi") == 0)
+        *out = DEVICE_XIAOMI;
+    else if (strcmp(text, "huawei") == 0)
+        *out = DEVICE_HUAWEI;
+    else if (strcmp(text, "plain") == 0)
+        *out = DEVICE_PLAIN;
+    else
+        return -1;
     return 0;
 }
 
@@ -122,8 +134,8 @@ static int create(const gwd_host_api *host, gwd_context *ctx, void **instance)
 
     size_t names = host->option_list_size(ctx, "names");
     if (names != 0 && names != s->device_count) {
-        gwd_logf(host, ctx, GWD_LOG_ERROR, "names has %zu entries but devices has %zu; give one name per device",
-                 names, s->device_count);
+        gwd_logf(host, ctx, GWD_LOG_ERROR, "names has %zu entries but devices has %zu; give one name per device", names,
+                 s->device_count);
         free(s);
         return GWD_ERR_INVALID;
     }
@@ -238,8 +250,7 @@ static int poll_once(void *instance)
             reading.properties = props;
             reading.property_count = 2;
             break;
-        case DEVICE_PLAIN:
-            break;
+        case DEVICE_PLAIN: break;
         }
         int rc = s->host->emit(s->ctx, &reading);
         if (rc != GWD_OK && rc != GWD_ERR_STOPPED) return rc;
@@ -256,7 +267,8 @@ static int parse_value(const char *params, double *out)
     at = strchr(at + 7, ':');
     if (at == NULL) return -1;
     ++at;
-    while (*at == ' ') ++at;
+    while (*at == ' ')
+        ++at;
     if (*at == '"') ++at;
     char *end = NULL;
     double v = strtod(at, &end);
@@ -318,4 +330,7 @@ static const gwd_plugin descriptor = {
     .command = command,
 };
 
-GWD_PLUGIN_EXPORT const gwd_plugin *gwd_plugin_entry(void) { return &descriptor; }
+GWD_PLUGIN_EXPORT const gwd_plugin *gwd_plugin_entry(void)
+{
+    return &descriptor;
+}

@@ -67,9 +67,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // fill may itself hold '+' or '#').
     std::string topic;
     for (char c : topics[data[0] % topics.size()]) {
-        if (c == '#') topic += fill;
-        else if (c == '+') topic += fill.empty() ? "x" : fill;
-        else topic += c;
+        if (c == '#')
+            topic += fill;
+        else if (c == '+')
+            topic += fill.empty() ? "x" : fill;
+        else
+            topic += c;
     }
 
     const WallTime now = WallTime(std::chrono::milliseconds(1764633600000));

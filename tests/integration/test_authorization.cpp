@@ -50,8 +50,9 @@ std::string config(const TempDir& dir, const std::string& url, const std::string
     return gateway_section(dir, all_plugins(dir)) +
            "[[sensor]]\nname = \"meter\"\nplugin = \"test_emitter\"\n"
            "[sensor.options]\ncount = 20\npayload = \"{seq}\"\n\n"
-           "[[upstream]]\nname = \"cloud\"\nurl = \"" + url + "\"\nusername = \"gw\"\n" + credentials +
-           "mqtt_version = " + std::to_string(version) + "\n"
+           "[[upstream]]\nname = \"cloud\"\nurl = \"" +
+           url + "\"\nusername = \"gw\"\n" + credentials + "mqtt_version = " + std::to_string(version) +
+           "\n"
            "[upstream.backoff]\ninitial = \"100ms\"\nmax = \"1s\"\n";
 }
 
@@ -159,7 +160,8 @@ BOOST_AUTO_TEST_CASE(a_broken_config_on_sighup_keeps_the_running_one) {
     gw.process().signal(SIGHUP);
     GWD_REQUIRE(gw.wait_for_log("reload refused", 10s), gw.log());
     BOOST_TEST(gw.log().find("unknown key 'stable_aftr' in upstream 'cloud' [upstream.backoff]; did you mean "
-                             "'stable_after'?") != std::string::npos, gw.log());
+                             "'stable_after'?") != std::string::npos,
+               gw.log());
     BOOST_TEST(gw.process().running());
     auto status = daemon_status(dir);
     BOOST_REQUIRE(status);
@@ -187,7 +189,8 @@ BOOST_AUTO_TEST_CASE(a_stopped_upstream_leaves_the_others_alone) {
 BOOST_AUTO_TEST_CASE(retry_after_auth_failure_tries_again_later) {
     TempDir dir;
     AuthBroker auth(dir);
-    GatewaydProcess gw(dir, config(dir, auth.broker->url(), "password = \"wrong\"\nretry_after_auth_failure = \"2s\"\n"));
+    GatewaydProcess gw(dir,
+                       config(dir, auth.broker->url(), "password = \"wrong\"\nretry_after_auth_failure = \"2s\"\n"));
     GWD_REQUIRE(gw.wait_for_log("stopped: cannot connect to", 10s), gw.log());
     std::this_thread::sleep_for(1s);
     BOOST_TEST(count(auth.broker->log(), "not authorised") == 1u);

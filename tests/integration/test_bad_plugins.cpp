@@ -29,7 +29,8 @@ BOOST_AUTO_TEST_CASE(wrong_abi_plugin_is_refused_while_another_sensor_keeps_forw
         gateway_section(dir, all_plugins(dir)) + sensor("old", "wrong_abi") + sensor("alien", "no_entry") +
         sensor("ghost", "not_installed") + sensor("typo", "simulated", "valuez = \"seed\"") +
         sensor("broken", "test_emitter", "fail_create = true") +
-        sensor("good", "simulated", "values = \"seed\"\nnames = [\"good01\", \"good02\", \"good03\"]") + upstream(cloud);
+        sensor("good", "simulated", "values = \"seed\"\nnames = [\"good01\", \"good02\", \"good03\"]") +
+        upstream(cloud);
     GatewaydProcess gw(dir, config);
 
     GWD_REQUIRE(subscriber.wait_for(6, 15s), gw.log());
@@ -41,14 +42,15 @@ BOOST_AUTO_TEST_CASE(wrong_abi_plugin_is_refused_while_another_sensor_keeps_forw
     const std::string file = gw.config_path().string();
     const std::string at = ":" + std::to_string(line_of(config, "plugin = \"wrong_abi\"")) + ":10: ";
     BOOST_TEST(log.find(file + at + "sensor 'old' disabled: refusing plugin file") != std::string::npos);
-    BOOST_TEST(log.find("wrong_abi.so: it was built for plugin ABI version 99, but this gatewayd supports versions 1 to 5") !=
-               std::string::npos);
+    BOOST_TEST(
+        log.find("wrong_abi.so: it was built for plugin ABI version 99, but this gatewayd supports versions 1 to 5") !=
+        std::string::npos);
     BOOST_TEST(log.find("sensor 'alien' disabled: plugin file") != std::string::npos);
     BOOST_TEST(log.find("has no entry symbol 'gwd_plugin_entry'") != std::string::npos);
     BOOST_TEST(log.find("sensor 'ghost' disabled: plugin file") != std::string::npos);
     BOOST_TEST(log.find("not_installed.so does not exist (plugin_dir = ") != std::string::npos);
-    BOOST_TEST(log.find("plugins there: abi4_options, misbehaving, mqtt_local, no_create, no_entry, simulated, test_emitter, wrong_abi") !=
-               std::string::npos);
+    BOOST_TEST(log.find("plugins there: abi4_options, misbehaving, mqtt_local, no_create, no_entry, simulated, "
+                        "test_emitter, wrong_abi") != std::string::npos);
     BOOST_TEST(log.find("plugin 'simulated' has no option 'valuez'; did you mean 'values'?") != std::string::npos);
     BOOST_TEST(log.find("fail_create is set") != std::string::npos);
     BOOST_TEST(log.find("1 of 6 sensors running") != std::string::npos);

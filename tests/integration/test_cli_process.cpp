@@ -58,10 +58,10 @@ BOOST_AUTO_TEST_CASE(config_errors_exit_78_with_one_line_each_at_check_and_at_st
     TempDir dir;
     const std::string text = valid_config(dir) + "qos = 3\nurl_typo = 1\n";
     auto config = dir.write("gatewayd.toml", text);
-    const std::string expected =
-        config.string() + ":" + std::to_string(line_of(text, "qos = 3")) +
-        ":7: upstream 'cloud': 'qos' must be between 0 and 2, not 3\n" + config.string() + ":" +
-        std::to_string(line_of(text, "url_typo")) + ":1: unknown key 'url_typo' in upstream 'cloud'; did you mean 'url'?\n";
+    const std::string expected = config.string() + ":" + std::to_string(line_of(text, "qos = 3")) +
+                                 ":7: upstream 'cloud': 'qos' must be between 0 and 2, not 3\n" + config.string() +
+                                 ":" + std::to_string(line_of(text, "url_typo")) +
+                                 ":1: unknown key 'url_typo' in upstream 'cloud'; did you mean 'url'?\n";
     std::string out;
     BOOST_TEST(gatewayd({"--check-config", "--config", config.string()}, out) == 78);
     BOOST_TEST(out == expected);
@@ -73,38 +73,43 @@ BOOST_AUTO_TEST_CASE(config_errors_exit_78_with_one_line_each_at_check_and_at_st
 BOOST_AUTO_TEST_CASE(missing_config_exits_78) {
     std::string out;
     BOOST_TEST(gatewayd({"--config", "/nonexistent/gatewayd.toml"}, out) == 78);
-    BOOST_TEST(out == "/nonexistent/gatewayd.toml: cannot read the configuration: No such file or directory "
-                      "(pass another file with --config PATH)\n");
+    BOOST_TEST(out ==
+               "/nonexistent/gatewayd.toml: cannot read the configuration: No such file or directory "
+               "(pass another file with --config PATH)\n");
 }
 
 BOOST_AUTO_TEST_CASE(check_config_loads_plugins_and_checks_their_options) {
     TempDir dir;
-    const std::string text = gateway_section(dir, all_plugins(dir)) +
-                             "[[sensor]]\nname = \"old\"\nplugin = \"wrong_abi\"\n\n"
-                             "[[sensor]]\nname = \"field\"\nplugin = \"mqtt_local\"\n[sensor.options]\nurl = \"tcp://x\"\n"
-                             "topic = [\"a\"]\n\n"
-                             "[[upstream]]\nname = \"cloud\"\nurl = \"tcp://127.0.0.1:1\"\n";
+    const std::string text =
+        gateway_section(dir, all_plugins(dir)) +
+        "[[sensor]]\nname = \"old\"\nplugin = \"wrong_abi\"\n\n"
+        "[[sensor]]\nname = \"field\"\nplugin = \"mqtt_local\"\n[sensor.options]\nurl = \"tcp://x\"\n"
+        "topic = [\"a\"]\n\n"
+        "[[upstream]]\nname = \"cloud\"\nurl = \"tcp://127.0.0.1:1\"\n";
     auto config = dir.write("gatewayd.toml", text);
     auto at = [&](const std::string& needle, int column) {
         return config.string() + ":" + std::to_string(line_of(text, needle)) + ":" + std::to_string(column) + ": ";
     };
     std::string out;
     BOOST_TEST(gatewayd({"--check-config", "--config", config.string()}, out) == 78);
-    BOOST_TEST(out.find(at("plugin = \"wrong_abi\"", 10) + "sensor 'old': refusing plugin file") != std::string::npos, out);
+    BOOST_TEST(out.find(at("plugin = \"wrong_abi\"", 10) + "sensor 'old': refusing plugin file") != std::string::npos,
+               out);
     BOOST_TEST(out.find("built for plugin ABI version 99") != std::string::npos);
     BOOST_TEST(out.find(at("topic = [", 1) + "sensor 'field': plugin 'mqtt_local' has no option 'topic'; did you "
-                                             "mean 'topics'?") != std::string::npos, out);
+                                             "mean 'topics'?") != std::string::npos,
+               out);
     BOOST_TEST(out.find(at("[sensor.options]", 1) + "sensor 'field': plugin 'mqtt_local' needs option 'topics'") !=
-               std::string::npos, out);
+                   std::string::npos,
+               out);
 }
 
 BOOST_AUTO_TEST_CASE(unwritable_state_dir_is_a_config_error) {
     TempDir dir;
     auto file = dir.write("not-a-dir", "x");
-    auto config = dir.write("gatewayd.toml",
-                            "[gateway]\nplugin_dir = \"" + gwd::test::bundled_plugin_dir().string() +
-                                "\"\nstate_dir = \"" + file.string() + "\"\n"
-                                "[[upstream]]\nname = \"cloud\"\nurl = \"tcp://127.0.0.1:1\"\n");
+    auto config = dir.write("gatewayd.toml", "[gateway]\nplugin_dir = \"" + gwd::test::bundled_plugin_dir().string() +
+                                                 "\"\nstate_dir = \"" + file.string() +
+                                                 "\"\n"
+                                                 "[[upstream]]\nname = \"cloud\"\nurl = \"tcp://127.0.0.1:1\"\n");
     std::string out;
     BOOST_TEST(gatewayd({"--check-config", "--config", config.string()}, out) == 78);
     BOOST_TEST(out.find(":3:13: state_dir '" + file.string() + "' exists but is not a directory") != std::string::npos,
@@ -136,7 +141,7 @@ BOOST_AUTO_TEST_CASE(every_plugin_sample_config_is_valid) {
         if (!fs::exists(sample)) continue;
         TempDir dir;
         auto config = dir.write("gatewayd.toml", gateway_section(dir) + read_file(sample) +
-                                                      "\n[[upstream]]\nname = \"cloud\"\nurl = \"tcp://127.0.0.1:1\"\n");
+                                                     "\n[[upstream]]\nname = \"cloud\"\nurl = \"tcp://127.0.0.1:1\"\n");
         std::string out;
         BOOST_TEST(gatewayd({"--check-config", "--config", config.string()}, out) == 0, sample.string() << ": " << out);
         ++samples;
@@ -150,8 +155,9 @@ BOOST_AUTO_TEST_CASE(check_config_reports_everything_at_once) {
     // password, a runtime_dir whose socket path is too long) is an error.
     TempDir dir;
     const std::string long_dir = "/tmp/" + std::string(110, 'r');
-    const std::string text = "[gateway]\nid = \"   \"\nplugin_dir = \"" + all_plugins(dir).string() + "\"\nstate_dir = \"" +
-                             (dir.path() / "state").string() + "\"\nruntime_dir = \"" + long_dir + "\"\n\n" +
+    const std::string text = "[gateway]\nid = \"   \"\nplugin_dir = \"" + all_plugins(dir).string() +
+                             "\"\nstate_dir = \"" + (dir.path() / "state").string() + "\"\nruntime_dir = \"" +
+                             long_dir + "\"\n\n" +
                              "[[sensor]]\nname = \"  \"\nplugin = \"simulated\"\n\n"
                              "[[sensor]]\nname = \"old\"\nplugin = \"wrong_abi\"\n\n"
                              "[[upstream]]\nname = \"\"\nurl = \"tcp://127.0.0.1:1\"\n"
@@ -160,7 +166,8 @@ BOOST_AUTO_TEST_CASE(check_config_reports_everything_at_once) {
     std::string out;
     BOOST_TEST(gatewayd({"--check-config", "--config", config.string()}, out) == 78);
     BOOST_TEST(out.find(":2:6: [gateway]: id must not be empty or only spaces") != std::string::npos, out);
-    BOOST_TEST(out.find(":5:15: [gateway]: the status socket " + long_dir + "/gatewayd.sock would be 129 bytes long, "
+    BOOST_TEST(out.find(":5:15: [gateway]: the status socket " + long_dir +
+                        "/gatewayd.sock would be 129 bytes long, "
                         "more than a Unix socket path may be (107)") != std::string::npos,
                out);
     BOOST_TEST(out.find("sensor '  ': name must not be empty or only spaces") != std::string::npos, out);
@@ -174,9 +181,11 @@ BOOST_AUTO_TEST_CASE(a_password_file_every_user_can_read_gets_a_warning) {
     auto secret = dir.write("password", "s3cret\n");
     std::filesystem::permissions(secret, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
                                              std::filesystem::perms::group_read | std::filesystem::perms::others_read);
-    auto config = dir.write("gatewayd.toml", gateway_section(dir) + "[[upstream]]\nname = \"cloud\"\nurl = "
-                                                                     "\"tcp://127.0.0.1:1\"\nusername = \"u\"\n"
-                                                                     "password_file = \"" + secret.string() + "\"\n");
+    auto config = dir.write("gatewayd.toml", gateway_section(dir) +
+                                                 "[[upstream]]\nname = \"cloud\"\nurl = "
+                                                 "\"tcp://127.0.0.1:1\"\nusername = \"u\"\n"
+                                                 "password_file = \"" +
+                                                 secret.string() + "\"\n");
     std::string out;
     BOOST_TEST(gatewayd({"--check-config", "--config", config.string()}, out) == 0, out);
     BOOST_TEST(out.find("warning: upstream 'cloud': password_file " + secret.string() +

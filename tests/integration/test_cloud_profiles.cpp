@@ -73,25 +73,26 @@ token_validity = "1h"
 )");
     std::string out;
     // The Huawei vector of test_platform_auth.cpp (huawei_full_connect_tv_hw_2): 2024-07-26T03:42:19Z.
-    BOOST_TEST(run_command({gatewayd_binary().string(), "credentials", "--config", config.string(), "--upstream", "iotda",
-                            "--at", "2024-07-26T03:42:19Z", "--show-secret"},
+    BOOST_TEST(run_command({gatewayd_binary().string(), "credentials", "--config", config.string(), "--upstream",
+                            "iotda", "--at", "2024-07-26T03:42:19Z", "--show-secret"},
                            out) == 0);
     BOOST_TEST(out.find("client id  5e06bfee334dd4f33759f5b3_demo_0_1_2024072603\n") != std::string::npos, out);
     BOOST_TEST(out.find("username   5e06bfee334dd4f33759f5b3_demo\n") != std::string::npos, out);
-    BOOST_TEST(out.find("password   15e9c7274b2835b592525e326eaa422b923d82e38fdf634581d4e87757f4391b\n") !=
-                   std::string::npos, out);
+    BOOST_TEST(
+        out.find("password   15e9c7274b2835b592525e326eaa422b923d82e38fdf634581d4e87757f4391b\n") != std::string::npos,
+        out);
     // Masked without --show-secret.
     out.clear();
-    BOOST_TEST(run_command({gatewayd_binary().string(), "credentials", "--config", config.string(), "--upstream", "iotda",
-                            "--at", "2024-07-26T03:42:19Z"},
+    BOOST_TEST(run_command({gatewayd_binary().string(), "credentials", "--config", config.string(), "--upstream",
+                            "iotda", "--at", "2024-07-26T03:42:19Z"},
                            out) == 0);
     BOOST_TEST(out.find("15e9c727") == std::string::npos, out);
     BOOST_TEST(out.find("15e9…391b (64 characters; --show-secret prints it)") != std::string::npos, out);
     // The OneNET sha1 vector of test_platform_auth.cpp (onenet_tokens_tv_on_1_to_3):
     // et 1537255523 = 2018-09-18T07:25:23Z, one hour after --at.
     out.clear();
-    BOOST_TEST(run_command({gatewayd_binary().string(), "credentials", "--config", config.string(), "--upstream", "onenet",
-                            "--at", "2018-09-18T06:25:23Z", "--show-secret"},
+    BOOST_TEST(run_command({gatewayd_binary().string(), "credentials", "--config", config.string(), "--upstream",
+                            "onenet", "--at", "2018-09-18T06:25:23Z", "--show-secret"},
                            out) == 0);
     BOOST_TEST(out.find("client id  mydev\n") != std::string::npos, out);
     BOOST_TEST(out.find("username   123123\n") != std::string::npos, out);
@@ -127,7 +128,8 @@ url = ")" + broker.url() + R"("
 keep_alive = "30s"
 [upstream.huawei]
 device_id = ")" + device + R"("
-secret_file = ")" + secret.string() + R"("
+secret_file = ")" + secret.string() +
+                                R"("
 sign_type = 1
 [[upstream.map]]
 sensor = "lab01"
@@ -163,8 +165,9 @@ max = "1s"
         return d.find("services")->as_array().at(0).find("service_id")->as_string() == "lab03";
     });
     BOOST_TEST_REQUIRE(unmapped.has_value());
-    BOOST_TEST(number_text(json(unmapped->payload).find("services")->as_array().at(0).find("properties")->find("value")) ==
-               "24.4");
+    BOOST_TEST(
+        number_text(json(unmapped->payload).find("services")->as_array().at(0).find("properties")->find("value")) ==
+        "24.4");
     // CONNECT: {device_id}_0_1_{hour}, user name the device id.
     BOOST_TEST(broker.log().find("as " + device + "_0_1_" + hour) != std::string::npos, broker.log());
 
@@ -183,13 +186,15 @@ max = "1s"
     BOOST_TEST_REQUIRE(set.has_value(), gw.log());
     BOOST_TEST(set->payload == R"({"result_code":0,"result_desc":"success"})");
     BOOST_TEST(wait_for_message(cloud, base + "properties/report", [](const JsonValue& d) {
-        return number_text(d.find("services")->as_array().at(0).find("properties")->find("temperature")) == "31.5";
-    }).has_value());
+                   return number_text(d.find("services")->as_array().at(0).find("properties")->find("temperature")) ==
+                          "31.5";
+               }).has_value());
     platform.publish(base + "properties/get/request_id=pg-1", R"({"service_id":"Temperature"})");
     auto get = wait_for_message(cloud, base + "properties/get/response/request_id=pg-1", any);
     BOOST_TEST_REQUIRE(get.has_value());
-    BOOST_TEST(number_text(json(get->payload).find("services")->as_array().at(0).find("properties")->find(
-                   "temperature")) == "31.5");
+    BOOST_TEST(
+        number_text(json(get->payload).find("services")->as_array().at(0).find("properties")->find("temperature")) ==
+        "31.5");
     // Malformed, unknown to the plugin, unmapped: each gets result_code 1.
     platform.publish(base + "commands/request_id=bad-1", "{oops");
     platform.publish(base + "commands/request_id=bad-2", R"({"service_id":"Temperature","command_name":"explode"})");
@@ -201,7 +206,9 @@ max = "1s"
         BOOST_TEST(number_text(json(bad->payload).find("result_code")) == "1");
     }
     BOOST_TEST(json(wait_for_message(cloud, base + "commands/response/request_id=bad-2", any)->payload)
-                   .find("paras")->find("error")->as_string()
+                   .find("paras")
+                   ->find("error")
+                   ->as_string()
                    .find("simulated sensors take the commands \"set\" and \"reset\"") != std::string::npos);
     BOOST_TEST(gw.stop().value_or(-1) == 0);
 }
@@ -218,14 +225,19 @@ BOOST_AUTO_TEST_CASE(onenet_posts_properties_and_answers_set_and_invoke) {
     auto urlenc = [](std::string s) {
         std::string out;
         for (char c : s) {
-            if (c == '+') out += "%2B";
-            else if (c == '/') out += "%2F";
-            else if (c == '=') out += "%3D";
-            else out += c;
+            if (c == '+')
+                out += "%2B";
+            else if (c == '/')
+                out += "%2F";
+            else if (c == '=')
+                out += "%3D";
+            else
+                out += c;
         }
         return out;
     };
-    const std::string token = "version=2018-10-31&res=" + urlenc(res) + "&et=" + et + "&method=sha256&sign=" + urlenc(sign);
+    const std::string token =
+        "version=2018-10-31&res=" + urlenc(res) + "&et=" + et + "&method=sha256&sign=" + urlenc(sign);
     auto broker_owner = platform_broker(dir, "123123", token, "$sys/#", "$sys/123123/mydev/#");
     Mosquitto& broker = *broker_owner;
     const std::string thing = "$sys/123123/mydev/thing/";
@@ -253,9 +265,8 @@ identifier = "humi"
 initial = "200ms"
 max = "1s"
 )");
-    auto post = wait_for_message(cloud, thing + "property/post", [](const JsonValue& d) {
-        return d.find("params")->find("temp") != nullptr;
-    });
+    auto post = wait_for_message(cloud, thing + "property/post",
+                                 [](const JsonValue& d) { return d.find("params")->find("temp") != nullptr; });
     BOOST_TEST_REQUIRE(post.has_value(), gw.log() + broker.log());
     BOOST_TEST_MESSAGE("onenet uplink: " << post->topic << " " << post->payload);
     const JsonValue doc = json(post->payload);
@@ -267,13 +278,13 @@ max = "1s"
 
     TestPublisher platform(broker.url());
     // post/reply: 200 confirms; another code sends the reading to the dead letters, logged.
-    platform.publish(thing + "property/post/reply", R"({"id":")" + doc.find("id")->as_string() + R"(","code":200,"msg":"success"})");
-    auto humi = wait_for_message(cloud, thing + "property/post", [](const JsonValue& d) {
-        return d.find("params")->find("humi") != nullptr;
-    });
-    BOOST_TEST_REQUIRE(humi.has_value());
     platform.publish(thing + "property/post/reply",
-                     R"({"id":")" + json(humi->payload).find("id")->as_string() + R"(","code":2404,"msg":"identifier not exist"})");
+                     R"({"id":")" + doc.find("id")->as_string() + R"(","code":200,"msg":"success"})");
+    auto humi = wait_for_message(cloud, thing + "property/post",
+                                 [](const JsonValue& d) { return d.find("params")->find("humi") != nullptr; });
+    BOOST_TEST_REQUIRE(humi.has_value());
+    platform.publish(thing + "property/post/reply", R"({"id":")" + json(humi->payload).find("id")->as_string() +
+                                                        R"(","code":2404,"msg":"identifier not exist"})");
     GWD_CHECK(gw.wait_for_log("OneNET refused the property post: code 2404 (identifier not exist)"), gw.log());
 
     platform.publish(thing + "property/set", R"({"id":"s-1","version":"1.0","params":{"temp":30}})");
@@ -282,9 +293,9 @@ max = "1s"
     BOOST_TEST_MESSAGE("onenet set_reply: " << set_reply->payload);
     BOOST_TEST(set_reply->payload == R"({"id":"s-1","code":200,"msg":"success"})");
     BOOST_TEST(wait_for_message(cloud, thing + "property/post", [](const JsonValue& d) {
-        const auto* t = d.find("params")->find("temp");
-        return t && number_text(t->find("value")) == "30.0";
-    }).has_value());
+                   const auto* t = d.find("params")->find("temp");
+                   return t && number_text(t->find("value")) == "30.0";
+               }).has_value());
     platform.publish(thing + "service/reset/invoke", R"({"id":"i-1","version":"1.0","params":{}})");
     auto invoke = wait_for_message(cloud, thing + "service/reset/invoke_reply", any);
     BOOST_TEST_REQUIRE(invoke.has_value(), gw.log());
@@ -296,19 +307,18 @@ max = "1s"
     BOOST_TEST(json(get->payload).find("code")->as_number().text == "200");
     // Malformed and unknown requests get code 100, with the reason.
     platform.publish(thing + "property/set", "not json");
-    auto bad = wait_for_message(cloud, thing + "property/set_reply", [](const JsonValue& d) {
-        return d.find("id")->as_string().empty();
-    });
+    auto bad = wait_for_message(cloud, thing + "property/set_reply",
+                                [](const JsonValue& d) { return d.find("id")->as_string().empty(); });
     BOOST_TEST_REQUIRE(bad.has_value());
     BOOST_TEST_MESSAGE("onenet error reply: " << bad->payload);
     BOOST_TEST(number_text(json(bad->payload).find("code")) == "100");
     platform.publish(thing + "service/explode/invoke", R"({"id":"i-2","params":{}})");
     auto unknown = wait_for_message(cloud, thing + "service/explode/invoke_reply", any);
     BOOST_TEST_REQUIRE(unknown.has_value());
-    BOOST_TEST(unknown->payload == R"({"id":"i-2","code":100,"msg":"no sensor lists service 'explode' in its commands"})");
+    BOOST_TEST(unknown->payload ==
+               R"({"id":"i-2","code":100,"msg":"no sensor lists service 'explode' in its commands"})");
     BOOST_TEST(gw.stop().value_or(-1) == 0);
 }
-
 
 BOOST_AUTO_TEST_CASE(aws_iot_telemetry_shadow_and_request_response) {
     TempDir dir;
@@ -340,8 +350,9 @@ max = "1s"
     BOOST_TEST(telemetry->content_type.value_or("") == "text/plain");
     BOOST_TEST(telemetry->payload_format.value_or(-1) == 1);
     // The user-property example's "Hardware-Revision: Xiaomi-rev1.17c", normalized.
-    BOOST_TEST((std::find(telemetry->user_properties.begin(), telemetry->user_properties.end(),
-                          std::pair<std::string, std::string>{"hw_revision", "1.17c"}) != telemetry->user_properties.end()));
+    BOOST_TEST(
+        (std::find(telemetry->user_properties.begin(), telemetry->user_properties.end(),
+                   std::pair<std::string, std::string>{"hw_revision", "1.17c"}) != telemetry->user_properties.end()));
     BOOST_TEST(broker.log().find("u'gw-01'") != std::string::npos, broker.log());  // the certificate's identity
 
     // The test plays the Device Shadow service: the first get finds a desired
@@ -360,9 +371,13 @@ max = "1s"
                 if (m.topic == shadow + "/get") {
                     ++gets;
                     const std::string token = json(m.payload).find("clientToken")->as_string();
-                    service.publish(shadow + "/get/accepted",
-                                    gets == 1 ? R"({"state":{"desired":{"temperature":30},"delta":{"temperature":30}},"version":5,"clientToken":")" + token + "\"}"
-                                              : R"({"state":{"desired":{"temperature":30},"reported":{"temperature":30}},"version":7,"clientToken":")" + token + "\"}");
+                    service.publish(
+                        shadow + "/get/accepted",
+                        gets == 1
+                            ? R"({"state":{"desired":{"temperature":30},"delta":{"temperature":30}},"version":5,"clientToken":")" +
+                                  token + "\"}"
+                            : R"({"state":{"desired":{"temperature":30},"reported":{"temperature":30}},"version":7,"clientToken":")" +
+                                  token + "\"}");
                 } else if (m.topic == shadow + "/update") {
                     ++updates;
                     const JsonValue doc = json(m.payload);
@@ -374,12 +389,14 @@ max = "1s"
                         continue;
                     }
                     const std::string version = number_text(doc.find("version"));
-                    const std::string temperature = number_text(doc.find("state")->find("reported")->find("temperature"));
+                    const std::string temperature =
+                        number_text(doc.find("state")->find("reported")->find("temperature"));
                     // The plugin applied 30.0; reported as the desired 30 was written, so the delta clears.
                     if (temperature == "30") reported_30 = true;
                     if (temperature == "19.0" && version == "8") reported_19_at_8 = true;
                     const std::string next = std::to_string(version == "(none)" ? 8 : std::stoi(version) + 1);
-                    service.publish(shadow + "/update/accepted", R"({"version":)" + next + R"(,"clientToken":")" + token + "\"}");
+                    service.publish(shadow + "/update/accepted",
+                                    R"({"version":)" + next + R"(,"clientToken":")" + token + "\"}");
                 }
             }
             std::this_thread::sleep_for(50ms);
@@ -436,16 +453,18 @@ device_id = "child-2"
 sensor = "lab03"
 device_id = "child-3"
 )");
-    auto batch = wait_for_message(cloud, topic, [](const JsonValue& d) { return d.find("devices")->as_array().size() >= 4; },
-                                  15s);
+    auto batch = wait_for_message(
+        cloud, topic, [](const JsonValue& d) { return d.find("devices")->as_array().size() >= 4; }, 15s);
     BOOST_TEST_REQUIRE(batch.has_value(), gw.log());
     const JsonValue doc = json(batch->payload);
     const auto& devices = doc.find("devices")->as_array();
-    BOOST_TEST_MESSAGE("huawei batch of " << devices.size() << " sub-device readings: " << batch->payload.substr(0, 200));
+    BOOST_TEST_MESSAGE("huawei batch of " << devices.size()
+                                          << " sub-device readings: " << batch->payload.substr(0, 200));
     BOOST_TEST(devices.size() <= 100u);
     // In the order they were read: child-1, child-2, child-3, child-1, ...
     for (size_t i = 0; i + 1 < devices.size(); ++i) {
-        const std::string a = devices[i].find("device_id")->as_string(), b = devices[i + 1].find("device_id")->as_string();
+        const std::string a = devices[i].find("device_id")->as_string(),
+                          b = devices[i + 1].find("device_id")->as_string();
         BOOST_TEST(b == (a == "child-1" ? "child-2" : a == "child-2" ? "child-3" : "child-1"));
     }
     BOOST_TEST(gw.stop().value_or(-1) == 0);

@@ -8,9 +8,9 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <optional>
-#include <atomic>
 #include <thread>
 
 #include "gatewayd_process.h"
@@ -39,7 +39,8 @@ public:
         o.client_id = "cloud-app";
         o.persistent = true;
         o.auto_reconnect = true;
-        subscriber_ = std::make_unique<TestSubscriber>(broker_.url(), std::vector<std::string>{"telemetry/#", "probe/#"}, o);
+        subscriber_ =
+            std::make_unique<TestSubscriber>(broker_.url(), std::vector<std::string>{"telemetry/#", "probe/#"}, o);
         broker_.stop();  // SIGTERM: the session is saved
         broker_.start();
         wait_until_the_application_is_back();
@@ -125,7 +126,9 @@ private:
     bool in_order_ = true;
 };
 
-std::string tail(const std::string& text, size_t n = 4000) { return text.size() > n ? text.substr(text.size() - n) : text; }
+std::string tail(const std::string& text, size_t n = 4000) {
+    return text.size() > n ? text.substr(text.size() - n) : text;
+}
 
 // A number from the upstream's status, or -1.
 long long upstream_number(const TempDir& dir, const char* key) {
@@ -198,37 +201,38 @@ Kill kill_broker_mid_stream(const TempDir& dir, Cloud& cloud, Gate& gate, Arriva
                             long long burst, GatewaydProcess& gw) {
     gate.open_to(upto);
     GWD_REQUIRE(eventually(
-                              [&] {
-                                  return upstream_number(dir, "delivered") == upto &&
-                                         static_cast<long long>(arrivals.update().unique()) == upto;
-                              },
-                              180s),
-                          "the stream did not reach " << upto << ": delivered " << upstream_number(dir, "delivered")
-                                                      << ", arrived " << arrivals.update().unique() << ", missing "
-                                                      << arrivals.missing() << "\n"
-                                                      << tail(gw.log()));
+                    [&] {
+                        return upstream_number(dir, "delivered") == upto &&
+                               static_cast<long long>(arrivals.update().unique()) == upto;
+                    },
+                    180s),
+                "the stream did not reach " << upto << ": delivered " << upstream_number(dir, "delivered")
+                                            << ", arrived " << arrivals.update().unique() << ", missing "
+                                            << arrivals.missing() << "\n"
+                                            << tail(gw.log()));
     cloud.broker().pause();
     gate.open_to(upto + burst);
     long long in_flight = 0;
     GWD_REQUIRE(eventually(
-                              [&] {
-                                  in_flight = upstream_number(dir, "in_flight");
-                                  return upstream_number(dir, "queued") == burst &&
-                                         in_flight == std::min(burst, upstream_number(dir, "window"));
-                              },
-                              60s),
-                          "gatewayd did not fill its window: queued " << upstream_number(dir, "queued") << ", in flight "
-                                                                      << in_flight << "\n"
-                                                                      << tail(gw.log()));
+                    [&] {
+                        in_flight = upstream_number(dir, "in_flight");
+                        return upstream_number(dir, "queued") == burst &&
+                               in_flight == std::min(burst, upstream_number(dir, "window"));
+                    },
+                    60s),
+                "gatewayd did not fill its window: queued " << upstream_number(dir, "queued") << ", in flight "
+                                                            << in_flight << "\n"
+                                                            << tail(gw.log()));
     const long long attempts = upstream_number(dir, "attempts");
     cloud.broker().kill();
     // As in any real restart, the broker is away for a moment: gatewayd tries
     // to reconnect and is refused before it comes back. (A broker back within
     // gatewayd's reaction time would look like another client taking over
     // the client id, and three of those in two minutes stop the upstream.)
-    GWD_REQUIRE(eventually([&] { return upstream_number(dir, "attempts") > attempts && upstream_state(dir) == "backoff"; },
-                           30s),
-                tail(gw.log()));
+    GWD_REQUIRE(
+        eventually([&] { return upstream_number(dir, "attempts") > attempts && upstream_state(dir) == "backoff"; },
+                   30s),
+        tail(gw.log()));
     cloud.broker().start();
     return Kill{in_flight, attempts};
 }
@@ -238,8 +242,8 @@ BOOST_AUTO_TEST_CASE(broker_killed_five_times_mid_stream_loses_nothing) {
     Cloud cloud(dir);
     Gate gate(dir);
     const int n = 100000;
-    GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) + gated_emitter(gate, n) +
-                                upstream(cloud.broker().url()));
+    GatewaydProcess gw(
+        dir, gateway_section(dir, all_plugins(dir)) + gated_emitter(gate, n) + upstream(cloud.broker().url()));
     Arrivals arrivals(cloud.subscriber(), n);
     const auto started = Clock::now();
     std::string in_flight_at_kills;
@@ -249,8 +253,8 @@ BOOST_AUTO_TEST_CASE(broker_killed_five_times_mid_stream_loses_nothing) {
         in_flight_at_kills += (kill > 1 ? ", " : "") + std::to_string(k.in_flight);
     }
     gate.open_to(n);
-    GWD_REQUIRE(eventually([&] { return arrivals.update().all(); }, 180s),
-                          "missing: " << arrivals.missing() << "\n" << tail(gw.log()));
+    GWD_REQUIRE(eventually([&] { return arrivals.update().all(); }, 180s), "missing: " << arrivals.missing() << "\n"
+                                                                                       << tail(gw.log()));
     const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
     // The broker never saw what was in flight at a kill: a duplicate would be
     // a reading gatewayd sent twice although the broker had acknowledged it.
@@ -273,28 +277,28 @@ BOOST_AUTO_TEST_CASE(packet_identifiers_wrap_on_one_connection_and_across_kills)
     Cloud cloud(dir);
     Gate gate(dir);
     const int n = 200000;
-    GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) + gated_emitter(gate, n) +
-                                upstream(cloud.broker().url()));
+    GatewaydProcess gw(
+        dir, gateway_section(dir, all_plugins(dir)) + gated_emitter(gate, n) + upstream(cloud.broker().url()));
     Arrivals arrivals(cloud.subscriber(), n);
     const long long wrap = 65535;
     const long long first = 2 * wrap - 10;  // publishes of connection 1 before its kill
     const long long second = first + wrap - 10;
     const Kill k1 = kill_broker_mid_stream(dir, cloud, gate, arrivals, first, 500, gw);
-    BOOST_TEST(k1.attempts == 1);  // one connection carried all of them
+    BOOST_TEST(k1.attempts == 1);   // one connection carried all of them
     BOOST_TEST(k1.in_flight > 10);  // past packet id 65535
     const Kill k2 = kill_broker_mid_stream(dir, cloud, gate, arrivals, second, 500, gw);
     BOOST_TEST(k2.in_flight > 10);
     const long long in_flight_1 = k1.in_flight, in_flight_2 = k2.in_flight;
     gate.open_to(n);
-    GWD_REQUIRE(eventually([&] { return arrivals.update().all(); }, 180s),
-                          "missing: " << arrivals.missing() << "\n" << tail(gw.log()));
+    GWD_REQUIRE(eventually([&] { return arrivals.update().all(); }, 180s), "missing: " << arrivals.missing() << "\n"
+                                                                                       << tail(gw.log()));
     BOOST_TEST(arrivals.duplicates() == 0u);
     BOOST_TEST(arrivals.in_order());
     BOOST_TEST_MESSAGE(n << " QoS 1 readings, " << first << " on the first connection, killed with " << in_flight_1
                          << " in flight around packet id 65535, then " << (second - first)
-                         << " on the second, killed with " << in_flight_2 << " in flight around its wrap: "
-                         << arrivals.unique() << "/" << n << " arrived, in order, " << arrivals.duplicates()
-                         << " duplicates");
+                         << " on the second, killed with " << in_flight_2
+                         << " in flight around its wrap: " << arrivals.unique() << "/" << n << " arrived, in order, "
+                         << arrivals.duplicates() << " duplicates");
 }
 
 BOOST_AUTO_TEST_CASE(gatewayd_killed_twice_while_sensors_publish_loses_nothing) {
@@ -304,7 +308,8 @@ BOOST_AUTO_TEST_CASE(gatewayd_killed_twice_while_sensors_publish_loses_nothing) 
     TestSubscriber app(cloud.url(), {"telemetry/#"});
     const std::string config = gateway_section(dir, all_plugins(dir)) +
                                "[[sensor]]\nname = \"field\"\nplugin = \"mqtt_local\"\n[sensor.options]\n"
-                               "url = \"" + local.url() + "\"\ntopics = [\"sensors/#\"]\nname_from = \"sensor\"\n\n" +
+                               "url = \"" +
+                               local.url() + "\"\ntopics = [\"sensors/#\"]\nname_from = \"sensor\"\n\n" +
                                upstream(cloud.url());
     auto gw = std::make_unique<GatewaydProcess>(dir, config, "gatewayd-1");
     GWD_REQUIRE(gw->wait_for_log("subscribed to 1 topic filters", 15s), gw->log());
@@ -329,12 +334,11 @@ BOOST_AUTO_TEST_CASE(gatewayd_killed_twice_while_sensors_publish_loses_nothing) 
     }
     sensors.join();
     Arrivals arrivals(app, n);
-    GWD_REQUIRE(eventually([&] { return arrivals.update().all(); }, 60s),
-                          "missing: " << arrivals.missing() << "\n" << tail(gw->log()));
-    BOOST_TEST_MESSAGE("gatewayd SIGKILLed twice while sensors published " << n << " QoS 1 messages: "
-                                                                           << arrivals.unique() << "/" << n
-                                                                           << " arrived upstream, "
-                                                                           << arrivals.duplicates() << " duplicates");
+    GWD_REQUIRE(eventually([&] { return arrivals.update().all(); }, 60s), "missing: " << arrivals.missing() << "\n"
+                                                                                      << tail(gw->log()));
+    BOOST_TEST_MESSAGE("gatewayd SIGKILLed twice while sensors published "
+                       << n << " QoS 1 messages: " << arrivals.unique() << "/" << n << " arrived upstream, "
+                       << arrivals.duplicates() << " duplicates");
     BOOST_TEST(gw->log().find("resumed the session") != std::string::npos, gw->log());
 }
 
@@ -357,15 +361,16 @@ BOOST_AUTO_TEST_CASE(a_long_outage_drains_in_order_at_full_speed) {
         std::this_thread::sleep_for(25ms);
     }
     GWD_REQUIRE(first && last, tail(gw.log()));
-    GWD_REQUIRE(cloud.subscriber().wait_for(static_cast<size_t>(n), 120s),
-                          cloud.subscriber().count() << " arrived\n" << tail(gw.log()));
+    GWD_REQUIRE(cloud.subscriber().wait_for(static_cast<size_t>(n), 120s), cloud.subscriber().count()
+                                                                               << " arrived\n"
+                                                                               << tail(gw.log()));
     const double seconds = std::max(0.025, std::chrono::duration<double>(*last - *first).count());
     Arrivals arrivals(cloud.subscriber(), n);
     arrivals.update();
     BOOST_TEST(arrivals.all());
     BOOST_TEST(arrivals.in_order());
-    BOOST_TEST_MESSAGE(n << " readings queued during the outage drained in " << seconds << " s: "
-                         << static_cast<int>(n / seconds) << " readings/s, in order: "
+    BOOST_TEST_MESSAGE(n << " readings queued during the outage drained in " << seconds
+                         << " s: " << static_cast<int>(n / seconds) << " readings/s, in order: "
                          << (arrivals.in_order() ? "yes" : "no") << ", duplicates " << arrivals.duplicates());
     BOOST_TEST(eventually([&] { return upstream_number(dir, "queued") == 0; }, 10s));
 }
@@ -380,12 +385,12 @@ BOOST_AUTO_TEST_CASE(a_small_byte_budget_drops_exactly_the_oldest_and_counts_the
                                 upstream(cloud.broker().url(), "max_bytes = \"64KiB\"\n"));
     // Everything emitted, and the budget enforced.
     GWD_REQUIRE(eventually(
-                              [&] {
-                                  const long long q = upstream_number(dir, "queued");
-                                  return q > 0 && q + upstream_number(dir, "overflowed") == n;
-                              },
-                              30s),
-                          gw.log());
+                    [&] {
+                        const long long q = upstream_number(dir, "queued");
+                        return q > 0 && q + upstream_number(dir, "overflowed") == n;
+                    },
+                    30s),
+                gw.log());
     const long long queued = upstream_number(dir, "queued");
     const long long dropped = upstream_number(dir, "overflowed");
     BOOST_TEST(upstream_number(dir, "queued_bytes") <= 64 * 1024);
@@ -428,9 +433,10 @@ BOOST_AUTO_TEST_CASE(expired_readings_never_arrive_and_the_rest_carry_what_is_le
     BOOST_TEST(plain.size() == 10u);
     for (const auto& m : plain) BOOST_TEST(!m.message_expiry.has_value());
     BOOST_TEST(upstream_number(dir, "expired") == 10);
-    BOOST_TEST_MESSAGE("expiry: 10 readings with a 2 s expiry queued 3 s were dropped and counted; 10 with 1 h arrived "
-                       "with Message Expiry Interval "
-                       << *long_lived.front().message_expiry << " s; 10 without expiry arrived without one");
+    BOOST_TEST_MESSAGE(
+        "expiry: 10 readings with a 2 s expiry queued 3 s were dropped and counted; 10 with 1 h arrived "
+        "with Message Expiry Interval "
+        << *long_lived.front().message_expiry << " s; 10 without expiry arrived without one");
 }
 
 // outbox = "memory" brings an 8 MiB default bound; a reload that switches to

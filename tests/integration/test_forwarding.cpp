@@ -22,7 +22,9 @@ std::string local_sensor(const Mosquitto& local) {
            "name = \"field\"\n"
            "plugin = \"mqtt_local\"\n"
            "[sensor.options]\n"
-           "url = \"" + local.url() + "\"\n"
+           "url = \"" +
+           local.url() +
+           "\"\n"
            "topics = [\"sensors/gateway01/#\"]\n\n";
 }
 
@@ -30,10 +32,13 @@ std::string upstream(const Mosquitto& cloud, const std::string& extra = "") {
     return "[[upstream]]\n"
            "name = \"cloud\"\n"
            "profile = \"mqtt\"\n"
-           "url = \"" + cloud.url() + "\"\n"
+           "url = \"" +
+           cloud.url() +
+           "\"\n"
            "client_id = \"gw-01\"\n"
            "qos = 1\n"
-           "topic = \"telemetry/{gateway}/{sensor}\"\n" + extra + "\n";
+           "topic = \"telemetry/{gateway}/{sensor}\"\n" +
+           extra + "\n";
 }
 
 // Publishes the three sensors of the MQTT v5 user-property example (a Xiaomi
@@ -42,8 +47,8 @@ void publish_seed_readings(const Mosquitto& local) {
     TestPublisher sensors(local.url());
     sensors.publish("sensors/gateway01/sensor01", "23.4",
                     {{"Content-Type", "text/plain"}, {"Hardware-Revision", "Xiaomi-rev1.17c"}});
-    sensors.publish("sensors/gateway01/sensor02", "MjMuNw==",
-                    {{"Content-Type", "base64"}, {"Hardware-Manufacturer", "Huawei-rev8.2"}});
+    sensors.publish("sensors/gateway01/sensor02",
+                    "MjMuNw==", {{"Content-Type", "base64"}, {"Hardware-Manufacturer", "Huawei-rev8.2"}});
     sensors.publish("sensors/gateway01/sensor03", "24.4");
 }
 
@@ -186,8 +191,7 @@ BOOST_AUTO_TEST_CASE(sigterm_stops_gracefully_after_delivering_what_was_accepted
     TempDir dir;
     TestSubscriber subscriber(cloud.url(), {"telemetry/#"});
     GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) +
-                                emitter_sensor("count = 20000\npayload = \"{seq}\"") +
-                                upstream(cloud));
+                                emitter_sensor("count = 20000\npayload = \"{seq}\"") + upstream(cloud));
     GWD_REQUIRE(gw.wait_for_log("connected to " + cloud.url(), 15s), gw.log());
     const auto status = gw.stop(20s);
     BOOST_REQUIRE(status.has_value());
@@ -221,8 +225,9 @@ BOOST_AUTO_TEST_CASE(a_message_above_the_maximum_packet_size_is_dead_lettered_an
     for (size_t i = 0; i < data.size(); ++i) BOOST_TEST(data[i].payload == std::to_string(i));
     const auto dead = only(subscriber.on_topic("deadletter/gw-01/burst"), "dead letter");
     BOOST_TEST(dead.payload.empty());
-    BOOST_TEST((dead.user_properties == Props{{"payload_size", "5000"},
-                                              {"error", "larger than the broker's Maximum Packet Size of 2000 bytes"}}));
+    BOOST_TEST(
+        (dead.user_properties ==
+         Props{{"payload_size", "5000"}, {"error", "larger than the broker's Maximum Packet Size of 2000 bytes"}}));
     BOOST_TEST(gw.log().find("lost") == std::string::npos, gw.log());
 }
 

@@ -75,7 +75,8 @@ size_t count(const std::string& text, const std::string& needle) {
 BOOST_AUTO_TEST_CASE(an_mqtt5_upstream_on_a_311_only_broker_stops_and_says_what_to_set) {
     Aedes broker;
     TempDir dir;
-    const std::string sensors = gateway_section(dir, all_plugins(dir)) + emitter("meter", "count = 3\npayload = \"{seq}\"");
+    const std::string sensors =
+        gateway_section(dir, all_plugins(dir)) + emitter("meter", "count = 3\npayload = \"{seq}\"");
     GatewaydProcess gw(dir, sensors + upstream(broker.url()));
     GWD_REQUIRE(gw.wait_for_log("stopped: cannot connect to " + broker.url(), 20s), gw.log() + broker.log());
     const std::string log = gw.log();
@@ -107,11 +108,13 @@ BOOST_AUTO_TEST_CASE(connack_0x84_stops_the_upstream_too) {
     s.on_connect = [](int, const std::string&) { return StubConnack{0x84, {}, {}, {}}; };
     MqttStubBroker stub(s);
     TempDir dir;
-    GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) + emitter("meter", "count = 1") + upstream(stub.url()));
+    GatewaydProcess gw(dir,
+                       gateway_section(dir, all_plugins(dir)) + emitter("meter", "count = 1") + upstream(stub.url()));
     GWD_REQUIRE(gw.wait_for_log("stopped: cannot connect to", 20s), gw.log());
-    BOOST_TEST(gw.log().find("Unsupported Protocol Version (0x84). the broker does not accept MQTT 5; set mqtt_version = 4") !=
-                   std::string::npos,
-               gw.log());
+    BOOST_TEST(
+        gw.log().find("Unsupported Protocol Version (0x84). the broker does not accept MQTT 5; set mqtt_version = 4") !=
+            std::string::npos,
+        gw.log());
     BOOST_TEST(stub.connections() == 1);
 }
 
@@ -121,14 +124,15 @@ BOOST_AUTO_TEST_CASE(mqtt_local_on_a_311_only_broker_says_so_in_status_and_stops
     TempDir dir;
     GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) + local_sensor(local.url()) + upstream(cloud.url()));
     GWD_REQUIRE(gw.wait_for_log("set mqtt_version = 4", 20s), gw.log());
-    BOOST_TEST(gw.log().find("sensor field: the broker at " + local.url() +
-                             " refused the connection: Unacceptable protocol version (return code 1) (answered in MQTT 3.1.1). "
-                             "the broker speaks MQTT 3.1.1 only; set mqtt_version = 4; trying again in 10m") !=
-                   std::string::npos,
+    BOOST_TEST(gw.log().find(
+                   "sensor field: the broker at " + local.url() +
+                   " refused the connection: Unacceptable protocol version (return code 1) (answered in MQTT 3.1.1). "
+                   "the broker speaks MQTT 3.1.1 only; set mqtt_version = 4; trying again in 10m") != std::string::npos,
                gw.log());
     BOOST_TEST(sensor_field(dir, "field", "state") == "degraded");
-    BOOST_TEST(sensor_field(dir, "field", "error").find("set mqtt_version = 4; trying again in 10m") != std::string::npos,
-               sensor_field(dir, "field", "error"));
+    BOOST_TEST(
+        sensor_field(dir, "field", "error").find("set mqtt_version = 4; trying again in 10m") != std::string::npos,
+        sensor_field(dir, "field", "error"));
     std::this_thread::sleep_for(2s);
     BOOST_TEST(count(local.log(), "unacceptable protocol version") == 1u, local.log());
 }
@@ -136,9 +140,7 @@ BOOST_AUTO_TEST_CASE(mqtt_local_on_a_311_only_broker_says_so_in_status_and_stops
 BOOST_AUTO_TEST_CASE(mqtt_local_refused_by_its_broker_says_why_at_once_and_in_status) {
     TempDir dir;
     const auto passwords = dir.path() / "passwords";
-    {
-        std::ofstream(passwords) << "sensor:secret\n";
-    }
+    { std::ofstream(passwords) << "sensor:secret\n"; }
     std::string out;
     BOOST_REQUIRE(run_command({"mosquitto_passwd", "-U", passwords.string()}, out) == 0);
     Mosquitto local("allow_anonymous false\npassword_file " + passwords.string() + "\n");
@@ -148,8 +150,9 @@ BOOST_AUTO_TEST_CASE(mqtt_local_refused_by_its_broker_says_why_at_once_and_in_st
                                 upstream(cloud.url()));
     GWD_REQUIRE(gw.wait_for_log("refused the connection: Not authorized (0x87)", 20s), gw.log());
     BOOST_TEST(sensor_field(dir, "field", "state") == "degraded");
-    BOOST_TEST(sensor_field(dir, "field", "error").find("Not authorized (0x87). check the credentials") != std::string::npos,
-               sensor_field(dir, "field", "error"));
+    BOOST_TEST(
+        sensor_field(dir, "field", "error").find("Not authorized (0x87). check the credentials") != std::string::npos,
+        sensor_field(dir, "field", "error"));
     BOOST_TEST(count(gw.log(), "refused the connection") == 1u, gw.log());
 }
 
@@ -159,27 +162,23 @@ BOOST_AUTO_TEST_CASE(mqtt_local_refused_by_its_broker_says_why_at_once_and_in_st
 BOOST_AUTO_TEST_CASE(mqtt_local_password_file_may_name_a_systemd_credential) {
     TempDir dir;
     const auto passwords = dir.path() / "passwords";
-    {
-        std::ofstream(passwords) << "sensor:secret\n";
-    }
+    { std::ofstream(passwords) << "sensor:secret\n"; }
     std::string out;
     BOOST_REQUIRE(run_command({"mosquitto_passwd", "-U", passwords.string()}, out) == 0);
     const auto credentials = dir.path() / "credentials";
     std::filesystem::create_directory(credentials);
-    {
-        std::ofstream(credentials / "local-pass") << "secret\n";
-    }
+    { std::ofstream(credentials / "local-pass") << "secret\n"; }
     Mosquitto local("allow_anonymous false\npassword_file " + passwords.string() + "\n");
     Mosquitto cloud;
     TestSubscriber app(cloud.url(), {"#"});
-    GatewaydProcess gw(dir,
-                       gateway_section(dir, all_plugins(dir)) +
-                           local_sensor(local.url(), "username = \"sensor\"\npassword_file = \"credential:local-pass\"\n") +
-                           upstream(cloud.url()),
-                       "gatewayd", {"CREDENTIALS_DIRECTORY=" + credentials.string()});
+    GatewaydProcess gw(
+        dir,
+        gateway_section(dir, all_plugins(dir)) +
+            local_sensor(local.url(), "username = \"sensor\"\npassword_file = \"credential:local-pass\"\n") +
+            upstream(cloud.url()),
+        "gatewayd", {"CREDENTIALS_DIRECTORY=" + credentials.string()});
     GWD_REQUIRE(gw.wait_for_log("subscribed to 1 topic filters", 20s), gw.log());
-    TestPublisher(local.url(), 5, "sensor", "secret")
-        .publish("sensors/room1/temp", "21.5");
+    TestPublisher(local.url(), 5, "sensor", "secret").publish("sensors/room1/temp", "21.5");
     GWD_REQUIRE(app.wait_for(1, 20s), gw.log());
     BOOST_TEST(app.messages().front().payload == "21.5");
     BOOST_TEST(gw.log().find("Not authorized") == std::string::npos, gw.log());
@@ -234,23 +233,23 @@ BOOST_AUTO_TEST_CASE(a_broker_restart_right_after_alias_use_keeps_topic_aliases)
     Mosquitto cloud("max_topic_alias 10\n");
     TestSubscriber app(cloud.url(), {"telemetry/#"});
     const auto gate = dir.path() / "gate";
-    {
-        std::ofstream(gate) << 20 << "\n";
-    }
-    GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) +
-                                emitter("meter", "count = 40\npayload = \"{seq}\"\ngate_file = \"" + gate.string() + "\"") +
-                                upstream(cloud.url(), "topic_alias = true\n"));
+    { std::ofstream(gate) << 20 << "\n"; }
+    GatewaydProcess gw(dir,
+                       gateway_section(dir, all_plugins(dir)) +
+                           emitter("meter", "count = 40\npayload = \"{seq}\"\ngate_file = \"" + gate.string() + "\"") +
+                           upstream(cloud.url(), "topic_alias = true\n"));
     GWD_REQUIRE(app.wait_for(20, 20s), gw.log());
     BOOST_TEST(upstream_field(dir, "topic_aliases") == "1");
     // Killed within seconds of the aliases coming into use: only a FIN.
     const std::string attempts = upstream_field(dir, "attempts");
     cloud.kill();
-    GWD_REQUIRE(eventually([&] { return upstream_field(dir, "attempts") != attempts && upstream_field(dir, "state") == "backoff"; }, 30s),
-                gw.log());
+    GWD_REQUIRE(
+        eventually(
+            [&] { return upstream_field(dir, "attempts") != attempts && upstream_field(dir, "state") == "backoff"; },
+            30s),
+        gw.log());
     cloud.start();
-    {
-        std::ofstream(dir.path() / "gate.tmp") << 40 << "\n";
-    }
+    { std::ofstream(dir.path() / "gate.tmp") << 40 << "\n"; }
     std::filesystem::rename(dir.path() / "gate.tmp", gate);
     GWD_REQUIRE(eventually([&] { return upstream_field(dir, "delivered") == "40"; }, 30s), gw.log());
     BOOST_TEST(gw.log().find("reconnecting without") == std::string::npos, gw.log());
@@ -274,8 +273,10 @@ BOOST_AUTO_TEST_CASE(a_reading_over_an_unannounced_limit_costs_three_reconnects_
                                 emitter("late", "count = 5\npayload = \"late {seq}\"\nstart_delay = \"1s\"") +
                                 upstream(stub.url(), "topic_alias = true\n"));
     // "big" emits its padded reading and one more: 20 + 1 + 5 go through.
-    GWD_REQUIRE(eventually([&] { return upstream_field(dir, "sent") == "26" && upstream_field(dir, "dead_lettered") == "1"; }, 30s),
-                gw.log() + "\nsent " + upstream_field(dir, "sent") + ", dead-lettered " + upstream_field(dir, "dead_lettered"));
+    GWD_REQUIRE(
+        eventually([&] { return upstream_field(dir, "sent") == "26" && upstream_field(dir, "dead_lettered") == "1"; },
+                   30s),
+        gw.log() + "\nsent " + upstream_field(dir, "sent") + ", dead-lettered " + upstream_field(dir, "dead_lettered"));
     BOOST_TEST(stub.connections() == 4, gw.log());  // three drops, then it was set aside
     BOOST_TEST(gw.log().find("was the oldest in flight each of the 3 times the broker closed the connection") !=
                    std::string::npos,
@@ -304,8 +305,10 @@ BOOST_AUTO_TEST_CASE(a_publish_answered_by_closing_is_set_aside_and_not_taken_fo
                                 emitter("meter", "count = 30\npayload = \"{seq}\"\nevery = \"20ms\"") +
                                 emitter("secret", "count = 1\npayload = \"denied\"\nstart_delay = \"200ms\"") +
                                 upstream(stub.url()));
-    GWD_REQUIRE(eventually([&] { return upstream_field(dir, "sent") == "30" && upstream_field(dir, "dead_lettered") == "1"; }, 60s),
-                gw.log());
+    GWD_REQUIRE(
+        eventually([&] { return upstream_field(dir, "sent") == "30" && upstream_field(dir, "dead_lettered") == "1"; },
+                   60s),
+        gw.log());
     const std::string log = gw.log();
     // (The last cause reads "the broker closed the connection" or, when Paho
     // fails the publish in flight before it reports the loss, "a publish failed".)
@@ -354,7 +357,8 @@ BOOST_AUTO_TEST_CASE(a_nul_in_a_user_property_from_the_broker_is_refused_not_cut
     GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) + local_sensor(local.url()) + upstream(cloud.url()));
     GWD_REQUIRE(eventually([&] { return !app.on_topic("telemetry/gw-01/b").empty(); }, 20s), gw.log());
     BOOST_TEST(app.on_topic("telemetry/gw-01/a").empty());
-    BOOST_TEST(gw.log().find("a message on \"sensors/gw-01/a\" carries a NUL character") != std::string::npos, gw.log());
+    BOOST_TEST(gw.log().find("a message on \"sensors/gw-01/a\" carries a NUL character") != std::string::npos,
+               gw.log());
     const auto b = app.on_topic("telemetry/gw-01/b").front();
     BOOST_TEST((std::find(b.user_properties.begin(), b.user_properties.end(),
                           std::pair<std::string, std::string>{"", "empty key is fine"}) != b.user_properties.end()));

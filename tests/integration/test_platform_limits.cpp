@@ -28,9 +28,11 @@ std::string without_event_time(const std::string& payload) {
 std::string status_event(const std::vector<std::pair<std::string, std::string>>& statuses) {
     std::string list;
     for (const auto& [device, status] : statuses)
-        list += (list.empty() ? "" : ",") + std::string(R"({"device_id":")") + device + R"(","status":")" + status + "\"}";
+        list +=
+            (list.empty() ? "" : ",") + std::string(R"({"device_id":")") + device + R"(","status":")" + status + "\"}";
     return R"({"services":[{"service_id":"$sub_device_manager","event_type":"sub_device_update_status",)"
-           R"("event_time":"T","paras":{"device_statuses":[)" + list + "]}}]}";
+           R"("event_time":"T","paras":{"device_statuses":[)" +
+           list + "]}}]}";
 }
 
 // Whether `sub` has received, on `topic`, a message whose payload without
@@ -76,15 +78,18 @@ names = ["meter1"]
 name = "bus-b"
 plugin = "simulated"
 interval = "500ms"
-enabled = )" + (bus_b ? "true" : "false") + R"(
+enabled = )" + (bus_b ? "true" : "false") +
+               R"(
 [sensor.options]
 devices = ["plain"]
 names = ["meter2"]
 [[upstream]]
 name = "iotda"
 profile = "huawei"
-url = ")" + broker.url() + R"("
-)" + huawei.huawei_table() + R"(
+url = ")" + broker.url() +
+               R"("
+)" + huawei.huawei_table() +
+               R"(
 [[upstream.map]]
 sensor = "meter1"
 device_id = "child-1"
@@ -108,11 +113,12 @@ max = "1s"
 
     // The platform's answer names a device it could not update: logged.
     TestPublisher platform(broker.url());
-    platform.publish(base + "events/down",
-                     R"({"object_device_id":"gw_subs","services":[{"service_id":"$sub_device_manager",)"
-                     R"("event_type":"sub_device_update_status_response","event_time":"20151212T121212Z",)"
-                     R"("paras":{"successful_devices":[{"device_id":"child-1","status":"ONLINE"}],)"
-                     R"("failed_devices":[{"device_id":"child-2","error_code":"IOTDA.014016","error_msg":"device not exist"}]}}]})");
+    platform.publish(
+        base + "events/down",
+        R"({"object_device_id":"gw_subs","services":[{"service_id":"$sub_device_manager",)"
+        R"("event_type":"sub_device_update_status_response","event_time":"20151212T121212Z",)"
+        R"("paras":{"successful_devices":[{"device_id":"child-1","status":"ONLINE"}],)"
+        R"("failed_devices":[{"device_id":"child-2","error_code":"IOTDA.014016","error_msg":"device not exist"}]}}]})");
     GWD_CHECK(gw.wait_for_log("did not update the status of sub-device 'child-2': IOTDA.014016 device not exist"),
               gw.log());
 
@@ -181,7 +187,8 @@ max_publish_rate = 1
                 const auto devices = json(m.payload).find("devices")->as_array();
                 most_devices = std::max(most_devices, devices.size());
                 for (const auto& d : devices) {
-                    const std::string value = d.find("services")->as_array().at(0).find("properties")->find("value")->as_string();
+                    const std::string value =
+                        d.find("services")->as_array().at(0).find("properties")->find("value")->as_string();
                     delivered.insert(value.substr(0, value.find('-')));
                 }
             }
@@ -275,8 +282,9 @@ max = "1s"
         const JsonValue doc = json(updates[i]);
         BOOST_TEST(number_text(doc.find("state")->find("reported")->find("temperature")) == "23.4", updates[i]);
     }
-    BOOST_TEST(gw.log().find("refused an update for now: code 429 (Too Many Requests); reporting those values again in") !=
-               std::string::npos);
+    BOOST_TEST(
+        gw.log().find("refused an update for now: code 429 (Too Many Requests); reporting those values again in") !=
+        std::string::npos);
     BOOST_TEST(gw.log().find("refused an update for now: code 500 (Internal service failure); reporting those values "
                              "again in") != std::string::npos);
     BOOST_TEST(gw.stop().value_or(-1) == 0);
@@ -327,8 +335,10 @@ command_topic = "cmd/{thing}/request"
     size_t readings = 0, answers = 0, inbound = 0;
     for (const auto& m : cloud.messages()) {
         if (!within(m.received_at)) continue;
-        if (m.topic.starts_with("dt/")) ++readings;
-        else ++answers;
+        if (m.topic.starts_with("dt/"))
+            ++readings;
+        else
+            ++answers;
     }
     for (const auto& t : requests) inbound += within(t) ? 1 : 0;
     const size_t total = readings + answers + inbound;

@@ -35,7 +35,8 @@ std::string gateway(const TempDir& dir) {
     return g;
 }
 
-std::string sensor(const std::string& name, const std::string& options = "", const std::string& plugin = "misbehaving") {
+std::string sensor(const std::string& name, const std::string& options = "",
+                   const std::string& plugin = "misbehaving") {
     return "[[sensor]]\nname = \"" + name + "\"\nplugin = \"" + plugin + "\"\ninterval = \"100ms\"\n" +
            (options.empty() ? "" : "[sensor.options]\n" + options + "\n") + "\n";
 }
@@ -81,7 +82,8 @@ std::string sensor_field(const TempDir& dir, const std::string& name, const char
 void replace_plugin_file(const std::filesystem::path& plugins, const std::string& name) {
     const auto file = plugins / (name + ".so");
     const auto fresh = plugins / (name + ".so.new");
-    std::filesystem::copy_file(test_plugin_dir() / (name + ".so"), fresh, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(test_plugin_dir() / (name + ".so"), fresh,
+                               std::filesystem::copy_options::overwrite_existing);
     std::filesystem::rename(fresh, file);
 }
 
@@ -123,10 +125,11 @@ BOOST_AUTO_TEST_CASE(a_poll_that_never_returns_holds_up_nothing_else) {
     const double seconds = std::chrono::duration<double>(Clock::now() - stopping).count();
     BOOST_TEST(code.value_or(-1) == 0, gw.log());
     BOOST_TEST(seconds < 2.0 + 5.0);
-    BOOST_TEST_MESSAGE("a poll() that never returns: reported stuck, " << ticks_of(app, "steady")
-                                                                       << " ticks of the other sensor delivered, reload "
-                                                                          "removed it, stop took "
-                                                                       << seconds << " s");
+    BOOST_TEST_MESSAGE("a poll() that never returns: reported stuck, "
+                       << ticks_of(app, "steady")
+                       << " ticks of the other sensor delivered, reload "
+                          "removed it, stop took "
+                       << seconds << " s");
 }
 
 BOOST_AUTO_TEST_CASE(stop_is_bounded_whatever_the_plugins_do) {
@@ -134,15 +137,16 @@ BOOST_AUTO_TEST_CASE(stop_is_bounded_whatever_the_plugins_do) {
     TempDir dir;
     TestSubscriber app(cloud.url(), {"telemetry/#"});
     GatewaydProcess gw(dir, gateway(dir) + sensor("in_poll", "hang_in = \"poll\"\nhang_after = 1") +
-                                sensor("in_stop", "hang_in = \"stop\"") + sensor("in_destroy", "hang_in = \"destroy\"") +
-                                sensor("steady") + upstream(cloud));
+                                sensor("in_stop", "hang_in = \"stop\"") +
+                                sensor("in_destroy", "hang_in = \"destroy\"") + sensor("steady") + upstream(cloud));
     GWD_REQUIRE(gw.wait_for_log("sensor in_poll: stuck: poll() has not returned", 30s), gw.log());
     GWD_REQUIRE(eventually([&] { return ticks_of(app, "in_stop") >= 3 && ticks_of(app, "steady") >= 3; }, 30s),
                 gw.log());
     // The status socket answers while a sensor is stuck.
     std::string out;
-    BOOST_TEST(run_command({gatewayd_binary().string(), "status", "--socket", (dir.path() / "run" / "gatewayd.sock").string()},
-                           out, 10s) == 0);
+    BOOST_TEST(
+        run_command({gatewayd_binary().string(), "status", "--socket", (dir.path() / "run" / "gatewayd.sock").string()},
+                    out, 10s) == 0);
     BOOST_TEST(out.find("sensor in_poll (misbehaving): stuck (poll() has not returned for") != std::string::npos, out);
 
     const auto stopping = Clock::now();
@@ -152,8 +156,8 @@ BOOST_AUTO_TEST_CASE(stop_is_bounded_whatever_the_plugins_do) {
     BOOST_TEST(seconds < 2.0 + 5.0, gw.log());
     BOOST_TEST(gw.log().find("did not return by the stop deadline") != std::string::npos, gw.log());
     BOOST_TEST(gw.log().find("exiting now, leaving") != std::string::npos, gw.log());
-    BOOST_TEST_MESSAGE("poll(), stop() and destroy() that never return: SIGTERM to exit took " << seconds
-                                                                                               << " s (shutdown_timeout 2 s)");
+    BOOST_TEST_MESSAGE("poll(), stop() and destroy() that never return: SIGTERM to exit took "
+                       << seconds << " s (shutdown_timeout 2 s)");
 }
 
 BOOST_AUTO_TEST_CASE(a_plugin_that_crashes_the_daemon_is_named_then_quarantined) {
@@ -161,7 +165,8 @@ BOOST_AUTO_TEST_CASE(a_plugin_that_crashes_the_daemon_is_named_then_quarantined)
     TempDir dir;
     TestSubscriber app(cloud.url(), {"telemetry/#"});
     const std::filesystem::path plugins = all_plugins(dir);
-    const std::string crashing = gateway(dir) + sensor("crasher", "crash_in = \"poll\"") + sensor("steady") + upstream(cloud);
+    const std::string crashing =
+        gateway(dir) + sensor("crasher", "crash_in = \"poll\"") + sensor("steady") + upstream(cloud);
 
     // Twice: the daemon dies of the signal, and says who did it.
     for (int run = 1; run <= 2; ++run) {
@@ -178,8 +183,9 @@ BOOST_AUTO_TEST_CASE(a_plugin_that_crashes_the_daemon_is_named_then_quarantined)
         GWD_REQUIRE(eventually([&] { return ticks_of(app, "steady") >= 5; }, 30s), gw.log());
         BOOST_TEST(gw.process().running());
         BOOST_TEST(sensor_field(dir, "crasher", "state") == "quarantined");
-        BOOST_TEST(sensor_field(dir, "crasher", "error").find("quarantined: its plugin crashed gatewayd 2 times, twice "
-                                                              "within") == 0u,
+        BOOST_TEST(sensor_field(dir, "crasher", "error")
+                           .find("quarantined: its plugin crashed gatewayd 2 times, twice "
+                                 "within") == 0u,
                    sensor_field(dir, "crasher", "error"));
         BOOST_TEST(gw.log().find("sensor 'crasher' disabled: quarantined") != std::string::npos, gw.log());
 
@@ -192,8 +198,8 @@ BOOST_AUTO_TEST_CASE(a_plugin_that_crashes_the_daemon_is_named_then_quarantined)
     }
     // A changed [[sensor]] block runs at once, quarantine or not.
     {
-        GatewaydProcess gw(dir, gateway(dir) + sensor("crasher", "forge_log = false") + sensor("steady") + upstream(cloud),
-                           "fixed");
+        GatewaydProcess gw(
+            dir, gateway(dir) + sensor("crasher", "forge_log = false") + sensor("steady") + upstream(cloud), "fixed");
         GWD_REQUIRE(eventually([&] { return ticks_of(app, "crasher") >= 3; }, 30s), gw.log());
         BOOST_TEST(sensor_field(dir, "crasher", "state") == "running");
         BOOST_TEST(gw.stop().value_or(-1) == 0);
@@ -206,7 +212,8 @@ BOOST_AUTO_TEST_CASE(crashes_in_start_and_on_a_plugin_thread_are_named) {
     {
         GatewaydProcess gw(dir, gateway(dir) + sensor("early", "crash_in = \"start\"") + upstream(cloud), "start");
         BOOST_TEST(gw.process().wait(30s).value_or(-1) == 128 + SIGSEGV, gw.log());
-        BOOST_TEST(gw.log().find("in sensor 'early' (plugin misbehaving) during start()") != std::string::npos, gw.log());
+        BOOST_TEST(gw.log().find("in sensor 'early' (plugin misbehaving) during start()") != std::string::npos,
+                   gw.log());
     }
     {
         GatewaydProcess gw(dir, gateway(dir) + sensor("threaded", "crash_in = \"thread\"") + upstream(cloud), "thread");
@@ -223,7 +230,8 @@ BOOST_AUTO_TEST_CASE(a_reading_of_a_terabyte_is_refused_and_counted) {
     TestSubscriber app(cloud.url(), {"telemetry/#"});
     GatewaydProcess gw(dir, gateway(dir) + sensor("flood", "huge_emit = true") + sensor("steady") + upstream(cloud));
     GWD_REQUIRE(gw.wait_for_log("huge emit returned -2", 30s), gw.log());  // GWD_ERR_INVALID
-    BOOST_TEST(gw.log().find("reading refused: its payload of 1099511627776 bytes is larger than max_reading_size (1.0 MiB)") !=
+    BOOST_TEST(gw.log().find(
+                   "reading refused: its payload of 1099511627776 bytes is larger than max_reading_size (1.0 MiB)") !=
                    std::string::npos,
                gw.log());
     BOOST_TEST(sensor_field(dir, "flood", "oversized") == "1");

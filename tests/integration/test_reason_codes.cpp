@@ -141,9 +141,7 @@ BOOST_AUTO_TEST_CASE(repeated_session_takeovers_stop_with_a_clear_reason) {
 
 BOOST_AUTO_TEST_CASE(topic_alias_refusal_reconnects_without_aliases) {
     MqttStubBroker::Script s;
-    s.on_connect = [](int, const std::string&) {
-        return StubConnack{0, {{prop::topic_alias_maximum, 10u}}, {}, {}};
-    };
+    s.on_connect = [](int, const std::string&) { return StubConnack{0, {{prop::topic_alias_maximum, 10u}}, {}, {}}; };
     s.on_publish = [](int, const StubPublish& p) {
         if (p.topic_alias > 0) return StubPubAction{StubPubAction::Kind::disconnect, 0x94};
         return StubPubAction{};
@@ -152,14 +150,14 @@ BOOST_AUTO_TEST_CASE(topic_alias_refusal_reconnects_without_aliases) {
     TempDir dir;
     GatewaydProcess gw(dir, config(dir, stub.url(), "topic_alias = true\n", "count = 10\npayload = \"{seq}\""));
     GWD_REQUIRE(eventually(
-                              [&] {
-                                  size_t acked = 0;
-                                  for (const auto& p : stub.publishes())
-                                      if (p.topic_alias == 0 && p.connection > 1) ++acked;
-                                  return acked >= 9;
-                              },
-                              15s),
-                          gw.log());
+                    [&] {
+                        size_t acked = 0;
+                        for (const auto& p : stub.publishes())
+                            if (p.topic_alias == 0 && p.connection > 1) ++acked;
+                        return acked >= 9;
+                    },
+                    15s),
+                gw.log());
     // Either the 0x94 came through, or two drops in a row right after the
     // aliases came into use gave them away (Paho may lose a DISCONNECT's reason).
     const std::string log = gw.log();
@@ -177,16 +175,14 @@ BOOST_AUTO_TEST_CASE(topic_alias_refusal_reconnects_without_aliases) {
 
 BOOST_AUTO_TEST_CASE(topic_aliases_save_the_topic_on_repeat_publishes) {
     MqttStubBroker::Script s;
-    s.on_connect = [](int, const std::string&) {
-        return StubConnack{0, {{prop::topic_alias_maximum, 10u}}, {}, {}};
-    };
+    s.on_connect = [](int, const std::string&) { return StubConnack{0, {{prop::topic_alias_maximum, 10u}}, {}, {}}; };
     MqttStubBroker stub(s);
     TempDir dir;
     GatewaydProcess gw(dir, config(dir, stub.url(), "topic_alias = true\n", "count = 10\npayload = \"{seq}\""));
     GWD_REQUIRE(stub.wait_for_publishes(10, 15s), gw.log());
     const auto p = stub.publishes();
-    BOOST_TEST(p[0].topic_alias == 0);       // first use: full topic
-    BOOST_TEST(p[1].topic_alias == 1);       // second: topic and alias
+    BOOST_TEST(p[0].topic_alias == 0);  // first use: full topic
+    BOOST_TEST(p[1].topic_alias == 1);  // second: topic and alias
     BOOST_TEST(!p[1].topic_was_empty);
     for (size_t i = 2; i < p.size(); ++i) {  // then the alias alone
         BOOST_TEST(p[i].topic_alias == 1);
@@ -213,8 +209,10 @@ BOOST_AUTO_TEST_CASE(a_refused_publish_is_dead_lettered_and_blocks_nothing) {
             std::vector<std::string> data;
             const StubPublish* dead = nullptr;
             for (const auto& p : publishes) {
-                if (p.topic == "deadletter/gw-01/meter") dead = &p;
-                else data.push_back(p.payload);
+                if (p.topic == "deadletter/gw-01/meter")
+                    dead = &p;
+                else
+                    data.push_back(p.payload);
             }
             BOOST_TEST((data == std::vector<std::string>{"0", "1", "2", "3", "4"}));
             BOOST_REQUIRE(dead != nullptr);
@@ -224,7 +222,7 @@ BOOST_AUTO_TEST_CASE(a_refused_publish_is_dead_lettered_and_blocks_nothing) {
             bool has_code = false;
             for (const auto& [k, v] : dead->user_properties) has_code |= (k == "reason_code" && v == hex);
             BOOST_TEST(has_code);
-            BOOST_TEST(stub.connections() == 1);  // the connection was never dropped
+            BOOST_TEST(stub.connections() == 1);               // the connection was never dropped
             BOOST_TEST(number_of(dir, "dead_lettered") == 1);  // counted once the broker took the dead letter
             BOOST_TEST(number_of(dir, "sent") == 4);
         }
@@ -252,7 +250,8 @@ BOOST_AUTO_TEST_CASE(quota_exceeded_slows_down_and_retries_the_message) {
 BOOST_AUTO_TEST_CASE(a_message_the_broker_chokes_on_is_set_aside_after_three_tries) {
     MqttStubBroker::Script s;
     s.on_publish = [](int, const StubPublish& p) {
-        if (p.payload == "poison" && p.topic.starts_with("telemetry/")) return StubPubAction{StubPubAction::Kind::close, 0};
+        if (p.payload == "poison" && p.topic.starts_with("telemetry/"))
+            return StubPubAction{StubPubAction::Kind::close, 0};
         return StubPubAction{};
     };
     MqttStubBroker stub(s);
@@ -262,13 +261,15 @@ BOOST_AUTO_TEST_CASE(a_message_the_broker_chokes_on_is_set_aside_after_three_tri
                                 "count = 1\npayload = \"poison\"\n\n"
                                 "[[sensor]]\nname = \"good\"\nplugin = \"test_emitter\"\n[sensor.options]\n"
                                 "count = 3\npayload = \"{seq}\"\nstart_delay = \"200ms\"\n\n"
-                                "[[upstream]]\nname = \"cloud\"\nurl = \"" + stub.url() + "\"\n"
+                                "[[upstream]]\nname = \"cloud\"\nurl = \"" +
+                                stub.url() +
+                                "\"\n"
                                 "[upstream.backoff]\ninitial = \"100ms\"\nmax = \"200ms\"\n");
-    GWD_REQUIRE(eventually([&] { return number_of(dir, "sent") >= 3 && number_of(dir, "dead_lettered") >= 1; },
-                                     20s),
-                          gw.log());
+    GWD_REQUIRE(eventually([&] { return number_of(dir, "sent") >= 3 && number_of(dir, "dead_lettered") >= 1; }, 20s),
+                gw.log());
     BOOST_TEST(gw.log().find("was the oldest in flight each of the 3 times the broker closed the connection") !=
-               std::string::npos, gw.log());
+                   std::string::npos,
+               gw.log());
     size_t poison_data = 0, good = 0;
     bool dead_letter_with_payload = false;
     for (const auto& p : stub.publishes()) {
@@ -302,9 +303,7 @@ BOOST_AUTO_TEST_CASE(assigned_client_identifier_is_used) {
 
 BOOST_AUTO_TEST_CASE(a_shorter_server_keep_alive_costs_one_reconnect) {
     MqttStubBroker::Script s;
-    s.on_connect = [](int, const std::string&) {
-        return StubConnack{0, {{prop::server_keep_alive, 20u}}, {}, {}};
-    };
+    s.on_connect = [](int, const std::string&) { return StubConnack{0, {{prop::server_keep_alive, 20u}}, {}, {}}; };
     MqttStubBroker stub(s);
     TempDir dir;
     GatewaydProcess gw(dir, config(dir, stub.url()));

@@ -37,7 +37,8 @@ hang_in = "poll"
 hang_after = 2
 [[upstream]]
 name = "cloud"
-url = ")" + cloud.url() + R"("
+url = ")" + cloud.url() +
+           R"("
 )";
 }
 
@@ -55,10 +56,12 @@ BOOST_AUTO_TEST_CASE(watchdog_pings_continue_while_a_plugin_is_stuck_and_the_pro
     const auto stuck_at = NotifySocket::Clock::now();
     // Pings go on (one per second is due); four of them, by progress, not by time.
     GWD_CHECK(eventually([&] { return systemd.count("WATCHDOG=1", stuck_at) >= 4; }, 30s),
-              "pings since the plugin got stuck: " << systemd.count("WATCHDOG=1", stuck_at) << "\n" << gw.log());
+              "pings since the plugin got stuck: " << systemd.count("WATCHDOG=1", stuck_at) << "\n"
+                                                   << gw.log());
     BOOST_TEST(gw.log().find("not alive:") == std::string::npos, gw.log());
     BOOST_TEST_MESSAGE("WATCHDOG=1 received: " << systemd.count("WATCHDOG=1") << " in all, "
-                                               << systemd.count("WATCHDOG=1", stuck_at) << " since the plugin got stuck");
+                                               << systemd.count("WATCHDOG=1", stuck_at)
+                                               << " since the plugin got stuck");
 
     // A reload says RELOADING=1, then READY=1 again.
     gw.process().signal(SIGHUP);

@@ -33,8 +33,9 @@ std::string upstream(const Mosquitto& broker, const std::string& extra = "") {
 
 BOOST_AUTO_TEST_CASE(an_acl_refusal_dead_letters_that_message_only) {
     TempDir dir;
-    auto acl = dir.write("acl", "topic readwrite telemetry/gw-01/allowed\ntopic readwrite deadletter/#\n"
-                                "topic read telemetry/#\n");
+    auto acl = dir.write("acl",
+                         "topic readwrite telemetry/gw-01/allowed\ntopic readwrite deadletter/#\n"
+                         "topic read telemetry/#\n");
     // Not max_queued_messages 0 here: mosquitto 2.0.11 then ends its
     // process_bad_message path with 0x97 and drops the connection after every
     // refused publish (out_packet_count >= 0 is always true). A large bound
@@ -79,7 +80,8 @@ BOOST_AUTO_TEST_CASE(topic_aliases_stay_within_the_brokers_maximum) {
         sensors += "[[sensor]]\nname = \"s" + std::to_string(i) +
                    "\"\nplugin = \"test_emitter\"\n[sensor.options]\ncount = 5\npayload = \"{seq}\"\n\n";
     }
-    GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) + sensors + upstream(broker, "topic_alias = true\n"));
+    GatewaydProcess gw(dir,
+                       gateway_section(dir, all_plugins(dir)) + sensors + upstream(broker, "topic_alias = true\n"));
     GWD_REQUIRE(subscriber.wait_for(20, 15s), gw.log());
     for (int i = 0; i < 4; ++i) BOOST_TEST(subscriber.on_topic("telemetry/gw-01/s" + std::to_string(i)).size() == 5u);
     BOOST_TEST(gw.log().find(", 2 topic aliases") != std::string::npos, gw.log());
@@ -105,8 +107,8 @@ BOOST_AUTO_TEST_CASE(another_client_with_our_id_stops_the_upstream) {
                        .automatic_reconnect(std::chrono::milliseconds(200), std::chrono::milliseconds(400))
                        .finalize();
     twin.connect(options)->wait_for(10s);
-    GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) + emitter("count = 5\npayload = \"{seq}\"") +
-                                upstream(broker));
+    GatewaydProcess gw(
+        dir, gateway_section(dir, all_plugins(dir)) + emitter("count = 5\npayload = \"{seq}\"") + upstream(broker));
     GWD_REQUIRE(gw.wait_for_log("another client uses client id 'gw-01'", 30s), gw.log());
     auto status = daemon_status(dir);
     BOOST_REQUIRE(status);
@@ -115,8 +117,7 @@ BOOST_AUTO_TEST_CASE(another_client_with_our_id_stops_the_upstream) {
     BOOST_TEST_MESSAGE("connects before stopping: " << cloud->find("attempts")->as_number().value);
     try {
         twin.disconnect()->wait_for(2s);
-    } catch (const mqtt::exception&) {
-    }
+    } catch (const mqtt::exception&) {}
 }
 
 BOOST_AUTO_TEST_CASE(broker_killed_and_restarted_loses_nothing_emitted_meanwhile) {
@@ -159,8 +160,8 @@ BOOST_AUTO_TEST_CASE(status_command_reports_upstreams_and_sensors) {
     TempDir dir;
     Mosquitto broker;
     TestSubscriber subscriber(broker.url(), {"telemetry/#"});
-    GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) + emitter("count = 7\npayload = \"{seq}\"") +
-                                upstream(broker));
+    GatewaydProcess gw(
+        dir, gateway_section(dir, all_plugins(dir)) + emitter("count = 7\npayload = \"{seq}\"") + upstream(broker));
     GWD_REQUIRE(subscriber.wait_for(7, 15s), gw.log());
     std::string out;
     BOOST_TEST(run_command({gatewayd_binary().string(), "status", "--config", gw.config_path().string()}, out) == 0);
@@ -168,8 +169,8 @@ BOOST_AUTO_TEST_CASE(status_command_reports_upstreams_and_sensors) {
     BOOST_TEST(out.find("upstream cloud  " + broker.url() + "  client id 'gw-01'") != std::string::npos, out);
     BOOST_TEST(out.find("state      online since") != std::string::npos, out);
     BOOST_TEST(out.find("messages   sent 7, dead-lettered 0, dropped 0") != std::string::npos, out);
-    BOOST_TEST(out.find("queue      disk, 0 queued, delivered 7, expired 0, dropped by overflow 0") != std::string::npos,
-               out);
+    BOOST_TEST(
+        out.find("queue      disk, 0 queued, delivered 7, expired 0, dropped by overflow 0") != std::string::npos, out);
     BOOST_TEST(out.find("sensor meter (test_emitter): running, 7 readings") != std::string::npos, out);
     out.clear();
     BOOST_TEST(run_command({gatewayd_binary().string(), "status", "--socket", "/nonexistent/gatewayd.sock"}, out) == 3);

@@ -22,17 +22,17 @@ struct Pki : TestPki {
 
 // A broker with a plain listener (for the test's subscriber) and a TLS one.
 std::string tls_listener(const Pki& pki, int port) {
-    return "listener " + std::to_string(port) + " 127.0.0.1\n" +
-           "certfile " + (pki.base / "server.pem").string() + "\n" +
-           "keyfile " + (pki.base / "server.key").string() + "\n";
+    return "listener " + std::to_string(port) + " 127.0.0.1\n" + "certfile " + (pki.base / "server.pem").string() +
+           "\n" + "keyfile " + (pki.base / "server.key").string() + "\n";
 }
 
 std::string config(const TempDir& dir, int tls_port, const std::string& ca, const std::string& extra = "") {
     return gateway_section(dir) +
            "[[sensor]]\nname = \"lab\"\nplugin = \"simulated\"\ninterval = \"200ms\"\n"
            "[sensor.options]\nvalues = \"seed\"\n\n"
-           "[[upstream]]\nname = \"cloud\"\nurl = \"ssl://127.0.0.1:" + std::to_string(tls_port) + "\"\n" +
-           "ca_file = \"" + ca + "\"\n" + extra + "[upstream.backoff]\ninitial = \"200ms\"\nmax = \"1s\"\n";
+           "[[upstream]]\nname = \"cloud\"\nurl = \"ssl://127.0.0.1:" +
+           std::to_string(tls_port) + "\"\n" + "ca_file = \"" + ca + "\"\n" + extra +
+           "[upstream.backoff]\ninitial = \"200ms\"\nmax = \"1s\"\n";
 }
 }  // namespace
 

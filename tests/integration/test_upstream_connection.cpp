@@ -29,10 +29,13 @@ BOOST_AUTO_TEST_CASE(broker_down_at_start_then_up_delivers_the_queued_readings) 
     GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) +
                                 "[[sensor]]\nname = \"burst\"\nplugin = \"test_emitter\"\n"
                                 "[sensor.options]\ncount = 50\npayload = \"{seq}\"\n\n"
-                                "[[upstream]]\nname = \"cloud\"\nurl = \"" + url + "\"\n"
+                                "[[upstream]]\nname = \"cloud\"\nurl = \"" +
+                                url +
+                                "\"\n"
                                 "[upstream.backoff]\ninitial = \"200ms\"\nmax = \"1s\"\n");
     GWD_REQUIRE(gw.wait_for_log("cannot connect to " + url, 10s),
-                          "running=" << gw.process().running() << " status=" << gw.process().wait(0ms).value_or(-99) << " log=" << gw.log());
+                "running=" << gw.process().running() << " status=" << gw.process().wait(0ms).value_or(-99)
+                           << " log=" << gw.log());
     GWD_REQUIRE(gw.wait_for_log("test_emitter finished emitting", 10s), gw.log());
     std::this_thread::sleep_for(1500ms);  // a few more failed attempts
     BOOST_TEST(gw.process().running());
@@ -59,7 +62,9 @@ BOOST_AUTO_TEST_CASE(broker_restart_reconnects_and_keeps_forwarding) {
     GatewaydProcess gw(dir, gateway_section(dir) +
                                 "[[sensor]]\nname = \"lab\"\nplugin = \"simulated\"\ninterval = \"100ms\"\n"
                                 "[sensor.options]\nvalues = \"seed\"\ndevices = [\"plain\"]\n\n"
-                                "[[upstream]]\nname = \"cloud\"\nurl = \"" + cloud.url() + "\"\n"
+                                "[[upstream]]\nname = \"cloud\"\nurl = \"" +
+                                cloud.url() +
+                                "\"\n"
                                 "[upstream.backoff]\ninitial = \"200ms\"\nmax = \"1s\"\n");
     GWD_REQUIRE(gw.wait_for_log("connected to " + cloud.url(), 10s), gw.log());
     cloud.stop();
@@ -80,7 +85,10 @@ BOOST_AUTO_TEST_CASE(password_file_is_read_at_connect) {
     auto secret = dir.write("cloud.pass", "s3cret\n");  // the trailing newline is not part of it
     GatewaydProcess gw(dir, gateway_section(dir) +
                                 "[[sensor]]\nname = \"lab\"\nplugin = \"simulated\"\ninterval = \"100ms\"\n\n"
-                                "[[upstream]]\nname = \"cloud\"\nurl = \"" + cloud.url() + "\"\n"
-                                "username = \"gw\"\npassword_file = \"" + secret.string() + "\"\n");
+                                "[[upstream]]\nname = \"cloud\"\nurl = \"" +
+                                cloud.url() +
+                                "\"\n"
+                                "username = \"gw\"\npassword_file = \"" +
+                                secret.string() + "\"\n");
     GWD_CHECK(gw.wait_for_log("connected to " + cloud.url(), 10s), gw.log());
 }

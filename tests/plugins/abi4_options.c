@@ -27,7 +27,10 @@ static int create(const gwd_host_api *host, gwd_context *ctx, void **instance)
     return GWD_OK;
 }
 
-static void destroy(void *instance) { (void)instance; }
+static void destroy(void *instance)
+{
+    (void)instance;
+}
 
 static const gwd_plugin descriptor = {
     .abi_version = 4,
@@ -38,4 +41,7 @@ static const gwd_plugin descriptor = {
     .destroy = destroy,
 };
 
-GWD_PLUGIN_EXPORT const gwd_plugin *gwd_plugin_entry(void) { return &descriptor; }
+GWD_PLUGIN_EXPORT const gwd_plugin *gwd_plugin_entry(void)
+{
+    return &descriptor;
+}

@@ -47,11 +47,15 @@ static const gwd_option_spec options[] = {
     {NULL, 0, 0, NULL, NULL, {0}},
 };
 
-static int is(const char *option, const char *call) { return option != NULL && strcmp(option, call) == 0; }
+static int is(const char *option, const char *call)
+{
+    return option != NULL && strcmp(option, call) == 0;
+}
 
 static void hang(void)
 {
-    for (;;) sleep(1);
+    for (;;)
+        sleep(1);
 }
 
 static int *volatile nowhere = NULL;
@@ -184,4 +188,7 @@ static const gwd_plugin descriptor = {
     .command = command,
 };
 
-GWD_PLUGIN_EXPORT const gwd_plugin *gwd_plugin_entry(void) { return &descriptor; }
+GWD_PLUGIN_EXPORT const gwd_plugin *gwd_plugin_entry(void)
+{
+    return &descriptor;
+}

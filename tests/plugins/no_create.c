@@ -7,4 +7,7 @@ static const gwd_plugin descriptor = {
     .version = "0",
 };
 
-GWD_PLUGIN_EXPORT const gwd_plugin *gwd_plugin_entry(void) { return &descriptor; }
+GWD_PLUGIN_EXPORT const gwd_plugin *gwd_plugin_entry(void)
+{
+    return &descriptor;
+}

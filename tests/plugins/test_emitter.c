@@ -115,25 +115,25 @@ static void emit_malformed(struct emitter *e)
 {
     gwd_reading r;
     memset(&r, 0, sizeof r);
-    e->host->emit(e->ctx, NULL);                 /* no reading at all */
-    e->host->emit(e->ctx, &r);                   /* no sensor name */
-    r.sensor = "bad/+/name";                     /* wildcard in the name */
+    e->host->emit(e->ctx, NULL); /* no reading at all */
+    e->host->emit(e->ctx, &r);   /* no sensor name */
+    r.sensor = "bad/+/name";     /* wildcard in the name */
     e->host->emit(e->ctx, &r);
     r.sensor = "ok";
-    r.payload_len = 10;                          /* length without payload */
+    r.payload_len = 10; /* length without payload */
     e->host->emit(e->ctx, &r);
     r.payload_len = 0;
     gwd_property bad_utf8 = {"key", "\xff\xfe"};
-    r.properties = &bad_utf8;                    /* invalid UTF-8 property */
+    r.properties = &bad_utf8; /* invalid UTF-8 property */
     r.property_count = 1;
     e->host->emit(e->ctx, &r);
     gwd_property tab = {"key", "a\tb"};
-    r.properties = &tab;                         /* control character in a property */
+    r.properties = &tab; /* control character in a property */
     e->host->emit(e->ctx, &r);
-    r.properties = NULL;                         /* count without properties */
+    r.properties = NULL; /* count without properties */
     e->host->emit(e->ctx, &r);
     r.property_count = 0;
-    r.timestamp_ms = -5;                         /* negative time */
+    r.timestamp_ms = -5; /* negative time */
     e->host->emit(e->ctx, &r);
 }
 
@@ -151,7 +151,8 @@ static long long read_gate(const char *path)
 static void *run(void *arg)
 {
     struct emitter *e = arg;
-    for (int64_t waited = 0; waited < e->start_delay_ms && !e->stopping; waited += 10) usleep(10000);
+    for (int64_t waited = 0; waited < e->start_delay_ms && !e->stopping; waited += 10)
+        usleep(10000);
     if (e->malformed) emit_malformed(e);
     if (e->first_payload_size > 0 && !e->stopping) {
         char *big = malloc((size_t)e->first_payload_size);
@@ -193,7 +194,8 @@ static void *run(void *arg)
         const int rc = e->host->emit(e->ctx, &r);
         if (rc == GWD_OK && e->acks) e->emitted_with_ack++;
         if (rc == GWD_ERR_STOPPED) break;
-        for (int64_t waited = 0; waited < e->every_ms && !e->stopping; waited += 10) usleep(10000);
+        for (int64_t waited = 0; waited < e->every_ms && !e->stopping; waited += 10)
+            usleep(10000);
     }
     gwd_logf(e->host, e->ctx, GWD_LOG_INFO, "test_emitter finished emitting");
     return NULL;
@@ -211,8 +213,10 @@ static void stored(void *instance, void *ack_context, int status)
 {
     struct emitter *e = instance;
     (void)ack_context;
-    if (status == GWD_OK) e->stored_ok++;
-    else e->stored_dropped++;
+    if (status == GWD_OK)
+        e->stored_ok++;
+    else
+        e->stored_dropped++;
 }
 
 static void stop(void *instance)
@@ -222,14 +226,18 @@ static void stop(void *instance)
     if (e->started) pthread_join(e->thread, NULL);
     e->started = 0;
     if (e->acks) {
-        for (int i = 0; i < 500 && e->stored_ok + e->stored_dropped < e->emitted_with_ack; ++i) usleep(10000);
+        for (int i = 0; i < 500 && e->stored_ok + e->stored_dropped < e->emitted_with_ack; ++i)
+            usleep(10000);
         gwd_logf(e->host, e->ctx, GWD_LOG_NOTICE, "acks: %lld stored, %lld dropped, %lld outstanding",
                  (long long)e->stored_ok, (long long)e->stored_dropped,
                  (long long)(e->emitted_with_ack - e->stored_ok - e->stored_dropped));
     }
 }
 
-static void destroy(void *instance) { free(instance); }
+static void destroy(void *instance)
+{
+    free(instance);
+}
 
 static const gwd_plugin descriptor = {
     .abi_version = GWD_PLUGIN_ABI_VERSION,
@@ -244,4 +252,7 @@ static const gwd_plugin descriptor = {
     .stored = stored,
 };
 
-GWD_PLUGIN_EXPORT const gwd_plugin *gwd_plugin_entry(void) { return &descriptor; }
+GWD_PLUGIN_EXPORT const gwd_plugin *gwd_plugin_entry(void)
+{
+    return &descriptor;
+}

@@ -11,7 +11,10 @@ static int create(const gwd_host_api *host, gwd_context *ctx, void **instance)
     return GWD_OK;
 }
 
-static void destroy(void *instance) { (void)instance; }
+static void destroy(void *instance)
+{
+    (void)instance;
+}
 
 static const gwd_plugin descriptor = {
     .abi_version = 99,
@@ -21,4 +24,7 @@ static const gwd_plugin descriptor = {
     .destroy = destroy,
 };
 
-GWD_PLUGIN_EXPORT const gwd_plugin *gwd_plugin_entry(void) { return &descriptor; }
+GWD_PLUGIN_EXPORT const gwd_plugin *gwd_plugin_entry(void)
+{
+    return &descriptor;
+}

@@ -33,17 +33,18 @@ std::unique_ptr<Mosquitto> platform_broker(const TempDir& dir, const std::string
                                            const std::string& extra) {
     auto passwords = dir.path() / "passwords";
     add_password(passwords, user, password);
-    auto acl = dir.write("acl", "topic readwrite " + cloud_filter + "\n\nuser " + user + "\ntopic readwrite " +
-                                    device_filter + "\n");
+    auto acl = dir.write(
+        "acl", "topic readwrite " + cloud_filter + "\n\nuser " + user + "\ntopic readwrite " + device_filter + "\n");
     return std::make_unique<Mosquitto>("password_file " + passwords.string() + "\nacl_file " + acl.string() +
                                        "\nmax_queued_messages 1000\n" + extra);
 }
 
 AwsLikeBroker::AwsLikeBroker(const TempDir& dir) : pki(dir), tls_port(free_loopback_port()) {
     pki.add_client("device", "gw-01");  // AWS's identity, mosquitto's user name here
-    auto acl = dir.write("acl", "topic readwrite #\ntopic readwrite $aws/#\n\n"
-                                "user gw-01\ntopic readwrite $aws/things/gw-01/#\ntopic write dt/gw-01/#\n"
-                                "topic read cmd/gw-01/#\ntopic write reply/#\n");
+    auto acl = dir.write("acl",
+                         "topic readwrite #\ntopic readwrite $aws/#\n\n"
+                         "user gw-01\ntopic readwrite $aws/things/gw-01/#\ntopic write dt/gw-01/#\n"
+                         "topic read cmd/gw-01/#\ntopic write reply/#\n");
     broker = std::make_unique<Mosquitto>(
         "acl_file " + acl.string() + "\nmax_queued_messages 100000\nmax_inflight_messages 0\n" + "listener " +
         std::to_string(tls_port) + " 127.0.0.1\ncafile " + pki.file("ca.pem") + "\ncertfile " + pki.file("server.pem") +
@@ -58,9 +59,12 @@ std::string AwsLikeBroker::upstream_tls_keys() const {
 }
 
 HuaweiLikeBroker::HuaweiLikeBroker(const TempDir& dir, std::string device_id)
-    : device(std::move(device_id)), secret_file(dir.write("hw.secret", "s3cret\n")), base("$oc/devices/" + device + "/sys/") {
+    : device(std::move(device_id)),
+      secret_file(dir.write("hw.secret", "s3cret\n")),
+      base("$oc/devices/" + device + "/sys/") {
     avoid_hour_boundary();
-    broker = platform_broker(dir, device, huawei_password("s3cret", utc_hour_now()), "$oc/#", "$oc/devices/" + device + "/#");
+    broker = platform_broker(dir, device, huawei_password("s3cret", utc_hour_now()), "$oc/#",
+                             "$oc/devices/" + device + "/#");
 }
 
 std::string HuaweiLikeBroker::huawei_table() const {
@@ -69,7 +73,8 @@ std::string HuaweiLikeBroker::huawei_table() const {
 }
 
 std::string huawei_password(const std::string& secret, const std::string& hour) {
-    return shell("printf %s '" + secret + "' | openssl dgst -sha256 -mac HMAC -macopt key:" + hour + " | sed 's/.*= //'");
+    return shell("printf %s '" + secret + "' | openssl dgst -sha256 -mac HMAC -macopt key:" + hour +
+                 " | sed 's/.*= //'");
 }
 
 std::string utc_hour_now() {

@@ -80,7 +80,8 @@ bool FakeBroker::wait_for_publishes(size_t n, std::chrono::milliseconds timeout)
 }
 
 TransportFactory fake_transport(std::shared_ptr<FakeBroker> broker) {
-    return [broker](ConnectSettings settings, TransportEvents& events, std::uint64_t generation) -> std::unique_ptr<Transport> {
+    return [broker](ConnectSettings settings, TransportEvents& events,
+                    std::uint64_t generation) -> std::unique_ptr<Transport> {
         return std::make_unique<FakeTransport>(std::move(settings), events, generation, broker);
     };
 }

@@ -30,9 +30,9 @@ std::optional<int> GatewaydProcess::stop(std::chrono::milliseconds timeout) {
 
 std::optional<JsonValue> daemon_status(const TempDir& dir) {
     std::string out;
-    const int rc = run_command({gatewayd_binary().string(), "status", "--json", "--socket",
-                                (dir.path() / "run" / "gatewayd.sock").string()},
-                               out, std::chrono::seconds(10));
+    const int rc = run_command(
+        {gatewayd_binary().string(), "status", "--json", "--socket", (dir.path() / "run" / "gatewayd.sock").string()},
+        out, std::chrono::seconds(10));
     if (rc != 0) return std::nullopt;
     std::string error;
     return json_parse(out, error);
@@ -67,10 +67,18 @@ std::filesystem::path all_plugins(const TempDir& dir) {
 
 std::string gateway_section(const TempDir& dir, const std::filesystem::path& plugin_dir, const std::string& id) {
     return "[gateway]\n"
-           "id = \"" + id + "\"\n"
-           "plugin_dir = \"" + plugin_dir.string() + "\"\n"
-           "state_dir = \"" + (dir.path() / "state").string() + "\"\n"
-           "runtime_dir = \"" + (dir.path() / "run").string() + "\"\n"
+           "id = \"" +
+           id +
+           "\"\n"
+           "plugin_dir = \"" +
+           plugin_dir.string() +
+           "\"\n"
+           "state_dir = \"" +
+           (dir.path() / "state").string() +
+           "\"\n"
+           "runtime_dir = \"" +
+           (dir.path() / "run").string() +
+           "\"\n"
            "log_level = \"debug\"\n\n";
 }
 

@@ -9,7 +9,9 @@ namespace gwd::test {
 
 class ManualTime final : public TimeSource {
 public:
-    ManualTime() : steady_(Steady::time_point(std::chrono::hours(1000))), wall_(std::chrono::sys_days{std::chrono::year{2026} / 12 / 2}) {}
+    ManualTime()
+        : steady_(Steady::time_point(std::chrono::hours(1000))),
+          wall_(std::chrono::sys_days{std::chrono::year{2026} / 12 / 2}) {}
     Steady::time_point now() const override {
         std::lock_guard lock(mutex_);
         return steady_;

@@ -51,15 +51,19 @@ Mosquitto::~Mosquitto() { stop(); }
 void Mosquitto::start() {
     // `user root` keeps a root-run broker from dropping privileges, so it can
     // read the files this test wrote (ignored when not run as root).
-    std::string config = "user root\n"
-                         "log_dest stderr\n"
-                         "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
-                         "connection_messages true\n"
-                         "per_listener_settings false\n"
-                         "listener " + std::to_string(port_) + " 127.0.0.1\n"
-                         "allow_anonymous true\n"
-                         "set_tcp_nodelay true\n"
-                         "max_queued_messages 0\n" + extra_ + "\n";
+    std::string config =
+        "user root\n"
+        "log_dest stderr\n"
+        "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
+        "connection_messages true\n"
+        "per_listener_settings false\n"
+        "listener " +
+        std::to_string(port_) +
+        " 127.0.0.1\n"
+        "allow_anonymous true\n"
+        "set_tcp_nodelay true\n"
+        "max_queued_messages 0\n" +
+        extra_ + "\n";
     if (extra_.find("allow_anonymous") != std::string::npos) {
         config.erase(config.find("allow_anonymous true\n"), std::string("allow_anonymous true\n").size());
     }

@@ -22,8 +22,8 @@ public:
     const TempDir& dir() const { return dir_; }
 
     void start();
-    void stop();    // SIGTERM and wait
-    void kill();    // SIGKILL: no goodbye, no persistence written
+    void stop();  // SIGTERM and wait
+    void kill();  // SIGKILL: no goodbye, no persistence written
     // SIGSTOP / SIGCONT: the broker reads, answers and forwards nothing while
     // paused, but its sockets stay open (what clients send waits unread).
     void pause();

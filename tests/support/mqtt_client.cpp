@@ -23,16 +23,17 @@ std::unique_ptr<mqtt::async_client> connect_client(const std::string& url, const
     mqtt::connect_options_builder options;
     options.mqtt_version(version);
     if (!username.empty()) options.user_name(username).password(password);
-    if (version == 5) options.clean_start(true);
-    else options.clean_session(true);
+    if (version == 5)
+        options.clean_start(true);
+    else
+        options.clean_session(true);
     client->connect(options.finalize())->wait_for(std::chrono::seconds(10));
     if (!client->is_connected()) throw std::runtime_error("test client cannot connect to " + url);
     return client;
 }
 }  // namespace
 
-TestSubscriber::TestSubscriber(const std::string& url, const std::vector<std::string>& filters,
-                               SubscriberOptions o) {
+TestSubscriber::TestSubscriber(const std::string& url, const std::vector<std::string>& filters, SubscriberOptions o) {
     const int mqtt_version = o.mqtt_version;
     auto create = mqtt::create_options_builder().mqtt_version(mqtt_version).finalize();
     client_ = std::make_unique<mqtt::async_client>(url, o.client_id.empty() ? client_id("sub") : o.client_id, create,
@@ -83,8 +84,7 @@ TestSubscriber::TestSubscriber(const std::string& url, const std::vector<std::st
 TestSubscriber::~TestSubscriber() {
     try {
         if (client_->is_connected()) client_->disconnect()->wait_for(std::chrono::seconds(2));
-    } catch (const mqtt::exception&) {
-    }
+    } catch (const mqtt::exception&) {}
 }
 
 bool TestSubscriber::wait_for(size_t count, std::chrono::milliseconds timeout) const {
@@ -121,8 +121,7 @@ TestPublisher::TestPublisher(const std::string& url, int mqtt_version, const std
 TestPublisher::~TestPublisher() {
     try {
         if (client_->is_connected()) client_->disconnect()->wait_for(std::chrono::seconds(2));
-    } catch (const mqtt::exception&) {
-    }
+    } catch (const mqtt::exception&) {}
 }
 
 void TestPublisher::publish(const std::string& topic, const std::string& payload,

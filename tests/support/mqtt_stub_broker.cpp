@@ -58,9 +58,12 @@ void skip_properties(Cursor& c) {
 // Reads the properties of a PUBLISH into `p`.
 void read_publish_properties(Cursor& c, StubPublish& p) {
     read_properties(c, [&](std::uint8_t id, std::uint32_t n, std::string_view k, std::string_view v) {
-        if (id == kTopicAlias) p.topic_alias = static_cast<int>(n);
-        else if (id == kContentType) p.content_type = std::string(k);
-        else if (id == kUserProperty) p.user_properties.emplace_back(std::string(k), std::string(v));
+        if (id == kTopicAlias)
+            p.topic_alias = static_cast<int>(n);
+        else if (id == kContentType)
+            p.content_type = std::string(k);
+        else if (id == kUserProperty)
+            p.user_properties.emplace_back(std::string(k), std::string(v));
     });
 }
 
@@ -158,8 +161,10 @@ void MqttStubBroker::serve(int fd, int connection) {
             if (version == 5) read_publish_properties(r, p);
             p.payload = std::string(r.rest());
             if (p.topic_alias > 0) {
-                if (p.topic.empty()) p.topic = aliases[p.topic_alias];
-                else aliases[p.topic_alias] = p.topic;
+                if (p.topic.empty())
+                    p.topic = aliases[p.topic_alias];
+                else
+                    aliases[p.topic_alias] = p.topic;
             }
             StubPubAction action = script_.on_publish ? script_.on_publish(connection, p) : StubPubAction{};
             {
@@ -194,7 +199,8 @@ void MqttStubBroker::serve(int fd, int connection) {
                 ack += static_cast<char>(r.u8() & 0x03);  // granted QoS
             }
             send_all(fd, gwd::mqtt::packet(kSuback, 0, ack));
-            const std::vector<StubOutgoing> out = script_.on_subscribe ? script_.on_subscribe(connection) : std::vector<StubOutgoing>{};
+            const std::vector<StubOutgoing> out =
+                script_.on_subscribe ? script_.on_subscribe(connection) : std::vector<StubOutgoing>{};
             std::uint16_t next_id = 1;
             for (const auto& m : out) {
                 std::string pub;

@@ -35,9 +35,9 @@ struct StubConnack {
 };
 
 struct StubPublish {
-    int connection = 0;          // 1-based, in accept order
-    std::string topic;           // resolved through the topic alias
-    int topic_alias = 0;         // 0 when none was sent
+    int connection = 0;   // 1-based, in accept order
+    std::string topic;    // resolved through the topic alias
+    int topic_alias = 0;  // 0 when none was sent
     bool topic_was_empty = false;
     std::string payload;
     int qos = 0;

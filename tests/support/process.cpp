@@ -63,8 +63,10 @@ bool ChildProcess::running() {
     int status = 0;
     pid_t r = waitpid(pid_, &status, WNOHANG);
     if (r == 0) return true;
-    if (r == pid_) status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    else status_ = -1;
+    if (r == pid_)
+        status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    else
+        status_ = -1;
     return false;
 }
 

@@ -15,7 +15,8 @@ BOOST_AUTO_TEST_CASE(no_arguments_runs_with_the_default_config) {
 }
 
 BOOST_AUTO_TEST_CASE(config_spellings) {
-    for (auto args : std::vector<std::vector<std::string>>{{"--config", "a.toml"}, {"-c", "a.toml"}, {"--config=a.toml"}}) {
+    for (auto args :
+         std::vector<std::vector<std::string>>{{"--config", "a.toml"}, {"-c", "a.toml"}, {"--config=a.toml"}}) {
         auto r = parse_cli(args);
         BOOST_REQUIRE(r.options);
         BOOST_TEST(r.options->config == "a.toml");

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "config/config_loader.h"
 #include "common/file_reference.h"
+#include "config/config_loader.h"
 #include "temp_dir.h"
 
 using namespace gwd;
@@ -58,7 +58,8 @@ profile = "mqtt"
 url = "tcp://127.0.0.1:1883"
 client_id = "gw-01"
 username = "gw"
-password_file = ")" + pass.string() + R"("
+password_file = ")" + pass.string() +
+                       R"("
 mqtt_version = 5
 qos = 1
 topic = "telemetry/{gateway}/{sensor}"
@@ -156,8 +157,9 @@ BOOST_AUTO_TEST_CASE(outbox_settings) {
     BOOST_REQUIRE(r.config);
     BOOST_TEST((r.config->upstreams[0].outbox == OutboxKind::memory));
     BOOST_TEST(r.config->upstreams[0].max_bytes == 8ull * 1024 * 1024);
-    r = parse(kUpstream + "fsync = \"always\"\nfsync_interval = \"10ms\"\nmax_bytes = \"1GiB\"\n"
-                          "overflow = \"drop-newest\"\nmessage_expiry = \"1h\"\n");
+    r = parse(kUpstream +
+              "fsync = \"always\"\nfsync_interval = \"10ms\"\nmax_bytes = \"1GiB\"\n"
+              "overflow = \"drop-newest\"\nmessage_expiry = \"1h\"\n");
     BOOST_REQUIRE(r.config);
     const UpstreamConfig& u = r.config->upstreams[0];
     BOOST_TEST((u.fsync == FsyncPolicy::always));
@@ -213,9 +215,12 @@ BOOST_AUTO_TEST_CASE(secrets_and_tls_files_must_be_readable) {
 }
 
 BOOST_AUTO_TEST_CASE(duplicates_and_references) {
-    std::string sensors = "[[sensor]]\nname = \"a\"\nplugin = \"simulated\"\n[[sensor]]\nname = \"a\"\nplugin = \"simulated\"\n";
-    BOOST_TEST(only_error(sensors + kUpstream).find("sensor 'a' is defined twice (first at line 1)") != std::string::npos);
-    std::string routed = "[[sensor]]\nname = \"field\"\nplugin = \"simulated\"\n" + kUpstream + "sensors = [\"feild\"]\n";
+    std::string sensors =
+        "[[sensor]]\nname = \"a\"\nplugin = \"simulated\"\n[[sensor]]\nname = \"a\"\nplugin = \"simulated\"\n";
+    BOOST_TEST(only_error(sensors + kUpstream).find("sensor 'a' is defined twice (first at line 1)") !=
+               std::string::npos);
+    std::string routed =
+        "[[sensor]]\nname = \"field\"\nplugin = \"simulated\"\n" + kUpstream + "sensors = [\"feild\"]\n";
     BOOST_TEST(only_error(routed).find("no [[sensor]] has that name; did you mean 'field'?") != std::string::npos);
     BOOST_TEST(only_error("").find("no [[upstream]] is configured") != std::string::npos);
 }
@@ -299,9 +304,10 @@ BOOST_AUTO_TEST_CASE(options_keep_their_positions) {
 }
 
 BOOST_AUTO_TEST_CASE(two_upstreams_with_one_identity_on_one_broker) {
-    std::string text = "[gateway]\nid = \"gw\"\n"
-                       "[[upstream]]\nname = \"a\"\nurl = \"tcp://127.0.0.1:1883\"\n"
-                       "[[upstream]]\nname = \"b\"\nurl = \"tcp://127.0.0.1:1883\"\n";
+    std::string text =
+        "[gateway]\nid = \"gw\"\n"
+        "[[upstream]]\nname = \"a\"\nurl = \"tcp://127.0.0.1:1883\"\n"
+        "[[upstream]]\nname = \"b\"\nurl = \"tcp://127.0.0.1:1883\"\n";
     BOOST_TEST(only_error(text).find("'b' and upstream 'a' would both connect to tcp://127.0.0.1:1883 as client id "
                                      "'gw'") != std::string::npos);
     BOOST_TEST(errors(text + "client_id = \"gw-b\"\n").empty());
@@ -327,7 +333,8 @@ profile = "huawei"
 url = "ssl://iot-mqtts.cn-north-4.myhuaweicloud.com:8883"
 [upstream.huawei]
 device_id = "5e06bfee334dd4f33759f5b3_demo"
-secret_file = ")" + secret.string() + R"("
+secret_file = ")" + secret.string() +
+                   R"("
 sign_type = 0
 [[upstream.map]]
 sensor = "lab01"
@@ -374,8 +381,9 @@ BOOST_AUTO_TEST_CASE(huawei_dead_letters_and_legacy_topics_need_what_the_platfor
     BOOST_TEST(none.config->upstreams[0].dead_letter_topic.empty());
     BOOST_TEST(none.config->upstreams[0].max_payload == 128u * 1024u);
     // The OceanConnect topics are MQTTS only (iot_06_3009).
-    BOOST_TEST(only_error(upstream("tcp://127.0.0.1:1883", "", "legacy_topics = true\n")).find(
-                   "legacy OceanConnect topics (legacy_topics = true) are served over MQTTS only") != std::string::npos);
+    BOOST_TEST(only_error(upstream("tcp://127.0.0.1:1883", "", "legacy_topics = true\n"))
+                   .find("legacy OceanConnect topics (legacy_topics = true) are served over MQTTS only") !=
+               std::string::npos);
     auto legacy = parse(upstream("ssl://127.0.0.1:8883", "", "legacy_topics = true\n"));
     BOOST_TEST_REQUIRE(legacy.config.has_value());
     BOOST_TEST(legacy.config->upstreams[0].dead_letter_topic.empty());  // no messages/up on OceanConnect
@@ -391,24 +399,26 @@ profile = "onenet"
 url = "tcp://127.0.0.1:1883"
 )";
     BOOST_TEST(only_error(onenet).find("needs an [upstream.onenet] table") != std::string::npos);
-    const std::string fields = "[upstream.onenet]\nproduct_id = \"123123\"\ndevice_name = \"mydev\"\nkey_file = \"" +
-                               key.string() + "\"\n";
+    const std::string fields =
+        "[upstream.onenet]\nproduct_id = \"123123\"\ndevice_name = \"mydev\"\nkey_file = \"" + key.string() + "\"\n";
     BOOST_TEST(errors(onenet + fields).empty());
-    BOOST_TEST(only_error(onenet + "client_id = \"x\"\n" + fields).find("client_id is derived from [upstream.onenet]") !=
-               std::string::npos);
+    BOOST_TEST(
+        only_error(onenet + "client_id = \"x\"\n" + fields).find("client_id is derived from [upstream.onenet]") !=
+        std::string::npos);
     BOOST_TEST(only_error(onenet + "keep_alive = \"5s\"\n" + fields).find("OneNET accepts 10s to 1800s") !=
                std::string::npos);
     BOOST_TEST(only_error(onenet + fields + "method = \"sha512\"\n").find("\"md5\", \"sha1\" or \"sha256\"") !=
                std::string::npos);
-    const std::string spaced = "[upstream.onenet]\nproduct_id = \"123123\"\ndevice_name = \"my dev\"\nkey_file = \"" +
-                               key.string() + "\"\n";
+    const std::string spaced =
+        "[upstream.onenet]\nproduct_id = \"123123\"\ndevice_name = \"my dev\"\nkey_file = \"" + key.string() + "\"\n";
     BOOST_TEST(only_error(onenet + spaced).find("letters, digits") != std::string::npos);
     BOOST_TEST(only_error(onenet + fields + "[[upstream.map]]\nsensor = \"t\"\nidentifier = \"a b\"\n")
                    .find("thing-model identifier") != std::string::npos);
     BOOST_TEST(only_error(onenet + fields + "[[upstream.map]]\nsensor = \"t\"\nshadow_field = \"x\"\n")
                    .find("unknown key 'shadow_field'") != std::string::npos);
-    BOOST_TEST(only_error(kUpstream + "[upstream.huawei]\ndevice_id = \"d\"\n").find("belongs to profile = \"huawei\"") !=
-               std::string::npos);
+    BOOST_TEST(
+        only_error(kUpstream + "[upstream.huawei]\ndevice_id = \"d\"\n").find("belongs to profile = \"huawei\"") !=
+        std::string::npos);
     BOOST_TEST(only_error(kUpstream + "[[upstream.map]]\nsensor = \"t\"\n").find("applies to the cloud profiles") !=
                std::string::npos);
 }
@@ -422,12 +432,13 @@ BOOST_AUTO_TEST_CASE(aws_profile_checks_tls_certificates_and_topic_limits) {
     const auto plain = errors(aws + "url = \"tcp://127.0.0.1:1883\"\n" + tls);
     BOOST_TEST(std::any_of(plain.begin(), plain.end(),
                            [](const std::string& e) { return e.find("AWS IoT Core needs TLS") != std::string::npos; }));
-    BOOST_TEST(only_error(aws + "url = \"ssl://127.0.0.1:8883\"\n").find("set cert_file and key_file") != std::string::npos);
+    BOOST_TEST(only_error(aws + "url = \"ssl://127.0.0.1:8883\"\n").find("set cert_file and key_file") !=
+               std::string::npos);
     auto r = parse(aws + "url = \"ssl://a1b2c3-ats.iot.eu-west-1.amazonaws.com:443\"\n" + tls);
     BOOST_TEST_REQUIRE(r.diagnostics.empty());
     const UpstreamConfig& u = r.config->upstreams.at(0);
     BOOST_TEST(u.alpn == "x-amzn-mqtt-ca");  // port 443 needs it
-    BOOST_TEST(u.client_id == "gw-01");       // the thing name, by default the gateway id
+    BOOST_TEST(u.client_id == "gw-01");      // the thing name, by default the gateway id
     BOOST_TEST(u.mqtt_version == 5);
     BOOST_TEST(u.max_publish_rate == 100.0);
     BOOST_TEST(u.max_payload == 128u * 1024u);
@@ -463,7 +474,8 @@ BOOST_AUTO_TEST_CASE(cloud_examples_load) {
             text.replace(at, end - at, path.string());
         }
         auto r = parse(text);
-        BOOST_TEST(r.diagnostics.empty(), name << ": " << (r.diagnostics.empty() ? "" : r.diagnostics.items()[0].str()));
+        BOOST_TEST(r.diagnostics.empty(),
+                   name << ": " << (r.diagnostics.empty() ? "" : r.diagnostics.items()[0].str()));
     }
 }
 

@@ -115,7 +115,8 @@ BOOST_AUTO_TEST_CASE(transient_failures_back_off_with_jitter_under_a_growing_cei
     BOOST_TEST((std::adjacent_find(delays.begin(), delays.end()) == delays.end()));
     // The same seed gives the same sequence.
     Fixture again(settings(), 42);
-    for (long expected : delays) BOOST_TEST(again.supervisor.on_failure(again.refused_connection(), again.now).delay.count() == expected);
+    for (long expected : delays)
+        BOOST_TEST(again.supervisor.on_failure(again.refused_connection(), again.now).delay.count() == expected);
 }
 
 BOOST_AUTO_TEST_CASE(connects_are_at_least_a_second_apart) {
@@ -140,7 +141,8 @@ BOOST_AUTO_TEST_CASE(repeated_session_takeovers_stop_the_upstream) {
 BOOST_AUTO_TEST_CASE(takeovers_spread_beyond_the_window_do_not) {
     Fixture f;
     for (int i = 0; i < 5; ++i) {
-        BOOST_TEST((f.supervisor.on_failure(f.disconnect(0x8E), f.now + std::chrono::minutes(3 * i)).kind == Kind::retry));
+        BOOST_TEST(
+            (f.supervisor.on_failure(f.disconnect(0x8E), f.now + std::chrono::minutes(3 * i)).kind == Kind::retry));
     }
 }
 

@@ -39,7 +39,8 @@ struct ConnectorRig : SessionRig {
     double jitter;
     Connector connector{{config, pacer, status, log, time},
                         std::make_unique<StaticCredentials>(config.client_id, "user", "secret", std::nullopt),
-                        std::nullopt, [this] { return jitter; }};
+                        std::nullopt,
+                        [this] { return jitter; }};
 };
 
 ConnectResult refused(int reason) {
@@ -253,6 +254,7 @@ BOOST_AUTO_TEST_CASE(a_lost_connection_is_classified_logged_and_backed_off) {
     const Connector::Next next = rig.connector.connection_lost(loss, 1);
     BOOST_TEST(!next.parked);
     BOOST_TEST(rig.snapshot().last_error == "connection lost");
-    BOOST_TEST(rig.sink->contains("connection to tcp://127.0.0.1:1883 lost: connection lost [transient]; retrying in 1s"),
-               rig.sink->text());
+    BOOST_TEST(
+        rig.sink->contains("connection to tcp://127.0.0.1:1883 lost: connection lost [transient]; retrying in 1s"),
+        rig.sink->text());
 }

@@ -54,8 +54,8 @@ BOOST_AUTO_TEST_CASE(unrecognised_values_are_not_interpreted) {
 }
 
 BOOST_AUTO_TEST_CASE(textual_types) {
-    for (const char* t : {"text/plain", "text/csv", "application/json", "application/senml+json",
-                          "application/xml", "image/svg+xml", "application/octet-stream; charset=utf-8"}) {
+    for (const char* t : {"text/plain", "text/csv", "application/json", "application/senml+json", "application/xml",
+                          "image/svg+xml", "application/octet-stream; charset=utf-8"}) {
         BOOST_TEST(is_textual_mime(t), t);
     }
     for (const char* t : {"application/octet-stream", "application/cbor", "image/png"}) {

@@ -17,11 +17,14 @@ CrashRecord record(std::int64_t at_ms, const std::string& sensor, const std::str
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(lines_round_trip_and_torn_or_foreign_lines_are_skipped) {
-    const std::vector<CrashRecord> records = {record(1700000000000, "a", "00ff"), record(1700000005000, "b", "0abc", "its own thread")};
+    const std::vector<CrashRecord> records = {record(1700000000000, "a", "00ff"),
+                                              record(1700000005000, "b", "0abc", "its own thread")};
     const std::string text = render_crash_journal(records);
-    BOOST_TEST(text == "1700000000000\tSIGSEGV\tpoll\ta\tmisbehaving\t00ff\n"
-                       "1700000005000\tSIGSEGV\tits own thread\tb\tmisbehaving\t0abc\n");
-    const auto parsed = parse_crash_journal(text + "garbage line\n12x\tSIGSEGV\tpoll\ta\tp\tf\n1700000009000\tSIGSEGV\tpo");
+    BOOST_TEST(text ==
+               "1700000000000\tSIGSEGV\tpoll\ta\tmisbehaving\t00ff\n"
+               "1700000005000\tSIGSEGV\tits own thread\tb\tmisbehaving\t0abc\n");
+    const auto parsed =
+        parse_crash_journal(text + "garbage line\n12x\tSIGSEGV\tpoll\ta\tp\tf\n1700000009000\tSIGSEGV\tpo");
     BOOST_REQUIRE(parsed.size() == 2u);
     BOOST_TEST(parsed[1].call == "its own thread");
     BOOST_TEST(parsed[1].at_ms == 1700000005000);
@@ -33,9 +36,10 @@ BOOST_AUTO_TEST_CASE(two_crashes_within_a_minute_with_the_same_fingerprint_quara
     r.push_back(record(62001 + 30000, "s", "f1"));
     const auto why = quarantine_reason(r, "s", "f1");
     BOOST_REQUIRE(why);
-    BOOST_TEST(*why == "its plugin crashed gatewayd 3 times, twice within 30s (last: SIGSEGV in poll()); it stays "
-                       "disabled until its plugin file or its [[sensor]] block changes");
-    BOOST_TEST(!quarantine_reason(r, "s", "f2"));     // another plugin file or block
+    BOOST_TEST(*why ==
+               "its plugin crashed gatewayd 3 times, twice within 30s (last: SIGSEGV in poll()); it stays "
+               "disabled until its plugin file or its [[sensor]] block changes");
+    BOOST_TEST(!quarantine_reason(r, "s", "f2"));      // another plugin file or block
     BOOST_TEST(!quarantine_reason(r, "other", "f1"));  // another sensor
 }
 

@@ -30,7 +30,9 @@ std::shared_ptr<const Message> msg(const std::string& payload, std::int64_t acce
     return m;
 }
 
-std::uint64_t size_of(const std::string& payload) { return encoded_record_size(*msg(payload)) + DiskOutbox::kRowOverhead; }
+std::uint64_t size_of(const std::string& payload) {
+    return encoded_record_size(*msg(payload)) + DiskOutbox::kRowOverhead;
+}
 
 struct Fixture {
     TempDir dir;
@@ -201,7 +203,8 @@ BOOST_AUTO_TEST_CASE(drop_oldest_drops_exactly_the_oldest_and_counts_them) {
     for (int i = 100; i < 200; ++i) BOOST_TEST(o->append(msg(std::to_string(i))));
     BOOST_TEST(o->flush());
     // The committer enforces the bound; give it the moment it needs.
-    for (int i = 0; i < 200 && o->stats().bytes > 25 * one; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (int i = 0; i < 200 && o->stats().bytes > 25 * one; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     const OutboxStats s = o->stats();
     BOOST_TEST(s.queued == 25u);
     BOOST_TEST(s.dropped_overflow == 75u);
@@ -404,8 +407,8 @@ BOOST_AUTO_TEST_CASE(a_full_disk_is_one_clear_error_and_the_overflow_policy) {
             o->flush(std::chrono::seconds(5));
         }
         const OutboxStats s = o->stats();
-        BOOST_TEST_MESSAGE("disk full, drop-oldest: " << appended << " appended, " << s.queued << " queued ("
-                                                      << s.bytes << " bytes), " << s.dropped_overflow << " dropped");
+        BOOST_TEST_MESSAGE("disk full, drop-oldest: " << appended << " appended, " << s.queued << " queued (" << s.bytes
+                                                      << " bytes), " << s.dropped_overflow << " dropped");
         BOOST_TEST(s.dropped_overflow > 0u);
         BOOST_TEST(s.queued > 0u);
         BOOST_TEST(s.queued + s.dropped_overflow == static_cast<std::uint64_t>(appended));
@@ -418,7 +421,8 @@ BOOST_AUTO_TEST_CASE(a_full_disk_is_one_clear_error_and_the_overflow_policy) {
         BOOST_TEST(got.back() == std::to_string(appended - 1) + filler);
         const std::string logged = sink->text();
         size_t lines = 0;
-        for (size_t at = logged.find("no space left"); at != std::string::npos; at = logged.find("no space left", at + 1))
+        for (size_t at = logged.find("no space left"); at != std::string::npos;
+             at = logged.find("no space left", at + 1))
             ++lines;
         BOOST_TEST(lines == 1u);  // one clear error, not one per reading
     }

@@ -27,9 +27,13 @@ BOOST_AUTO_TEST_CASE(base64_seed_vector) {
 }
 
 BOOST_AUTO_TEST_CASE(base64_rfc4648_vectors) {
-    const std::pair<const char*, const char*> vectors[] = {
-        {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
-        {"foobar", "Zm9vYmFy"}};
+    const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                           {"f", "Zg=="},
+                                                           {"fo", "Zm8="},
+                                                           {"foo", "Zm9v"},
+                                                           {"foob", "Zm9vYg=="},
+                                                           {"fooba", "Zm9vYmE="},
+                                                           {"foobar", "Zm9vYmFy"}};
     for (auto [plain, encoded] : vectors) {
         BOOST_TEST(base64_encode(plain) == encoded);
         if (*plain) BOOST_TEST(*b64(encoded) == plain);

@@ -18,11 +18,11 @@ Classification v5(FailureSource source, int code, bool reference = false) {
 // MQTT 5.0 section 3.2.2.2: every CONNACK reason code.
 BOOST_AUTO_TEST_CASE(every_connack_reason_code) {
     const std::map<int, C> expected = {
-        {0x80, C::transient},     {0x81, C::protocol},      {0x82, C::protocol},      {0x83, C::transient},
-        {0x84, C::incompatible},  {0x85, C::authorization}, {0x86, C::authorization}, {0x87, C::authorization},
-        {0x88, C::throttled},     {0x89, C::throttled},     {0x8A, C::authorization}, {0x8C, C::authorization},
-        {0x90, C::transient},     {0x95, C::protocol},      {0x97, C::throttled},     {0x99, C::transient},
-        {0x9A, C::transient},     {0x9B, C::transient},     {0x9C, C::redirect},      {0x9D, C::redirect},
+        {0x80, C::transient},    {0x81, C::protocol},      {0x82, C::protocol},      {0x83, C::transient},
+        {0x84, C::incompatible}, {0x85, C::authorization}, {0x86, C::authorization}, {0x87, C::authorization},
+        {0x88, C::throttled},    {0x89, C::throttled},     {0x8A, C::authorization}, {0x8C, C::authorization},
+        {0x90, C::transient},    {0x95, C::protocol},      {0x97, C::throttled},     {0x99, C::transient},
+        {0x9A, C::transient},    {0x9B, C::transient},     {0x9C, C::redirect},      {0x9D, C::redirect},
         {0x9F, C::throttled},
     };
     for (auto [code, cls] : expected) {
@@ -48,8 +48,8 @@ BOOST_AUTO_TEST_CASE(every_disconnect_reason_code) {
 }
 
 BOOST_AUTO_TEST_CASE(every_mqtt311_return_code) {
-    const std::map<int, C> expected = {{1, C::incompatible},  {2, C::authorization}, {3, C::throttled},
-                                       {4, C::authorization}, {5, C::authorization}};
+    const std::map<int, C> expected = {
+        {1, C::incompatible}, {2, C::authorization}, {3, C::throttled}, {4, C::authorization}, {5, C::authorization}};
     for (auto [code, cls] : expected) {
         BOOST_TEST((classify_failure(Failure{4, FailureSource::connack, code, {}, false}).failure_class == cls),
                    "return code " << code);

@@ -11,7 +11,7 @@ BOOST_AUTO_TEST_CASE(tracks_open_publishes_and_the_oldest) {
     for (std::uint64_t id : {3, 4, 7, 9}) w.sent(id);
     BOOST_TEST(w.size() == 4u);
     BOOST_TEST(*w.oldest() == 3u);
-    BOOST_TEST(w.settle(4).has_value());   // out of order
+    BOOST_TEST(w.settle(4).has_value());  // out of order
     BOOST_TEST(*w.oldest() == 3u);
     BOOST_TEST(w.settle(3).has_value());
     BOOST_TEST(*w.oldest() == 7u);

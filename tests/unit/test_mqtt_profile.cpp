@@ -48,9 +48,8 @@ BOOST_AUTO_TEST_CASE(envelope_folds_metadata_into_json) {
     auto c = codec(upstream(4, true));
     auto r = c.encode(seed_message(), 1);
     BOOST_REQUIRE(r);
-    BOOST_TEST(r->payload ==
-               R"({"gateway":"gw-01","sensor":"sensor02","ts":1763802000123,"content_type":"text/plain",)"
-               R"("properties":{"vendor":"huawei","hw_revision":"8.2"},"payload":"23.7"})");
+    BOOST_TEST(r->payload == R"({"gateway":"gw-01","sensor":"sensor02","ts":1763802000123,"content_type":"text/plain",)"
+                             R"("properties":{"vendor":"huawei","hw_revision":"8.2"},"payload":"23.7"})");
     BOOST_TEST(r->properties.empty());
 }
 

@@ -72,7 +72,9 @@ BOOST_AUTO_TEST_CASE(subscribe_v5_asks_for_retained_messages_only_once) {
 BOOST_AUTO_TEST_CASE(the_reader_waits_for_whole_packets_fed_byte_by_byte) {
     std::string payload(300, 'x');  // a two-byte remaining length
     const std::string body = str("t") + u16(9) + payload;
-    std::string wire = bytes({0x32}) + bytes({static_cast<int>((body.size() & 0x7F) | 0x80), static_cast<int>(body.size() >> 7)}) + body;
+    std::string wire = bytes({0x32}) +
+                       bytes({static_cast<int>((body.size() & 0x7F) | 0x80), static_cast<int>(body.size() >> 7)}) +
+                       body;
     wire += encode_pingreq();
     PacketReader reader;
     std::string error;
@@ -101,7 +103,8 @@ BOOST_AUTO_TEST_CASE(the_reader_waits_for_whole_packets_fed_byte_by_byte) {
 BOOST_AUTO_TEST_CASE(a_v5_publish_carries_content_type_expiry_and_properties_in_order) {
     const std::string props = bytes({0x03}) + str("application/json") + bytes({0x02, 0, 0, 0, 60}) + bytes({0x26}) +
                               str("unit") + str("C") + bytes({0x26}) + str("unit") + str("K") + bytes({0x01, 1});
-    const std::string body = str("sensors/gw/s1") + u16(3) + bytes({static_cast<int>(props.size())}) + props + "{\"v\":1}";
+    const std::string body =
+        str("sensors/gw/s1") + u16(3) + bytes({static_cast<int>(props.size())}) + props + "{\"v\":1}";
     std::string error;
     auto p = decode_publish(5, 0x0B, body, error);  // dup, QoS 1, retain
     BOOST_REQUIRE_MESSAGE(p.has_value(), error);

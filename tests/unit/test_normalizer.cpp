@@ -44,7 +44,8 @@ UserProperties props(std::vector<std::pair<std::string, std::string>> in) {
 // The three sensors of the MQTT v5 user-property example (a Xiaomi text/plain
 // reading, a Huawei base64 one, a plain one).
 BOOST_AUTO_TEST_CASE(seed_sensor01_text_with_xiaomi_revision) {
-    Message m = run({"sensor01", "23.4", {}, {{"Content-Type", "text/plain"}, {"Hardware-Revision", "Xiaomi-rev1.17c"}}});
+    Message m =
+        run({"sensor01", "23.4", {}, {{"Content-Type", "text/plain"}, {"Hardware-Revision", "Xiaomi-rev1.17c"}}});
     BOOST_TEST((m.kind == Message::Kind::data));
     BOOST_TEST(m.payload == "23.4");
     BOOST_TEST(m.content_type == "text/plain");
@@ -53,7 +54,8 @@ BOOST_AUTO_TEST_CASE(seed_sensor01_text_with_xiaomi_revision) {
 }
 
 BOOST_AUTO_TEST_CASE(seed_sensor02_base64_with_huawei_manufacturer) {
-    Message m = run({"sensor02", "MjMuNw==", {}, {{"Content-Type", "base64"}, {"Hardware-Manufacturer", "Huawei-rev8.2"}}});
+    Message m =
+        run({"sensor02", "MjMuNw==", {}, {{"Content-Type", "base64"}, {"Hardware-Manufacturer", "Huawei-rev8.2"}}});
     BOOST_TEST((m.kind == Message::Kind::data));
     BOOST_TEST(m.payload == "23.7");
     BOOST_TEST(m.content_type == "text/plain");
@@ -106,7 +108,8 @@ BOOST_AUTO_TEST_CASE(sniffing_when_nothing_is_declared) {
 }
 
 BOOST_AUTO_TEST_CASE(mime_values_are_canonicalized) {
-    BOOST_TEST(run({"s", "1", "Application/JSON; Charset=UTF-8", {}}).content_type == "application/json; charset=utf-8");
+    BOOST_TEST(run({"s", "1", "Application/JSON; Charset=UTF-8", {}}).content_type ==
+               "application/json; charset=utf-8");
     BOOST_TEST(run({"s", "1", {}, {{"ct", "json"}}}).content_type == "application/json");
     BOOST_TEST(run({"s", "1", {}, {{"ct", "TEXT"}}}).content_type == "text/plain");
 }
@@ -132,7 +135,8 @@ BOOST_AUTO_TEST_CASE(decoded_binary_gets_octet_stream_and_no_utf8_promise) {
 }
 
 BOOST_AUTO_TEST_CASE(transfer_encoding_property_with_a_real_type) {
-    Message m = run({"s", "eyJ0IjoyMy40fQ==", {}, {{"Content-Type", "application/json"}, {"Content-Transfer-Encoding", "base64"}}});
+    Message m = run(
+        {"s", "eyJ0IjoyMy40fQ==", {}, {{"Content-Type", "application/json"}, {"Content-Transfer-Encoding", "base64"}}});
     BOOST_TEST(m.payload == "{\"t\":23.4}");
     BOOST_TEST(m.content_type == "application/json");
     BOOST_TEST(m.properties.empty());
@@ -157,7 +161,8 @@ BOOST_AUTO_TEST_CASE(text_type_with_invalid_utf8_gets_no_utf8_promise) {
 }
 
 BOOST_AUTO_TEST_CASE(failed_decode_becomes_a_dead_letter_with_everything_kept) {
-    Message m = run({"sensor02", "MjM!Nw==", {}, {{"Content-Type", "base64"}, {"Hardware-Manufacturer", "Huawei-rev8.2"}}});
+    Message m =
+        run({"sensor02", "MjM!Nw==", {}, {{"Content-Type", "base64"}, {"Hardware-Manufacturer", "Huawei-rev8.2"}}});
     BOOST_TEST((m.kind == Message::Kind::dead_letter));
     BOOST_TEST(m.error == "base64 decoding failed: not base64: byte 3 ('!')");
     BOOST_TEST(m.payload == "MjM!Nw==");

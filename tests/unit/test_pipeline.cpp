@@ -9,9 +9,10 @@ using namespace gwd;
 
 namespace {
 Config config_with(const std::string& normalize) {
-    auto r = parse_config(normalize + "\n[[sensor]]\nname = \"field\"\nplugin = \"p\"\ncontent_type = \"json\"\n"
-                                      "[[sensor]]\nname = \"lab\"\nplugin = \"p\"\n"
-                                      "[[upstream]]\nname = \"u\"\nurl = \"tcp://h\"\nsensors = [\"field\"]\n",
+    auto r = parse_config(normalize +
+                              "\n[[sensor]]\nname = \"field\"\nplugin = \"p\"\ncontent_type = \"json\"\n"
+                              "[[sensor]]\nname = \"lab\"\nplugin = \"p\"\n"
+                              "[[upstream]]\nname = \"u\"\nurl = \"tcp://h\"\nsensors = [\"field\"]\n",
                           "gw.toml", "h");
     BOOST_REQUIRE(r.config);
     return *r.config;
@@ -30,8 +31,7 @@ struct Fixture {
         return std::make_shared<const Pipeline::Stage>(config, std::move(router));
     }
 
-    EmitOutcome emit(const std::string& instance, const std::string& payload,
-                     std::vector<PropertyView> props = {}) {
+    EmitOutcome emit(const std::string& instance, const std::string& payload, std::vector<PropertyView> props = {}) {
         ReadingView r;
         r.sensor = "s1";
         r.instance = instance;

@@ -74,7 +74,8 @@ BOOST_AUTO_TEST_CASE(huawei_full_connect_tv_hw_2) {
     BOOST_TEST(zero.client_id == "5e06bfee334dd4f33759f5b3_demo_0_0_2024072603");
     BOOST_TEST(*zero.username == "5e06bfee334dd4f33759f5b3_demo");
     BOOST_TEST(*zero.password == "15e9c7274b2835b592525e326eaa422b923d82e38fdf634581d4e87757f4391b");
-    BOOST_TEST(*zero.password != "726e1a5765cfad6e2b5f82d3ca0c5cea673d3ede2284828f367a6eb5cbb15649");  // wrong direction
+    BOOST_TEST(*zero.password !=
+               "726e1a5765cfad6e2b5f82d3ca0c5cea673d3ede2284828f367a6eb5cbb15649");  // wrong direction
     const Credentials one = huawei_credentials("5e06bfee334dd4f33759f5b3_demo", "mysecret123", 1, at);
     BOOST_TEST(one.client_id == "5e06bfee334dd4f33759f5b3_demo_0_1_2024072603");
     BOOST_TEST(*one.password == *zero.password);

@@ -65,12 +65,12 @@ struct LinkRig : SessionRig {
     explicit LinkRig(CommandRouter* router = nullptr) {
         auto owned = std::make_unique<ScriptedAgent>();
         agent = owned.get();
-        link = std::make_unique<PlatformLink>(
-            PlatformLink::Context{config, pacer, delivery, status, log, time, router,
-                                  [this](std::uint64_t ticket, CommandOutcome outcome) {
-                                      answered.emplace_back(ticket, std::move(outcome));
-                                  }},
-            std::move(owned));
+        link =
+            std::make_unique<PlatformLink>(PlatformLink::Context{config, pacer, delivery, status, log, time, router,
+                                                                 [this](std::uint64_t ticket, CommandOutcome outcome) {
+                                                                     answered.emplace_back(ticket, std::move(outcome));
+                                                                 }},
+                                           std::move(owned));
     }
     ScriptedAgent* agent = nullptr;
     std::unique_ptr<PlatformLink> link;
@@ -145,7 +145,8 @@ BOOST_AUTO_TEST_CASE(responses_use_at_most_the_control_slots_and_the_rest_wait) 
     BOOST_TEST(sent.size() == static_cast<size_t>(kControlSlots));
     BOOST_TEST(!rig.link->idle());
     BOOST_TEST(!rig.link->control_wait().has_value());  // waiting for a slot, not for the pace
-    for (int i = 0; i < 8; ++i) rig.link->control_done(PublishCompletion{1, sent[static_cast<size_t>(i)].id, true, 0, 0});
+    for (int i = 0; i < 8; ++i)
+        rig.link->control_done(PublishCompletion{1, sent[static_cast<size_t>(i)].id, true, 0, 0});
     BOOST_TEST(rig.link->control_wait().has_value());
     rig.link->carry_out(*rig.transport);
     sent = rig.broker->publishes();

@@ -105,13 +105,16 @@ BOOST_AUTO_TEST_CASE(huawei_property_report_has_services_and_event_time) {
     BOOST_TEST_REQUIRE(r.has_value());
     BOOST_TEST(r->topic == "$oc/devices/gw_demo/sys/properties/report");
     // event_time to the millisecond, the second form iot_06_v5_3010 documents.
-    BOOST_TEST(r->payload ==
-               R"({"services":[{"service_id":"Temperature","properties":{"temperature":23.4},"event_time":"2024-07-26T03:42:19.000Z"}]})");
+    BOOST_TEST(
+        r->payload ==
+        R"({"services":[{"service_id":"Temperature","properties":{"temperature":23.4},"event_time":"2024-07-26T03:42:19.000Z"}]})");
     // An unmapped sensor: its name as service, property "value".
     Message other = reading("other", "on");
     other.timestamp_ms = kAt + 123;
     auto u = codec.encode(other, 8);
-    BOOST_TEST(u->payload == R"({"services":[{"service_id":"other","properties":{"value":"on"},"event_time":"2024-07-26T03:42:19.123Z"}]})");
+    BOOST_TEST(
+        u->payload ==
+        R"({"services":[{"service_id":"other","properties":{"value":"on"},"event_time":"2024-07-26T03:42:19.123Z"}]})");
     BOOST_TEST(codec.batch_key(reading("lab01", "1")).empty());
 }
 
@@ -142,14 +145,16 @@ BOOST_AUTO_TEST_CASE(huawei_legacy_topics) {
     HuaweiUplinkCodec codec(u, "gw-01");
     auto r = codec.encode(reading("lab01", "75"), 1);
     BOOST_TEST(r->topic == "/huawei/v1/devices/gw_demo/data/json");
-    BOOST_TEST(r->payload ==
-               R"({"msgType":"deviceReq","data":[{"serviceId":"Temperature","serviceData":{"temperature":75},"eventTime":"20240726T034219Z"}]})");
+    BOOST_TEST(
+        r->payload ==
+        R"({"msgType":"deviceReq","data":[{"serviceId":"Temperature","serviceData":{"temperature":75},"eventTime":"20240726T034219Z"}]})");
     HuaweiAgent agent(u, "lab");
     BOOST_TEST(agent.subscriptions() == std::vector<std::string>{"/huawei/v1/devices/gw_demo/command/json"});
     PlatformAgent::Output out;
-    agent.on_inbound({"/huawei/v1/devices/gw_demo/command/json",
-                      R"({"msgType":"cloudReq","serviceId":"Temperature","mid":2016,"cmd":"calibrate","paras":{"value":4}})"},
-                     at(kAt), out);
+    agent.on_inbound(
+        {"/huawei/v1/devices/gw_demo/command/json",
+         R"({"msgType":"cloudReq","serviceId":"Temperature","mid":2016,"cmd":"calibrate","paras":{"value":4}})"},
+        at(kAt), out);
     BOOST_TEST_REQUIRE(out.commands.size() == 1u);
     BOOST_TEST(out.commands[0].command.name == "calibrate");
     BOOST_TEST(out.commands[0].command.params == R"({"value":4})");
@@ -192,12 +197,14 @@ BOOST_AUTO_TEST_CASE(huawei_bad_commands_get_failure_responses) {
                       R"({"service_id":"Temperature","command_name":"x","paras":[1]})"},
                      at(kAt), out);
     // Mapped, but no reading seen and no instance set: the plugin is unknown.
-    agent.on_inbound({"$oc/devices/gw_demo/sys/commands/request_id=4", R"({"service_id":"Humidity","command_name":"x"})"},
-                     at(kAt), out);
+    agent.on_inbound(
+        {"$oc/devices/gw_demo/sys/commands/request_id=4", R"({"service_id":"Humidity","command_name":"x"})"}, at(kAt),
+        out);
     BOOST_TEST(out.commands.empty());
     BOOST_TEST_REQUIRE(out.publishes.size() == 4u);
     for (int i = 0; i < 4; ++i) {
-        BOOST_TEST(out.publishes[i].topic == "$oc/devices/gw_demo/sys/commands/response/request_id=" + std::to_string(i + 1));
+        BOOST_TEST(out.publishes[i].topic ==
+                   "$oc/devices/gw_demo/sys/commands/response/request_id=" + std::to_string(i + 1));
         const JsonValue doc = parse(out.publishes[i].payload);
         BOOST_TEST(doc.find("result_code")->as_number().text == "1");
         BOOST_TEST(!doc.find("paras")->find("error")->as_string().empty());
@@ -209,9 +216,10 @@ BOOST_AUTO_TEST_CASE(huawei_bad_commands_get_failure_responses) {
 BOOST_AUTO_TEST_CASE(huawei_property_set_and_get) {
     HuaweiAgent agent(huawei(), "lab");
     PlatformAgent::Output out;
-    agent.on_inbound({"$oc/devices/gw_demo/sys/properties/set/request_id=s1",
-                      R"({"services":[{"service_id":"Temperature","properties":{"temperature":21.5}},{"service_id":"Humidity","properties":{"value":40}}]})"},
-                     at(kAt), out);
+    agent.on_inbound(
+        {"$oc/devices/gw_demo/sys/properties/set/request_id=s1",
+         R"({"services":[{"service_id":"Temperature","properties":{"temperature":21.5}},{"service_id":"Humidity","properties":{"value":40}}]})"},
+        at(kAt), out);
     BOOST_TEST_REQUIRE(out.commands.size() == 2u);
     BOOST_TEST(out.commands[0].command.name == "set");
     BOOST_TEST(out.commands[0].command.params == R"({"value":21.5})");
@@ -230,8 +238,9 @@ BOOST_AUTO_TEST_CASE(huawei_property_set_and_get) {
                      at(kAt), out);
     BOOST_TEST_REQUIRE(out.publishes.size() == 1u);
     BOOST_TEST(out.publishes[0].topic == "$oc/devices/gw_demo/sys/properties/get/response/request_id=g1");
-    BOOST_TEST(out.publishes[0].payload ==
-               R"({"services":[{"service_id":"Temperature","properties":{"temperature":23.4},"event_time":"20240726T034219Z"}]})");
+    BOOST_TEST(
+        out.publishes[0].payload ==
+        R"({"services":[{"service_id":"Temperature","properties":{"temperature":23.4},"event_time":"20240726T034219Z"}]})");
 }
 
 BOOST_AUTO_TEST_CASE(onenet_property_post_and_reply) {
@@ -250,8 +259,9 @@ BOOST_AUTO_TEST_CASE(onenet_property_post_and_reply) {
                      at(kAt), out);
     BOOST_TEST(agent.confirmed() == 1u);
     BOOST_TEST(out.refused.empty());
-    agent.on_inbound({"$sys/123123/mydev/thing/property/post/reply",
-                      R"({"id":"43","code":2404,"msg":"identifier not exist"})"}, at(kAt), out);
+    agent.on_inbound(
+        {"$sys/123123/mydev/thing/property/post/reply", R"({"id":"43","code":2404,"msg":"identifier not exist"})"},
+        at(kAt), out);
     BOOST_TEST_REQUIRE(out.refused.size() == 1u);
     BOOST_TEST(out.refused[0].message->sensor == "lab02");
     BOOST_TEST(out.refused[0].reason == "OneNET refused the property post: code 2404 (identifier not exist)");
@@ -273,8 +283,9 @@ BOOST_AUTO_TEST_CASE(onenet_set_get_and_invoke_are_answered) {
     BOOST_TEST(out.publishes.at(0).topic == "$sys/123123/mydev/thing/property/set_reply");
     BOOST_TEST(out.publishes.at(0).payload == R"({"id":"7","code":200,"msg":"success"})");
 
-    agent.on_inbound({"$sys/123123/mydev/thing/service/reboot/invoke", R"({"id":"8","version":"1.0","params":{"delay":5}})"},
-                     at(kAt), out);
+    agent.on_inbound(
+        {"$sys/123123/mydev/thing/service/reboot/invoke", R"({"id":"8","version":"1.0","params":{"delay":5}})"},
+        at(kAt), out);
     BOOST_TEST_REQUIRE(out.commands.size() == 2u);
     BOOST_TEST(out.commands[1].command.name == "reboot");
     agent.on_command_done(out.commands[1].ticket, CommandOutcome{CommandOutcome::Status::ok, R"({"ok":1})", {}},
@@ -282,11 +293,13 @@ BOOST_AUTO_TEST_CASE(onenet_set_get_and_invoke_are_answered) {
     BOOST_TEST(out.publishes.at(1).topic == "$sys/123123/mydev/thing/service/reboot/invoke_reply");
     BOOST_TEST(out.publishes.at(1).payload == R"({"id":"8","code":200,"msg":"success","data":{"ok":1}})");
 
-    agent.on_inbound({"$sys/123123/mydev/thing/service/selfdestruct/invoke", R"({"id":"9","params":{}})"}, at(kAt), out);
+    agent.on_inbound({"$sys/123123/mydev/thing/service/selfdestruct/invoke", R"({"id":"9","params":{}})"}, at(kAt),
+                     out);
     BOOST_TEST(out.publishes.at(2).payload ==
                R"({"id":"9","code":100,"msg":"no sensor lists service 'selfdestruct' in its commands"})");
     agent.on_inbound({"$sys/123123/mydev/thing/property/set", "{oops"}, at(kAt), out);
-    BOOST_TEST(out.publishes.at(3).payload == R"({"id":"","code":100,"msg":"a property set needs an id and a params object"})");
+    BOOST_TEST(out.publishes.at(3).payload ==
+               R"({"id":"","code":100,"msg":"a property set needs an id and a params object"})");
 
     agent.on_delivered(5, shared(reading("lab01", "23.6")), at(kAt), out);
     agent.on_inbound({"$sys/123123/mydev/thing/property/get", R"({"id":"10","params":["temp"]})"}, at(kAt), out);
@@ -323,9 +336,10 @@ BOOST_AUTO_TEST_CASE(aws_shadow_get_delta_report_and_conflict) {
     out.publishes.clear();
 
     // The shadow has a desired temperature that differs from the reported one.
-    agent.on_inbound({"$aws/things/gw-01/shadow/get/accepted",
-                      R"({"state":{"desired":{"temperature":21.5},"delta":{"temperature":21.5,"fan":"on"}},"version":10})"},
-                     at(kAt), out);
+    agent.on_inbound(
+        {"$aws/things/gw-01/shadow/get/accepted",
+         R"({"state":{"desired":{"temperature":21.5},"delta":{"temperature":21.5,"fan":"on"}},"version":10})"},
+        at(kAt), out);
     BOOST_TEST(agent.shadow_version().value_or(-1) == 10);
     BOOST_TEST_REQUIRE(out.commands.size() == 1u);  // "fan" is mapped to nothing: logged, left in the delta
     BOOST_TEST(out.commands[0].command.name == "set");
@@ -350,8 +364,9 @@ BOOST_AUTO_TEST_CASE(aws_shadow_get_delta_report_and_conflict) {
                      at(kAt), out);
     BOOST_TEST_REQUIRE(out.publishes.size() == 1u);
     BOOST_TEST(out.publishes[0].topic == "$aws/things/gw-01/shadow/get");
-    agent.on_inbound({"$aws/things/gw-01/shadow/get/accepted", R"({"state":{"reported":{"temperature":21.5}},"version":12})"},
-                     at(kAt), out);
+    agent.on_inbound(
+        {"$aws/things/gw-01/shadow/get/accepted", R"({"state":{"reported":{"temperature":21.5}},"version":12})"},
+        at(kAt), out);
     agent.on_tick(at(kAt + 1), out);
     BOOST_TEST_REQUIRE(out.publishes.size() == 2u);
     update = parse(out.publishes[1].payload);
@@ -426,18 +441,20 @@ BOOST_AUTO_TEST_CASE(huawei_sub_devices_are_reported_online_and_offline) {
     agent.on_online(at(kAt), out);
     BOOST_TEST_REQUIRE(out.publishes.size() == 1u);
     BOOST_TEST(out.publishes[0].topic == "$oc/devices/gw_demo/sys/events/up");
-    BOOST_TEST(out.publishes[0].payload ==
-               R"({"services":[{"service_id":"$sub_device_manager","event_type":"sub_device_update_status",)"
-               R"("event_time":"20240726T034219Z","paras":{"device_statuses":[{"device_id":"child-1","status":"ONLINE"},)"
-               R"({"device_id":"child-2","status":"ONLINE"}]}}]})");
+    BOOST_TEST(
+        out.publishes[0].payload ==
+        R"({"services":[{"service_id":"$sub_device_manager","event_type":"sub_device_update_status",)"
+        R"("event_time":"20240726T034219Z","paras":{"device_statuses":[{"device_id":"child-1","status":"ONLINE"},)"
+        R"({"device_id":"child-2","status":"ONLINE"}]}}]})");
     BOOST_TEST(out.publishes[0].rate_cost == 2);  // "1次调用的tps为1*上报子设备的数量"
     // The sensor that owns child-2 stops: OFFLINE for it alone; nothing when nothing changed.
     out.publishes.clear();
     agent.on_sensors({"bus-a", "lab"}, at(kAt + 1000), out);
     BOOST_TEST_REQUIRE(out.publishes.size() == 1u);
-    BOOST_TEST(out.publishes[0].payload ==
-               R"({"services":[{"service_id":"$sub_device_manager","event_type":"sub_device_update_status",)"
-               R"("event_time":"20240726T034220Z","paras":{"device_statuses":[{"device_id":"child-2","status":"OFFLINE"}]}}]})");
+    BOOST_TEST(
+        out.publishes[0].payload ==
+        R"({"services":[{"service_id":"$sub_device_manager","event_type":"sub_device_update_status",)"
+        R"("event_time":"20240726T034220Z","paras":{"device_statuses":[{"device_id":"child-2","status":"OFFLINE"}]}}]})");
     agent.on_sensors({"bus-a", "lab"}, at(kAt + 2000), out);
     BOOST_TEST(out.publishes.size() == 1u);
     // A reconnect reports every child again.
@@ -450,7 +467,8 @@ BOOST_AUTO_TEST_CASE(huawei_sub_devices_are_reported_online_and_offline) {
     // Stopping for good: OFFLINE for every child that was ONLINE; the successor inherits nothing then.
     agent.on_stop(at(kAt + 5000), out);
     BOOST_TEST_REQUIRE(out.publishes.size() == 3u);
-    BOOST_TEST(out.publishes[2].payload.find(R"([{"device_id":"child-1","status":"OFFLINE"},{"device_id":"child-2","status":"OFFLINE"}])") !=
+    BOOST_TEST(out.publishes[2].payload.find(
+                   R"([{"device_id":"child-1","status":"OFFLINE"},{"device_id":"child-2","status":"OFFLINE"}])") !=
                std::string::npos);
     BOOST_TEST(agent.online_entities().empty());
 }
@@ -458,7 +476,8 @@ BOOST_AUTO_TEST_CASE(huawei_sub_devices_are_reported_online_and_offline) {
 BOOST_AUTO_TEST_CASE(huawei_sub_device_owner_is_learned_and_children_go_in_batches) {
     UpstreamConfig u = huawei();
     u.map.clear();
-    for (int i = 0; i < 250; ++i) u.map.push_back(map("s" + std::to_string(i), "value", "analog", "c" + std::to_string(i)));
+    for (int i = 0; i < 250; ++i)
+        u.map.push_back(map("s" + std::to_string(i), "value", "analog", "c" + std::to_string(i)));
     u.max_publish_rate = 50;
     HuaweiAgent agent(u, "");
     PlatformAgent::Output out;
@@ -468,8 +487,14 @@ BOOST_AUTO_TEST_CASE(huawei_sub_device_owner_is_learned_and_children_go_in_batch
     BOOST_TEST_REQUIRE(out.publishes.size() == 5u);
     for (const auto& p : out.publishes) {
         BOOST_TEST(p.rate_cost == 50);
-        BOOST_TEST(parse(p.payload).find("services")->as_array().at(0).find("paras")->find("device_statuses")->as_array().size() ==
-                   50u);
+        BOOST_TEST(parse(p.payload)
+                       .find("services")
+                       ->as_array()
+                       .at(0)
+                       .find("paras")
+                       ->find("device_statuses")
+                       ->as_array()
+                       .size() == 50u);
     }
     // Without a rate, the platform's 100 per event ("列表大小1~100").
     u.max_publish_rate = 0;
@@ -487,7 +512,8 @@ BOOST_AUTO_TEST_CASE(huawei_sub_device_owner_is_learned_and_children_go_in_batch
     BOOST_TEST(out.publishes.empty());
     unpaced.on_sensors({"other"}, at(kAt), out);
     BOOST_TEST_REQUIRE(out.publishes.size() == 1u);
-    BOOST_TEST(out.publishes[0].payload.find(R"("device_statuses":[{"device_id":"c7","status":"OFFLINE"}])") != std::string::npos);
+    BOOST_TEST(out.publishes[0].payload.find(R"("device_statuses":[{"device_id":"c7","status":"OFFLINE"}])") !=
+               std::string::npos);
     // A reload's successor says OFFLINE for children it no longer maps.
     UpstreamConfig fewer = huawei();
     HuaweiAgent successor(fewer, "lab");
@@ -496,22 +522,24 @@ BOOST_AUTO_TEST_CASE(huawei_sub_device_owner_is_learned_and_children_go_in_batch
     successor.on_sensors({"lab"}, at(kAt), out);
     successor.on_online(at(kAt), out);
     BOOST_TEST_REQUIRE(out.publishes.size() == 1u);
-    BOOST_TEST(out.publishes[0].payload.find(
-                   R"([{"device_id":"child-1","status":"ONLINE"},{"device_id":"child-2","status":"ONLINE"},{"device_id":"c1","status":"OFFLINE"}])") !=
-               std::string::npos);
+    BOOST_TEST(
+        out.publishes[0].payload.find(
+            R"([{"device_id":"child-1","status":"ONLINE"},{"device_id":"child-2","status":"ONLINE"},{"device_id":"c1","status":"OFFLINE"}])") !=
+        std::string::npos);
 }
 
 // The answer, as iot_06_v5_30233 shows it ("sub_device_update_status_response").
 BOOST_AUTO_TEST_CASE(huawei_status_answer_names_the_failed_devices) {
     HuaweiAgent agent(huawei(), "lab");
     PlatformAgent::Output out;
-    agent.on_inbound({"$oc/devices/gw_demo/sys/events/down",
-                      R"({"object_device_id":"gw_demo","services":[{"service_id":"$sub_device_manager",)"
-                      R"("event_type":"sub_device_update_status_response","event_time":"20151212T121212Z",)"
-                      R"("event_id":"40cc9ab1-3579-488c-95c6-c18941c99eb4","paras":{"successful_devices":)"
-                      R"([{"device_id":"c6b39067b0325db34663d3ef421a42f6_subdevice11","status":"ONLINE"}],)"
-                      R"("failed_devices":[{"device_id":"child-2","error_code":"IOTDA.014016","error_msg":"device not exist"}]}}]})"},
-                     at(kAt), out);
+    agent.on_inbound(
+        {"$oc/devices/gw_demo/sys/events/down",
+         R"({"object_device_id":"gw_demo","services":[{"service_id":"$sub_device_manager",)"
+         R"("event_type":"sub_device_update_status_response","event_time":"20151212T121212Z",)"
+         R"("event_id":"40cc9ab1-3579-488c-95c6-c18941c99eb4","paras":{"successful_devices":)"
+         R"([{"device_id":"c6b39067b0325db34663d3ef421a42f6_subdevice11","status":"ONLINE"}],)"
+         R"("failed_devices":[{"device_id":"child-2","error_code":"IOTDA.014016","error_msg":"device not exist"}]}}]})"},
+        at(kAt), out);
     BOOST_TEST(out.publishes.empty());
     BOOST_TEST_REQUIRE(out.log.size() == 1u);
     BOOST_TEST((out.log[0].first == LogLevel::warning));
@@ -552,10 +580,11 @@ BOOST_AUTO_TEST_CASE(huawei_dead_letters_are_device_messages) {
     auto r = codec.encode(dead, 77);
     BOOST_TEST_REQUIRE(r.has_value());
     BOOST_TEST(r->topic == "$oc/devices/gw_demo/sys/messages/up");
-    BOOST_TEST(r->payload ==
-               R"({"object_device_id":"child-1","name":"gatewayd_dead_letter","id":"77","content":{"gateway":"gw-01",)"
-               R"("sensor":"sub1","ts":1721965339000,"content_type":"text/plain","properties":{"payload_size":"70000"},)"
-               R"("error":"larger than the platform's limit of 65536 bytes","payload":""}})");
+    BOOST_TEST(
+        r->payload ==
+        R"({"object_device_id":"child-1","name":"gatewayd_dead_letter","id":"77","content":{"gateway":"gw-01",)"
+        R"("sensor":"sub1","ts":1721965339000,"content_type":"text/plain","properties":{"payload_size":"70000"},)"
+        R"("error":"larger than the platform's limit of 65536 bytes","payload":""}})");
     BOOST_TEST(r->max_payload.value_or(0) == kHuaweiMaxPublishBytes);
     // Without a dead-letter topic there is nowhere to send it.
     BOOST_TEST(!HuaweiUplinkCodec(huawei(), "gw-01").encode(dead, 78).has_value());

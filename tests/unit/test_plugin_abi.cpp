@@ -114,8 +114,8 @@ BOOST_AUTO_TEST_CASE(declared_defaults_are_checked_when_the_plugin_loads) {
     BOOST_TEST(check_specs({spec("port", GWD_OPTION_INT, 0, "\"1883\"")}) ==
                "its option 'port' has a default \"1883\" that must be an integer, not a string");
     BOOST_TEST(check_specs({spec("every", GWD_OPTION_DURATION, 0, "\"5\"")}).find("needs a unit") != std::string::npos);
-    BOOST_TEST(check_specs({spec("name", GWD_OPTION_STRING, 0, "walk")}).find("has a default 'walk' that is not a TOML value") !=
-               std::string::npos);
+    BOOST_TEST(check_specs({spec("name", GWD_OPTION_STRING, 0, "walk")})
+                   .find("has a default 'walk' that is not a TOML value") != std::string::npos);
     BOOST_TEST(check_specs({spec("n", GWD_OPTION_INT, 0, "1\nother = 2")}) ==
                "its option 'n' has a default '1\nother = 2' that spans more than one line");
     BOOST_TEST(check_specs({spec("url", GWD_OPTION_STRING, 1, "\"tcp://x\"")}) ==

@@ -130,21 +130,23 @@ BOOST_AUTO_TEST_CASE(readme_options_tables_match_the_specs) {
                     BOOST_TEST_REQUIRE(spec != nullptr, "line " << row.line << ": the plugin has no option " << name);
                     const std::string type =
                         std::string(option_type_name(spec->type)) + (spec->required ? ", required" : "");
-                    BOOST_TEST(row.type == type, "line " << row.line << " " << name << ": README says type '" << row.type
-                                                         << "', the plugin declares '" << type << "'");
+                    BOOST_TEST(row.type == type, "line " << row.line << " " << name << ": README says type '"
+                                                         << row.type << "', the plugin declares '" << type << "'");
                     if (!spec->default_text.empty()) {
                         BOOST_TEST(row.default_cell == "`" + spec->default_text + "`",
                                    "line " << row.line << " " << name << ": README says default " << row.default_cell
                                            << ", the plugin declares `" << spec->default_text << "`");
                     } else {
                         // No declared default: none ("—") or words for a computed one, never a literal.
-                        BOOST_TEST((!row.default_cell.empty() && row.default_cell[0] != '`'),
-                                   "line " << row.line << " " << name << " shows a default the plugin does not declare");
+                        BOOST_TEST(
+                            (!row.default_cell.empty() && row.default_cell[0] != '`'),
+                            "line " << row.line << " " << name << " shows a default the plugin does not declare");
                     }
                     if (spec->required) BOOST_TEST(row.default_cell == "—");
                 }
             }
-            for (const auto& s : lib->options()) BOOST_TEST(documented.count(s.name) == 1u, s.name << " is not documented");
+            for (const auto& s : lib->options())
+                BOOST_TEST(documented.count(s.name) == 1u, s.name << " is not documented");
         }
     }
 }

@@ -47,8 +47,9 @@ std::vector<std::string> check(const std::string& body) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(valid_options_pass) {
-    auto e = check("url = \"tcp://x\"\ntopics = [\"a/#\"]\nqos = 1\nratio = 2\nenabled = true\nperiod = \"5s\"\n"
-                   "tls.ca_file = \"/ca.pem\"");
+    auto e = check(
+        "url = \"tcp://x\"\ntopics = [\"a/#\"]\nqos = 1\nratio = 2\nenabled = true\nperiod = \"5s\"\n"
+        "tls.ca_file = \"/ca.pem\"");
     BOOST_TEST(e.empty(), (e.empty() ? "" : e[0]));
 }
 
@@ -70,8 +71,9 @@ BOOST_AUTO_TEST_CASE(wrong_types_and_missing_required) {
 }
 
 BOOST_AUTO_TEST_CASE(typed_lookups) {
-    OptionValue o = options_of("url = \"tcp://x\"\nqos = 1\nratio = 2\nperiod = \"1m\"\ntopics = [\"a\", \"b\"]\n"
-                               "tls.ca_file = \"/ca.pem\"");
+    OptionValue o = options_of(
+        "url = \"tcp://x\"\nqos = 1\nratio = 2\nperiod = \"1m\"\ntopics = [\"a\", \"b\"]\n"
+        "tls.ca_file = \"/ca.pem\"");
     BOOST_TEST(*option_as_string(o.find("url")) == "tcp://x");
     BOOST_TEST(*option_as_int(o.find("qos")) == 1);
     BOOST_TEST(*option_as_float(o.find("ratio")) == 2.0);

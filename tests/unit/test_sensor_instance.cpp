@@ -58,8 +58,9 @@ std::shared_ptr<PluginLibrary> emitter() {
 BOOST_AUTO_TEST_CASE(malformed_readings_are_refused_counted_and_harmless) {
     RecordingSink sink;
     auto log_sink = std::make_shared<MemorySink>();
-    auto instance_ptr = std::make_shared<SensorInstance>(sensor("count = 3\nmalformed = true\npayload = \"v{seq}\""), "gw", emitter(), sink,
-                            Logger(log_sink, LogLevel::debug, "sensor t"));
+    auto instance_ptr =
+        std::make_shared<SensorInstance>(sensor("count = 3\nmalformed = true\npayload = \"v{seq}\""), "gw", emitter(),
+                                         sink, Logger(log_sink, LogLevel::debug, "sensor t"));
     SensorInstance& instance = *instance_ptr;
     BOOST_REQUIRE(instance.create(soon()));
     BOOST_REQUIRE(instance.start(soon()));
@@ -82,8 +83,8 @@ BOOST_AUTO_TEST_CASE(malformed_readings_are_refused_counted_and_harmless) {
 BOOST_AUTO_TEST_CASE(a_reading_with_a_reserved_field_set_is_refused) {
     RecordingSink sink;
     auto log_sink = std::make_shared<MemorySink>();
-    auto instance_ptr = std::make_shared<SensorInstance>(sensor("count = 2\nset_reserved = true\npayload = \"v\""), "gw",
-                                                         emitter(), sink, Logger(log_sink, LogLevel::debug));
+    auto instance_ptr = std::make_shared<SensorInstance>(sensor("count = 2\nset_reserved = true\npayload = \"v\""),
+                                                         "gw", emitter(), sink, Logger(log_sink, LogLevel::debug));
     SensorInstance& instance = *instance_ptr;
     BOOST_REQUIRE(instance.create(soon()));
     BOOST_REQUIRE(instance.start(soon()));
@@ -91,8 +92,9 @@ BOOST_AUTO_TEST_CASE(a_reading_with_a_reserved_field_set_is_refused) {
     instance.shutdown(soon());
     BOOST_TEST(instance.status().accepted == 0u);
     BOOST_TEST(sink.payloads.empty());
-    BOOST_TEST(log_sink->text().find("the reading sets reserved fields; initialize gwd_reading with {0} (C) or {} (C++)") !=
-               std::string::npos);
+    BOOST_TEST(
+        log_sink->text().find("the reading sets reserved fields; initialize gwd_reading with {0} (C) or {} (C++)") !=
+        std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(an_option_left_out_reaches_the_plugin_as_its_declared_default) {
@@ -110,8 +112,8 @@ BOOST_AUTO_TEST_CASE(an_option_left_out_reaches_the_plugin_as_its_declared_defau
 
 BOOST_AUTO_TEST_CASE(emit_after_stop_is_refused) {
     RecordingSink sink;
-    auto instance_ptr = std::make_shared<SensorInstance>(sensor("count = 1000000\npayload = \"x\""), "gw", emitter(), sink,
-                            Logger(std::make_shared<MemorySink>(), LogLevel::debug));
+    auto instance_ptr = std::make_shared<SensorInstance>(sensor("count = 1000000\npayload = \"x\""), "gw", emitter(),
+                                                         sink, Logger(std::make_shared<MemorySink>(), LogLevel::debug));
     SensorInstance& instance = *instance_ptr;
     BOOST_REQUIRE(instance.create(soon()));
     BOOST_REQUIRE(instance.start(soon()));
@@ -126,8 +128,8 @@ BOOST_AUTO_TEST_CASE(emit_after_stop_is_refused) {
 BOOST_AUTO_TEST_CASE(stored_is_called_once_per_reading_after_the_outboxes_settle) {
     RecordingSink sink;
     auto log_sink = std::make_shared<MemorySink>();
-    auto instance_ptr = std::make_shared<SensorInstance>(sensor("count = 5\nacks = true\nexpiry = \"90s\""), "gw", emitter(), sink,
-                            Logger(log_sink, LogLevel::debug));
+    auto instance_ptr = std::make_shared<SensorInstance>(sensor("count = 5\nacks = true\nexpiry = \"90s\""), "gw",
+                                                         emitter(), sink, Logger(log_sink, LogLevel::debug));
     SensorInstance& instance = *instance_ptr;
     BOOST_REQUIRE(instance.create(soon()));
     BOOST_REQUIRE(instance.start(soon()));
@@ -145,7 +147,8 @@ BOOST_AUTO_TEST_CASE(stored_is_called_once_per_reading_after_the_outboxes_settle
 BOOST_AUTO_TEST_CASE(a_dropped_reading_is_reported_as_dropped) {
     RecordingSink sink;
     auto log_sink = std::make_shared<MemorySink>();
-    auto instance_ptr = std::make_shared<SensorInstance>(sensor("count = 3\nacks = true"), "gw", emitter(), sink, Logger(log_sink, LogLevel::debug));
+    auto instance_ptr = std::make_shared<SensorInstance>(sensor("count = 3\nacks = true"), "gw", emitter(), sink,
+                                                         Logger(log_sink, LogLevel::debug));
     SensorInstance& instance = *instance_ptr;
     BOOST_REQUIRE(instance.create(soon()));
     BOOST_REQUIRE(instance.start(soon()));
@@ -158,7 +161,8 @@ BOOST_AUTO_TEST_CASE(a_dropped_reading_is_reported_as_dropped) {
 BOOST_AUTO_TEST_CASE(failing_create_marks_the_sensor_failed) {
     RecordingSink sink;
     auto log_sink = std::make_shared<MemorySink>();
-    auto instance_ptr = std::make_shared<SensorInstance>(sensor("fail_create = true"), "gw", emitter(), sink, Logger(log_sink, LogLevel::debug));
+    auto instance_ptr = std::make_shared<SensorInstance>(sensor("fail_create = true"), "gw", emitter(), sink,
+                                                         Logger(log_sink, LogLevel::debug));
     SensorInstance& instance = *instance_ptr;
     BOOST_TEST(!instance.create(soon()));
     BOOST_TEST((instance.status().state == SensorState::failed));
@@ -180,9 +184,10 @@ std::shared_ptr<PluginLibrary> misbehaving() {
 }
 
 SensorConfig misbehaving_sensor(const std::string& options) {
-    auto r = parse_config("[[sensor]]\nname = \"m\"\nplugin = \"misbehaving\"\ninterval = \"50ms\"\n[sensor.options]\n" +
-                              options + "\n[[upstream]]\nname = \"u\"\nurl = \"tcp://h\"\n",
-                          "gw.toml", "h");
+    auto r =
+        parse_config("[[sensor]]\nname = \"m\"\nplugin = \"misbehaving\"\ninterval = \"50ms\"\n[sensor.options]\n" +
+                         options + "\n[[upstream]]\nname = \"u\"\nurl = \"tcp://h\"\n",
+                     "gw.toml", "h");
     BOOST_REQUIRE(r.config);
     return r.config->sensors[0];
 }
@@ -212,15 +217,17 @@ BOOST_AUTO_TEST_CASE(readings_over_max_reading_size_are_refused_before_they_are_
     BOOST_TEST(test::eventually([&] { return instance->status().accepted == 1; }, std::chrono::seconds(10)));
     BOOST_TEST(instance->status().oversized == 1u);
     BOOST_TEST(instance->shutdown(soon()));
-    BOOST_TEST(log_sink->contains("reading refused: its payload of 4096 bytes is larger than max_reading_size (2.0 KiB)"),
-               log_sink->text());
+    BOOST_TEST(
+        log_sink->contains("reading refused: its payload of 4096 bytes is larger than max_reading_size (2.0 KiB)"),
+        log_sink->text());
 }
 
 BOOST_AUTO_TEST_CASE(plugin_log_text_escapes_what_could_forge_a_line) {
     BOOST_TEST(plugin_log_text("plain text, UTF-8 \xc3\xa9") == "plain text, UTF-8 \xc3\xa9");
     BOOST_TEST(plugin_log_text("a\nb\r\tc") == "a\\nb\\r\\tc");
     BOOST_TEST(plugin_log_text("\x1b[31mred\x1b[0m\x07") == "\\x1b[31mred\\x1b[0m\\x07");
-    BOOST_TEST(plugin_log_text("csi \xc2\x9b" "31m") == "csi \\u009b31m");  // a C1 control in UTF-8
+    BOOST_TEST(plugin_log_text("csi \xc2\x9b"
+                               "31m") == "csi \\u009b31m");  // a C1 control in UTF-8
     BOOST_TEST(plugin_log_text("bad \xff utf8\n") == "bad \\xff utf8\\n");
     BOOST_TEST(plugin_log_text(std::string(5000, 'x')).size() == 2048u + 3u);
 }
@@ -258,7 +265,8 @@ BOOST_AUTO_TEST_CASE(a_stuck_poll_is_reported_and_abandoned_at_shutdown) {
                                                      misbehaving(), sink, Logger(log_sink, LogLevel::debug), limits);
     BOOST_REQUIRE(instance->create(soon()));
     BOOST_REQUIRE(instance->start(soon()));
-    BOOST_TEST(test::eventually([&] { return instance->status().state == SensorState::stuck; }, std::chrono::seconds(10)));
+    BOOST_TEST(
+        test::eventually([&] { return instance->status().state == SensorState::stuck; }, std::chrono::seconds(10)));
     BOOST_TEST(instance->status().error.find("poll() has not returned for") == 0u, instance->status().error);
     instance->watch(std::chrono::steady_clock::now());
     BOOST_TEST(log_sink->contains("stuck: poll() has not returned for"), log_sink->text());

@@ -12,12 +12,12 @@ BOOST_AUTO_TEST_CASE(utf8_validation) {
     BOOST_TEST(is_valid_utf8(""));
     BOOST_TEST(is_valid_utf8("23.4"));
     BOOST_TEST(is_valid_utf8("温度 23.4 °C"));
-    BOOST_TEST(is_valid_utf8("\xF0\x9F\x8C\xA1"));        // thermometer emoji
+    BOOST_TEST(is_valid_utf8("\xF0\x9F\x8C\xA1"));  // thermometer emoji
     BOOST_TEST(!is_valid_utf8("\xff"));
-    BOOST_TEST(!is_valid_utf8("\xC0\xAF"));               // overlong '/'
-    BOOST_TEST(!is_valid_utf8("\xED\xA0\x80"));           // surrogate
-    BOOST_TEST(!is_valid_utf8("\xE6\xB8"));               // truncated
-    BOOST_TEST(!is_valid_utf8("\xF4\x90\x80\x80"));       // beyond U+10FFFF
+    BOOST_TEST(!is_valid_utf8("\xC0\xAF"));          // overlong '/'
+    BOOST_TEST(!is_valid_utf8("\xED\xA0\x80"));      // surrogate
+    BOOST_TEST(!is_valid_utf8("\xE6\xB8"));          // truncated
+    BOOST_TEST(!is_valid_utf8("\xF4\x90\x80\x80"));  // beyond U+10FFFF
 }
 
 BOOST_AUTO_TEST_CASE(nearest_match_suggests_close_names_only) {

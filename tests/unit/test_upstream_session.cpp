@@ -17,13 +17,13 @@ using namespace std::chrono_literals;
 namespace {
 
 struct Running {
-    explicit Running(UpstreamConfig upstream = fast_upstream())
-        : config(std::move(upstream)) {
+    explicit Running(UpstreamConfig upstream = fast_upstream()) : config(std::move(upstream)) {
         Profile profile;
-        profile.credentials = std::make_unique<StaticCredentials>(config.client_id, std::nullopt, std::nullopt, std::nullopt);
+        profile.credentials =
+            std::make_unique<StaticCredentials>(config.client_id, std::nullopt, std::nullopt, std::nullopt);
         profile.codec = std::make_unique<MqttUplinkCodec>(config, "gw-01", std::map<std::string, std::string>{});
-        session = std::make_unique<UpstreamSession>(config, outbox, std::move(profile), nullptr, Logger(sink, LogLevel::debug),
-                                                    fake_transport(broker));
+        session = std::make_unique<UpstreamSession>(config, outbox, std::move(profile), nullptr,
+                                                    Logger(sink, LogLevel::debug), fake_transport(broker));
     }
     ~Running() { session->stop(std::chrono::steady_clock::now(), false); }
 

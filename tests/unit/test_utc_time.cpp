@@ -15,8 +15,8 @@ BOOST_AUTO_TEST_CASE(rfc3339_utc_round_trips) {
 }
 
 BOOST_AUTO_TEST_CASE(other_spellings_are_refused) {
-    for (const char* bad : {"", "2024-07-26", "2024-07-26T03:42:19", "2024-07-26T03:42:19+08:00", "2024-02-30T00:00:00Z",
-                            "2024-07-26T24:00:00Z", "yesterday", "2024-07-26T03:42:19.Z"}) {
+    for (const char* bad : {"", "2024-07-26", "2024-07-26T03:42:19", "2024-07-26T03:42:19+08:00",
+                            "2024-02-30T00:00:00Z", "2024-07-26T24:00:00Z", "yesterday", "2024-07-26T03:42:19.Z"}) {
         BOOST_TEST(!parse_utc_time(bad).has_value(), bad);
     }
 }

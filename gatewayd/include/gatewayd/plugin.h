@@ -88,7 +88,7 @@ extern "C" {
 
 /* The ABI revision this header describes. The host accepts plugins built for
  * revisions GWD_PLUGIN_ABI_MIN_VERSION .. GWD_PLUGIN_ABI_VERSION. */
-#define GWD_PLUGIN_ABI_VERSION 5u
+#define GWD_PLUGIN_ABI_VERSION     5u
 #define GWD_PLUGIN_ABI_MIN_VERSION 1u
 
 #define GWD_PLUGIN_ENTRY_SYMBOL "gwd_plugin_entry"
@@ -106,8 +106,8 @@ enum gwd_status {
     GWD_ERR_INVALID = -2,   /* malformed reading or argument; see the log */
     GWD_ERR_STOPPED = -3,   /* instance not running; reading not accepted */
     GWD_ERR_NO_MEMORY = -4,
-    GWD_ERR_FAILED = -5,    /* anything else; the plugin logged why */
-    GWD_ERR_DROPPED = -6,   /* stored(): the reading was not queued for good (see above) */
+    GWD_ERR_FAILED = -5,     /* anything else; the plugin logged why */
+    GWD_ERR_DROPPED = -6,    /* stored(): the reading was not queued for good (see above) */
     GWD_ERR_UNSUPPORTED = -7 /* command(): no such command, or not for this sensor */
 };
 
@@ -217,8 +217,7 @@ typedef struct gwd_host_api {
     int (*option_duration_ms)(const gwd_context *ctx, const char *key, int64_t *out);
     /* String lists: the number of elements (0 when absent) and element i. */
     size_t (*option_list_size)(const gwd_context *ctx, const char *key);
-    int (*option_list_string)(const gwd_context *ctx, const char *key, size_t index,
-                              const char **out);
+    int (*option_list_string)(const gwd_context *ctx, const char *key, size_t index, const char **out);
 
     /* ABI 4 (NULL in older hosts: check abi_version >= 4). What keeps the
      * instance from doing its job right now, as one sentence ("cannot
@@ -299,8 +298,8 @@ typedef const gwd_plugin *(*gwd_plugin_entry_fn)(void);
 #if defined(__GNUC__)
 __attribute__((format(printf, 4, 5)))
 #endif
-static inline void gwd_logf(const gwd_host_api *host, const gwd_context *ctx, int level,
-                            const char *format, ...)
+static inline void
+gwd_logf(const gwd_host_api *host, const gwd_context *ctx, int level, const char *format, ...)
 {
     char line[1024];
     va_list args;

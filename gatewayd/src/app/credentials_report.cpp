@@ -22,7 +22,8 @@ std::string credentials_report(const UpstreamConfig& upstream, std::chrono::syst
     auto line = [&](const std::string& label, const std::string& value) {
         out += label + std::string(label.size() < 11 ? 11 - label.size() : 1, ' ') + value + "\n";
     };
-    line("upstream", upstream.name + " (profile " + std::string(profile_name(upstream.profile)) + ", " + upstream.url + ")");
+    line("upstream",
+         upstream.name + " (profile " + std::string(profile_name(upstream.profile)) + ", " + upstream.url + ")");
     line("at", format_utc_time(at));
     line("client id", credentials->client_id.empty() ? "(assigned by the broker)" : credentials->client_id);
     line("username", credentials->username ? *credentials->username : "(none)");

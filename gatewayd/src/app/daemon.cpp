@@ -7,9 +7,9 @@
 #include "common/units.h"
 #include "config/config_compare.h"
 #include "outbox/disk_outbox.h"
+#include "outbox/memory_outbox.h"
 #include "plugin_host/crash_guard.h"
 #include "plugin_host/sensor_fingerprint.h"
-#include "outbox/memory_outbox.h"
 #include "upstream/paho_client.h"
 #include "upstream/profiles/platform_credentials.h"
 #include "upstream/profiles/profile_factory.h"
@@ -22,7 +22,8 @@ Daemon::Daemon(Config config, Logger log, std::string version)
 Daemon::~Daemon() { stop(); }
 
 std::shared_ptr<Outbox> Daemon::make_outbox(const UpstreamConfig& upstream, std::string& error) const {
-    if (upstream.outbox == OutboxKind::memory) return std::make_shared<MemoryOutbox>(upstream.max_bytes, upstream.overflow);
+    if (upstream.outbox == OutboxKind::memory)
+        return std::make_shared<MemoryOutbox>(upstream.max_bytes, upstream.overflow);
     DiskOutbox::Settings s;
     s.file = config_.gateway.state_dir / "outbox" / (upstream.name + ".db");
     s.max_bytes = upstream.max_bytes;
@@ -56,9 +57,9 @@ std::vector<CrashRecord> Daemon::open_crash_journal() {
     std::map<std::string, std::string> current;
     for (const auto& sensor : config_.sensors)
         current[sensor.name] = sensor_fingerprint(sensor, config_.gateway.plugin_dir / (sensor.plugin + ".so"));
-    const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    std::chrono::system_clock::now().time_since_epoch())
-                                    .count();
+    const std::int64_t now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     std::string error;
     const int fd = crash_journal_->open_for_crashes(
         [&](const CrashRecord& r) {
@@ -66,7 +67,9 @@ std::vector<CrashRecord> Daemon::open_crash_journal() {
             return it != current.end() && it->second == r.fingerprint && now_ms - r.at_ms < 24 * 3600 * 1000;
         },
         error);
-    if (fd < 0) log_.warning("plugin crashes cannot be recorded (" + error + "); a sensor that crashes gatewayd is not quarantined");
+    if (fd < 0)
+        log_.warning("plugin crashes cannot be recorded (" + error +
+                     "); a sensor that crashes gatewayd is not quarantined");
     const auto* stderr_sink = dynamic_cast<const StderrSink*>(log_.sink().get());
     crash_guard::install(fd, stderr_sink != nullptr && stderr_sink->journald());
     return crash_journal_->records();

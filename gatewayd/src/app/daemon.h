@@ -80,7 +80,7 @@ private:
     std::string version_;
     std::chrono::system_clock::time_point started_;
     std::unique_ptr<StateDirLock> state_lock_;  // held until the queues below are closed
-    mutable std::mutex mutex_;  // upstreams_: read by the status and watch threads
+    mutable std::mutex mutex_;                  // upstreams_: read by the status and watch threads
     std::vector<Upstream> upstreams_;
     std::unique_ptr<Pipeline> pipeline_;
     std::unique_ptr<PluginHost> plugins_;

@@ -50,8 +50,7 @@ void FileWatcher::watch(const std::set<std::filesystem::path>& files) {
         dirs.insert(absolute.parent_path());
     }
     for (const auto& dir : dirs) {
-        const int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(),
-                                           IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB);
+        const int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB);
         if (wd < 0) {
             log_.warning("cannot watch " + dir.string() + ": " + gwd::error_text(errno));
             continue;

@@ -35,8 +35,8 @@ private:
     int inotify_fd_ = -1;
     int stop_pipe_[2] = {-1, -1};
     std::mutex mutex_;
-    std::map<int, std::filesystem::path> directories_;           // watch descriptor -> directory
-    std::set<std::filesystem::path> files_;                      // absolute paths
+    std::map<int, std::filesystem::path> directories_;  // watch descriptor -> directory
+    std::set<std::filesystem::path> files_;             // absolute paths
     std::thread thread_;
 };
 

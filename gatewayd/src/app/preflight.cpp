@@ -22,9 +22,8 @@ void check_state_dir(const Config& config, Diagnostics& diags) {
         if (!fs::is_directory(dir, ec)) {
             diags.error(config.gateway.state_dir_where, label(config) + " exists but is not a directory");
         } else if (access(dir.c_str(), W_OK | X_OK) != 0) {
-            diags.error(config.gateway.state_dir_where,
-                        label(config) + " is not writable: " + gwd::error_text(errno) +
-                            " (the daemon keeps its queues there)");
+            diags.error(config.gateway.state_dir_where, label(config) + " is not writable: " + gwd::error_text(errno) +
+                                                            " (the daemon keeps its queues there)");
         }
         return;
     }
@@ -43,8 +42,10 @@ std::vector<std::string> secret_file_warnings(const Config& config) {
         std::vector<std::pair<const char*, std::filesystem::path>> secrets;
         if (u.password_file) secrets.emplace_back("password_file", *u.password_file);
         if (u.key_file) secrets.emplace_back("key_file", *u.key_file);
-        if (u.profile == PlatformProfile::huawei && !u.huawei.secret_file.empty()) secrets.emplace_back("secret_file", u.huawei.secret_file);
-        if (u.profile == PlatformProfile::onenet && !u.onenet.key_file.empty()) secrets.emplace_back("key_file", u.onenet.key_file);
+        if (u.profile == PlatformProfile::huawei && !u.huawei.secret_file.empty())
+            secrets.emplace_back("secret_file", u.huawei.secret_file);
+        if (u.profile == PlatformProfile::onenet && !u.onenet.key_file.empty())
+            secrets.emplace_back("key_file", u.onenet.key_file);
         for (const auto& [key, file] : secrets) {
             struct stat st {};
             if (stat(file.c_str(), &st) != 0 || (st.st_mode & S_IROTH) == 0) continue;

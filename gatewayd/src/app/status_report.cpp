@@ -29,8 +29,7 @@ std::string state_line(const UpstreamStatus& u, SystemClock::time_point now) {
             break;
         case UpstreamState::stopped:
             line += ": " + u.stopped_reason;
-            if (u.next_attempt > now)
-                line += " (next attempt " + iso8601(u.next_attempt) + ")";
+            if (u.next_attempt > now) line += " (next attempt " + iso8601(u.next_attempt) + ")";
             break;
         default: break;
     }
@@ -90,7 +89,8 @@ std::string status_text(const DaemonStatus& s, SystemClock::time_point now) {
         }
         out += ", delivered " + std::to_string(u.outbox.delivered) + ", expired " + std::to_string(u.outbox.expired) +
                ", dropped by overflow " + std::to_string(u.outbox.dropped_overflow);
-        if (u.outbox.dropped_disk_full > 0) out += " (" + std::to_string(u.outbox.dropped_disk_full) + " for a full disk)";
+        if (u.outbox.dropped_disk_full > 0)
+            out += " (" + std::to_string(u.outbox.dropped_disk_full) + " for a full disk)";
         if (u.outbox.damaged > 0) out += ", damaged " + std::to_string(u.outbox.damaged);
         if (u.outbox.recovered > 0) out += ", " + std::to_string(u.outbox.recovered) + " found at start";
         out += "\n";
@@ -99,7 +99,8 @@ std::string status_text(const DaemonStatus& s, SystemClock::time_point now) {
         if (u.state == UpstreamState::online) {
             out += "  window     " + std::to_string(u.window) + ", " + std::to_string(u.in_flight) + " in flight";
             if (u.topic_aliases > 0) out += ", " + std::to_string(u.topic_aliases) + " topic aliases";
-            if (u.publish_rate_limit > 0) out += ", paced to " + std::to_string(static_cast<int>(u.publish_rate_limit)) + "/s";
+            if (u.publish_rate_limit > 0)
+                out += ", paced to " + std::to_string(static_cast<int>(u.publish_rate_limit)) + "/s";
             out += "\n";
         }
     }
@@ -131,28 +132,30 @@ std::string status_json(const DaemonStatus& s, SystemClock::time_point now) {
         if (i) out += ",";
         out += "{" + field("name", u.name) + "," + field("url", u.url) + "," + field("client_id", u.client_id) + "," +
                field("state", std::string(upstream_state_name(u.state))) + ",";
-        out += json_quote("stopped_reason") + ":" + (u.stopped_reason.empty() ? "null" : json_quote(u.stopped_reason)) + ",";
+        out += json_quote("stopped_reason") + ":" + (u.stopped_reason.empty() ? "null" : json_quote(u.stopped_reason)) +
+               ",";
         out += json_quote("next_attempt") + ":" +
                (u.next_attempt > now ? json_quote(iso8601(u.next_attempt)) : std::string("null")) + ",";
         out += number("attempts", u.attempts) + ",";
-        out += json_quote("last_reason_code") + ":" + (u.last_reason >= 0 ? std::to_string(u.last_reason) : "null") + ",";
+        out +=
+            json_quote("last_reason_code") + ":" + (u.last_reason >= 0 ? std::to_string(u.last_reason) : "null") + ",";
         out += field("last_reason", u.last_reason_name) + "," + field("last_error", u.last_error) + ",";
         out += number("window", u.window) + "," + number("in_flight", u.in_flight) + "," +
                number("topic_aliases", u.topic_aliases) + ",";
-        out += json_quote("publish_rate_limit") + ":" + std::to_string(static_cast<long long>(u.publish_rate_limit)) + ",";
+        out +=
+            json_quote("publish_rate_limit") + ":" + std::to_string(static_cast<long long>(u.publish_rate_limit)) + ",";
         out += number("sent", u.sent) + "," + number("queued", u.outbox.queued) + "," +
                number("queued_bytes", u.outbox.bytes) + ",";
         out += json_quote("oldest_queued_age_s") + ":" +
                (u.outbox.queued > 0 && u.outbox.oldest_accepted_ms > 0
-                    ? std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                         now - from_ms(u.outbox.oldest_accepted_ms))
-                                         .count())
+                    ? std::to_string(
+                          std::chrono::duration_cast<std::chrono::seconds>(now - from_ms(u.outbox.oldest_accepted_ms))
+                              .count())
                     : std::string("null")) +
                ",";
-        out += field("outbox", u.outbox.durable ? "disk" : "memory") + "," +
-               number("delivered", u.outbox.delivered) + "," + number("expired", u.outbox.expired) + "," +
-               number("damaged", u.outbox.damaged) + "," + number("recovered", u.outbox.recovered) + "," +
-               number("discarded", u.outbox.discarded) + ",";
+        out += field("outbox", u.outbox.durable ? "disk" : "memory") + "," + number("delivered", u.outbox.delivered) +
+               "," + number("expired", u.outbox.expired) + "," + number("damaged", u.outbox.damaged) + "," +
+               number("recovered", u.outbox.recovered) + "," + number("discarded", u.outbox.discarded) + ",";
         out += json_quote("outbox_problem") + ":" +
                (u.outbox.problem.empty() ? std::string("null") : json_quote(u.outbox.problem)) + ",";
         out += json_quote("outbox_found_at_start") + ":" +

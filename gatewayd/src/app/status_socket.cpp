@@ -142,9 +142,12 @@ void StatusServer::run() {
         if (client < 0) continue;
         // One short exchange per client; a silent client gets a second.
         const std::string request = read_line(client, 1000);
-        if (request == "status json") write_all(client, render_(true));
-        else if (request == "status text" || request == "status") write_all(client, render_(false));
-        else write_all(client, "error: unknown request; send \"status text\" or \"status json\"\n");
+        if (request == "status json")
+            write_all(client, render_(true));
+        else if (request == "status text" || request == "status")
+            write_all(client, render_(false));
+        else
+            write_all(client, "error: unknown request; send \"status text\" or \"status json\"\n");
         ::close(client);
     }
 }

@@ -42,5 +42,4 @@ public:
     virtual void dispatch(Command command, std::function<void(CommandOutcome)> done) = 0;
 };
 
-
 }  // namespace gwd

@@ -27,7 +27,8 @@ ExpiryVerdict check_expiry(std::int64_t expires_at_ms, std::int64_t now_ms) {
     }
     const std::uint64_t left_ms = static_cast<std::uint64_t>(expires_at_ms - now_ms);
     const std::uint64_t seconds = (left_ms + 999) / 1000;
-    v.remaining_s = static_cast<std::uint32_t>(std::min<std::uint64_t>(seconds, std::numeric_limits<std::uint32_t>::max()));
+    v.remaining_s =
+        static_cast<std::uint32_t>(std::min<std::uint64_t>(seconds, std::numeric_limits<std::uint32_t>::max()));
     return v;
 }
 

@@ -13,7 +13,8 @@ std::optional<std::filesystem::path> resolve_file_reference(std::string_view val
     // Outside the service (gatewayd --check-config or status from a shell):
     // where systemd puts the service's credentials while it runs.
     const bool from_service = credentials_directory != nullptr && *credentials_directory != '\0';
-    return std::filesystem::path(from_service ? credentials_directory : kServiceCredentialsDirectory) / std::string(name);
+    return std::filesystem::path(from_service ? credentials_directory : kServiceCredentialsDirectory) /
+           std::string(name);
 }
 
 }  // namespace gwd

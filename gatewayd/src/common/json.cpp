@@ -14,8 +14,7 @@ bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 // One recursive-descent pass. When `build` is false it only validates.
 class Parser {
 public:
-    Parser(std::string_view text, JsonParseLimits limits, bool build)
-        : s_(text), limits_(limits), build_(build) {}
+    Parser(std::string_view text, JsonParseLimits limits, bool build) : s_(text), limits_(limits), build_(build) {}
 
     bool parse_document(JsonValue& out) {
         skip_ws();

@@ -59,8 +59,7 @@ struct JsonParseLimits {
 
 // Parses one complete JSON text (surrounding whitespace allowed). On failure
 // returns nullopt and sets `error` with the byte offset.
-std::optional<JsonValue> json_parse(std::string_view text, std::string& error,
-                                    JsonParseLimits limits = {});
+std::optional<JsonValue> json_parse(std::string_view text, std::string& error, JsonParseLimits limits = {});
 
 // True when `text` is one complete JSON text; no tree is built.
 bool json_is_valid(std::string_view text);

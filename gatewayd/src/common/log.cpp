@@ -10,12 +10,18 @@
 namespace gwd {
 
 bool parse_log_level(std::string_view text, LogLevel& out) {
-    if (text == "error") out = LogLevel::error;
-    else if (text == "warning") out = LogLevel::warning;
-    else if (text == "notice") out = LogLevel::notice;
-    else if (text == "info") out = LogLevel::info;
-    else if (text == "debug") out = LogLevel::debug;
-    else return false;
+    if (text == "error")
+        out = LogLevel::error;
+    else if (text == "warning")
+        out = LogLevel::warning;
+    else if (text == "notice")
+        out = LogLevel::notice;
+    else if (text == "info")
+        out = LogLevel::info;
+    else if (text == "debug")
+        out = LogLevel::debug;
+    else
+        return false;
     return true;
 }
 
@@ -59,8 +65,8 @@ void StderrSink::write(LogLevel level, std::string_view component, std::string_v
         struct tm tm {};
         gmtime_r(&ts.tv_sec, &tm);
         char stamp[80];
-        std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ ", tm.tm_year + 1900,
-                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+        std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ ", tm.tm_year + 1900, tm.tm_mon + 1,
+                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
         line += stamp;
         line += log_level_name(level);
         line += ' ';

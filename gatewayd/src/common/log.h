@@ -59,7 +59,9 @@ public:
     Logger child(std::string component) const;
 
     void set_threshold(LogLevel level) { threshold_->store(static_cast<int>(level)); }
-    bool enabled(LogLevel level) const { return static_cast<int>(level) <= threshold_->load(std::memory_order_relaxed); }
+    bool enabled(LogLevel level) const {
+        return static_cast<int>(level) <= threshold_->load(std::memory_order_relaxed);
+    }
     void log(LogLevel level, std::string_view message) const;
 
     void error(std::string_view m) const { log(LogLevel::error, m); }

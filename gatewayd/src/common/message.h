@@ -45,15 +45,15 @@ struct Message {
     std::int64_t timestamp_ms = 0;   // when it was measured (the plugin's clock)
     std::int64_t accepted_ms = 0;    // when the daemon accepted it (wall clock)
     std::int64_t expires_at_ms = 0;  // wall clock after which it is not worth sending; 0: never
-    std::string payload;       // decoded bytes
-    std::string content_type;  // canonical MIME type
-    bool utf8 = false;         // MQTT v5 Payload Format Indicator
-    UserProperties properties; // canonical user properties, in order
-    std::string error;         // dead letters: why the payload was refused
+    std::string payload;             // decoded bytes
+    std::string content_type;        // canonical MIME type
+    bool utf8 = false;               // MQTT v5 Payload Format Indicator
+    UserProperties properties;       // canonical user properties, in order
+    std::string error;               // dead letters: why the payload was refused
 
     size_t approximate_size() const {
-        size_t n = sizeof(Message) + sensor.size() + instance.size() + payload.size() + content_type.size() +
-                   error.size();
+        size_t n =
+            sizeof(Message) + sensor.size() + instance.size() + payload.size() + content_type.size() + error.size();
         for (const auto& p : properties) n += sizeof(UserProperty) + p.key.size() + p.value.size();
         return n;
     }

@@ -70,7 +70,8 @@ std::string ascii_lower(std::string_view text) {
 }
 
 std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t' || text.front() == '\r' || text.front() == '\n'))
+    while (!text.empty() &&
+           (text.front() == ' ' || text.front() == '\t' || text.front() == '\r' || text.front() == '\n'))
         text.remove_prefix(1);
     while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' || text.back() == '\n'))
         text.remove_suffix(1);
@@ -108,7 +109,8 @@ std::string nearest_match(std::string_view word, const std::vector<std::string>&
     // "plugin_directory" for "plugin_dir": one name extends the other.
     for (const auto& candidate : candidates) {
         std::string c = ascii_lower(candidate);
-        if (c.size() >= 3 && lowered.size() >= 3 && (lowered.starts_with(c) || c.starts_with(lowered))) return candidate;
+        if (c.size() >= 3 && lowered.size() >= 3 && (lowered.starts_with(c) || c.starts_with(lowered)))
+            return candidate;
     }
     return best;
 }

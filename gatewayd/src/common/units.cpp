@@ -46,11 +46,16 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text, s
         while (pos < text.size() && std::isalpha(static_cast<unsigned char>(text[pos]))) ++pos;
         std::string_view unit = text.substr(unit_start, pos - unit_start);
         double scale = 0;
-        if (unit == "ms") scale = 1;
-        else if (unit == "s") scale = 1000;
-        else if (unit == "m" || unit == "min") scale = 60'000;
-        else if (unit == "h") scale = 3'600'000;
-        else if (unit == "d") scale = 86'400'000;
+        if (unit == "ms")
+            scale = 1;
+        else if (unit == "s")
+            scale = 1000;
+        else if (unit == "m" || unit == "min")
+            scale = 60'000;
+        else if (unit == "h")
+            scale = 3'600'000;
+        else if (unit == "d")
+            scale = 86'400'000;
         else if (unit.empty()) {
             error = "needs a unit, e.g. \"" + std::string(text) + "s\" (units: ms, s, m, h, d)";
             return std::nullopt;
@@ -77,15 +82,24 @@ std::optional<std::uint64_t> parse_size(std::string_view text, std::string& erro
     std::string_view unit = text.substr(pos);
     while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
     double scale = 0;
-    if (unit.empty() || unit == "B") scale = 1;
-    else if (unit == "KiB") scale = 1024.0;
-    else if (unit == "MiB") scale = 1024.0 * 1024;
-    else if (unit == "GiB") scale = 1024.0 * 1024 * 1024;
-    else if (unit == "TiB") scale = 1024.0 * 1024 * 1024 * 1024;
-    else if (unit == "kB" || unit == "KB") scale = 1e3;
-    else if (unit == "MB") scale = 1e6;
-    else if (unit == "GB") scale = 1e9;
-    else if (unit == "TB") scale = 1e12;
+    if (unit.empty() || unit == "B")
+        scale = 1;
+    else if (unit == "KiB")
+        scale = 1024.0;
+    else if (unit == "MiB")
+        scale = 1024.0 * 1024;
+    else if (unit == "GiB")
+        scale = 1024.0 * 1024 * 1024;
+    else if (unit == "TiB")
+        scale = 1024.0 * 1024 * 1024 * 1024;
+    else if (unit == "kB" || unit == "KB")
+        scale = 1e3;
+    else if (unit == "MB")
+        scale = 1e6;
+    else if (unit == "GB")
+        scale = 1e9;
+    else if (unit == "TB")
+        scale = 1e12;
     else {
         error = "has unknown unit \"" + std::string(unit) + "\" (units: B, KiB, MiB, GiB, TiB, kB, MB, GB, TB)";
         return std::nullopt;
@@ -128,9 +142,12 @@ std::string format_size(std::uint64_t n) {
     char buffer[32];
     if (n < 1024) return std::to_string(n) + " B";
     const double v = static_cast<double>(n);
-    if (n < 1024ull * 1024) std::snprintf(buffer, sizeof buffer, "%.1f KiB", v / 1024);
-    else if (n < 1024ull * 1024 * 1024) std::snprintf(buffer, sizeof buffer, "%.1f MiB", v / (1024.0 * 1024));
-    else std::snprintf(buffer, sizeof buffer, "%.1f GiB", v / (1024.0 * 1024 * 1024));
+    if (n < 1024ull * 1024)
+        std::snprintf(buffer, sizeof buffer, "%.1f KiB", v / 1024);
+    else if (n < 1024ull * 1024 * 1024)
+        std::snprintf(buffer, sizeof buffer, "%.1f MiB", v / (1024.0 * 1024));
+    else
+        std::snprintf(buffer, sizeof buffer, "%.1f GiB", v / (1024.0 * 1024 * 1024));
     return buffer;
 }
 

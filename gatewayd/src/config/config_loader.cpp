@@ -15,13 +15,13 @@
 
 #include "common/error_text.h"
 #include "common/text.h"
-#include "config/config_compare.h"
 #include "common/units.h"
+#include "config/config_compare.h"
+#include "config/platform_config_reader.h"
+#include "config/table_reader.h"
 #include "mqtt/broker_url.h"
 #include "normalize/content_type.h"
 #include "topics/topic_template.h"
-#include "config/table_reader.h"
-#include "config/platform_config_reader.h"
 
 namespace gwd {
 
@@ -137,9 +137,9 @@ private:
         g.id = r.string("id").value_or(default_gateway_id());
         if (trim(g.id).empty()) {
             r.error("id", "[gateway]: id must not be empty or only spaces; it is used inside topics and client ids");
-        } else if (std::string problem = topic_value_problem(g.id); !problem.empty() || g.id.find('/') != std::string::npos) {
-            r.error("id", "[gateway]: id '" + g.id + "' " +
-                              (problem.empty() ? std::string("contains '/'") : problem) +
+        } else if (std::string problem = topic_value_problem(g.id);
+                   !problem.empty() || g.id.find('/') != std::string::npos) {
+            r.error("id", "[gateway]: id '" + g.id + "' " + (problem.empty() ? std::string("contains '/'") : problem) +
                               "; it is used inside topics");
         }
         if (auto dir = r.string("plugin_dir")) g.plugin_dir = *dir;
@@ -148,8 +148,8 @@ private:
         g.state_dir_where = r.where("state_dir");
         if (auto level = r.string("log_level")) {
             if (!parse_log_level(*level, g.log_level)) {
-                r.error("log_level", "[gateway]: log_level '" + *level +
-                                         "' is not one of error, warning, notice, info, debug");
+                r.error("log_level",
+                        "[gateway]: log_level '" + *level + "' is not one of error, warning, notice, info, debug");
             }
         }
         if (auto d = r.duration("shutdown_timeout")) g.shutdown_timeout = *d;
@@ -173,7 +173,9 @@ private:
         if (const auto socket = status_socket_path(g); socket.string().size() > kMaxSocketPath) {
             r.error("runtime_dir", std::string("[gateway]: the status socket ") + socket.string() + " would be " +
                                        std::to_string(socket.string().size()) +
-                                       " bytes long, more than a Unix socket path may be (" + std::to_string(kMaxSocketPath) + "); choose a shorter "
+                                       " bytes long, more than a Unix socket path may be (" +
+                                       std::to_string(kMaxSocketPath) +
+                                       "); choose a shorter "
                                        "runtime_dir" +
                                        (g.runtime_dir ? "" : " (it comes from $RUNTIME_DIRECTORY)"));
         }
@@ -183,9 +185,12 @@ private:
     void read_normalize(const toml::table& t, NormalizeConfig& n) {
         TableReader r(t, "[normalize]", file_, diags_);
         if (auto policy = r.string("on_decode_error")) {
-            if (*policy == "dead-letter") n.on_decode_error = DecodeErrorPolicy::dead_letter;
-            else if (*policy == "drop") n.on_decode_error = DecodeErrorPolicy::drop;
-            else r.error("on_decode_error", "[normalize]: on_decode_error must be \"dead-letter\" or \"drop\"");
+            if (*policy == "dead-letter")
+                n.on_decode_error = DecodeErrorPolicy::dead_letter;
+            else if (*policy == "drop")
+                n.on_decode_error = DecodeErrorPolicy::drop;
+            else
+                r.error("on_decode_error", "[normalize]: on_decode_error must be \"dead-letter\" or \"drop\"");
         }
         if (auto topic = r.string("dead_letter_topic")) {
             check_topic_template(r, "dead_letter_topic", *topic);
@@ -277,15 +282,17 @@ private:
         s.plugin = r.string("plugin", true).value_or("");
         s.plugin_where = r.where("plugin");
         if (!s.plugin.empty() && !is_name(s.plugin, false)) {
-            r.error("plugin", label + ": plugin '" + s.plugin +
-                                  "' must be a plain name (letters, digits, '_' and '-'): the file is plugin_dir/<plugin>.so");
+            r.error("plugin",
+                    label + ": plugin '" + s.plugin +
+                        "' must be a plain name (letters, digits, '_' and '-'): the file is plugin_dir/<plugin>.so");
         }
         if (auto d = r.duration("interval", Duration(1))) s.interval = *d;
         if (auto enabled = r.boolean("enabled")) s.enabled = *enabled;
         if (auto d = r.duration("expiry", Duration(1000))) {
             if (d->count() % 1000 != 0 || *d > Duration(0xFFFFFFFFLL * 1000))
                 r.error("expiry", label + ": expiry must be whole seconds up to 4294967295s");
-            else s.expiry = *d;
+            else
+                s.expiry = *d;
         }
         if (auto ct = r.string("content_type")) {
             ContentTypeAliases aliases;
@@ -345,7 +352,8 @@ private:
             }
         }
         u.client_id = r.string("client_id").value_or(config.gateway.id);
-        if (u.client_id.size() > static_cast<size_t>(kMqttMaxU16)) r.error("client_id", label + ": client_id is too long");
+        if (u.client_id.size() > static_cast<size_t>(kMqttMaxU16))
+            r.error("client_id", label + ": client_id is too long");
         u.username = r.string("username");
         u.password = r.string("password");
         // A NUL cannot reach the broker intact from every path (a C string
@@ -361,7 +369,8 @@ private:
         if (u.password_file) check_readable_file(r, "password_file", *u.password_file);
         if (auto v = r.integer("mqtt_version", 3, 5)) {
             if (*v == 3) {
-                r.error("mqtt_version", label + ": mqtt_version 3 (MQTT 3.1) is not supported; use 4 (MQTT 3.1.1) or 5");
+                r.error("mqtt_version",
+                        label + ": mqtt_version 3 (MQTT 3.1) is not supported; use 4 (MQTT 3.1.1) or 5");
             } else {
                 u.mqtt_version = static_cast<int>(*v);
             }
@@ -385,7 +394,9 @@ private:
         }
         u.envelope = r.boolean("envelope").value_or(u.mqtt_version == 4 && u.profile == PlatformProfile::mqtt);
         if (u.profile != PlatformProfile::mqtt && r.has("envelope"))
-            r.error("envelope", label + ": envelope applies to profile = \"mqtt\"; cloud profiles send the platform's own payloads");
+            r.error(
+                "envelope",
+                label + ": envelope applies to profile = \"mqtt\"; cloud profiles send the platform's own payloads");
         if (auto bytes = r.size("max_payload")) u.max_payload = *bytes;
         if (auto alpn = r.string("alpn")) {
             if (alpn->empty() || alpn->size() > 255) r.error("alpn", label + ": alpn must be 1 to 255 bytes");
@@ -396,7 +407,8 @@ private:
         if (auto f = r.file("cert_file")) u.cert_file = *f;
         if (auto f = r.file("key_file")) u.key_file = *f;
         if (auto verify = r.boolean("tls_verify")) u.tls_verify = *verify;
-        for (auto [key, file] : {std::pair{"ca_file", &u.ca_file}, {"cert_file", &u.cert_file}, {"key_file", &u.key_file}}) {
+        for (auto [key, file] :
+             {std::pair{"ca_file", &u.ca_file}, {"cert_file", &u.cert_file}, {"key_file", &u.key_file}}) {
             if (!*file) continue;
             if (!u.url.empty() && !u.tls) {
                 r.error(key, label + ": " + key + " is set but url uses tcp://; use ssl:// for TLS");
@@ -410,19 +422,24 @@ private:
         if (auto d = r.duration("keep_alive", Duration(0))) {
             if (d->count() % 1000 != 0 || *d > Duration(65535 * 1000LL))
                 r.error("keep_alive", label + ": keep_alive must be whole seconds up to 65535s");
-            else u.keep_alive = *d;
+            else
+                u.keep_alive = *d;
         }
         if (auto d = r.duration("connect_timeout", Duration(1000))) u.connect_timeout = *d;
         if (auto clean = r.boolean("clean_start")) u.clean_start = *clean;
         if (auto d = r.duration("session_expiry")) {
             if (d->count() % 1000 != 0 || *d > Duration(0xFFFFFFFFLL * 1000))
                 r.error("session_expiry", label + ": session_expiry must be whole seconds up to 4294967295s");
-            else u.session_expiry = *d;
+            else
+                u.session_expiry = *d;
         }
         if (auto n = r.integer("max_inflight", 1, kMqttMaxU16)) u.max_inflight = static_cast<int>(*n);
         if (const toml::node* rate = r.get("max_publish_rate")) {
-            if (auto v = rate->value<double>(); v && *v >= 0) u.max_publish_rate = *v;
-            else r.error("max_publish_rate", label + ": max_publish_rate must be a number of publishes per second (0: unlimited)");
+            if (auto v = rate->value<double>(); v && *v >= 0)
+                u.max_publish_rate = *v;
+            else
+                r.error("max_publish_rate",
+                        label + ": max_publish_rate must be a number of publishes per second (0: unlimited)");
         }
         if (auto b = r.boolean("topic_alias")) u.topic_alias = *b;
         if (auto b = r.boolean("follow_server_reference")) u.follow_server_reference = *b;
@@ -437,7 +454,8 @@ private:
         if (auto d = r.duration("message_expiry", Duration(1000))) {
             if (d->count() % 1000 != 0 || *d > Duration(0xFFFFFFFFLL * 1000))
                 r.error("message_expiry", label + ": message_expiry must be whole seconds up to 4294967295s");
-            else u.message_expiry = *d;
+            else
+                u.message_expiry = *d;
         }
         if (auto outbox = r.string("outbox")) {
             if (*outbox == "disk") {
@@ -446,32 +464,45 @@ private:
                 u.outbox = OutboxKind::memory;
                 u.max_bytes = kDefaultMemoryOutboxBytes;
                 if (u.qos != 0) {
-                    r.error("outbox", label + ": outbox = \"memory\" loses its queue on every restart, so it is "
-                                              "allowed only with qos = 0; QoS 1 upstreams keep a durable queue "
-                                              "(outbox = \"disk\", the default)");
+                    r.error("outbox", label +
+                                          ": outbox = \"memory\" loses its queue on every restart, so it is "
+                                          "allowed only with qos = 0; QoS 1 upstreams keep a durable queue "
+                                          "(outbox = \"disk\", the default)");
                 }
             } else {
-                r.error("outbox", label + ": outbox must be \"disk\" (durable, the default) or \"memory\" (qos = 0 only)");
+                r.error("outbox",
+                        label + ": outbox must be \"disk\" (durable, the default) or \"memory\" (qos = 0 only)");
             }
         }
         if (auto bytes = r.size("max_bytes")) {
-            if (*bytes < kMinOutboxBytes) r.error("max_bytes", label + ": max_bytes must be at least 4KiB");
-            else u.max_bytes = *bytes;
+            if (*bytes < kMinOutboxBytes)
+                r.error("max_bytes", label + ": max_bytes must be at least 4KiB");
+            else
+                u.max_bytes = *bytes;
         }
         if (auto overflow = r.string("overflow")) {
-            if (*overflow == "drop-oldest") u.overflow = OverflowPolicy::drop_oldest;
-            else if (*overflow == "drop-newest") u.overflow = OverflowPolicy::drop_newest;
-            else r.error("overflow", label + ": overflow must be \"drop-oldest\" or \"drop-newest\"");
+            if (*overflow == "drop-oldest")
+                u.overflow = OverflowPolicy::drop_oldest;
+            else if (*overflow == "drop-newest")
+                u.overflow = OverflowPolicy::drop_newest;
+            else
+                r.error("overflow", label + ": overflow must be \"drop-oldest\" or \"drop-newest\"");
         }
         if (auto fsync = r.string("fsync")) {
-            if (*fsync == "batch") u.fsync = FsyncPolicy::batch;
-            else if (*fsync == "always") u.fsync = FsyncPolicy::always;
-            else if (*fsync == "never") u.fsync = FsyncPolicy::never;
-            else r.error("fsync", label + ": fsync must be \"batch\" (the default), \"always\" or \"never\"");
+            if (*fsync == "batch")
+                u.fsync = FsyncPolicy::batch;
+            else if (*fsync == "always")
+                u.fsync = FsyncPolicy::always;
+            else if (*fsync == "never")
+                u.fsync = FsyncPolicy::never;
+            else
+                r.error("fsync", label + ": fsync must be \"batch\" (the default), \"always\" or \"never\"");
         }
         if (auto d = r.duration("fsync_interval", Duration(1))) {
-            if (*d > kMaxFsyncInterval) r.error("fsync_interval", label + ": fsync_interval must be at most 60s");
-            else u.fsync_interval = *d;
+            if (*d > kMaxFsyncInterval)
+                r.error("fsync_interval", label + ": fsync_interval must be at most 60s");
+            else
+                u.fsync_interval = *d;
         }
         if (u.outbox == OutboxKind::memory) {
             for (const char* key : {"fsync", "fsync_interval"}) {

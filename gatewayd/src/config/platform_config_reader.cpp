@@ -4,8 +4,8 @@
 #include <set>
 
 #include "common/utc_time.h"
-#include "topics/topic_template.h"
 #include "topics/aws_topic.h"
+#include "topics/topic_template.h"
 
 namespace gwd {
 
@@ -21,8 +21,10 @@ struct ProfileLimits {
 // "Limitations" (productdesc-iothub iot_04_0010) and OneNET's MQTTS manual
 // (https://onenet.hk.chinamobile.com/suben/doc/mqtt/book/device-develop/manual.html).
 ProfileLimits limits_of(PlatformProfile profile) {
-    if (profile == PlatformProfile::aws) return {Duration(30000), Duration(1200000), "AWS IoT Core accepts 30s to 1200s"};
-    if (profile == PlatformProfile::huawei) return {Duration(30000), Duration(1200000), "Huawei IoTDA accepts 30s to 1200s"};
+    if (profile == PlatformProfile::aws)
+        return {Duration(30000), Duration(1200000), "AWS IoT Core accepts 30s to 1200s"};
+    if (profile == PlatformProfile::huawei)
+        return {Duration(30000), Duration(1200000), "Huawei IoTDA accepts 30s to 1200s"};
     return {Duration(10000), Duration(1800000), "OneNET accepts 10s to 1800s"};
 }
 
@@ -103,19 +105,28 @@ void read_onenet(TableReader& r, const std::string& label, OnenetSettings& o) {
         check_readable_file(r, "key_file", o.key_file);
     }
     if (auto m = r.string("method")) {
-        if (*m == "md5") o.method = OnenetMethod::md5;
-        else if (*m == "sha1") o.method = OnenetMethod::sha1;
-        else if (*m == "sha256") o.method = OnenetMethod::sha256;
-        else r.error("method", table + ": method must be \"md5\", \"sha1\" or \"sha256\" (the token's signature)");
+        if (*m == "md5")
+            o.method = OnenetMethod::md5;
+        else if (*m == "sha1")
+            o.method = OnenetMethod::sha1;
+        else if (*m == "sha256")
+            o.method = OnenetMethod::sha256;
+        else
+            r.error("method", table + ": method must be \"md5\", \"sha1\" or \"sha256\" (the token's signature)");
     }
     if (auto d = r.duration("token_validity", Duration(120000))) {
-        if (*d > Duration(3650LL * 24 * 3600 * 1000)) r.error("token_validity", table + ": token_validity must be at most 3650d");
-        else o.token_validity = *d;
+        if (*d > Duration(3650LL * 24 * 3600 * 1000))
+            r.error("token_validity", table + ": token_validity must be at most 3650d");
+        else
+            o.token_validity = *d;
     }
     if (auto at = r.string("token_expires_at")) {
         // A fixed et, as the console's token tool and the official C SDK use.
-        if (auto parsed = parse_utc_time(*at)) o.token_expires_at = *parsed;
-        else r.error("token_expires_at", table + ": token_expires_at must be a UTC time such as \"2050-01-01T00:00:00Z\"");
+        if (auto parsed = parse_utc_time(*at))
+            o.token_expires_at = *parsed;
+        else
+            r.error("token_expires_at",
+                    table + ": token_expires_at must be a UTC time such as \"2050-01-01T00:00:00Z\"");
         if (r.has("token_validity"))
             r.error("token_expires_at", table + ": set either token_validity or token_expires_at, not both");
     }
@@ -137,13 +148,15 @@ void read_aws(TableReader& r, const std::string& label, const Config& config, Aw
     if (auto d = r.duration("shadow_interval", Duration(1000))) a.shadow_interval = *d;
     if (auto t = r.string("command_topic")) {
         std::string topic = *t;
-        for (auto [var, value] : {std::pair<std::string, std::string>{"{thing}", a.thing_name}, {"{gateway}", config.gateway.id}}) {
+        for (auto [var, value] :
+             {std::pair<std::string, std::string>{"{thing}", a.thing_name}, {"{gateway}", config.gateway.id}}) {
             for (size_t at; (at = topic.find(var)) != std::string::npos;) topic.replace(at, var.size(), value);
         }
         if (!topic.empty()) {
             if (topic.find_first_of("+#") != std::string::npos || topic.find('{') != std::string::npos)
-                r.error("command_topic", table + ": command_topic must be one topic without wildcards; only {thing} "
-                                                 "and {gateway} are replaced");
+                r.error("command_topic", table +
+                                             ": command_topic must be one topic without wildcards; only {thing} "
+                                             "and {gateway} are replaced");
             else if (auto problem = aws_topic_problem(topic))
                 r.error("command_topic", table + ": command_topic '" + topic + "': " + *problem);
         }
@@ -179,8 +192,9 @@ void read_mapping(TableReader& r, PlatformProfile profile, const std::string& la
         m.device_id = r.string("device_id").value_or("");
         for (auto [key, value] : {std::pair{"service_id", &m.service_id}, {"property", &m.property}}) {
             if (!value->empty() && !is_huawei_name(*value))
-                r.error(key, label + ": " + key + " '" + printable(*value) + "' must be a product model name "
-                                                                         "(no spaces, quotes, '/', '+' or '#')");
+                r.error(key, label + ": " + key + " '" + printable(*value) +
+                                 "' must be a product model name "
+                                 "(no spaces, quotes, '/', '+' or '#')");
         }
         if (!m.device_id.empty() && !is_huawei_name(m.device_id))
             r.error("device_id", label + ": device_id '" + printable(m.device_id) + "' is not a device ID");
@@ -203,9 +217,9 @@ void apply_profile_defaults(UpstreamConfig& u, const Config& config) {
     if (u.profile == PlatformProfile::aws) {
         u.mqtt_version = 5;
         u.topic = "dt/{gateway}/{sensor}";
-        u.max_publish_rate = 100;      // per connection, inbound and outbound together
-        u.max_payload = 128 * 1024;    // AWS refuses larger PUBLISH packets
-        u.dead_letter_topic.clear();   // the policy must allow a topic first
+        u.max_publish_rate = 100;     // per connection, inbound and outbound together
+        u.max_payload = 128 * 1024;   // AWS refuses larger PUBLISH packets
+        u.dead_letter_topic.clear();  // the policy must allow a topic first
     } else if (u.profile == PlatformProfile::huawei) {
         u.mqtt_version = 4;
         u.max_publish_rate = 50;
@@ -214,7 +228,7 @@ void apply_profile_defaults(UpstreamConfig& u, const Config& config) {
         u.dead_letter_topic.clear();      // the device's messages/up, once its id is known
     } else if (u.profile == PlatformProfile::onenet) {
         u.mqtt_version = 4;
-        u.max_payload = 64 * 1024;        // [UNVERIFIED] platform limit; configurable
+        u.max_payload = 64 * 1024;  // [UNVERIFIED] platform limit; configurable
         u.keep_alive = Duration(120000);
         u.dead_letter_topic.clear();
     }
@@ -228,8 +242,8 @@ void read_platform_settings(TableReader& r, const std::string& label, UpstreamCo
     for (const char* table : {"huawei", "onenet", "aws"}) {
         if (table != name && r.has(table)) {
             r.known(table);
-            r.error(table, label + ": [upstream." + table + "] belongs to profile = \"" + table + "\", but this upstream has profile = \"" +
-                               name + "\"");
+            r.error(table, label + ": [upstream." + table + "] belongs to profile = \"" + table +
+                               "\", but this upstream has profile = \"" + name + "\"");
         }
     }
     if (!platform) {
@@ -274,11 +288,12 @@ void read_platform_settings(TableReader& r, const std::string& label, UpstreamCo
     if (profile == PlatformProfile::huawei || profile == PlatformProfile::onenet) {
         for (const char* key : {"client_id", "username", "password", "password_file"}) {
             if (r.has(key))
-                r.error(key, label + ": " + key + " is derived from [upstream." + name + "] for profile = \"" +
-                                 name + "\"; remove it");
+                r.error(key, label + ": " + key + " is derived from [upstream." + name + "] for profile = \"" + name +
+                                 "\"; remove it");
         }
         if (r.has("topic"))
-            r.error("topic", label + ": profile = \"" + name + "\" publishes to the platform's own topics; remove topic");
+            r.error("topic",
+                    label + ": profile = \"" + name + "\" publishes to the platform's own topics; remove topic");
     }
     // For status and the "two upstreams, one identity" check; the real
     // Huawei client id adds the sign type and the hour.
@@ -289,32 +304,36 @@ void read_platform_settings(TableReader& r, const std::string& label, UpstreamCo
         if (!r.has("dead_letter_topic") && !u.huawei.device_id.empty() && !u.huawei.legacy_topics)
             u.dead_letter_topic = "$oc/devices/" + u.huawei.device_id + "/sys/messages/up";
         if (u.huawei.legacy_topics && !u.url.empty() && !u.tls)
-            r.error("url", label + ": the legacy OceanConnect topics (legacy_topics = true) are served over MQTTS "
-                                   "only (iot_06_3009); use ssl://<host>:8883");
+            r.error("url", label +
+                               ": the legacy OceanConnect topics (legacy_topics = true) are served over MQTTS "
+                               "only (iot_06_3009); use ssl://<host>:8883");
     }
     if (profile == PlatformProfile::onenet) u.client_id = u.onenet.device_name;
     if (profile == PlatformProfile::aws) {
         if (!r.has("client_id")) u.client_id = u.aws.thing_name;
         if (!u.url.empty() && !u.tls)
-            r.error("url", label + ": AWS IoT Core needs TLS: use ssl://<prefix>-ats.iot.<region>.amazonaws.com:8883 (or :443)");
+            r.error(
+                "url",
+                label + ": AWS IoT Core needs TLS: use ssl://<prefix>-ats.iot.<region>.amazonaws.com:8883 (or :443)");
         if (!u.cert_file || !u.key_file)
-            r.error_here(label + ": AWS IoT Core authenticates the device certificate: set cert_file and key_file "
-                                 "(and ca_file, AmazonRootCA1.pem)");
+            r.error_here(label +
+                         ": AWS IoT Core authenticates the device certificate: set cert_file and key_file "
+                         "(and ca_file, AmazonRootCA1.pem)");
         if (u.url.ends_with(":443") && u.alpn.empty()) u.alpn = "x-amzn-mqtt-ca";
         const std::string topic = shortest_rendering(u.topic, config.gateway.id, u.name);
-        if (auto problem = aws_topic_problem(topic))
-            r.error("topic", label + ": topic '" + u.topic + "': " + *problem);
+        if (auto problem = aws_topic_problem(topic)) r.error("topic", label + ": topic '" + u.topic + "': " + *problem);
         if (!u.dead_letter_topic.empty()) {
             if (auto problem = aws_topic_problem(shortest_rendering(u.dead_letter_topic, config.gateway.id, u.name)))
                 r.error("dead_letter_topic", label + ": dead_letter_topic '" + u.dead_letter_topic + "': " + *problem);
         }
-        if (u.client_id.size() > 128) r.error("client_id", label + ": AWS IoT Core allows client ids of up to 128 bytes");
+        if (u.client_id.size() > 128)
+            r.error("client_id", label + ": AWS IoT Core allows client ids of up to 128 bytes");
         if (u.qos > 1) r.error("qos", label + ": AWS IoT Core supports QoS 0 and 1 only");
     }
     const ProfileLimits limits = limits_of(profile);
     if (u.keep_alive < limits.keep_alive_min || u.keep_alive > limits.keep_alive_max) {
-        r.error("keep_alive", label + ": keep_alive " + format_duration(u.keep_alive) + " is outside what the platform accepts (" +
-                                  limits.source + ")");
+        r.error("keep_alive", label + ": keep_alive " + format_duration(u.keep_alive) +
+                                  " is outside what the platform accepts (" + limits.source + ")");
     }
 }
 

@@ -12,7 +12,6 @@
 
 namespace gwd {
 
-
 // Sets the profile's defaults on `u`, before the upstream's own keys are read.
 void apply_profile_defaults(UpstreamConfig& u, const Config& config);
 

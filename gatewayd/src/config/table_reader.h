@@ -17,11 +17,11 @@
 #include <toml++/toml.h>
 
 #include "common/error_text.h"
+#include "common/file_reference.h"
 #include "common/text.h"
 #include "common/units.h"
 #include "config/config.h"
 #include "config/diagnostics.h"
-#include "common/file_reference.h"
 
 namespace gwd {
 
@@ -173,9 +173,9 @@ public:
         for (const auto& item : *array) {
             const auto* s = item.as_string();
             if (s == nullptr) {
-                diags_.error(location(file_, item.source()),
-                             label_ + ": '" + std::string(key) + "' must hold only strings, not " +
-                                 std::string(toml_type_description(item)));
+                diags_.error(location(file_, item.source()), label_ + ": '" + std::string(key) +
+                                                                 "' must hold only strings, not " +
+                                                                 std::string(toml_type_description(item)));
                 return std::nullopt;
             }
             out.push_back(s->get());

@@ -60,8 +60,8 @@ std::optional<BrokerUrl> parse_host_port(std::string_view text, int default_port
 std::optional<BrokerUrl> parse_broker_url(std::string_view url, std::string& error) {
     const size_t sep = url.find("://");
     if (sep == std::string_view::npos) {
-        error = "needs a scheme, e.g. \"tcp://" + std::string(url) + ":1883\" or \"ssl://" + std::string(url) +
-                ":8883\"";
+        error =
+            "needs a scheme, e.g. \"tcp://" + std::string(url) + ":1883\" or \"ssl://" + std::string(url) + ":8883\"";
         return std::nullopt;
     }
     std::string scheme(url.substr(0, sep));

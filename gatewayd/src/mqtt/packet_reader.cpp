@@ -52,7 +52,8 @@ std::optional<Packet> PacketReader::next(std::string& error) {
         if (available < header + 2 && length >= 2) return std::nullopt;
         size_t head = length < 2 ? length : 2;
         if (p.type == kPublish && length >= 2) {
-            const size_t topic = (static_cast<std::uint8_t>(bytes[header]) << 8) | static_cast<std::uint8_t>(bytes[header + 1]);
+            const size_t topic =
+                (static_cast<std::uint8_t>(bytes[header]) << 8) | static_cast<std::uint8_t>(bytes[header + 1]);
             head = 2 + topic + (((p.flags >> 1) & 0x03) > 0 ? 2 : 0);
         }
         head = std::min<size_t>(head, length);

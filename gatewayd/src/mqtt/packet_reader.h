@@ -38,7 +38,7 @@ private:
     void consume(size_t n);
 
     std::string buffer_;
-    size_t start_ = 0;       // the first byte not yet returned
+    size_t start_ = 0;  // the first byte not yet returned
     std::uint32_t max_ = 0;
     std::uint64_t skip_ = 0;  // bytes of an oversized packet still to drop
 };

@@ -4,7 +4,6 @@
 
 namespace gwd::mqtt {
 
-
 std::string encode_connect(const ConnectOptions& o) {
     std::string body;
     put_string(body, "MQTT");
@@ -73,11 +72,15 @@ std::optional<Connack> decode_connack(int version, std::string_view body, std::s
     a.session_present = (c.u8() & 0x01) != 0;
     a.reason = c.u8();
     if (version == 5 && c.ok() && !c.empty()) {
-        const bool props_ok = read_properties(c, [&](std::uint8_t id, std::uint32_t n, std::string_view s, std::string_view) {
-            if (id == kAssignedClientId) a.assigned_client_id = std::string(s);
-            else if (id == kServerKeepAlive) a.server_keep_alive = static_cast<std::uint16_t>(n);
-            else if (id == kReasonString) a.reason_string = std::string(s);
-        });
+        const bool props_ok =
+            read_properties(c, [&](std::uint8_t id, std::uint32_t n, std::string_view s, std::string_view) {
+                if (id == kAssignedClientId)
+                    a.assigned_client_id = std::string(s);
+                else if (id == kServerKeepAlive)
+                    a.server_keep_alive = static_cast<std::uint16_t>(n);
+                else if (id == kReasonString)
+                    a.reason_string = std::string(s);
+            });
         if (!props_ok) {
             error = "malformed CONNACK properties";
             return std::nullopt;
@@ -119,12 +122,17 @@ std::optional<Publish> decode_publish(int version, std::uint8_t flags, std::stri
     p.topic = c.string();
     if (p.qos > 0) p.packet_id = c.u16();
     if (version == 5) {
-        const bool props_ok = read_properties(c, [&](std::uint8_t id, std::uint32_t n, std::string_view k, std::string_view v) {
-            if (id == kContentType) p.content_type = std::string(k);
-            else if (id == kMessageExpiry) p.message_expiry_s = n;
-            else if (id == kUserProperty) p.user_properties.emplace_back(std::string(k), std::string(v));
-            else if (id == kTopicAlias) p.topic_alias = true;
-        });
+        const bool props_ok =
+            read_properties(c, [&](std::uint8_t id, std::uint32_t n, std::string_view k, std::string_view v) {
+                if (id == kContentType)
+                    p.content_type = std::string(k);
+                else if (id == kMessageExpiry)
+                    p.message_expiry_s = n;
+                else if (id == kUserProperty)
+                    p.user_properties.emplace_back(std::string(k), std::string(v));
+                else if (id == kTopicAlias)
+                    p.topic_alias = true;
+            });
         if (!props_ok) {
             error = "malformed PUBLISH properties";
             return std::nullopt;

@@ -22,8 +22,8 @@ struct ConnectOptions {
     std::optional<std::string> password;
     std::uint16_t keep_alive_s = 30;
     bool clean_start = false;
-    std::uint32_t session_expiry_s = 0;  // v5
-    std::uint16_t receive_maximum = 0;   // v5; 0: not sent (65535)
+    std::uint32_t session_expiry_s = 0;     // v5
+    std::uint16_t receive_maximum = 0;      // v5; 0: not sent (65535)
     std::uint32_t maximum_packet_size = 0;  // v5; 0: not sent (no limit)
 };
 

@@ -11,20 +11,16 @@ PropertyType property_type(std::uint8_t id) {
         case kRetainAvailable:
         case kWildcardAvailable:
         case kSubscriptionIdAvailable:
-        case kSharedSubscriptionAvailable:
-            return PropertyType::byte;
+        case kSharedSubscriptionAvailable: return PropertyType::byte;
         case kServerKeepAlive:
         case kReceiveMaximum:
         case kTopicAliasMaximum:
-        case kTopicAlias:
-            return PropertyType::two_byte;
+        case kTopicAlias: return PropertyType::two_byte;
         case kMessageExpiry:
         case kSessionExpiry:
         case kWillDelay:
-        case kMaximumPacketSize:
-            return PropertyType::four_byte;
-        case kSubscriptionId:
-            return PropertyType::varint;
+        case kMaximumPacketSize: return PropertyType::four_byte;
+        case kSubscriptionId: return PropertyType::varint;
         case kContentType:
         case kResponseTopic:
         case kCorrelationData:
@@ -33,12 +29,9 @@ PropertyType property_type(std::uint8_t id) {
         case kAuthData:
         case kResponseInfo:
         case kServerReference:
-        case kReasonString:
-            return PropertyType::string;
-        case kUserProperty:
-            return PropertyType::string_pair;
-        default:
-            return PropertyType::unknown;
+        case kReasonString: return PropertyType::string;
+        case kUserProperty: return PropertyType::string_pair;
+        default: return PropertyType::unknown;
     }
 }
 
@@ -127,7 +120,9 @@ void put_properties(std::string& out, const std::vector<Property>& properties) {
         put_varint(body, p.id);
         switch (property_type(p.id)) {
             case PropertyType::byte: body.push_back(static_cast<char>(std::get<std::uint32_t>(p.value))); break;
-            case PropertyType::two_byte: put_u16(body, static_cast<std::uint16_t>(std::get<std::uint32_t>(p.value))); break;
+            case PropertyType::two_byte:
+                put_u16(body, static_cast<std::uint16_t>(std::get<std::uint32_t>(p.value)));
+                break;
             case PropertyType::four_byte: put_u32(body, std::get<std::uint32_t>(p.value)); break;
             case PropertyType::varint: put_varint(body, std::get<std::uint32_t>(p.value)); break;
             case PropertyType::string: put_string(body, std::get<std::string>(p.value)); break;

@@ -67,11 +67,22 @@ namespace {
 bool is_token_char(char c) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
     switch (c) {
-        case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
-        case '+': case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-            return true;
-        default:
-            return false;
+        case '!':
+        case '#':
+        case '$':
+        case '%':
+        case '&':
+        case '\'':
+        case '*':
+        case '+':
+        case '-':
+        case '.':
+        case '^':
+        case '_':
+        case '`':
+        case '|':
+        case '~': return true;
+        default: return false;
     }
 }
 
@@ -175,9 +186,9 @@ bool is_textual_mime(std::string_view mime) {
     if (essence.starts_with("text/")) return true;
     if (mime.find("charset=") != std::string_view::npos) return true;
     static const std::vector<std::string_view> exact = {
-        "application/json", "application/xml", "application/yaml", "application/x-yaml",
-        "application/javascript", "application/x-www-form-urlencoded", "application/x-ndjson",
-        "application/ld+json", "application/senml+json"};
+        "application/json",     "application/xml",        "application/yaml",
+        "application/x-yaml",   "application/javascript", "application/x-www-form-urlencoded",
+        "application/x-ndjson", "application/ld+json",    "application/senml+json"};
     for (auto e : exact)
         if (essence == e) return true;
     return essence.ends_with("+json") || essence.ends_with("+xml") || essence.ends_with("+yaml");

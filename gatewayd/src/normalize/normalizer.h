@@ -27,8 +27,7 @@ namespace gwd {
 
 struct NormalizerOptions {
     std::vector<std::string> content_type_keys = {"Content-Type", "content_type", "contentType", "ct"};
-    std::vector<std::string> transfer_encoding_keys = {"Content-Transfer-Encoding", "Transfer-Encoding",
-                                                       "Encoding"};
+    std::vector<std::string> transfer_encoding_keys = {"Content-Transfer-Encoding", "Transfer-Encoding", "Encoding"};
     ContentTypeAliases aliases;
     PropertyRules rules = PropertyRules::builtin();
     bool sniff = true;  // false: undeclared payloads are application/octet-stream

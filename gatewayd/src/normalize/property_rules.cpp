@@ -36,8 +36,8 @@ std::optional<PropertyPattern> PropertyPattern::compile(std::string_view pattern
                 return std::nullopt;
             }
             if (!compiled.segments_.empty() && compiled.segments_.back().field) {
-                error = "fields {" + compiled.segments_.back().text + "} and {" + name +
-                        "} need literal text between them";
+                error =
+                    "fields {" + compiled.segments_.back().text + "} and {" + name + "} need literal text between them";
                 return std::nullopt;
             }
             compiled.segments_.push_back({true, name});
@@ -161,7 +161,7 @@ PropertyRules PropertyRules::builtin() {
         rules.add_rule(PropertyRule{std::move(keys), std::move(*compiled), std::move(lowercase)});
     };
     const std::vector<std::string> hardware = {"Hardware-Revision", "Hardware-Manufacturer", "Hardware",
-                                               "HW-Revision", "Manufacturer", "Vendor"};
+                                               "HW-Revision",       "Manufacturer",          "Vendor"};
     // "Xiaomi-rev1.17c", "Huawei-rev8.2", "Bosch rev 2", "Acme_rev3"
     rule(hardware, "{vendor}-rev{hw_revision}", {"vendor"});
     rule(hardware, "{vendor} rev {hw_revision}", {"vendor"});

@@ -44,7 +44,7 @@ private:
 };
 
 struct PropertyRule {
-    std::vector<std::string> keys;       // as the user wrote them
+    std::vector<std::string> keys;  // as the user wrote them
     PropertyPattern pattern;
     std::vector<std::string> lowercase;  // fields whose value is lower-cased
 };

@@ -41,10 +41,10 @@ DiskOutbox::DiskOutbox(Settings settings, Logger log, std::unique_ptr<QueueFile>
     const QueueFile::Contents& c = file_->contents();
     stats_.durable = true;
     if (!c.kept_as.empty()) {
-        stats_.found_at_start = "the queue file was damaged (" + c.damage + "): " + std::to_string(c.salvaged) +
-                                " readings recovered" +
-                                (c.unreadable > 0 ? ", " + std::to_string(c.unreadable) + " damaged records lost" : "") +
-                                "; the damaged file is kept as " + c.kept_as.string();
+        stats_.found_at_start =
+            "the queue file was damaged (" + c.damage + "): " + std::to_string(c.salvaged) + " readings recovered" +
+            (c.unreadable > 0 ? ", " + std::to_string(c.unreadable) + " damaged records lost" : "") +
+            "; the damaged file is kept as " + c.kept_as.string();
     } else if (!c.damage.empty()) {
         stats_.found_at_start = "the queue file " + c.damage;
     }
@@ -89,9 +89,7 @@ const DiskOutbox::RamEntry* DiskOutbox::ram_entry(std::uint64_t id) const {
     return &ram_[id - ram_floor_];
 }
 
-std::uint64_t DiskOutbox::capacity_locked() const {
-    return full_cap_ ? std::min(*full_cap_, max_bytes_) : max_bytes_;
-}
+std::uint64_t DiskOutbox::capacity_locked() const { return full_cap_ ? std::min(*full_cap_, max_bytes_) : max_bytes_; }
 
 void DiskOutbox::count_drop_locked() {
     ++stats_.dropped_overflow;
@@ -201,7 +199,8 @@ size_t DiskOutbox::take(size_t max, std::vector<OutboxEntry>& out) {
                 continue;
             }
             rows.clear();
-            if (record) rows.push_back(QueueFile::Row{from, std::move(*record)});
+            if (record)
+                rows.push_back(QueueFile::Row{from, std::move(*record)});
             else {
                 cursor_ = from + 1;  // no such row
                 continue;
@@ -350,12 +349,16 @@ OutboxStats DiskOutbox::stats() const {
     {
         std::lock_guard lock(mutex_);
         s = stats_;
-        if (full_cap_) s.problem = "the disk is full: the queue is capped at " + format_size(*full_cap_);
-        else if (store_failing_) s.problem = "cannot write " + settings_.file.string() + ": " + file_->last_error();
+        if (full_cap_)
+            s.problem = "the disk is full: the queue is capped at " + format_size(*full_cap_);
+        else if (store_failing_)
+            s.problem = "cannot write " + settings_.file.string() + ": " + file_->last_error();
         const std::uint64_t first = removed_.first_absent_from(head_);
         if (first < next_id_) {
-            if (const RamEntry* e = ram_entry(first); e != nullptr && e->message) s.oldest_accepted_ms = e->message->accepted_ms;
-            else oldest = first;
+            if (const RamEntry* e = ram_entry(first); e != nullptr && e->message)
+                s.oldest_accepted_ms = e->message->accepted_ms;
+            else
+                oldest = first;
         }
     }
     if (oldest != 0) {
@@ -428,9 +431,7 @@ void DiskOutbox::run_committer() {
 
     std::unique_lock lock(mutex_);
     while (true) {
-        auto has_work = [&] {
-            return closing_ || commit_cursor_ < next_id_ || !to_delete_.empty() || trim_needed_;
-        };
+        auto has_work = [&] { return closing_ || commit_cursor_ < next_id_ || !to_delete_.empty() || trim_needed_; };
         if (!has_work() && burst_) {
             // The burst is written: give its memory back before idling.
             burst_ = false;
@@ -439,9 +440,12 @@ void DiskOutbox::run_committer() {
             lock.lock();
         }
         if (!has_work()) {
-            if (unsynced) work_cv_.wait_until(lock, last_sync + settings_.fsync_interval, has_work);
-            else if (full_cap_) work_cv_.wait_until(lock, *full_since_ + kFullRetry, has_work);
-            else work_cv_.wait(lock, has_work);
+            if (unsynced)
+                work_cv_.wait_until(lock, last_sync + settings_.fsync_interval, has_work);
+            else if (full_cap_)
+                work_cv_.wait_until(lock, *full_since_ + kFullRetry, has_work);
+            else
+                work_cv_.wait(lock, has_work);
         }
         if (full_cap_ && Clock::now() >= *full_since_ + kFullRetry) {
             full_cap_.reset();  // someone may have freed space: try max_bytes again
@@ -545,8 +549,8 @@ void DiskOutbox::run_committer() {
     if (unsynced) file_->sync();
 }
 
-void DiskOutbox::on_write_failed(QueueFile::Result result, std::uint64_t first, std::uint64_t end,
-                                 bool deleting_only, Settlements& settle) {
+void DiskOutbox::on_write_failed(QueueFile::Result result, std::uint64_t first, std::uint64_t end, bool deleting_only,
+                                 Settlements& settle) {
     if (result == QueueFile::Result::failed) {
         if (!store_failing_) {
             log_.error("cannot write " + settings_.file.string() + ": " + file_->last_error() +
@@ -610,7 +614,8 @@ void DiskOutbox::trim(std::unique_lock<std::mutex>& lock, Settlements& settle) {
         lock.lock();
         if (r != QueueFile::Result::ok || rows.empty()) {
             // The counted bytes and the file disagree; drop what memory holds.
-            if (r != QueueFile::Result::ok) log_.warning("cannot read " + settings_.file.string() + ": " + file_->last_error());
+            if (r != QueueFile::Result::ok)
+                log_.warning("cannot read " + settings_.file.string() + ": " + file_->last_error());
             if (RamEntry* e = ram_entry(from); e != nullptr && !e->removed) {
                 remove_locked(from, e->size, settle);
                 count_drop_locked();

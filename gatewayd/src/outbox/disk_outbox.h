@@ -130,17 +130,17 @@ private:
     std::deque<RamEntry> ram_;              // ids [ram_floor_, next_id_)
     std::uint64_t ram_floor_ = 1;
     std::uint64_t next_id_ = 1;
-    std::uint64_t head_ = 1;           // no queued id is below it
-    std::uint64_t cursor_ = 1;         // the next id take() looks at
-    std::uint64_t commit_cursor_ = 1;  // ids below it are committed (or were never worth writing)
-    std::uint64_t committing_end_ = 0; // while a commit runs: the end of its batch
-    std::uint64_t settled_cursor_ = 1; // ids below it are committed and their tickets settled
-    IdRanges removed_;                 // ids in [head_, next_id_) that are not queued
-    IdRanges to_delete_;               // committed ids to delete in the next commit
+    std::uint64_t head_ = 1;            // no queued id is below it
+    std::uint64_t cursor_ = 1;          // the next id take() looks at
+    std::uint64_t commit_cursor_ = 1;   // ids below it are committed (or were never worth writing)
+    std::uint64_t committing_end_ = 0;  // while a commit runs: the end of its batch
+    std::uint64_t settled_cursor_ = 1;  // ids below it are committed and their tickets settled
+    IdRanges removed_;                  // ids in [head_, next_id_) that are not queued
+    IdRanges to_delete_;                // committed ids to delete in the next commit
     std::unordered_map<std::uint64_t, std::uint32_t> taken_sizes_;  // taken and not yet removed
-    std::uint64_t ram_bytes_ = 0;      // sizes of live entries in ram_
-    std::uint64_t pending_bytes_ = 0;  // sizes of live entries not yet committed
-    bool burst_ = false;               // pending came near its cap: release memory once idle
+    std::uint64_t ram_bytes_ = 0;                                   // sizes of live entries in ram_
+    std::uint64_t pending_bytes_ = 0;                               // sizes of live entries not yet committed
+    bool burst_ = false;  // pending came near its cap: release memory once idle
     std::uint64_t max_bytes_;
     OverflowPolicy overflow_;
     std::optional<std::uint64_t> full_cap_;  // while the disk is full: what it could hold

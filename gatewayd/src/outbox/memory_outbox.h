@@ -8,8 +8,8 @@
 #include <memory>
 #include <mutex>
 
-#include "outbox/outbox_policy.h"
 #include "outbox/outbox.h"
+#include "outbox/outbox_policy.h"
 
 namespace gwd {
 

@@ -25,20 +25,20 @@ struct OutboxEntry {
 enum class Removal { delivered, expired, discarded };
 
 struct OutboxStats {
-    std::uint64_t queued = 0;            // entries not yet removed
-    std::uint64_t bytes = 0;             // their size, as counted against max_bytes
-    std::uint64_t appended = 0;          // accepted since start
-    std::uint64_t delivered = 0;         // acknowledged by the platform
-    std::uint64_t expired = 0;           // past their message expiry before they could be sent
-    std::uint64_t discarded = 0;         // removed because this upstream cannot take them
-    std::uint64_t dropped_overflow = 0;  // removed or refused by max_bytes (or a full disk)
-    std::uint64_t dropped_disk_full = 0; // of those, because the disk was full or failing
-    std::uint64_t damaged = 0;           // records found damaged on disk and skipped
-    std::uint64_t recovered = 0;         // entries found on disk at start
-    std::int64_t oldest_accepted_ms = 0; // of the oldest queued entry; 0 when empty
-    bool durable = false;                // kept on disk
-    std::string problem;                 // a storage problem right now (disk full, I/O error)
-    std::string found_at_start;          // what was wrong with the queue file at start (damaged, salvaged, empty)
+    std::uint64_t queued = 0;             // entries not yet removed
+    std::uint64_t bytes = 0;              // their size, as counted against max_bytes
+    std::uint64_t appended = 0;           // accepted since start
+    std::uint64_t delivered = 0;          // acknowledged by the platform
+    std::uint64_t expired = 0;            // past their message expiry before they could be sent
+    std::uint64_t discarded = 0;          // removed because this upstream cannot take them
+    std::uint64_t dropped_overflow = 0;   // removed or refused by max_bytes (or a full disk)
+    std::uint64_t dropped_disk_full = 0;  // of those, because the disk was full or failing
+    std::uint64_t damaged = 0;            // records found damaged on disk and skipped
+    std::uint64_t recovered = 0;          // entries found on disk at start
+    std::int64_t oldest_accepted_ms = 0;  // of the oldest queued entry; 0 when empty
+    bool durable = false;                 // kept on disk
+    std::string problem;                  // a storage problem right now (disk full, I/O error)
+    std::string found_at_start;           // what was wrong with the queue file at start (damaged, salvaged, empty)
 };
 
 class Outbox {

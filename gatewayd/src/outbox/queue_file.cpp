@@ -84,8 +84,9 @@ std::unique_ptr<QueueFile> QueueFile::open(const std::filesystem::path& file, Fs
     if (q->open_connections(fsync, problem) && q->scan(problem)) {
         if (was_empty) {
             q->contents_.damage = "was empty (0 bytes): whatever it held is lost";
-            log.warning(file.string() + " was empty (0 bytes) although it existed: whatever it held is lost (a crash "
-                                        "or a full disk before its first write reached the disk); it starts anew");
+            log.warning(file.string() +
+                        " was empty (0 bytes) although it existed: whatever it held is lost (a crash "
+                        "or a full disk before its first write reached the disk); it starts anew");
         }
         q->create_reserve();
         return q;
@@ -122,8 +123,8 @@ std::unique_ptr<QueueFile> QueueFile::open(const std::filesystem::path& file, Fs
         // file); we only read from it.
         sqlite3_exec(old, "PRAGMA writable_schema=ON", nullptr, nullptr, nullptr);
         sqlite3_stmt* select = nullptr;
-        if (sqlite3_prepare_v2(old, "SELECT id, record FROM queue WHERE id >= ?1 ORDER BY id", -1, &select,
-                               nullptr) == SQLITE_OK) {
+        if (sqlite3_prepare_v2(old, "SELECT id, record FROM queue WHERE id >= ?1 ORDER BY id", -1, &select, nullptr) ==
+            SQLITE_OK) {
             // Read on past damage: after a failure, probe ever further ahead.
             std::uint64_t from = 0;
             std::uint64_t skip = 1;
@@ -194,8 +195,8 @@ bool QueueFile::open_connections(FsyncPolicy fsync, std::string& error) {
         error = (is_damage(rc) ? "damaged: " : "") + what + ": " + describe(db, rc);
         return false;
     };
-    int rc = sqlite3_open_v2(path_.c_str(), &writer_,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    int rc = sqlite3_open_v2(path_.c_str(), &writer_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
     if (rc != SQLITE_OK) return fail(writer_, rc, "cannot open");
     chmod(path_.c_str(), 0600);
     sqlite3_busy_timeout(writer_, kBusyTimeoutMs);
@@ -214,8 +215,8 @@ bool QueueFile::open_connections(FsyncPolicy fsync, std::string& error) {
     // written at its two ends only, and the backlog must live on disk, not in
     // memory. A WAL folded back every 1 MiB stays smaller than the reserve, so
     // on a full disk the reserve is always enough to fold it.
-    for (const char* sql : {sync, "PRAGMA cache_size=-256", "PRAGMA wal_autocheckpoint=256",
-                            "PRAGMA journal_size_limit=1048576"}) {
+    for (const char* sql :
+         {sync, "PRAGMA cache_size=-256", "PRAGMA wal_autocheckpoint=256", "PRAGMA journal_size_limit=1048576"}) {
         if ((rc = exec(writer_, sql)) != SQLITE_OK) return fail(writer_, rc, "cannot set up");
     }
     std::string app_id, version;
@@ -251,7 +252,8 @@ bool QueueFile::open_connections(FsyncPolicy fsync, std::string& error) {
     for (const Statement& s : {
              Statement{writer_, "INSERT OR REPLACE INTO queue(id, record) VALUES(?1, ?2)", &insert_},
              Statement{writer_, "DELETE FROM queue WHERE id >= ?1 AND id < ?2", &erase_},
-             Statement{writer_, "SELECT id, length(record) FROM queue WHERE id >= ?1 ORDER BY id LIMIT ?2", &head_sizes_},
+             Statement{writer_, "SELECT id, length(record) FROM queue WHERE id >= ?1 ORDER BY id LIMIT ?2",
+                       &head_sizes_},
              Statement{writer_, "BEGIN", &begin_},
              Statement{writer_, "COMMIT", &commit_},
              Statement{reader_, "SELECT id, record FROM queue WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT ?3", &read_},
@@ -275,8 +277,10 @@ bool QueueFile::scan(std::string& error) {
     std::uint64_t previous = 0;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         const auto id = static_cast<std::uint64_t>(sqlite3_column_int64(stmt, 0));
-        if (c.rows == 0) c.first_id = id;
-        else if (id > previous + 1) c.gaps.insert(previous + 1, id);
+        if (c.rows == 0)
+            c.first_id = id;
+        else if (id > previous + 1)
+            c.gaps.insert(previous + 1, id);
         previous = id;
         c.last_id = id;
         ++c.rows;
@@ -296,8 +300,8 @@ QueueFile::Result QueueFile::step_done(sqlite3_stmt* stmt) {
     sqlite3_reset(stmt);
     if (rc == SQLITE_DONE || rc == SQLITE_ROW) return Result::ok;
     set_error(describe(writer_, rc));
-    const bool no_space = (rc & 0xFF) == SQLITE_FULL ||
-                          ((rc & 0xFF) == SQLITE_IOERR && sqlite3_system_errno(writer_) == ENOSPC);
+    const bool no_space =
+        (rc & 0xFF) == SQLITE_FULL || ((rc & 0xFF) == SQLITE_IOERR && sqlite3_system_errno(writer_) == ENOSPC);
     return no_space ? Result::full : Result::failed;
 }
 

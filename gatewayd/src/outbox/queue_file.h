@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "common/log.h"
-#include "outbox/outbox_policy.h"
 #include "outbox/id_ranges.h"
+#include "outbox/outbox_policy.h"
 
 namespace gwd {
 
@@ -42,10 +42,10 @@ public:
         std::uint64_t record_bytes = 0;
         std::uint64_t first_id = 0;  // 0 when empty
         std::uint64_t last_id = 0;
-        IdRanges gaps;  // ids between first and last that hold no row
-        std::uint64_t salvaged = 0;  // the file was damaged and this many readings were copied out
-        std::uint64_t unreadable = 0;  // rows of a damaged file that did not pass the record check
-        std::string damage;          // what was wrong with the file at open, when something was
+        IdRanges gaps;                  // ids between first and last that hold no row
+        std::uint64_t salvaged = 0;     // the file was damaged and this many readings were copied out
+        std::uint64_t unreadable = 0;   // rows of a damaged file that did not pass the record check
+        std::string damage;             // what was wrong with the file at open, when something was
         std::filesystem::path kept_as;  // where the damaged file was moved
     };
     enum class Result { ok, full, failed };

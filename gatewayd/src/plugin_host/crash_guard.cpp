@@ -164,7 +164,8 @@ void on_fault_while_unwinding(int) { siglongjmp(g_unwind_escape, 1); }
 
 // The plugin image with a return address on this thread's stack, or -1.
 int plugin_on_stack() {
-    struct sigaction escape {}, old_segv {}, old_bus {};
+    struct sigaction escape {
+    }, old_segv{}, old_bus{};
     escape.sa_handler = on_fault_while_unwinding;
     escape.sa_flags = SA_ONSTACK | SA_NODEFER;
     sigemptyset(&escape.sa_mask);
@@ -226,12 +227,14 @@ void on_fatal_signal(int sig, siginfo_t* info, void* context) {
         line.add(" error ");
     }
     line.add("plugins: fatal signal ").add(signal_name(sig));
-    if (sig == SIGSEGV || sig == SIGBUS) line.add(" (address ").hex(reinterpret_cast<std::uintptr_t>(info->si_addr)).add(")");
+    if (sig == SIGSEGV || sig == SIGBUS)
+        line.add(" (address ").hex(reinterpret_cast<std::uintptr_t>(info->si_addr)).add(")");
     if (slot >= 0) {
         const SensorEntry& s = g_sensors[slot];
         line.add(" in sensor '").add(s.sensor).add("' (plugin ").add(s.plugin).add(")");
         line.add(call != nullptr && std::strcmp(call, "its own thread") == 0 ? " on " : " during ");
-        line.add(call != nullptr ? call : "a call").add(call != nullptr && std::strcmp(call, "its own thread") != 0 ? "()" : "");
+        line.add(call != nullptr ? call : "a call")
+            .add(call != nullptr && std::strcmp(call, "its own thread") != 0 ? "()" : "");
         journal(ms, sig, call != nullptr ? call : "-", s);
     } else if (image >= 0) {
         // The plugin's code is on the stack but the thread was not one the
@@ -248,8 +251,9 @@ void on_fatal_signal(int sig, siginfo_t* info, void* context) {
         line.add(" in gatewayd's own code (no plugin code on the crashing thread); please report it");
     }
     if (slot >= 0 || image >= 0) {
-        line.add("; gatewayd stops. A sensor that crashes gatewayd twice within a minute is left disabled at the next "
-                 "start");
+        line.add(
+            "; gatewayd stops. A sensor that crashes gatewayd twice within a minute is left disabled at the next "
+            "start");
     }
     line.add("\n");
     line.write_to(STDERR_FILENO);

@@ -75,8 +75,10 @@ std::optional<std::string> quarantine_reason(const std::vector<CrashRecord>& rec
         if (apart > window_ms) continue;
         const CrashRecord& last = *mine.back();
         return "its plugin crashed gatewayd " + std::to_string(mine.size()) + " times, twice within " +
-               format_duration(std::chrono::milliseconds(std::max<std::int64_t>(apart / 1000, 1) * 1000)) + " (last: " + last.signal +
-               (last.call == "-" ? std::string() : " in " + last.call + (last.call.find(' ') == std::string::npos ? "()" : "")) +
+               format_duration(std::chrono::milliseconds(std::max<std::int64_t>(apart / 1000, 1) * 1000)) +
+               " (last: " + last.signal +
+               (last.call == "-" ? std::string()
+                                 : " in " + last.call + (last.call.find(' ') == std::string::npos ? "()" : "")) +
                "); it stays disabled until its plugin file or its [[sensor]] block changes";
     }
     return std::nullopt;

@@ -65,7 +65,9 @@ PluginHost::PluginHost(ReadingSink& sink, Logger log, std::vector<CrashRecord> c
 
 PluginHost::~PluginHost() { stop(Clock::now() + limits_.call_timeout); }  // at once if stopped
 
-std::filesystem::path PluginHost::plugin_file(const std::string& plugin) const { return plugin_path(plugin_dir_, plugin); }
+std::filesystem::path PluginHost::plugin_file(const std::string& plugin) const {
+    return plugin_path(plugin_dir_, plugin);
+}
 
 std::shared_ptr<PluginLibrary> PluginHost::library_for(const std::string& plugin, std::string& error) {
     std::lock_guard lock(libraries_mutex_);
@@ -113,9 +115,9 @@ PluginHost::Entry PluginHost::launch(const SensorConfig& sensor) {
         return disable("its options have " + std::to_string(option_problems.items().size()) +
                        " problem(s), listed above");
     }
-    auto instance = std::make_shared<SensorInstance>(sensor, gateway_id_, library, sink_,
-                                                     log_.child("sensor " + sensor.name), limits_,
-                                                     crash_record_tail(sensor.name, sensor.plugin, entry.fingerprint));
+    auto instance =
+        std::make_shared<SensorInstance>(sensor, gateway_id_, library, sink_, log_.child("sensor " + sensor.name),
+                                         limits_, crash_record_tail(sensor.name, sensor.plugin, entry.fingerprint));
     if (instance->create(Clock::now() + limits_.call_timeout) && instance->start(Clock::now() + limits_.call_timeout)) {
         log_.info(label + " started (plugin " + sensor.plugin + " " + library->descriptor().version +
                   (instance->polled() ? ", polled every " + format_duration(sensor.interval) : "") + ")");
@@ -185,7 +187,8 @@ SensorChanges PluginHost::apply(const Config& next) {
     std::vector<std::shared_ptr<SensorInstance>> to_retire;
     for (size_t i = 0; i < next.sensors.size(); ++i) {
         const SensorConfig& sensor = next.sensors[i];
-        auto old = std::find_if(current.begin(), current.end(), [&](const Entry& e) { return e.config.name == sensor.name; });
+        auto old =
+            std::find_if(current.begin(), current.end(), [&](const Entry& e) { return e.config.name == sensor.name; });
         const bool found = old != current.end();
         if (found && !everything && same_settings(old->config, sensor)) {
             const SensorState state = old->instance ? old->instance->status().state : SensorState::failed;
@@ -268,10 +271,10 @@ CommandOutcome PluginHost::run_command(const Command& command) {
                                            "no [[sensor]] is named '" + command.instance + "'");
         }
         if (!e->instance) {
-            return CommandOutcome::failure(CommandOutcome::Status::unsupported,
-                                           "sensor '" + command.instance + "' is disabled" +
-                                               (e->disabled && !e->disabled->error.empty() ? ": " + e->disabled->error
-                                                                                            : ""));
+            return CommandOutcome::failure(
+                CommandOutcome::Status::unsupported,
+                "sensor '" + command.instance + "' is disabled" +
+                    (e->disabled && !e->disabled->error.empty() ? ": " + e->disabled->error : ""));
         }
         instance = e->instance;  // a reload may retire it meanwhile; it answers "not running" then
     }
@@ -289,7 +292,8 @@ std::set<std::filesystem::path> PluginHost::quarantined_plugin_files() const {
     std::lock_guard lock(mutex_);
     std::set<std::filesystem::path> files;
     for (const auto& e : entries_)
-        if (is_quarantined(e.disabled)) files.insert(std::filesystem::absolute(plugin_file(e.config.plugin)).lexically_normal());
+        if (is_quarantined(e.disabled))
+            files.insert(std::filesystem::absolute(plugin_file(e.config.plugin)).lexically_normal());
     return files;
 }
 

@@ -55,8 +55,10 @@ std::string PluginLibrary::check_descriptor(const gwd_plugin* d, std::vector<Opt
                std::to_string(GWD_PLUGIN_ABI_VERSION) + "; rebuild it against this gatewayd's plugin.h";
     }
     if (d->name == nullptr || d->name[0] == '\0') return "its descriptor has no name";
-    if (d->create == nullptr || d->destroy == nullptr) return "its descriptor lacks the required create or destroy function";
-    if ((d->flags & GWD_PLUGIN_POLLED) != 0 && d->poll == nullptr) return "it is a polled plugin without a poll function";
+    if (d->create == nullptr || d->destroy == nullptr)
+        return "its descriptor lacks the required create or destroy function";
+    if ((d->flags & GWD_PLUGIN_POLLED) != 0 && d->poll == nullptr)
+        return "it is a polled plugin without a poll function";
     if ((d->flags & ~GWD_PLUGIN_POLLED) != 0) return "its descriptor sets flags this gatewayd does not know";
     for (void* r : d->reserved) {
         if (r != nullptr) return "its descriptor fills reserved fields this gatewayd does not know";
@@ -94,7 +96,8 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
     void* symbol = dlsym(handle, GWD_PLUGIN_ENTRY_SYMBOL);
     if (symbol == nullptr) {
         dlclose(handle);
-        error = "plugin file " + path.string() + " has no entry symbol '" GWD_PLUGIN_ENTRY_SYMBOL
+        error = "plugin file " + path.string() +
+                " has no entry symbol '" GWD_PLUGIN_ENTRY_SYMBOL
                 "'; is it a gatewayd sensor plugin? (plugins export it with GWD_PLUGIN_EXPORT)";
         return nullptr;
     }

@@ -19,8 +19,10 @@ void check_plugin_options(const OptionValue& options, const std::vector<OptionSp
         if (spec == nullptr) {
             std::string message = label + ": plugin '" + plugin + "' has no option '" + key + "'";
             std::string hint = nearest_match(key, declared);
-            if (!hint.empty()) message += "; did you mean '" + hint + "'?";
-            else if (declared.empty()) message += " (it takes no options)";
+            if (!hint.empty())
+                message += "; did you mean '" + hint + "'?";
+            else if (declared.empty())
+                message += " (it takes no options)";
             diags.error(value->key_where.line > 0 ? value->key_where : value->where, message);
             continue;
         }

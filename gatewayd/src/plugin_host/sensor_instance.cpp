@@ -132,9 +132,7 @@ private:
     std::atomic<int>& counter_;
 };
 
-std::string seconds_text(Clock::duration d) {
-    return format_duration(std::chrono::duration_cast<Duration>(d));
-}
+std::string seconds_text(Clock::duration d) { return format_duration(std::chrono::duration_cast<Duration>(d)); }
 
 }  // namespace
 
@@ -159,9 +157,18 @@ std::string plugin_log_text(std::string_view message) {
             out += static_cast<char>(c);
             continue;
         }
-        if (c == '\n') { out += "\\n"; continue; }
-        if (c == '\r') { out += "\\r"; continue; }
-        if (c == '\t') { out += "\\t"; continue; }
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        if (c == '\r') {
+            out += "\\r";
+            continue;
+        }
+        if (c == '\t') {
+            out += "\\t";
+            continue;
+        }
         char hex[8];
         if (c1) {
             std::snprintf(hex, sizeof hex, "\\u%04x", static_cast<unsigned char>(message[++i]));
@@ -203,12 +210,20 @@ SensorInstance::~SensorInstance() {
             std::lock_guard lock(state_mutex_);
             running = state_ == SensorState::running;
         }
-        if (running && d.stop != nullptr) call_plugin("stop", [&] { d.stop(plugin_instance_); return GWD_OK; });
+        if (running && d.stop != nullptr)
+            call_plugin("stop", [&] {
+                d.stop(plugin_instance_);
+                return GWD_OK;
+            });
         accepting_.store(false);
         while (emits_in_progress_.load() != 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
         stored_open_.store(false);
         if (notifier_) notifier_->stop(Clock::now() + limits_.call_timeout);
-        if (created_) call_plugin("destroy", [&] { d.destroy(plugin_instance_); return GWD_OK; });
+        if (created_)
+            call_plugin("destroy", [&] {
+                d.destroy(plugin_instance_);
+                return GWD_OK;
+            });
     }
     if (!abandoned_.load()) crash_guard::release_sensor(crash_slot_);
     if (poll_thread_.joinable()) poll_thread_.detach();
@@ -246,7 +261,8 @@ std::optional<int> SensorInstance::bounded(const char* what, std::function<int(c
     try {
         returned = run_bounded(
             [self = shared_from_this(), what, call = std::move(call), rc] {
-                *rc = self->call_plugin(what, [&] { return call(self->library_->descriptor(), self->plugin_instance_); });
+                *rc =
+                    self->call_plugin(what, [&] { return call(self->library_->descriptor(), self->plugin_instance_); });
             },
             deadline, std::string(what).substr(0, 3) + "-" + config_.name);
     } catch (const std::exception& e) {
@@ -278,16 +294,18 @@ void SensorInstance::abandon(const std::string& why) {
         state_ = SensorState::stuck;
         error_ = why + "; its thread is abandoned";
     }
-    log_.error(why + " (plugin " + config_.plugin + "); the sensor is abandoned: its thread is left running and the "
-                     "plugin is never called or unloaded again. Every other sensor and upstream carries on. Fix or "
-                     "replace the plugin; gatewayd runs it again at the next start or when its [[sensor]] block "
-                     "changes");
+    log_.error(why + " (plugin " + config_.plugin +
+               "); the sensor is abandoned: its thread is left running and the "
+               "plugin is never called or unloaded again. Every other sensor and upstream carries on. Fix or "
+               "replace the plugin; gatewayd runs it again at the next start or when its [[sensor]] block "
+               "changes");
 }
 
 bool SensorInstance::create(Clock::time_point deadline) {
     auto instance = std::make_shared<void*>(nullptr);  // outlives a call that overstays
     const std::optional<int> rc = bounded(
-        "create", [this, instance](const gwd_plugin& d, void*) { return d.create(&kHostApi, &context_, instance.get()); },
+        "create",
+        [this, instance](const gwd_plugin& d, void*) { return d.create(&kHostApi, &context_, instance.get()); },
         deadline);
     if (!rc) return false;
     if (*rc != GWD_OK) {
@@ -322,8 +340,8 @@ bool SensorInstance::start(Clock::time_point deadline) {
     accepting_.store(true);
     const gwd_plugin& d = library_->descriptor();
     if (d.start != nullptr) {
-        const std::optional<int> rc =
-            bounded("start", [](const gwd_plugin& plugin, void* instance) { return plugin.start(instance); }, deadline);
+        const std::optional<int> rc = bounded(
+            "start", [](const gwd_plugin& plugin, void* instance) { return plugin.start(instance); }, deadline);
         if (!rc) return false;
         if (*rc != GWD_OK) {
             accepting_.store(false);
@@ -478,8 +496,8 @@ CommandOutcome SensorInstance::command(const Command& command, Clock::time_point
         if (!commands_open_)
             return CommandOutcome::failure(Status::unsupported, "sensor '" + config_.name + "' is not running");
         if (command_running_) {
-            return CommandOutcome::failure(Status::failed, "sensor '" + config_.name +
-                                                               "' has not finished an earlier command; try again later");
+            return CommandOutcome::failure(
+                Status::failed, "sensor '" + config_.name + "' has not finished an earlier command; try again later");
         }
         command_running_ = true;
     }
@@ -507,8 +525,9 @@ CommandOutcome SensorInstance::command(const Command& command, Clock::time_point
                 reply.result_capacity = job->result.size();
                 reply.message = job->message.data();
                 reply.message_capacity = job->message.size();
-                job->rc = self->call_plugin(
-                    "command", [&] { return self->library_->descriptor().command(self->plugin_instance_, &c, &reply); });
+                job->rc = self->call_plugin("command", [&] {
+                    return self->library_->descriptor().command(self->plugin_instance_, &c, &reply);
+                });
                 std::lock_guard lock(self->command_mutex_);
                 self->command_running_ = false;
             },
@@ -562,7 +581,7 @@ SensorStatus SensorInstance::status() const {
         const char* call = in_call_.load();
         const std::int64_t allowed =
             (call != nullptr && std::strcmp(call, "poll") == 0 ? std::max(limits_.call_timeout, config_.interval)
-                                                                : limits_.call_timeout)
+                                                               : limits_.call_timeout)
                 .count();
         const std::int64_t for_ms = steady_ms(Clock::now()) - since;
         if (since != 0 && call != nullptr && for_ms > allowed) {
@@ -613,8 +632,7 @@ void SensorInstance::set_problem(const char* problem) noexcept {
         std::string text = problem != nullptr ? plugin_log_text(problem) : std::string();
         std::lock_guard lock(state_mutex_);
         problem_ = std::move(text);
-    } catch (...) {
-    }
+    } catch (...) {}
 }
 
 void SensorInstance::refuse(const std::string& why) {
@@ -641,14 +659,12 @@ int SensorInstance::emit(const gwd_reading* reading) noexcept {
                            std::to_string(reading != nullptr ? reading->payload_len : 0) + " bytes)" +
                            (suppressed ? " (" + std::to_string(suppressed) + " similar lines suppressed)" : ""));
             }
-        } catch (...) {
-        }
+        } catch (...) {}
         return GWD_ERR_NO_MEMORY;
     } catch (const std::exception& e) {
         try {
             refuse(std::string("gatewayd could not take it: ") + e.what());
-        } catch (...) {
-        }
+        } catch (...) {}
         return GWD_ERR_FAILED;
     } catch (...) {
         return GWD_ERR_FAILED;
@@ -747,7 +763,8 @@ int SensorInstance::emit_checked(const gwd_reading* r) {
             std::min<std::uintmax_t>(r->message_expiry_s, std::numeric_limits<std::uint32_t>::max()));
     }
     StoreTicketPtr ticket;
-    if (abi2 && notifier_ && r->ack_context != nullptr) ticket = std::make_shared<StoreTicket>(notifier_, r->ack_context);
+    if (abi2 && notifier_ && r->ack_context != nullptr)
+        ticket = std::make_shared<StoreTicket>(notifier_, r->ack_context);
     const EmitOutcome outcome = sink_.accept(view, ticket);
     switch (outcome) {
         case EmitOutcome::accepted: accepted_.fetch_add(1); break;

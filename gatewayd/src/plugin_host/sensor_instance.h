@@ -43,8 +43,8 @@ namespace gwd {
 enum class SensorState {
     created,
     running,
-    degraded,     // running, but the plugin reports a problem (set_problem)
-    stuck,        // a call into the plugin has not returned for longer than allowed
+    degraded,  // running, but the plugin reports a problem (set_problem)
+    stuck,     // a call into the plugin has not returned for longer than allowed
     stopped,
     failed,       // refused its configuration, failed to start, or was disabled
     quarantined,  // crashed gatewayd twice within a minute; left disabled
@@ -66,7 +66,7 @@ struct SensorStatus {
 };
 
 struct SensorLimits {
-    Duration call_timeout{10000};  // a plugin call longer than this is stuck
+    Duration call_timeout{10000};                  // a plugin call longer than this is stuck
     std::uint64_t max_reading_size = 1024 * 1024;  // payload, content type and properties together
 };
 

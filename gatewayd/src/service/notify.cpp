@@ -13,9 +13,7 @@ std::string one_line(std::string text) {
 }
 }  // namespace
 
-void notify_ready(const std::string& status) {
-    sd_notify(0, ("READY=1\nSTATUS=" + one_line(status)).c_str());
-}
+void notify_ready(const std::string& status) { sd_notify(0, ("READY=1\nSTATUS=" + one_line(status)).c_str()); }
 
 void notify_status(const std::string& status) { sd_notify(0, ("STATUS=" + one_line(status)).c_str()); }
 

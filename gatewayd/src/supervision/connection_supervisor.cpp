@@ -98,8 +98,7 @@ SupervisorDecision ConnectionSupervisor::on_failure(const FailureEvent& event, C
             }
             return park(settings_.retry_after_auth_failure);
 
-        case FailureAction::stop_incompatible:
-            return park(settings_.retry_after_incompatible);
+        case FailureAction::stop_incompatible: return park(settings_.retry_after_incompatible);
 
         case FailureAction::retry_after_floor: {
             const int code = event.failure.code;

@@ -46,9 +46,9 @@ struct SupervisorSettings {
     bool credentials_time_derived = false;
     int takeover_limit = 3;
     Duration takeover_window{120000};
-    Duration young_connection{10000};   // a loss sooner than this after CONNACK (or alias use) is suspicious
+    Duration young_connection{10000};       // a loss sooner than this after CONNACK (or alias use) is suspicious
     Duration conflict_retry_after{600000};  // a client-id conflict is retried after this long
-    int redirect_limit = 5;  // redirects in a row without a working connection
+    int redirect_limit = 5;                 // redirects in a row without a working connection
     // When the previous session of this upstream sent its last CONNECT (a
     // reload replaces sessions; the one-per-second rule spans them).
     std::optional<std::chrono::steady_clock::time_point> last_connect;
@@ -70,16 +70,16 @@ struct SupervisorDecision {
     enum class Kind { retry, park };
     Kind kind = Kind::retry;
     Classification classification;
-    Duration delay{0};                        // before the next CONNECT (retry)
-    bool regenerate_credentials = false;      // the retry uses freshly derived credentials
-    std::optional<std::string> redirect_to;   // connect there next
-    bool redirect_is_permanent = false;       // 0x9D "Server moved": stay there
-    bool topic_aliases_off = false;           // from now on
-    bool topic_aliases_suspended = false;     // until a connection stays up
-    bool topic_aliases_back = false;          // a connection stayed up: they may be used again
-    bool takeover_conflict = false;           // parked: another client uses the client id
-    std::optional<Duration> retry_after;      // parked, but retry after this long
-    bool slow_down = false;                   // the broker asked to send less (0x89, 0x96, 0x97)
+    Duration delay{0};                       // before the next CONNECT (retry)
+    bool regenerate_credentials = false;     // the retry uses freshly derived credentials
+    std::optional<std::string> redirect_to;  // connect there next
+    bool redirect_is_permanent = false;      // 0x9D "Server moved": stay there
+    bool topic_aliases_off = false;          // from now on
+    bool topic_aliases_suspended = false;    // until a connection stays up
+    bool topic_aliases_back = false;         // a connection stayed up: they may be used again
+    bool takeover_conflict = false;          // parked: another client uses the client id
+    std::optional<Duration> retry_after;     // parked, but retry after this long
+    bool slow_down = false;                  // the broker asked to send less (0x89, 0x96, 0x97)
 };
 
 class ConnectionSupervisor {

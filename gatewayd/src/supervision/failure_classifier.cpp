@@ -37,8 +37,9 @@ Classification classify_v5(int code, bool has_reference) {
         case 0x85: return stop("the broker does not accept this client id; check client_id");
         case 0x86: return stop("check username and password (password_file)");
         case 0x87:
-            return stop("check the credentials (username, password_file, client certificate) and that the "
-                        "broker's policy allows this client id");
+            return stop(
+                "check the credentials (username, password_file, client certificate) and that the "
+                "broker's policy allows this client id");
         case 0x8A: return stop("the broker has banned this client; ask its operator");
         case 0x8C: return stop("the broker does not accept this authentication method");
         case 0x88:
@@ -78,8 +79,9 @@ Classification classify_failure(const Failure& f) {
     switch (f.source) {
         case FailureSource::tls:
             if (is_certificate_verification_failure(f.tls_error) && !f.clock_unset) {
-                return stop("the server's certificate does not verify against ca_file (or the system's CAs), or "
-                            "does not name the host in url; check ca_file and the host");
+                return stop(
+                    "the server's certificate does not verify against ca_file (or the system's CAs), or "
+                    "does not name the host in url; check ca_file and the host");
             }
             return {FailureClass::transient, FailureAction::retry, {}};
         case FailureSource::transport: return {FailureClass::transient, FailureAction::retry, {}};

@@ -40,8 +40,8 @@ enum class FailureAction {
 struct Failure {
     int mqtt_version = 5;
     FailureSource source = FailureSource::transport;
-    int code = -1;                  // reason code (v5) or return code (3.1.1); -1 for none
-    std::string tls_error;          // OpenSSL's text for TLS failures
+    int code = -1;          // reason code (v5) or return code (3.1.1); -1 for none
+    std::string tls_error;  // OpenSSL's text for TLS failures
     bool has_server_reference = false;
     // The system clock is clearly unset (a box without a real-time clock,
     // before NTP): certificates cannot be judged, so a failed verification

@@ -41,8 +41,10 @@ std::optional<TopicTemplate> TopicTemplate::compile(std::string_view text, std::
             if (index == names.size()) {
                 std::string hint = nearest_match(name, names);
                 error = "unknown topic variable {" + name + "}";
-                if (!hint.empty()) error += "; did you mean {" + hint + "}?";
-                else error += " (known: {gateway}, {sensor}, {instance}, {plugin}, {upstream})";
+                if (!hint.empty())
+                    error += "; did you mean {" + hint + "}?";
+                else
+                    error += " (known: {gateway}, {sensor}, {instance}, {plugin}, {upstream})";
                 return std::nullopt;
             }
             t.parts_.push_back({true, static_cast<Var>(index), {}});
@@ -50,7 +52,8 @@ std::optional<TopicTemplate> TopicTemplate::compile(std::string_view text, std::
             continue;
         }
         if (c == '+' || c == '#') {
-            error = std::string("topic template contains the wildcard '") + c + "', which is not allowed in a topic name";
+            error =
+                std::string("topic template contains the wildcard '") + c + "', which is not allowed in a topic name";
             return std::nullopt;
         }
         if (c == '\0' || c == '}') {

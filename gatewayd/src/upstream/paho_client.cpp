@@ -196,8 +196,10 @@ void on_connect_failure5(void* context, MQTTAsync_failureData5* response) {
         // negative. A code below 0x80 is a 3.1.1 return code: the broker
         // answered our MQTT 5 CONNECT in 3.1.1 (aedes: 1, "unacceptable
         // protocol version").
-        if (response->reasonCode >= 0x80) r.reason = static_cast<int>(response->reasonCode);
-        else if (response->code > 0 && response->code <= 0xFF) r.reason = response->code;
+        if (response->reasonCode >= 0x80)
+            r.reason = static_cast<int>(response->reasonCode);
+        else if (response->code > 0 && response->code <= 0xFF)
+            r.reason = response->code;
         r.client_code = response->code;
         if (response->message) r.message = response->message;
         r.connack = read_connack(&response->properties);
@@ -223,8 +225,10 @@ void on_connect_failure3(void* context, MQTTAsync_failureData* response) {
     r.ok = false;
     if (response != nullptr) {
         // MQTT 3.1.1 CONNACK return codes 1..5 arrive as positive codes.
-        if (response->code > 0 && response->code <= 5) r.reason = response->code;
-        else r.client_code = response->code;
+        if (response->code > 0 && response->code <= 5)
+            r.reason = response->code;
+        else
+            r.client_code = response->code;
         if (response->message) r.message = response->message;
     }
     r.tls_error = s->tls_error;
@@ -314,7 +318,8 @@ void on_subscribe_success3(void* context, MQTTAsync_successData* response) {
         if (s->subscribe_count <= 1) {
             s->subscribe_result.granted.push_back(response->alt.qos);
         } else if (response->alt.qosList != nullptr) {
-            for (int i = 0; i < s->subscribe_count; ++i) s->subscribe_result.granted.push_back(response->alt.qosList[i]);
+            for (int i = 0; i < s->subscribe_count; ++i)
+                s->subscribe_result.granted.push_back(response->alt.qosList[i]);
         }
     }
     s->subscribe_done = true;
@@ -393,8 +398,8 @@ PahoClient::PahoClient(ConnectSettings connect_settings, TransportEvents& events
     // the session's window is the real bound.
     create.maxBufferedMessages = s.max_inflight + kControlSlots + 16;
     MQTTAsync handle = nullptr;
-    int rc = MQTTAsync_createWithOptions(&handle, s.url.c_str(), s.client_id.c_str(),
-                                         MQTTCLIENT_PERSISTENCE_NONE, nullptr, &create);
+    int rc = MQTTAsync_createWithOptions(&handle, s.url.c_str(), s.client_id.c_str(), MQTTCLIENT_PERSISTENCE_NONE,
+                                         nullptr, &create);
     if (rc != MQTTASYNC_SUCCESS) {
         delete state_;
         state_ = nullptr;
@@ -575,7 +580,8 @@ SubscribeResult PahoClient::subscribe(const std::vector<std::string>& filters, i
         state_->subscribe_count = static_cast<int>(filters.size());
         state_->subscribe_result = SubscribeResult{};
     }
-    const int rc = MQTTAsync_subscribeMany(handle_, static_cast<int>(filters.size()), names.data(), qoss.data(), &response);
+    const int rc =
+        MQTTAsync_subscribeMany(handle_, static_cast<int>(filters.size()), names.data(), qoss.data(), &response);
     if (rc != MQTTASYNC_SUCCESS) {
         result.error = paho_error_text(rc);
         return result;
@@ -609,9 +615,10 @@ void PahoClient::disconnect(std::chrono::milliseconds timeout) {
 std::string PahoClient::error_text(int code) const { return paho_error_text(code); }
 
 TransportFactory paho_transport() {
-    return [](ConnectSettings settings, TransportEvents& events, std::uint64_t generation) -> std::unique_ptr<Transport> {
-        return std::make_unique<PahoClient>(std::move(settings), events, generation);
-    };
+    return
+        [](ConnectSettings settings, TransportEvents& events, std::uint64_t generation) -> std::unique_ptr<Transport> {
+            return std::make_unique<PahoClient>(std::move(settings), events, generation);
+        };
 }
 
 bool PahoClient::connected() const { return handle_ != nullptr && MQTTAsync_isConnected(handle_) != 0; }

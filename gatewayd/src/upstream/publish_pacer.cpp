@@ -41,8 +41,10 @@ int PublishPacer::own_allowance(Clock::time_point now) const {
     const Clock::duration w = window();
     int last = 0, before = 0;
     for (const Event& e : received_) {
-        if (e.at + w > now) last += e.cost;
-        else if (e.at + 2 * w > now) before += e.cost;
+        if (e.at + w > now)
+            last += e.cost;
+        else if (e.at + 2 * w > now)
+            before += e.cost;
     }
     return std::max(std::max(1, allowed / 10), allowed - std::max(last, before));
 }
@@ -77,8 +79,10 @@ void PublishPacer::record_sent(Clock::time_point now, int cost) {
     count_second(now, cost);
     if (current_ <= 0) return;
     forget_old(now);
-    if (sent_.size() >= kMaxEvents) sent_.back().cost += cost;
-    else sent_.push_back({now, cost});
+    if (sent_.size() >= kMaxEvents)
+        sent_.back().cost += cost;
+    else
+        sent_.push_back({now, cost});
     sent_in_window_ += cost;
 }
 
@@ -86,8 +90,10 @@ void PublishPacer::record_received(Clock::time_point now, int cost) {
     recover(now);
     if (current_ <= 0) return;
     forget_old(now);
-    if (received_.size() >= kMaxEvents) received_.back().cost += cost;
-    else received_.push_back({now, cost});
+    if (received_.size() >= kMaxEvents)
+        received_.back().cost += cost;
+    else
+        received_.push_back({now, cost});
 }
 
 bool PublishPacer::try_take(Clock::time_point now, int cost) {

@@ -113,7 +113,9 @@ public:
         outbox_.set_append_listener({});
     }
 
-    void start() { thread_ = std::thread([this] { run(); }); }
+    void start() {
+        thread_ = std::thread([this] { run(); });
+    }
 
     void stop(Clock::time_point deadline, bool queue_handed_over) {
         {

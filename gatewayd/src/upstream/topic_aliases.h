@@ -17,8 +17,8 @@ public:
     void reset(int maximum);
 
     struct Use {
-        int alias = 0;            // 0: publish without an alias
-        bool send_topic = true;   // false: the alias alone names the topic
+        int alias = 0;           // 0: publish without an alias
+        bool send_topic = true;  // false: the alias alone names the topic
     };
     Use use(const std::string& topic);
 

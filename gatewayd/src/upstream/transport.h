@@ -61,7 +61,7 @@ struct ConnectResult {
     std::string tls_error;  // OpenSSL's text, when TLS failed
     bool timed_out = false;
     bool aborted = false;
-    ConnackInfo connack;    // on success (a refusal's properties are dropped by Paho 1.3.11)
+    ConnackInfo connack;  // on success (a refusal's properties are dropped by Paho 1.3.11)
 };
 
 // Callbacks from the client's threads. Keep them short: they take one lock and return.
@@ -85,8 +85,8 @@ struct PublishCompletion {
     std::uint64_t generation = 0;
     std::uint64_t id = 0;
     bool ok = false;
-    int reason = -1;       // a PUBACK refusal (>= 0x80)
-    int client_code = 0;   // the client's error when there was no answer
+    int reason = -1;      // a PUBACK refusal (>= 0x80)
+    int client_code = 0;  // the client's error when there was no answer
     // The broker answered (acknowledged or refused); else the publish failed
     // on our side and the connection is not sound.
     bool answered() const { return ok || reason >= 0x80; }
@@ -99,14 +99,14 @@ struct SubscribeResult {
 };
 
 struct OutgoingPublish {
-    const std::string* topic;    // empty with a topic alias already sent
+    const std::string* topic;  // empty with a topic alias already sent
     const std::string* payload;
     int qos = 1;
     bool retain = false;
     // MQTT v5 only:
     const std::string* content_type = nullptr;
-    int payload_format = -1;     // -1: absent
-    int topic_alias = 0;         // 0: none
+    int payload_format = -1;             // -1: absent
+    int topic_alias = 0;                 // 0: none
     std::uint32_t message_expiry_s = 0;  // 0: none
     const UserProperties* properties = nullptr;
     const std::string* response_topic = nullptr;
@@ -147,7 +147,7 @@ private:
 
 // Makes the client for one connection; `generation` tags its events, so a
 // late event of a connection that is gone is told apart. May throw.
-using TransportFactory =
-    std::function<std::unique_ptr<Transport>(ConnectSettings settings, TransportEvents& events, std::uint64_t generation)>;
+using TransportFactory = std::function<std::unique_ptr<Transport>(ConnectSettings settings, TransportEvents& events,
+                                                                  std::uint64_t generation)>;
 
 }  // namespace gwd

@@ -58,9 +58,9 @@ std::optional<PublishRequest> AwsUplinkCodec::encode(const Message& message, std
     if (message.kind == Message::Kind::dead_letter) return dead_letters_.encode(message);
     auto plugin = plugins_.find(message.instance);
     PublishRequest r;
-    r.topic = topic_.render(TopicVariables{gateway_id_, message.sensor, message.instance,
-                                           plugin == plugins_.end() ? std::string_view() : std::string_view(plugin->second),
-                                           upstream_.name});
+    r.topic = topic_.render(TopicVariables{
+        gateway_id_, message.sensor, message.instance,
+        plugin == plugins_.end() ? std::string_view() : std::string_view(plugin->second), upstream_.name});
     if (auto problem = aws_topic_problem(r.topic)) r.problem = "its topic '" + r.topic + "' is too long: " + *problem;
     r.qos = upstream_.qos;
     r.retain = upstream_.retain;
@@ -80,26 +80,29 @@ AwsAgent::AwsAgent(UpstreamConfig upstream, std::string only_instance, std::func
     : upstream_(std::move(upstream)),
       entities_(upstream_.map, std::move(only_instance)),
       prefix_(aws_shadow_prefix(upstream_.aws)),
-      uniform01_(uniform01 ? std::move(uniform01)
-                           : [rng = std::make_shared<std::mt19937_64>(std::random_device{}())] {
-                                 return std::uniform_real_distribution<double>(0.0, 1.0)(*rng);
-                             }),
+      uniform01_(
+          uniform01 ? std::move(uniform01)
+                    : [rng = std::make_shared<std::mt19937_64>(
+                           std::random_device{}())] { return std::uniform_real_distribution<double>(0.0, 1.0)(*rng); }),
       retry_backoff_(BackoffConfig{kAwsShadowRetryInitial, kAwsShadowRetryMax}, [this] { return uniform01_(); }) {}
 
 std::vector<std::string> AwsAgent::subscriptions() const {
     std::vector<std::string> topics;
     if (upstream_.aws.shadow) {
-        for (const char* suffix : {"/get/accepted", "/get/rejected", "/update/delta", "/update/accepted", "/update/rejected"})
+        for (const char* suffix :
+             {"/get/accepted", "/get/rejected", "/update/delta", "/update/accepted", "/update/rejected"})
             topics.push_back(prefix_ + suffix);
     }
-    if (!upstream_.aws.command_topic.empty() && upstream_.mqtt_version == 5) topics.push_back(upstream_.aws.command_topic);
+    if (!upstream_.aws.command_topic.empty() && upstream_.mqtt_version == 5)
+        topics.push_back(upstream_.aws.command_topic);
     return topics;
 }
 
 std::string AwsAgent::next_token() {
     // Unique across restarts of the daemon, at most 64 bytes.
-    static const auto started = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    std::chrono::system_clock::now().time_since_epoch()).count();
+    static const auto started =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     return "gwd-" + std::to_string(started) + "-" + std::to_string(++token_counter_);
 }
 
@@ -165,9 +168,7 @@ void AwsAgent::on_delivered(std::uint64_t, const std::shared_ptr<const Message>&
 
 // While the shadow's version is known, updates go one at a time: a second
 // one on the same version would be refused as a conflict.
-bool AwsAgent::may_send_update() const {
-    return in_flight_.size() < (version_ ? size_t{1} : kMaxUpdatesInFlight);
-}
+bool AwsAgent::may_send_update() const { return in_flight_.size() < (version_ ? size_t{1} : kMaxUpdatesInFlight); }
 
 std::optional<WallTime> AwsAgent::next_tick() const {
     if (!upstream_.aws.shadow || !online_) return std::nullopt;
@@ -179,9 +180,12 @@ std::optional<WallTime> AwsAgent::next_tick() const {
     }
     if (unreported_.empty() || !may_send_update()) return due;
     WallTime report;
-    if (awaiting_get_until_) report = *awaiting_get_until_;
-    else if (report_now_ || !last_update_) report = WallTime{};
-    else report = *last_update_ + upstream_.aws.shadow_interval;
+    if (awaiting_get_until_)
+        report = *awaiting_get_until_;
+    else if (report_now_ || !last_update_)
+        report = WallTime{};
+    else
+        report = *last_update_ + upstream_.aws.shadow_interval;
     if (retry_not_before_ && *retry_not_before_ > report) report = *retry_not_before_;
     return due ? std::min(*due, report) : report;
 }
@@ -194,8 +198,9 @@ void AwsAgent::on_tick(WallTime now, Output& out) {
         }
         Update update = std::move(it->second);
         it = in_flight_.erase(it);
-        retry_later(update, "no answer to a shadow update within " + std::to_string(kAwsShadowAnswerTimeout.count()) + "s",
-                    now, out);
+        retry_later(update,
+                    "no answer to a shadow update within " + std::to_string(kAwsShadowAnswerTimeout.count()) + "s", now,
+                    out);
     }
     const auto due = next_tick();
     if (!due || now < *due || unreported_.empty() || !may_send_update()) return;
@@ -321,8 +326,9 @@ void AwsAgent::apply_delta(const JsonValue& state, WallTime, Output& out) {
         const PlatformMapping* m = entities_.find([&](const PlatformMapping& e) { return e.property == field; });
         if (!m) {
             if (warned_fields_.insert(field).second) {
-                out.say(LogLevel::warning, "the shadow's desired state has '" + field +
-                                               "', which no [[upstream.map]] shadow_field names; it stays in the delta");
+                out.say(LogLevel::warning,
+                        "the shadow's desired state has '" + field +
+                            "', which no [[upstream.map]] shadow_field names; it stays in the delta");
             }
             continue;
         }
@@ -381,8 +387,8 @@ void AwsAgent::update_rejected(const std::string& payload, WallTime now, Output&
         send_get(now, out);
         return;
     }
-    const std::string said = "code " + (code ? std::to_string(*code) : std::string("?")) +
-                             (message.empty() ? "" : " (" + message + ")");
+    const std::string said =
+        "code " + (code ? std::to_string(*code) : std::string("?")) + (message.empty() ? "" : " (" + message + ")");
     if (code == kShadowThrottled || code == kShadowInternalError || code == kShadowUnavailable) {
         // Throttled or failing for a while: the values are still true.
         retry_later(update, "the shadow service refused an update for now: " + said, now, out);
@@ -398,9 +404,11 @@ void AwsAgent::update_rejected(const std::string& payload, WallTime now, Output&
             return;
         }
         const std::string field = update.reported.empty() ? std::string("?") : update.reported.begin()->first;
-        out.say(LogLevel::warning, "the shadow refused field '" + field + "' alone as too large (413): the shadow "
-                                   "document holds at most 8 KB of desired and reported state in all; this value is "
-                                   "not reported (remove fields with null, or use a named shadow)");
+        out.say(LogLevel::warning,
+                "the shadow refused field '" + field +
+                    "' alone as too large (413): the shadow "
+                    "document holds at most 8 KB of desired and reported state in all; this value is "
+                    "not reported (remove fields with null, or use a named shadow)");
         return;
     }
     out.say(LogLevel::warning, "the shadow refused an update: " + said + "; those values are not reported");
@@ -417,16 +425,19 @@ void AwsAgent::request(const InboundPublish& publish, Output& out) {
     std::string error;
     auto doc = json_parse(publish.payload, error);
     if (!doc || !doc->is_object()) {
-        respond(p, CommandOutcome::failure(CommandOutcome::Status::invalid,
-                                           "the command is not a JSON object" + (error.empty() ? "" : ": " + error)), out);
+        respond(p,
+                CommandOutcome::failure(CommandOutcome::Status::invalid,
+                                        "the command is not a JSON object" + (error.empty() ? "" : ": " + error)),
+                out);
         return;
     }
     const std::string sensor = string_or_empty(*doc, "sensor");
     const std::string name = string_or_empty(*doc, "command");
     const JsonValue* params = doc->find("params");
     if (sensor.empty() || name.empty() || (params && !params->is_object())) {
-        respond(p, CommandOutcome::failure(CommandOutcome::Status::invalid,
-                                           "a command needs \"sensor\", \"command\" and an optional \"params\" object"),
+        respond(p,
+                CommandOutcome::failure(CommandOutcome::Status::invalid,
+                                        "a command needs \"sensor\", \"command\" and an optional \"params\" object"),
                 out);
         return;
     }

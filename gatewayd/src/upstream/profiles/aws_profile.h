@@ -40,10 +40,10 @@
 #include <map>
 #include <set>
 
-#include "config/config.h"
 #include "common/json.h"
-#include "topics/topic_template.h"
+#include "config/config.h"
 #include "supervision/backoff.h"
+#include "topics/topic_template.h"
 #include "upstream/profiles/dead_letter_publish.h"
 #include "upstream/profiles/entity_map.h"
 #include "upstream/profiles/platform_agent.h"
@@ -110,10 +110,10 @@ private:
         WallTime sent_at{};
     };
     struct Pending {
-        bool shadow = false;             // a delta field
-        std::string field;               // shadow field
-        std::string desired;             // its desired JSON value
-        std::string response_topic;      // request/response
+        bool shadow = false;         // a delta field
+        std::string field;           // shadow field
+        std::string desired;         // its desired JSON value
+        std::string response_topic;  // request/response
         std::string correlation_data;
     };
 
@@ -137,15 +137,16 @@ private:
     std::string prefix_;
     bool online_ = false;
     std::optional<std::int64_t> version_;
-    std::map<std::string, FieldValue> unreported_;  // waiting for the interval
+    std::map<std::string, FieldValue> unreported_;     // waiting for the interval
     std::map<std::string, std::uint64_t> newest_seq_;  // field -> seq of its newest value
     std::uint64_t value_seq_ = 0;
-    std::map<std::string, std::string> last_reported_;  // as the shadow accepted them: unchanged values are not sent again
+    std::map<std::string, std::string>
+        last_reported_;  // as the shadow accepted them: unchanged values are not sent again
     // Reports wait for the answer to a shadow get (at start, after a 409),
     // so they carry the current version; at most until then.
     std::optional<WallTime> awaiting_get_until_;
     std::optional<WallTime> last_update_;
-    bool report_now_ = false;  // a delta was applied: say so without waiting
+    bool report_now_ = false;                  // a delta was applied: say so without waiting
     std::map<std::string, Update> in_flight_;  // clientToken -> update
     int retries_after_conflict_ = 0;
     std::map<std::string, std::string> desired_;  // field -> desired JSON, as the shadow wrote it

@@ -56,7 +56,8 @@ std::optional<Command> EntityMap::command_for(std::string_view sensor, std::stri
                 "' has been delivered yet, so its plugin is not known; set instance in its [[upstream.map]] entry";
         return std::nullopt;
     }
-    return Command{std::move(instance), std::string(sensor), std::move(name), params.empty() ? "{}" : std::move(params)};
+    return Command{std::move(instance), std::string(sensor), std::move(name),
+                   params.empty() ? "{}" : std::move(params)};
 }
 
 std::string set_params(const std::string& json_value) { return "{\"value\":" + json_value + "}"; }

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "common/command.h"
 #include "common/message.h"
 #include "config/config.h"
-#include "common/command.h"
 
 namespace gwd {
 

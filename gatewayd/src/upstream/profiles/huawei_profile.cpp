@@ -43,8 +43,8 @@ std::optional<PublishRequest> HuaweiUplinkCodec::dead_letter(const Message& mess
     std::string body = "{";
     const PlatformMapping* m = mapping_for(upstream_.map, message.sensor);
     if (m && !m->device_id.empty()) body += "\"object_device_id\":" + json_quote(m->device_id) + ",";
-    body += "\"name\":\"gatewayd_dead_letter\",\"id\":\"" + std::to_string(id) + "\",\"content\":" +
-            message_envelope(message, gateway_id_) + "}";
+    body += "\"name\":\"gatewayd_dead_letter\",\"id\":\"" + std::to_string(id) +
+            "\",\"content\":" + message_envelope(message, gateway_id_) + "}";
     r->payload = std::move(body);
     r->content_type = "application/json";
     r->payload_format = 1;
@@ -74,10 +74,10 @@ std::optional<PublishRequest> HuaweiUplinkCodec::encode(const Message& message, 
     if (upstream_.huawei.legacy_topics) {
         const PlatformMapping* m = mapping_for(upstream_.map, message.sensor);
         r.topic = "/huawei/v1/devices/" + device + "/data/json";
-        r.payload = "{\"msgType\":\"deviceReq\",\"data\":[{\"serviceId\":" +
-                    json_quote(m ? m->service_id : message.sensor) + ",\"serviceData\":{" +
-                    json_quote(m ? m->property : "value") + ":" + reading_json_value(message) +
-                    "},\"eventTime\":\"" + huawei_event_time(wall_time_of(message.timestamp_ms)) + "\"}]}";
+        r.payload =
+            "{\"msgType\":\"deviceReq\",\"data\":[{\"serviceId\":" + json_quote(m ? m->service_id : message.sensor) +
+            ",\"serviceData\":{" + json_quote(m ? m->property : "value") + ":" + reading_json_value(message) +
+            "},\"eventTime\":\"" + huawei_event_time(wall_time_of(message.timestamp_ms)) + "\"}]}";
         return r;
     }
     r.topic = "$oc/devices/" + device + "/sys/properties/report";
@@ -104,8 +104,8 @@ std::optional<PublishRequest> HuaweiUplinkCodec::encode_batch(std::span<const Up
     for (size_t i = 0; i < items.size(); ++i) {
         const Message& message = *items[i].message;
         if (i != 0) r.payload += ',';
-        r.payload += "{\"device_id\":" + json_quote(mapping_for(upstream_.map, message.sensor)->device_id) + ",\"services\":[" +
-                     service_entry(message) + "]}";
+        r.payload += "{\"device_id\":" + json_quote(mapping_for(upstream_.map, message.sensor)->device_id) +
+                     ",\"services\":[" + service_entry(message) + "]}";
     }
     r.payload += "]}";
     return r;
@@ -122,7 +122,8 @@ HuaweiAgent::HuaweiAgent(UpstreamConfig upstream, std::string only_instance)
 std::vector<std::string> HuaweiAgent::subscriptions() const {
     if (upstream_.huawei.legacy_topics) return {"/huawei/v1/devices/" + upstream_.huawei.device_id + "/command/json"};
     // The platform chooses the request_id, so the device subscribes with '#'.
-    return {prefix_ + "commands/#", prefix_ + "properties/set/#", prefix_ + "properties/get/#", prefix_ + "events/down"};
+    return {prefix_ + "commands/#", prefix_ + "properties/set/#", prefix_ + "properties/get/#",
+            prefix_ + "events/down"};
 }
 
 void HuaweiAgent::on_online(WallTime now, Output& out) { sub_devices_.connected(entities_, running_, now, out); }
@@ -160,9 +161,12 @@ void HuaweiAgent::on_inbound(const InboundPublish& publish, WallTime now, Output
         HuaweiSubDevices::answer(publish.payload, out);
         return;
     }
-    if (rest.starts_with("commands/request_id=")) command(request_id, publish.payload, out);
-    else if (rest.starts_with("properties/set/request_id=")) property_set(request_id, publish.payload, out);
-    else if (rest.starts_with("properties/get/request_id=")) property_get(request_id, publish.payload, now, out);
+    if (rest.starts_with("commands/request_id="))
+        command(request_id, publish.payload, out);
+    else if (rest.starts_with("properties/set/request_id="))
+        property_set(request_id, publish.payload, out);
+    else if (rest.starts_with("properties/get/request_id="))
+        property_get(request_id, publish.payload, now, out);
     // Responses to our own requests, or topics of later platform features: not ours to answer.
 }
 
@@ -173,8 +177,9 @@ void HuaweiAgent::command(const std::string& request_id, const std::string& payl
     std::string error;
     auto doc = json_parse(payload, error);
     if (!doc || !doc->is_object()) {
-        respond(p, CommandOutcome::failure(CommandOutcome::Status::invalid,
-                                           "the command is not a JSON object" + (error.empty() ? "" : ": " + error)),
+        respond(p,
+                CommandOutcome::failure(CommandOutcome::Status::invalid,
+                                        "the command is not a JSON object" + (error.empty() ? "" : ": " + error)),
                 out);
         return;
     }
@@ -190,9 +195,10 @@ void HuaweiAgent::command(const std::string& request_id, const std::string& payl
     }
     const PlatformMapping* target = command_target(device, service, name);
     if (!target) {
-        respond(p, CommandOutcome::failure(CommandOutcome::Status::unsupported,
-                                           "no sensor is mapped to service '" + (service ? *service : "") + "'" +
-                                               (device.empty() ? "" : " of device '" + device + "'")),
+        respond(p,
+                CommandOutcome::failure(CommandOutcome::Status::unsupported,
+                                        "no sensor is mapped to service '" + (service ? *service : "") + "'" +
+                                            (device.empty() ? "" : " of device '" + device + "'")),
                 out);
         return;
     }
@@ -210,8 +216,10 @@ void HuaweiAgent::property_set(const std::string& request_id, const std::string&
     auto doc = json_parse(payload, error);
     const JsonValue* services = doc && doc->is_object() ? doc->find("services") : nullptr;
     if (!services || !services->is_array()) {
-        respond(p, CommandOutcome::failure(CommandOutcome::Status::invalid,
-                                           "the property set request has no services list"), out);
+        respond(
+            p,
+            CommandOutcome::failure(CommandOutcome::Status::invalid, "the property set request has no services list"),
+            out);
         return;
     }
     const std::string* object_device = string_member(*doc, "object_device_id");
@@ -221,8 +229,10 @@ void HuaweiAgent::property_set(const std::string& request_id, const std::string&
         const std::string* service = s.is_object() ? string_member(s, "service_id") : nullptr;
         const JsonValue* properties = s.is_object() ? s.find("properties") : nullptr;
         if (!service || !properties || !properties->is_object()) {
-            respond(p, CommandOutcome::failure(CommandOutcome::Status::invalid,
-                                               "each service needs service_id and a properties object"), out);
+            respond(p,
+                    CommandOutcome::failure(CommandOutcome::Status::invalid,
+                                            "each service needs service_id and a properties object"),
+                    out);
             return;
         }
         for (const auto& member : properties->as_object()) {
@@ -233,9 +243,11 @@ void HuaweiAgent::property_set(const std::string& request_id, const std::string&
                 return m.device_id == device && m.service_id == *service && m.property == property;
             });
             if (!target) {
-                respond(p, CommandOutcome::failure(CommandOutcome::Status::unsupported,
-                                                   "no sensor is mapped to property '" + property + "' of service '" +
-                                                       *service + "'"), out);
+                respond(p,
+                        CommandOutcome::failure(
+                            CommandOutcome::Status::unsupported,
+                            "no sensor is mapped to property '" + property + "' of service '" + *service + "'"),
+                        out);
                 return;
             }
             auto cmd = entities_.command_for(target->sensor, "set", set_params(value.dump()), error);
@@ -254,8 +266,7 @@ void HuaweiAgent::property_set(const std::string& request_id, const std::string&
     requests_.open(std::move(p), std::move(commands), out);
 }
 
-void HuaweiAgent::property_get(const std::string& request_id, const std::string& payload, WallTime now,
-                               Output& out) {
+void HuaweiAgent::property_get(const std::string& request_id, const std::string& payload, WallTime now, Output& out) {
     const std::string topic = publish_topic("properties/get/response/request_id=" + request_id);
     std::string error;
     auto doc = json_parse(payload, error);
@@ -282,7 +293,8 @@ void HuaweiAgent::property_get(const std::string& request_id, const std::string&
         if (m.device_id != device || (service && m.service_id != *service)) continue;
         const EntityMap::Latest* latest = entities_.latest(m.sensor);
         if (!latest) continue;
-        auto it = std::find_if(by_service.begin(), by_service.end(), [&](const auto& e) { return e.first == m.service_id; });
+        auto it =
+            std::find_if(by_service.begin(), by_service.end(), [&](const auto& e) { return e.first == m.service_id; });
         if (it == by_service.end()) {
             by_service.push_back({m.service_id, {{}, 0}});
             it = by_service.end() - 1;
@@ -311,8 +323,8 @@ void HuaweiAgent::legacy_command(const std::string& payload, Output& out) {
     const JsonValue* mid = doc && doc->is_object() ? doc->find("mid") : nullptr;
     if (!mid || !mid->is_number()) {
         // Without its mid a response cannot be matched to anything.
-        out.say(LogLevel::warning, "a legacy command without a numeric mid was ignored: " +
-                                       printable(payload, kQuotedMessage));
+        out.say(LogLevel::warning,
+                "a legacy command without a numeric mid was ignored: " + printable(payload, kQuotedMessage));
         return;
     }
     Pending p{Kind::legacy_command, mid->as_number().text, {}};
@@ -320,15 +332,19 @@ void HuaweiAgent::legacy_command(const std::string& payload, Output& out) {
     const std::string* cmd_name = string_member(*doc, "cmd");
     const JsonValue* paras = doc->find("paras");
     if (!service || !cmd_name || (paras && !paras->is_object())) {
-        respond(p, CommandOutcome::failure(CommandOutcome::Status::invalid,
-                                           "a legacy command needs serviceId, cmd and an object paras"), out);
+        respond(p,
+                CommandOutcome::failure(CommandOutcome::Status::invalid,
+                                        "a legacy command needs serviceId, cmd and an object paras"),
+                out);
         return;
     }
     // Legacy devices have no sub-devices: any mapping of the service will do.
     const PlatformMapping* target = command_target(std::nullopt, service, cmd_name);
     if (!target) {
-        respond(p, CommandOutcome::failure(CommandOutcome::Status::unsupported,
-                                           "no sensor is mapped to service '" + *service + "'"), out);
+        respond(p,
+                CommandOutcome::failure(CommandOutcome::Status::unsupported,
+                                        "no sensor is mapped to service '" + *service + "'"),
+                out);
         return;
     }
     auto cmd = entities_.command_for(target->sensor, *cmd_name, paras ? paras->dump() : "{}", error);
@@ -345,8 +361,8 @@ void HuaweiAgent::on_command_done(std::uint64_t ticket, const CommandOutcome& ou
 
 // The sensor whose mapping names this service (and device, when given),
 // preferring the one that lists the command.
-const PlatformMapping* HuaweiAgent::command_target(const std::optional<std::string>& device,
-                                                   const std::string* service, const std::string* name) const {
+const PlatformMapping* HuaweiAgent::command_target(const std::optional<std::string>& device, const std::string* service,
+                                                   const std::string* name) const {
     auto matches = [&](const PlatformMapping& m) {
         return (!device || m.device_id == *device) && (!service || m.service_id == *service);
     };
@@ -366,22 +382,22 @@ void HuaweiAgent::respond(const Pending& p, const CommandOutcome& outcome, Outpu
             std::string paras = outcome.ok() ? object_or_empty(outcome.result)
                                              : "{\"error\":" + json_quote(outcome.message) + ",\"status\":\"" +
                                                    std::string(command_status_name(outcome.status)) + "\"}";
-            r.payload = "{\"result_code\":" + std::to_string(code) + ",\"response_name\":" +
-                        json_quote(p.response_name) + ",\"paras\":" + paras + "}";
+            r.payload = "{\"result_code\":" + std::to_string(code) +
+                        ",\"response_name\":" + json_quote(p.response_name) + ",\"paras\":" + paras + "}";
             break;
         }
         case Kind::property_set:
             r.topic = publish_topic("properties/set/response/request_id=" + p.request_id);
-            r.payload = "{\"result_code\":" + std::to_string(code) + ",\"result_desc\":" +
-                        json_quote(outcome.ok() ? "success" : outcome.message) + "}";
+            r.payload = "{\"result_code\":" + std::to_string(code) +
+                        ",\"result_desc\":" + json_quote(outcome.ok() ? "success" : outcome.message) + "}";
             break;
         case Kind::legacy_command:
             r.topic = "/huawei/v1/devices/" + upstream_.huawei.device_id + "/data/json";
-            r.payload = "{\"msgType\":\"deviceRsp\",\"mid\":" + p.request_id + ",\"errcode\":" + std::to_string(code) +
-                        ",\"body\":" +
-                        (outcome.ok() ? object_or_empty(outcome.result)
-                                      : "{\"error\":" + json_quote(outcome.message) + "}") +
-                        "}";
+            r.payload =
+                "{\"msgType\":\"deviceRsp\",\"mid\":" + p.request_id + ",\"errcode\":" + std::to_string(code) +
+                ",\"body\":" +
+                (outcome.ok() ? object_or_empty(outcome.result) : "{\"error\":" + json_quote(outcome.message) + "}") +
+                "}";
             break;
     }
     if (!outcome.ok()) {

@@ -77,7 +77,9 @@ public:
     void on_sensors(const std::set<std::string>& running, WallTime now, Output& out) override;
     void on_stop(WallTime now, Output& out) override;
     std::vector<std::string> online_entities() const override { return sub_devices_.online(); }
-    void inherit_online_entities(std::vector<std::string> entities) override { sub_devices_.inherit(std::move(entities)); }
+    void inherit_online_entities(std::vector<std::string> entities) override {
+        sub_devices_.inherit(std::move(entities));
+    }
     void on_delivered(std::uint64_t id, const std::shared_ptr<const Message>& message, WallTime now,
                       Output& out) override;
     void on_inbound(const InboundPublish& publish, WallTime now, Output& out) override;

@@ -81,8 +81,8 @@ void HuaweiSubDevices::report(const std::vector<std::pair<std::string, bool>>& s
         std::string list;
         for (size_t i = start; i < end; ++i) {
             const auto& [device, online] = statuses[i];
-            list += (i == start ? "" : ",") + std::string("{\"device_id\":") + json_quote(device) +
-                    ",\"status\":\"" + (online ? "ONLINE" : "OFFLINE") + "\"}";
+            list += (i == start ? "" : ",") + std::string("{\"device_id\":") + json_quote(device) + ",\"status\":\"" +
+                    (online ? "ONLINE" : "OFFLINE") + "\"}";
             reported_[device] = online;
         }
         PublishRequest r;
@@ -91,8 +91,10 @@ void HuaweiSubDevices::report(const std::vector<std::pair<std::string, bool>>& s
         r.content_type = "application/json";
         r.payload_format = 1;
         r.rate_cost = static_cast<int>(end - start);
-        r.payload = "{\"services\":[{\"service_id\":\"$sub_device_manager\",\"event_type\":\"sub_device_update_status\","
-                    "\"event_time\":\"" + huawei_event_time(now) + "\",\"paras\":{\"device_statuses\":[" + list + "]}}]}";
+        r.payload =
+            "{\"services\":[{\"service_id\":\"$sub_device_manager\",\"event_type\":\"sub_device_update_status\","
+            "\"event_time\":\"" +
+            huawei_event_time(now) + "\",\"paras\":{\"device_statuses\":[" + list + "]}}]}";
         out.publishes.push_back(std::move(r));
     }
 }
@@ -119,8 +121,8 @@ bool HuaweiSubDevices::answer(const std::string& payload, PlatformAgent::Output&
         if (!failed || !failed->is_array()) continue;
         for (const JsonValue& device : failed->as_array()) {
             out.say(LogLevel::warning, "the platform did not update the status of sub-device '" +
-                                           printable(text(device, "device_id"), 128) + "': " +
-                                           printable(text(device, "error_code"), 64) + " " +
+                                           printable(text(device, "device_id"), 128) +
+                                           "': " + printable(text(device, "error_code"), 64) + " " +
                                            printable(text(device, "error_msg"), kQuotedMessage));
         }
     }

@@ -21,8 +21,10 @@ std::string message_envelope(const Message& message, std::string_view gateway_id
         std::vector<std::pair<std::string, std::vector<const std::string*>>> groups;
         for (const auto& p : message.properties) {
             auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == p.key; });
-            if (it == groups.end()) groups.push_back({p.key, {&p.value}});
-            else it->second.push_back(&p.value);
+            if (it == groups.end())
+                groups.push_back({p.key, {&p.value}});
+            else
+                it->second.push_back(&p.value);
         }
         bool first = true;
         for (const auto& [key, values] : groups) {

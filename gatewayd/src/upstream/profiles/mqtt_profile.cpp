@@ -4,7 +4,6 @@
 
 namespace gwd {
 
-
 MqttUplinkCodec::MqttUplinkCodec(const UpstreamConfig& upstream, std::string gateway_id,
                                  std::map<std::string, std::string> plugins)
     : upstream_name_(upstream.name),
@@ -14,7 +13,8 @@ MqttUplinkCodec::MqttUplinkCodec(const UpstreamConfig& upstream, std::string gat
       qos_(upstream.qos),
       retain_(upstream.retain),
       envelope_(upstream.envelope) {
-    if (!upstream.dead_letter_topic.empty()) dead_letter_topic_ = TopicTemplate::compile_checked(upstream.dead_letter_topic);
+    if (!upstream.dead_letter_topic.empty())
+        dead_letter_topic_ = TopicTemplate::compile_checked(upstream.dead_letter_topic);
 }
 
 std::optional<PublishRequest> MqttUplinkCodec::encode(const Message& message, std::uint64_t) const {

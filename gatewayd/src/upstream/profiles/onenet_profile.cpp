@@ -48,7 +48,9 @@ std::optional<PublishRequest> OnenetUplinkCodec::encode(const Message& message, 
 }
 
 OnenetAgent::OnenetAgent(UpstreamConfig upstream, std::string only_instance)
-    : upstream_(std::move(upstream)), entities_(upstream_.map, std::move(only_instance)), prefix_(thing_prefix(upstream_)) {}
+    : upstream_(std::move(upstream)),
+      entities_(upstream_.map, std::move(only_instance)),
+      prefix_(thing_prefix(upstream_)) {}
 
 std::vector<std::string> OnenetAgent::subscriptions() const {
     return {prefix_ + "property/post/reply", prefix_ + "property/set", prefix_ + "property/get",
@@ -81,7 +83,8 @@ void OnenetAgent::post_reply(const std::string& payload, Output& out) {
     std::string error;
     auto doc = json_parse(payload, error);
     if (!doc || !doc->is_object()) {
-        out.say(LogLevel::warning, "OneNET sent a property post reply that is not JSON: " + printable(payload, kQuotedMessage));
+        out.say(LogLevel::warning,
+                "OneNET sent a property post reply that is not JSON: " + printable(payload, kQuotedMessage));
         return;
     }
     const std::string id = id_of(*doc);
@@ -111,8 +114,10 @@ void OnenetAgent::property_set(const std::string& payload, Output& out) {
     if (doc && doc->is_object()) p.id = id_of(*doc);
     const JsonValue* params = doc && doc->is_object() ? doc->find("params") : nullptr;
     if (!params || !params->is_object() || p.id.empty()) {
-        reply(p, CommandOutcome::failure(CommandOutcome::Status::invalid,
-                                         "a property set needs an id and a params object"), out);
+        reply(
+            p,
+            CommandOutcome::failure(CommandOutcome::Status::invalid, "a property set needs an id and a params object"),
+            out);
         return;
     }
     std::vector<Command> commands;
@@ -122,8 +127,10 @@ void OnenetAgent::property_set(const std::string& payload, Output& out) {
         const PlatformMapping* target =
             entities_.find([&](const PlatformMapping& m) { return m.property == identifier; });
         if (!target) {
-            reply(p, CommandOutcome::failure(CommandOutcome::Status::unsupported,
-                                             "no sensor is mapped to identifier '" + identifier + "'"), out);
+            reply(p,
+                  CommandOutcome::failure(CommandOutcome::Status::unsupported,
+                                          "no sensor is mapped to identifier '" + identifier + "'"),
+                  out);
             return;
         }
         auto cmd = entities_.command_for(target->sensor, "set", set_params(value.dump()), error);
@@ -147,18 +154,23 @@ void OnenetAgent::property_get(const std::string& payload, Output& out) {
     if (doc && doc->is_object()) p.id = id_of(*doc);
     const JsonValue* params = doc && doc->is_object() ? doc->find("params") : nullptr;
     if (!params || !params->is_array() || p.id.empty()) {
-        reply(p, CommandOutcome::failure(CommandOutcome::Status::invalid,
-                                         "a property get needs an id and a params list of identifiers"), out);
+        reply(p,
+              CommandOutcome::failure(CommandOutcome::Status::invalid,
+                                      "a property get needs an id and a params list of identifiers"),
+              out);
         return;
     }
     std::string data;
     for (const JsonValue& v : params->as_array()) {
         if (!v.is_string()) continue;
-        const PlatformMapping* m = entities_.find([&](const PlatformMapping& e) { return e.property == v.as_string(); });
+        const PlatformMapping* m =
+            entities_.find([&](const PlatformMapping& e) { return e.property == v.as_string(); });
         const EntityMap::Latest* latest = m ? entities_.latest(m->sensor) : nullptr;
         if (!latest) {
-            reply(p, CommandOutcome::failure(CommandOutcome::Status::unsupported,
-                                             "no value of identifier '" + v.as_string() + "' is known"), out);
+            reply(p,
+                  CommandOutcome::failure(CommandOutcome::Status::unsupported,
+                                          "no value of identifier '" + v.as_string() + "' is known"),
+                  out);
             return;
         }
         data += (data.empty() ? "" : ",") + json_quote(v.as_string()) + ":" + latest->json_value;
@@ -173,16 +185,20 @@ void OnenetAgent::invoke(const std::string& identifier, const std::string& paylo
     if (doc && doc->is_object()) p.id = id_of(*doc);
     const JsonValue* params = doc && doc->is_object() ? doc->find("params") : nullptr;
     if (p.id.empty() || (params && !params->is_object())) {
-        reply(p, CommandOutcome::failure(CommandOutcome::Status::invalid,
-                                         "a service invocation needs an id and a params object"), out);
+        reply(p,
+              CommandOutcome::failure(CommandOutcome::Status::invalid,
+                                      "a service invocation needs an id and a params object"),
+              out);
         return;
     }
     const PlatformMapping* target = entities_.find([&](const PlatformMapping& m) {
         return std::find(m.commands.begin(), m.commands.end(), identifier) != m.commands.end();
     });
     if (!target) {
-        reply(p, CommandOutcome::failure(CommandOutcome::Status::unsupported,
-                                         "no sensor lists service '" + identifier + "' in its commands"), out);
+        reply(p,
+              CommandOutcome::failure(CommandOutcome::Status::unsupported,
+                                      "no sensor lists service '" + identifier + "' in its commands"),
+              out);
         return;
     }
     auto cmd = entities_.command_for(target->sensor, identifier, params ? params->dump() : "{}", error);
@@ -202,9 +218,9 @@ void OnenetAgent::reply(const Pending& p, const CommandOutcome& outcome, Output&
     PublishRequest r;
     r.topic = p.reply_topic;
     r.qos = upstream_.qos;
-    r.payload = "{\"id\":" + json_quote(p.id) + ",\"code\":" +
-                std::to_string(outcome.ok() ? kOnenetSuccess : kOnenetFailure) + ",\"msg\":" +
-                json_quote(outcome.ok() ? "success" : outcome.message);
+    r.payload = "{\"id\":" + json_quote(p.id) +
+                ",\"code\":" + std::to_string(outcome.ok() ? kOnenetSuccess : kOnenetFailure) +
+                ",\"msg\":" + json_quote(outcome.ok() ? "success" : outcome.message);
     if (outcome.ok() && p.with_data) {
         const bool object = !outcome.result.empty() && outcome.result.front() == '{' && json_is_valid(outcome.result);
         r.payload += ",\"data\":" + (object ? outcome.result : "{}");

@@ -55,7 +55,7 @@ public:
 private:
     struct Pending {
         std::string reply_topic;
-        std::string id;  // the request's id, echoed
+        std::string id;          // the request's id, echoed
         bool with_data = false;  // get_reply and invoke_reply carry "data"
     };
 
@@ -67,7 +67,7 @@ private:
 
     UpstreamConfig upstream_;
     EntityMap entities_;
-    std::string prefix_;  // $sys/{pid}/{dev}/thing/
+    std::string prefix_;                                                // $sys/{pid}/{dev}/thing/
     std::map<std::uint64_t, std::shared_ptr<const Message>> awaiting_;  // outbox id -> delivered post
     std::uint64_t confirmed_ = 0;
     CommandFanout<Pending> requests_;

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "common/command.h"
 #include "common/log.h"
 #include "common/message.h"
-#include "common/command.h"
 #include "upstream/profiles/uplink.h"
 
 namespace gwd {

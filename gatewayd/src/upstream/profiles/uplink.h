@@ -9,7 +9,6 @@
 
 #include "common/message.h"
 
-
 namespace gwd {
 
 struct PublishRequest {
@@ -21,7 +20,7 @@ struct PublishRequest {
     std::optional<std::string> content_type;
     std::optional<int> payload_format;  // 0 bytes, 1 UTF-8
     UserProperties properties;
-    std::optional<std::string> response_topic;    // MQTT v5 request/response
+    std::optional<std::string> response_topic;  // MQTT v5 request/response
     std::optional<std::string> correlation_data;
     // Set when the platform cannot take this message at all (a topic over
     // its limits): the session dead-letters it with this reason.
@@ -51,7 +50,10 @@ public:
 
     // Readings that may travel in one publish share a non-empty batch key;
     // at most max_batch() of them go together, through encode_batch().
-    virtual std::string batch_key(const Message& message) const { (void)message; return {}; }
+    virtual std::string batch_key(const Message& message) const {
+        (void)message;
+        return {};
+    }
     virtual size_t max_batch() const { return 1; }
     virtual std::optional<PublishRequest> encode_batch(std::span<const UplinkItem> items) const {
         return encode(*items.front().message, items.front().id);

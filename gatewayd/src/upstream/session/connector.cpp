@@ -7,8 +7,8 @@
 
 #include "common/text.h"
 #include "common/units.h"
-#include "upstream/profiles/platform_credentials.h"
 #include "mqtt/reason_codes.h"
+#include "upstream/profiles/platform_credentials.h"
 
 namespace gwd {
 
@@ -83,8 +83,8 @@ std::optional<ConnectSettings> Connector::next_connect() {
     s.keep_alive_s = learned_keep_alive_s_.value_or(whole_seconds(c_.config.keep_alive));
     s.connect_timeout_s = whole_seconds(c_.config.connect_timeout);
     s.clean_start = c_.config.clean_start;
-    s.session_expiry_s = static_cast<std::uint32_t>(
-        std::chrono::duration_cast<std::chrono::seconds>(c_.config.session_expiry).count());
+    s.session_expiry_s =
+        static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(c_.config.session_expiry).count());
     s.username = credentials->username;
     s.password = credentials->password;
     s.tls = target_url_.rfind("ssl://", 0) == 0;
@@ -146,7 +146,8 @@ ConnectionLimits Connector::connected(const ConnackInfo& c, const ConnectSetting
     std::string line = "connected to " + s.url + " as '" + s.client_id + "' (MQTT " + (v5 ? "5" : "3.1.1") +
                        ", up to " + std::to_string(limits.window) + " publishes in flight";
     if (aliases) line += ", " + std::to_string(c.topic_alias_maximum) + " topic aliases";
-    if (limits.maximum_packet_size > 0) line += ", packets up to " + std::to_string(limits.maximum_packet_size) + " bytes";
+    if (limits.maximum_packet_size > 0)
+        line += ", packets up to " + std::to_string(limits.maximum_packet_size) + " bytes";
     c_.log.notice(line + ")");
     return limits;
 }
@@ -192,7 +193,7 @@ Connector::Next Connector::connect_failed(const ConnectResult& result, int failu
     event.failure.mqtt_version = c_.config.mqtt_version;
     event.failure.code = result.reason;
     event.failure.tls_error = result.tls_error;
-    event.failure.source = result.reason >= 0         ? FailureSource::connack
+    event.failure.source = result.reason >= 0          ? FailureSource::connack
                            : !result.tls_error.empty() ? FailureSource::tls
                                                        : FailureSource::transport;
     event.server_reference = result.connack.server_reference;
@@ -247,7 +248,8 @@ Connector::Next Connector::after_failure(const FailureEvent& event, const std::s
         }
         if (d.retry_after) parked_retry_at_ = now + *d.retry_after;
         c_.status.set_state(UpstreamState::stopped, reason);
-        if (d.retry_after) c_.status.update([&](UpstreamStatus& s) { s.next_attempt = c_.time.wall() + *d.retry_after; });
+        if (d.retry_after)
+            c_.status.update([&](UpstreamStatus& s) { s.next_attempt = c_.time.wall() + *d.retry_after; });
         c_.log.error("stopped: " + reason + ". " + rearm_hint());
         return {true, Duration(0)};
     }
@@ -269,13 +271,15 @@ Connector::Next Connector::after_failure(const FailureEvent& event, const std::s
         return {false, Duration(0)};
     }
     if (d.topic_aliases_off) {
-        c_.log.warning(error + (event.failure.code == 0x94 ? ": the broker refused our topic aliases"
-                                                             : ": the connection keeps dropping right after topic "
-                                                               "aliases come into use") +
+        c_.log.warning(error +
+                       (event.failure.code == 0x94 ? ": the broker refused our topic aliases"
+                                                   : ": the connection keeps dropping right after topic "
+                                                     "aliases come into use") +
                        "; they stay off until the configuration is reloaded");
     } else if (d.topic_aliases_suspended) {
-        c_.log.warning(error + ": the connection dropped twice in a row right after topic aliases came into use; "
-                               "reconnecting without them until a connection stays up");
+        c_.log.warning(error +
+                       ": the connection dropped twice in a row right after topic aliases came into use; "
+                       "reconnecting without them until a connection stays up");
     }
     if (d.topic_aliases_back) c_.log.info("a connection stayed up: topic aliases may be used again");
     if (d.classification.failure_class == FailureClass::redirect && !c_.config.follow_server_reference) {
@@ -292,9 +296,9 @@ Connector::Next Connector::after_failure(const FailureEvent& event, const std::s
         last_failure_line_ = now;
         failures_unlogged_ = 0;
     } else if (now - last_failure_line_ >= std::chrono::minutes(1)) {
-        c_.log.info(line + (failures_unlogged_ > 0
-                                ? " (" + std::to_string(failures_unlogged_ + 1) + " attempts failed since the last line)"
-                                : std::string()));
+        c_.log.info(line + (failures_unlogged_ > 0 ? " (" + std::to_string(failures_unlogged_ + 1) +
+                                                         " attempts failed since the last line)"
+                                                   : std::string()));
         last_failure_line_ = now;
         failures_unlogged_ = 0;
     } else {
@@ -312,7 +316,8 @@ std::string Connector::rearm_hint() const {
     for (const auto& f : credential_files(c_.config)) files += (files.empty() ? "" : ", ") + f.string();
     if (!files.empty()) ways.push_back("when " + files + " changes");
     ways.push_back("on SIGHUP (systemctl reload gatewayd)");
-    if (c_.config.retry_after_auth_failure) ways.push_back("in " + format_duration(*c_.config.retry_after_auth_failure));
+    if (c_.config.retry_after_auth_failure)
+        ways.push_back("in " + format_duration(*c_.config.retry_after_auth_failure));
     std::string hint = "Readings for it keep queueing; it tries again ";
     for (size_t i = 0; i < ways.size(); ++i) {
         if (i > 0) hint += i + 1 == ways.size() ? (ways.size() > 2 ? ", or " : " or ") : ", ";

@@ -107,7 +107,7 @@ private:
     std::optional<int> learned_keep_alive_s_;
     std::optional<Steady::time_point> parked_retry_at_;
     std::optional<std::chrono::system_clock::time_point> credentials_expire_at_;
-    std::size_t failed_fingerprint_ = 0;  // credential files as they were at the last CONNECT
+    std::size_t failed_fingerprint_ = 0;             // credential files as they were at the last CONNECT
     std::optional<std::uint64_t> last_drop_oldest_;  // oldest unanswered at the last lost connection
     bool warned_qos_ = false;
     bool warned_retain_ = false;

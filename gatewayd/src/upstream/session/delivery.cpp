@@ -23,16 +23,15 @@ std::string suppressed_note(std::uint64_t suppressed) {
 
 bool blames_a_message(int reason) {
     switch (reason) {
-        case -1:     // no reason: the socket was closed
-        case 0x81:   // malformed packet
-        case 0x82:   // protocol error
-        case 0x90:   // topic name invalid
-        case 0x93:   // receive maximum exceeded
-        case 0x95:   // packet too large
-        case 0x99:   // payload format invalid
+        case -1:    // no reason: the socket was closed
+        case 0x81:  // malformed packet
+        case 0x82:  // protocol error
+        case 0x90:  // topic name invalid
+        case 0x93:  // receive maximum exceeded
+        case 0x95:  // packet too large
+        case 0x99:  // payload format invalid
             return true;
-        default:
-            return false;
+        default: return false;
     }
 }
 
@@ -77,7 +76,8 @@ void Delivery::settle(const PublishCompletion& c, std::optional<bool> dead_lette
         // Quota exceeded: not this message's fault. Slow down and send it again.
         const auto now = c_.time.now();
         c_.pacer.quota_exceeded(now);
-        if (auto message = c_.outbox.get(c.id)) quota_retry_.push_back({OutboxEntry{c.id, message}, now + kQuotaRetryDelay});
+        if (auto message = c_.outbox.get(c.id))
+            quota_retry_.push_back({OutboxEntry{c.id, message}, now + kQuotaRetryDelay});
         for (const auto& r : riders) quota_retry_.push_back({r, now + kQuotaRetryDelay});
         c_.status.update([&](UpstreamStatus& s) { s.publish_rate_limit = c_.pacer.current_rate(); });
         log_rejection(LogLevel::warning, "the broker refused a publish: Quota exceeded (0x97); slowing down to " +
@@ -145,9 +145,7 @@ void Delivery::expired(const OutboxEntry& entry, std::int64_t deadline_ms) {
     }
 }
 
-bool Delivery::retry_ready() const {
-    return !quota_retry_.empty() && quota_retry_.front().not_before <= c_.time.now();
-}
+bool Delivery::retry_ready() const { return !quota_retry_.empty() && quota_retry_.front().not_before <= c_.time.now(); }
 
 OutboxEntry Delivery::take_retry() {
     OutboxEntry entry = std::move(quota_retry_.front().entry);

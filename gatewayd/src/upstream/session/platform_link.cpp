@@ -55,8 +55,8 @@ void PlatformLink::carry_out(Transport& transport) {
         c_.log.info("platform command '" + dispatch.command.name + "' for sensor '" + dispatch.command.sensor +
                     "' -> [[sensor]] '" + dispatch.command.instance + "'");
         if (!c_.router) {
-            c_.answer(dispatch.ticket, CommandOutcome::failure(CommandOutcome::Status::unsupported,
-                                                               "this gatewayd takes no commands"));
+            c_.answer(dispatch.ticket,
+                      CommandOutcome::failure(CommandOutcome::Status::unsupported, "this gatewayd takes no commands"));
             continue;
         }
         c_.router->dispatch(std::move(dispatch.command),

@@ -169,10 +169,10 @@ PublishPump::Published PublishPump::publish(const OutboxEntry& first, const std:
         return {Outcome::settled, 0, false, std::move(leftover)};
     }
     if (too_large_for_broker) {
-        c_.delivery.divert(entry,
-                           "larger than the broker's Maximum Packet Size of " +
-                               std::to_string(limits_.maximum_packet_size) + " bytes",
-                           true, -1);
+        c_.delivery.divert(
+            entry,
+            "larger than the broker's Maximum Packet Size of " + std::to_string(limits_.maximum_packet_size) + " bytes",
+            true, -1);
         return {Outcome::settled, 0, false, std::move(leftover)};
     }
     if (const std::uint32_t cap = c_.codec.max_message_expiry_s(); cap > 0 && remaining_s > cap) remaining_s = cap;
