@@ -54,16 +54,6 @@ std::string upstream_field(const TempDir& dir, const char* key) {
     return text_of(field(upstream_status(*status, "cloud"), key));
 }
 
-std::string sensor_field(const TempDir& dir, const std::string& name, const char* key) {
-    auto status = daemon_status(dir);
-    if (!status) return "(no status)";
-    const gwd::JsonValue* list = status->find("sensors");
-    if (list == nullptr || !list->is_array()) return "(no sensors)";
-    for (const auto& s : list->as_array())
-        if (text_of(s.find("name")) == name) return text_of(s.find(key));
-    return "(no sensor)";
-}
-
 size_t count(const std::string& text, const std::string& needle) {
     size_t n = 0;
     for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;

@@ -27,8 +27,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 // The [gateway] of the tests, with a short plugin_timeout and shutdown_timeout.
-// Call it once per daemon: it copies the plugins, and a plugin file
-// overwritten in place under a running daemon crashes it.
+// Each call copies the plugins into the test's own directory.
 std::string gateway(const TempDir& dir) {
     std::string g = gateway_section(dir, all_plugins(dir));
     g.insert(g.rfind("\n\n"), "\nplugin_timeout = \"1s\"\nshutdown_timeout = \"2s\"");
@@ -56,26 +55,6 @@ size_t ticks_of(const TestSubscriber& cloud, const std::string& name) {
     for (const auto& m : cloud.on_topic("telemetry/gw-01/tick"))
         if (m.payload.rfind(name + " ", 0) == 0) ++n;
     return n;
-}
-
-const gwd::JsonValue* sensor_status(const gwd::JsonValue& status, const std::string& name) {
-    const gwd::JsonValue* list = status.find("sensors");
-    if (list == nullptr || !list->is_array()) return nullptr;
-    for (const auto& s : list->as_array())
-        if (const gwd::JsonValue* n = s.find("name"); n && n->is_string() && n->as_string() == name) return &s;
-    return nullptr;
-}
-
-std::string sensor_field(const TempDir& dir, const std::string& name, const char* key) {
-    auto status = daemon_status(dir);
-    if (!status) return "(no status)";
-    const gwd::JsonValue* s = sensor_status(*status, name);
-    if (s == nullptr) return "(no sensor)";
-    const gwd::JsonValue* v = s->find(key);
-    if (v == nullptr) return "(no field)";
-    if (v->is_string()) return v->as_string();
-    if (v->is_number()) return std::to_string(static_cast<long long>(v->as_number().value));
-    return "(other)";
 }
 
 // A plugin file replaced the way packages do it: a new file renamed over it.

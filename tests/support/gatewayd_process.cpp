@@ -46,6 +46,23 @@ const JsonValue* upstream_status(const JsonValue& status, const std::string& nam
     return nullptr;
 }
 
+std::string sensor_field(const TempDir& dir, const std::string& name, const std::string& key) {
+    auto status = daemon_status(dir);
+    if (!status) return "(no status)";
+    const JsonValue* list = status->find("sensors");
+    if (list == nullptr || !list->is_array()) return "(no sensor)";
+    for (const auto& s : list->as_array()) {
+        const JsonValue* n = s.find("name");
+        if (n == nullptr || !n->is_string() || n->as_string() != name) continue;
+        const JsonValue* v = s.find(key);
+        if (v == nullptr) return "(no field)";
+        if (v->is_string()) return v->as_string();
+        if (v->is_number()) return std::to_string(static_cast<long long>(v->as_number().value));
+        return "(other)";
+    }
+    return "(no sensor)";
+}
+
 int line_of(const std::string& text, const std::string& needle) {
     const size_t at = text.find(needle);
     if (at == std::string::npos) return 0;

@@ -47,6 +47,9 @@ private:
 std::optional<JsonValue> daemon_status(const TempDir& dir);
 // The status of upstream `name` in such a report, or nullptr.
 const JsonValue* upstream_status(const JsonValue& status, const std::string& name);
+// Field `key` of sensor `name` in the daemon's status, as text (numbers in
+// decimal); "(no status)", "(no sensor)" or "(no field)" when missing.
+std::string sensor_field(const TempDir& dir, const std::string& name, const std::string& key);
 
 // The 1-based line of `text` on which `needle` first appears (0 if nowhere),
 // so that tests name config positions without counting lines by hand.

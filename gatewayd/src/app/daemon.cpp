@@ -152,10 +152,10 @@ void Daemon::stop() {
 }
 
 void Daemon::watch_files() {
-    std::set<std::filesystem::path> files = plugins_->quarantined_plugin_files();
+    std::set<std::filesystem::path> files = plugins_->plugin_files();
     {
-        // The watch thread calls this too (a quarantined plugin changed),
-        // while a reload on the main thread may be replacing the upstreams.
+        // Under the lock: a reload on the main thread may be replacing the
+        // upstreams while the watch thread reads them.
         std::lock_guard lock(mutex_);
         for (const auto& u : upstreams_) {
             for (const auto& f : credential_files(u.config)) files.insert(f);
@@ -179,10 +179,13 @@ void Daemon::tell_upstreams_about_sensors() {
 }
 
 void Daemon::on_file_changed(const std::filesystem::path& file) {
-    if (plugins_->quarantined_plugin_files().count(file) > 0) {
+    if (plugins_->plugin_files().count(file) > 0) {
         plugins_->plugin_file_changed(file);
-        watch_files();
+        tell_upstreams_about_sensors();
     }
+    // A credential file that went away is no news to act on; its return is.
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) return;
     std::lock_guard lock(mutex_);
     for (auto& u : upstreams_) {
         for (const auto& f : credential_files(u.config)) {

@@ -15,8 +15,8 @@ namespace gwd {
 FileWatcher::FileWatcher(OnChange on_change, Logger log) : on_change_(std::move(on_change)), log_(std::move(log)) {
     inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (inotify_fd_ < 0) {
-        log_.warning(std::string("cannot watch credential files (inotify: ") + gwd::error_text(errno) +
-                     "); a stopped upstream then re-arms only on SIGHUP");
+        log_.warning(std::string("cannot watch credential and plugin files (inotify: ") + gwd::error_text(errno) +
+                     "); a stopped upstream then re-arms, and a replaced plugin is loaded, only on SIGHUP");
         return;
     }
     if (::pipe2(stop_pipe_, O_CLOEXEC) != 0) return;
@@ -50,7 +50,8 @@ void FileWatcher::watch(const std::set<std::filesystem::path>& files) {
         dirs.insert(absolute.parent_path());
     }
     for (const auto& dir : dirs) {
-        const int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB);
+        const int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(),
+                                           IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB | IN_DELETE | IN_MOVED_FROM);
         if (wd < 0) {
             log_.warning("cannot watch " + dir.string() + ": " + gwd::error_text(errno));
             continue;

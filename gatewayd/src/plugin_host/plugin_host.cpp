@@ -1,5 +1,7 @@
 #include "plugin_host/plugin_host.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <thread>
 
@@ -34,6 +36,35 @@ std::string explain_load_error(const std::filesystem::path& dir, const std::stri
         message += " (plugin_dir = " + dir.string() + "; plugins there: " + list_available_plugins(dir) + ")";
     }
     return message;
+}
+
+// A file being copied in place grows for a while; loading it half-written
+// would refuse a plugin that is fine. Stable: same size, time and inode
+// across kStableChecks looks kStableEvery apart, within kStableWithin.
+constexpr auto kStableEvery = std::chrono::milliseconds(100);
+constexpr int kStableChecks = 2;
+constexpr auto kStableWithin = std::chrono::seconds(10);
+
+bool wait_until_stable(const std::filesystem::path& file) {
+    struct stat last {};
+    if (::stat(file.c_str(), &last) != 0) return false;
+    int same = 0;
+    const auto give_up = std::chrono::steady_clock::now() + kStableWithin;
+    while (std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(kStableEvery);
+        struct stat now {};
+        if (::stat(file.c_str(), &now) != 0) return false;
+        const bool unchanged = now.st_size == last.st_size && now.st_ino == last.st_ino &&
+                               now.st_mtim.tv_sec == last.st_mtim.tv_sec && now.st_mtim.tv_nsec == last.st_mtim.tv_nsec;
+        same = unchanged ? same + 1 : 0;
+        last = now;
+        if (same >= kStableChecks && now.st_size > 0) return true;
+    }
+    return false;
+}
+
+std::filesystem::path normalized(const std::filesystem::path& file) {
+    return std::filesystem::absolute(file).lexically_normal();
 }
 
 bool is_quarantined(const std::optional<SensorStatus>& disabled) {
@@ -73,12 +104,12 @@ std::shared_ptr<PluginLibrary> PluginHost::library_for(const std::string& plugin
     std::lock_guard lock(libraries_mutex_);
     auto it = libraries_.find(plugin);
     if (it != libraries_.end()) return it->second;
-    auto library = PluginLibrary::load(plugin_file(plugin), error);
+    auto library = PluginLibrary::load(plugin_file(plugin), error, images_dir_);
     if (library) libraries_[plugin] = library;
     return library;
 }
 
-PluginHost::Entry PluginHost::launch(const SensorConfig& sensor) {
+PluginHost::Entry PluginHost::launch(const SensorConfig& sensor, std::shared_ptr<PluginLibrary> library) {
     Entry entry{sensor, nullptr, std::nullopt, {}};
     const std::string label = "sensor '" + sensor.name + "'";
     auto disable = [&](const std::string& why, SensorState state = SensorState::failed) {
@@ -106,7 +137,7 @@ PluginHost::Entry PluginHost::launch(const SensorConfig& sensor) {
         return disable("quarantined: " + *why, SensorState::quarantined);
     }
     std::string error;
-    auto library = library_for(sensor.plugin, error);
+    if (!library) library = library_for(sensor.plugin, error);
     if (!library) return disable(explain_load_error(plugin_dir_, sensor.plugin, error));
     Diagnostics option_problems;
     check_plugin_options(sensor.options, library->options(), sensor.plugin, label, option_problems);
@@ -119,7 +150,7 @@ PluginHost::Entry PluginHost::launch(const SensorConfig& sensor) {
         std::make_shared<SensorInstance>(sensor, gateway_id_, library, sink_, log_.child("sensor " + sensor.name),
                                          limits_, crash_record_tail(sensor.name, sensor.plugin, entry.fingerprint));
     if (instance->create(Clock::now() + limits_.call_timeout) && instance->start(Clock::now() + limits_.call_timeout)) {
-        log_.info(label + " started (plugin " + sensor.plugin + " " + library->descriptor().version +
+        log_.info(label + " started (plugin " + sensor.plugin + " " + library->version_label() +
                   (instance->polled() ? ", polled every " + format_duration(sensor.interval) : "") + ")");
     }
     entry.instance = std::move(instance);  // a failed one keeps its status visible
@@ -147,9 +178,13 @@ size_t PluginHost::start(const Config& config) {
         std::lock_guard lock(mutex_);
         gateway_id_ = config.gateway.id;
         plugin_dir_ = config.gateway.plugin_dir;
+        images_dir_ = config.gateway.state_dir / "plugin-images";
         limits_.call_timeout = config.gateway.plugin_timeout;
         limits_.max_reading_size = config.gateway.max_reading_size;
     }
+    // Copies left by an earlier run that ended without unloading them.
+    std::error_code ec;
+    std::filesystem::remove_all(images_dir_, ec);
     std::vector<Entry> launched = launch_all(config.sensors);
     size_t running = 0;
     for (const auto& e : launched)
@@ -168,6 +203,7 @@ SensorChanges PluginHost::apply(const Config& next) {
         std::lock_guard lock(mutex_);
         gateway_id_ = next.gateway.id;
         plugin_dir_ = next.gateway.plugin_dir;
+        images_dir_ = next.gateway.state_dir / "plugin-images";
         limits_.call_timeout = next.gateway.plugin_timeout;
         limits_.max_reading_size = next.gateway.max_reading_size;
     }
@@ -284,46 +320,151 @@ CommandOutcome PluginHost::run_command(const Command& command) {
 std::vector<SensorStatus> PluginHost::status() const {
     std::lock_guard lock(mutex_);
     std::vector<SensorStatus> out;
-    for (const auto& entry : entries_) out.push_back(entry.instance ? entry.instance->status() : *entry.disabled);
+    for (const auto& entry : entries_) {
+        out.push_back(entry.instance ? entry.instance->status() : *entry.disabled);
+        if (auto note = plugin_notes_.find(entry.config.plugin); note != plugin_notes_.end())
+            out.back().plugin_note = note->second;
+    }
     return out;
 }
 
-std::set<std::filesystem::path> PluginHost::quarantined_plugin_files() const {
+std::set<std::filesystem::path> PluginHost::plugin_files() const {
     std::lock_guard lock(mutex_);
     std::set<std::filesystem::path> files;
     for (const auto& e : entries_)
-        if (is_quarantined(e.disabled))
-            files.insert(std::filesystem::absolute(plugin_file(e.config.plugin)).lexically_normal());
+        if (e.config.enabled) files.insert(normalized(plugin_file(e.config.plugin)));
     return files;
+}
+
+void PluginHost::set_plugin_note(const std::string& plugin, std::string note) {
+    std::lock_guard lock(mutex_);
+    if (note.empty())
+        plugin_notes_.erase(plugin);
+    else
+        plugin_notes_[plugin] = std::move(note);
 }
 
 void PluginHost::plugin_file_changed(const std::filesystem::path& file) {
     std::lock_guard lifecycle(lifecycle_mutex_);
     if (stopped_) return;
-    std::vector<SensorConfig> retry;
+    const std::string plugin = file.stem().string();
+    std::vector<Entry> users;
     {
         std::lock_guard lock(mutex_);
-        for (const auto& e : entries_) {
-            if (!is_quarantined(e.disabled) ||
-                std::filesystem::absolute(plugin_file(e.config.plugin)).lexically_normal() != file)
-                continue;
-            if (sensor_fingerprint(e.config, plugin_file(e.config.plugin)) == e.fingerprint) continue;
-            retry.push_back(e.config);
+        for (const auto& e : entries_)
+            if (e.config.enabled && e.config.plugin == plugin && normalized(plugin_file(plugin)) == file)
+                users.push_back(e);
+    }
+    if (users.empty()) return;
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) {
+        const bool running = std::any_of(users.begin(), users.end(), [](const Entry& e) { return e.instance; });
+        if (!running) return;
+        const std::string note =
+            "its plugin file " + file.string() + " was removed; the sensors keep running the version loaded before";
+        log_.warning("plugin " + plugin + ": " + note);
+        set_plugin_note(plugin, note);
+        return;
+    }
+    if (!wait_until_stable(file)) {
+        log_.notice("plugin " + plugin + ": " + file.string() +
+                    " is still changing; it is loaded once it has been left alone (the running version stays)");
+        return;
+    }
+    std::string error;
+    auto fresh = PluginLibrary::load(file, error, images_dir_);
+    std::shared_ptr<PluginLibrary> old;
+    for (const auto& e : users)
+        if (e.instance) old = e.instance->library();
+    if (!fresh) {
+        // A half-written or broken file: refused, and tried again when it changes.
+        const std::string note = "a new plugin file was refused: " + error +
+                                 (old ? "; version " + old->version_label() + " keeps running" : "");
+        log_.error("plugin " + plugin + ": " + note);
+        set_plugin_note(plugin, note);
+        return;
+    }
+    if (old && old->sha256() == fresh->sha256()) {
+        // The code that runs already (touched, or put back): the running
+        // sensors stay as they are; those that do not run (quarantined,
+        // failed) are tried again.
+        set_plugin_note(plugin, {});
+        std::vector<Entry> idle;
+        for (const auto& e : users)
+            if (!e.instance || e.instance->status().state == SensorState::failed) idle.push_back(e);
+        if (!idle.empty()) swap_plugin(plugin, idle, old);
+        return;
+    }
+    swap_plugin(plugin, users, std::move(fresh));
+}
+
+void PluginHost::swap_plugin(const std::string& plugin, const std::vector<Entry>& users,
+                             std::shared_ptr<PluginLibrary> fresh) {
+    const auto started_at = Clock::now();
+    std::shared_ptr<PluginLibrary> old;
+    std::vector<std::shared_ptr<SensorInstance>> old_instances;
+    for (const auto& e : users) {
+        if (!e.instance) continue;
+        old = e.instance->library();
+        old_instances.push_back(e.instance);
+    }
+    auto refuse = [&](const std::string& why) {
+        const std::string note = "version " + fresh->version_label() + " of " + fresh->path().string() +
+                                 " was refused: " + why +
+                                 (old ? "; version " + old->version_label() + " keeps running" : "");
+        log_.error("plugin " + plugin + ": " + note);
+        set_plugin_note(plugin, note);
+    };
+    // Every sensor of the plugin must accept the new version's options
+    // before anything stops.
+    for (const auto& e : users) {
+        Diagnostics problems;
+        check_plugin_options(e.config.options, fresh->options(), plugin, "sensor '" + e.config.name + "'", problems);
+        if (!problems.empty()) {
+            refuse(problems.items().front().message);
+            return;
         }
     }
-    if (retry.empty()) return;
-    {
-        std::lock_guard lock(libraries_mutex_);
-        libraries_.erase(retry.front().plugin);
+    for (const auto& e : users)
+        if (is_quarantined(e.disabled))
+            log_.notice("sensor '" + e.config.name + "': its plugin file " + fresh->path().string() +
+                        " changed; trying it again");
+    retire_all(old_instances, Clock::now() + limits_.call_timeout);
+    std::vector<Entry> launched(users.size());
+    side_by_side(users.size(), [&](size_t i) { launched[i] = launch(users[i].config, fresh); });
+    std::string failure;
+    for (size_t i = 0; i < launched.size() && failure.empty(); ++i) {
+        const auto& e = launched[i];
+        if (!e.instance) continue;  // quarantined again, or disabled for its own reasons
+        const SensorStatus s = e.instance->status();
+        if (s.state == SensorState::failed) failure = "sensor '" + s.name + "' did not start with it: " + s.error;
     }
-    for (const auto& sensor : retry)
-        log_.notice("sensor '" + sensor.name + "': its plugin file " + file.string() + " changed; trying it again");
-    std::vector<Entry> launched = launch_all(retry);
+    if (!failure.empty() && old) {
+        // One version per plugin: every sensor goes back to the one that ran.
+        std::vector<std::shared_ptr<SensorInstance>> new_instances;
+        for (const auto& e : launched)
+            if (e.instance) new_instances.push_back(e.instance);
+        retire_all(new_instances, Clock::now() + limits_.call_timeout);
+        side_by_side(users.size(), [&](size_t i) { launched[i] = launch(users[i].config, old); });
+        refuse(failure);
+    } else {
+        {
+            std::lock_guard lock(libraries_mutex_);
+            libraries_[plugin] = fresh;
+        }
+        set_plugin_note(plugin, {});
+        std::string names;
+        for (const auto& e : users) names += (names.empty() ? "'" : ", '") + e.config.name + "'";
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_at).count();
+        log_.notice("plugin " + plugin + ": now version " + fresh->version_label() +
+                    (old ? " (was " + old->version_label() + ")" : "") + " for sensor" +
+                    (users.size() == 1 ? " " : "s ") + names + "; the swap took " + std::to_string(ms) + " ms");
+    }
     std::lock_guard lock(mutex_);
-    for (auto& fresh : launched) {
+    for (auto& fresh_entry : launched) {
         auto e = std::find_if(entries_.begin(), entries_.end(),
-                              [&](const Entry& entry) { return entry.config.name == fresh.config.name; });
-        if (e != entries_.end() && is_quarantined(e->disabled)) *e = std::move(fresh);
+                              [&](const Entry& entry) { return entry.config.name == fresh_entry.config.name; });
+        if (e != entries_.end()) *e = std::move(fresh_entry);
     }
 }
 

@@ -58,9 +58,13 @@ public:
     // Runs one platform command on the [[sensor]] `command.instance`.
     CommandOutcome run_command(const Command& command);
 
-    // Plugin files of quarantined sensors: when one changes, the sensor is
-    // tried again.
-    std::set<std::filesystem::path> quarantined_plugin_files() const;
+    // The plugin files of the configured sensors, to watch: a file replaced
+    // (or one that was missing appearing) is loaded as a new image beside the
+    // old, checked, and swapped in for the sensors of that plugin only. A
+    // version that is refused (ABI, options, create or start) leaves the old
+    // one running, and status says which and why. A quarantined sensor is
+    // tried again once its file changes.
+    std::set<std::filesystem::path> plugin_files() const;
     void plugin_file_changed(const std::filesystem::path& file);
 
     // Instances abandoned so far (a thread is still inside their plugin):
@@ -80,7 +84,11 @@ private:
         std::string fingerprint;                   // of its block and plugin file when launched
     };
 
-    Entry launch(const SensorConfig& sensor);
+    // With `library`, that image instead of the cached one for its plugin.
+    Entry launch(const SensorConfig& sensor, std::shared_ptr<PluginLibrary> library = nullptr);
+    // Brings the sensors in `users` (all of one plugin) onto `fresh`.
+    void swap_plugin(const std::string& plugin, const std::vector<Entry>& users, std::shared_ptr<PluginLibrary> fresh);
+    void set_plugin_note(const std::string& plugin, std::string note);
     std::vector<Entry> launch_all(const std::vector<SensorConfig>& sensors);
     // Shuts the instances down side by side; keeps the abandoned ones.
     void retire_all(std::vector<std::shared_ptr<SensorInstance>> instances, Clock::time_point deadline);
@@ -97,6 +105,7 @@ private:
     // Set under lifecycle_mutex_ (and mutex_, for run_command), read by launches.
     std::string gateway_id_;
     std::filesystem::path plugin_dir_;
+    std::filesystem::path images_dir_;  // private copies of the loaded plugin files (state_dir)
     SensorLimits limits_;
 
     std::mutex libraries_mutex_;
@@ -104,6 +113,7 @@ private:
 
     mutable std::mutex mutex_;  // entries_ and graveyard_; never held while plugin code runs
     std::vector<Entry> entries_;
+    std::map<std::string, std::string> plugin_notes_;  // plugin -> what its file did (status)
     // Instances a plugin thread never let go of: kept for the process's life.
     std::vector<std::shared_ptr<SensorInstance>> graveyard_;
     bool stopped_ = false;  // main thread

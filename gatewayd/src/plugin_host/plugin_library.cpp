@@ -1,28 +1,122 @@
 #include "plugin_host/plugin_library.h"
 
 #include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include "common/error_text.h"
 #include "plugin_host/crash_guard.h"
 
 namespace gwd {
 
+namespace {
+
+std::string sha256_hex(const std::string& bytes) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1) return {};
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < length; ++i) {
+        out += hex[digest[i] >> 4];
+        out += hex[digest[i] & 0xf];
+    }
+    return out;
+}
+
+// Why `bytes` cannot be a whole shared object, or empty. dlopen() maps the
+// segments a file's headers promise: one cut short (still being copied)
+// would fault inside dlopen when a missing page is touched.
+std::string truncation_problem(const std::string& bytes) {
+    const std::string cut = "it is cut short at " + std::to_string(bytes.size()) + " bytes (still being copied?)";
+    if (bytes.size() < EI_NIDENT || bytes.compare(0, SELFMAG, ELFMAG) != 0) {
+        return bytes.size() < SELFMAG ? cut : "it is not an ELF shared object";
+    }
+    if (bytes[EI_CLASS] != ELFCLASS64) return {};  // not ours to judge; dlopen will say
+    if (bytes.size() < sizeof(Elf64_Ehdr)) return cut;
+    Elf64_Ehdr header;
+    std::memcpy(&header, bytes.data(), sizeof header);
+    const std::uint64_t table_end = header.e_phoff + static_cast<std::uint64_t>(header.e_phnum) * header.e_phentsize;
+    if (header.e_phentsize != sizeof(Elf64_Phdr) || table_end > bytes.size()) return cut;
+    for (unsigned i = 0; i < header.e_phnum; ++i) {
+        Elf64_Phdr segment;
+        std::memcpy(&segment, bytes.data() + header.e_phoff + i * sizeof segment, sizeof segment);
+        if (segment.p_type == PT_LOAD && segment.p_offset + segment.p_filesz > bytes.size()) return cut;
+    }
+    return {};
+}
+
+bool read_whole(const std::filesystem::path& path, std::string& out) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return !in.bad();
+}
+
+// Writes `bytes` to a new file in `dir`, readable and writable by us only.
+std::filesystem::path write_private_copy(const std::filesystem::path& dir, const std::string& stem,
+                                         const std::string& bytes, std::string& error) {
+    static std::atomic<unsigned> sequence{0};
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    ::chmod(dir.c_str(), 0700);
+    const auto copy = dir / (stem + "." + std::to_string(::getpid()) + "." + std::to_string(++sequence) + ".so");
+    const int fd = ::open(copy.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        error = "cannot make a private copy in " + dir.string() + ": " + error_text(errno);
+        return {};
+    }
+    size_t written = 0;
+    while (written < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        written += static_cast<size_t>(n);
+    }
+    const bool ok = written == bytes.size() && ::close(fd) == 0;
+    if (!ok) {
+        error = "cannot write a private copy in " + dir.string() + ": " + error_text(errno);
+        std::filesystem::remove(copy, ec);
+        return {};
+    }
+    return copy;
+}
+
+}  // namespace
+
 PluginLibrary::PluginLibrary(std::filesystem::path path, void* handle, const gwd_plugin* descriptor,
-                             std::vector<OptionSpec> options, int crash_image)
+                             std::vector<OptionSpec> options, int crash_image, std::string sha256,
+                             std::filesystem::path private_copy)
     : path_(std::move(path)),
       handle_(handle),
       descriptor_(descriptor),
       options_(std::move(options)),
-      crash_image_(crash_image) {}
+      crash_image_(crash_image),
+      sha256_(std::move(sha256)),
+      private_copy_(std::move(private_copy)) {}
+
+std::string PluginLibrary::version_label() const {
+    std::string label = descriptor_->version != nullptr ? descriptor_->version : "?";
+    if (!sha256_.empty()) label += " (sha256 " + sha256_.substr(0, 8) + ")";
+    return label;
+}
 
 PluginLibrary::~PluginLibrary() {
     crash_guard::release_image(crash_image_);
     if (handle_ != nullptr) dlclose(handle_);
+    // Only now: while the image is mapped its inode stays taken, so a later
+    // copy can never look like this one to dlopen().
+    std::error_code ec;
+    if (!private_copy_.empty()) std::filesystem::remove(private_copy_, ec);
 }
 
 std::string PluginLibrary::check_file_safety(const std::filesystem::path& path) {
@@ -75,7 +169,8 @@ std::string PluginLibrary::check_descriptor(const gwd_plugin* d, std::vector<Opt
     return {};
 }
 
-std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& path, std::string& error) {
+std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& path, std::string& error,
+                                                   const std::filesystem::path& private_copy_dir) {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) {
         error = "plugin file " + path.string() + " does not exist";
@@ -85,17 +180,43 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
         error = problem;
         return nullptr;
     }
+    std::string bytes;
+    if (!read_whole(path, bytes)) {
+        error = "cannot read plugin file " + path.string() + ": " + error_text(errno);
+        return nullptr;
+    }
+    if (std::string problem = truncation_problem(bytes); !problem.empty()) {
+        error = "cannot load plugin file " + path.string() + ": " + problem;
+        return nullptr;
+    }
+    std::filesystem::path copy;
+    if (!private_copy_dir.empty()) {
+        copy = write_private_copy(private_copy_dir, path.stem().string(), bytes, error);
+        if (copy.empty()) return nullptr;
+    }
+    auto discard_copy = [&] {
+        if (!copy.empty()) std::filesystem::remove(copy, ec);
+    };
+    const std::filesystem::path& image = copy.empty() ? path : copy;
     dlerror();
-    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    void* handle = dlopen(image.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) {
         const char* why = dlerror();
         error = "cannot load plugin file " + path.string() + ": " + (why ? why : "unknown dlopen error");
+        // A private copy's name says nothing to the reader: name the file.
+        if (!copy.empty()) {
+            const std::string copy_name = copy.string();
+            for (size_t at; (at = error.find(copy_name)) != std::string::npos;)
+                error.replace(at, copy_name.size(), "it");
+        }
+        discard_copy();
         return nullptr;
     }
     dlerror();
     void* symbol = dlsym(handle, GWD_PLUGIN_ENTRY_SYMBOL);
     if (symbol == nullptr) {
         dlclose(handle);
+        discard_copy();
         error = "plugin file " + path.string() +
                 " has no entry symbol '" GWD_PLUGIN_ENTRY_SYMBOL
                 "'; is it a gatewayd sensor plugin? (plugins export it with GWD_PLUGIN_EXPORT)";
@@ -112,10 +233,12 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
     if (std::string problem = check_descriptor(descriptor, &options); !problem.empty()) {
         crash_guard::release_image(crash_image);
         dlclose(handle);
+        discard_copy();
         error = "refusing plugin file " + path.string() + ": " + problem;
         return nullptr;
     }
-    return std::shared_ptr<PluginLibrary>(new PluginLibrary(path, handle, descriptor, std::move(options), crash_image));
+    return std::shared_ptr<PluginLibrary>(new PluginLibrary(path, handle, descriptor, std::move(options), crash_image,
+                                                            sha256_hex(bytes), std::move(copy)));
 }
 
 }  // namespace gwd

@@ -567,6 +567,7 @@ SensorStatus SensorInstance::status() const {
     SensorStatus s;
     s.name = config_.name;
     s.plugin = config_.plugin;
+    s.plugin_version = library_->version_label();
     {
         std::lock_guard lock(state_mutex_);
         s.state = state_;

@@ -63,6 +63,8 @@ struct SensorStatus {
     std::uint64_t dropped = 0;        // not queued: failed to decode, or refused by every full queue
     std::uint64_t unrouted = 0;       // no upstream takes this sensor
     std::uint64_t poll_errors = 0;    // poll() returned an error
+    std::string plugin_version;       // "1.2.0 (sha256 3f2a9c01)" of the image it runs
+    std::string plugin_note;          // a refused new version, a removed file: what the plugin file did
 };
 
 struct SensorLimits {

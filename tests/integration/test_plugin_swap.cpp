@@ -1,0 +1,198 @@
+// Hot-loading: a plugin file replaced under the running daemon is loaded as
+// a new image beside the old one, checked, and swapped in for the sensors of
+// that plugin only; a version that is refused (wrong ABI, options refused,
+// start fails, a file cut short) leaves the running one forwarding, and
+// status says which version was refused and why. The `swappable` test plugin
+// comes in several builds (tests/plugins/swappable.c); every reading names
+// the version that emitted it.
+#define BOOST_TEST_MODULE plugin_swap
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <iterator>
+
+#include "gatewayd_process.h"
+#include "mosquitto.h"
+#include "mqtt_client.h"
+
+using namespace gwd::test;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path build_of(const std::string& variant) { return test_plugin_dir() / "swap" / ("swappable_" + variant + ".so"); }
+
+// A plugin directory with version 1 of swappable and the simulated plugin.
+fs::path plugin_dir(const TempDir& dir) {
+    const fs::path plugins = dir.path() / "plugins";
+    fs::create_directories(plugins);
+    fs::copy_file(build_of("v1"), plugins / "swappable.so");
+    fs::copy_file(bundled_plugin_dir() / "simulated.so", plugins / "simulated.so");
+    return plugins;
+}
+
+// As packages do it: a new file renamed over the old one.
+void install(const fs::path& plugins, const std::string& variant) {
+    fs::copy_file(build_of(variant), plugins / "swappable.so.new", fs::copy_options::overwrite_existing);
+    fs::rename(plugins / "swappable.so.new", plugins / "swappable.so");
+}
+
+std::string bytes_of(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// As a slow copy does it: the file rewritten in place, here only `bytes`.
+void write_in_place(const fs::path& file, const std::string& bytes) {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string config(const TempDir& dir, const fs::path& plugins) {
+    return gateway_section(dir, plugins) +
+           "[[sensor]]\nname = \"sw\"\nplugin = \"swappable\"\ninterval = \"100ms\"\n"
+           "[sensor.options]\nlabel = \"s\"\n\n"
+           "[[sensor]]\nname = \"sim\"\nplugin = \"simulated\"\ninterval = \"100ms\"\n"
+           "[sensor.options]\ndevices = [\"plain\"]\nnames = [\"other\"]\n\n";
+}
+
+std::string upstream(const Mosquitto& cloud) {
+    return "[[upstream]]\nname = \"cloud\"\nurl = \"" + cloud.url() + "\"\nclient_id = \"gw-01\"\n";
+}
+
+// Readings of swappable `version` that reached the cloud.
+size_t readings_of(const TestSubscriber& cloud, const std::string& version) {
+    size_t n = 0;
+    for (const auto& m : cloud.on_topic("telemetry/gw-01/swap"))
+        if (m.payload.rfind("s " + version + " ", 0) == 0) ++n;
+    return n;
+}
+
+size_t other_readings(const TestSubscriber& cloud) { return cloud.on_topic("telemetry/gw-01/other").size(); }
+
+// Both sensors keep forwarding: `version` of swappable and the simulated one.
+bool both_forward(const TestSubscriber& cloud, const std::string& version) {
+    const size_t mine = readings_of(cloud, version), other = other_readings(cloud);
+    return eventually([&] { return readings_of(cloud, version) >= mine + 3 && other_readings(cloud) >= other + 3; },
+                      30s);
+}
+
+size_t count(const std::string& text, const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+    return n;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_replaced_plugin_runs_its_new_version_and_nothing_else_stops) {
+    Mosquitto cloud;
+    TempDir dir;
+    TestSubscriber app(cloud.url(), {"telemetry/#"});
+    const fs::path plugins = plugin_dir(dir);
+    GatewaydProcess gw(dir, config(dir, plugins) + upstream(cloud));
+    BOOST_REQUIRE_MESSAGE(both_forward(app, "1.0.0"), gw.log());
+    BOOST_TEST(sensor_field(dir, "sw", "plugin_version").rfind("1.0.0 (sha256 ", 0) == 0u,
+               sensor_field(dir, "sw", "plugin_version"));
+
+    const size_t other_before = other_readings(app);
+    install(plugins, "v2");
+    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("plugin swappable: now version 2.0.0", 30s), gw.log());
+    BOOST_REQUIRE_MESSAGE(both_forward(app, "2.0.0"), gw.log());
+    BOOST_TEST(sensor_field(dir, "sw", "plugin_version").rfind("2.0.0 ", 0) == 0u);
+    BOOST_TEST(sensor_field(dir, "sw", "plugin_note") == "");
+    BOOST_TEST(gw.log().find("(was 1.0.0 (sha256 ") != std::string::npos, gw.log());
+    const std::string log = gw.log();
+    const size_t at = log.find("plugin swappable: now version 2.0.0");
+    BOOST_TEST_MESSAGE(log.substr(at, log.find('\n', at) - at));
+    // The simulated sensor was never restarted.
+    BOOST_TEST(count(gw.log(), "sensor 'sim' started") == 1u, gw.log());
+    BOOST_TEST(other_readings(app) > other_before);
+    BOOST_TEST(gw.stop().value_or(-1) == 0);
+    // Each image was a private copy, removed once unloaded.
+    BOOST_TEST(fs::is_empty(dir.path() / "state" / "plugin-images"));
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_version_leaves_the_running_one_forwarding) {
+    Mosquitto cloud;
+    TempDir dir;
+    TestSubscriber app(cloud.url(), {"telemetry/#"});
+    const fs::path plugins = plugin_dir(dir);
+    GatewaydProcess gw(dir, config(dir, plugins) + upstream(cloud));
+    BOOST_REQUIRE_MESSAGE(both_forward(app, "1.0.0"), gw.log());
+
+    struct Case {
+        std::string variant, why;
+    };
+    const Case cases[] = {
+        {"badabi", "it was built for plugin ABI version 99"},
+        {"noopt", "plugin 'swappable' has no option 'label'"},
+        {"nostart", "sensor 'sw' did not start with it"},
+    };
+    for (const Case& c : cases) {
+        BOOST_TEST_CONTEXT(c.variant) {
+            const size_t refusals = count(gw.log(), "keeps running");
+            install(plugins, c.variant);
+            BOOST_REQUIRE_MESSAGE(eventually([&] { return count(gw.log(), "keeps running") > refusals; }, 30s),
+                                  gw.log());
+            BOOST_TEST(gw.log().find(c.why) != std::string::npos, gw.log());
+            const std::string note = sensor_field(dir, "sw", "plugin_note");
+            BOOST_TEST(note.find(c.why) != std::string::npos, note);
+            BOOST_TEST(note.find("version 1.0.0 (sha256 ") != std::string::npos, note);
+            BOOST_TEST(sensor_field(dir, "sw", "state") == "running");
+            BOOST_TEST(both_forward(app, "1.0.0"), gw.log());
+        }
+    }
+    BOOST_TEST(readings_of(app, "3.0.0") == 0u);
+
+    // A file cut short (a copy in progress) is refused, not loaded; once
+    // whole, it runs.
+    const std::string v2 = bytes_of(build_of("v2"));
+    const size_t refusals = count(gw.log(), "keeps running");
+    write_in_place(plugins / "swappable.so", v2.substr(0, v2.size() / 2));
+    BOOST_REQUIRE_MESSAGE(eventually([&] { return count(gw.log(), "keeps running") > refusals; }, 30s), gw.log());
+    BOOST_TEST(gw.log().find("still being copied?") != std::string::npos, gw.log());
+    BOOST_TEST(both_forward(app, "1.0.0"), gw.log());
+    write_in_place(plugins / "swappable.so", v2);
+    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("plugin swappable: now version 2.0.0", 30s), gw.log());
+    BOOST_TEST(both_forward(app, "2.0.0"), gw.log());
+    BOOST_TEST(sensor_field(dir, "sw", "plugin_note") == "");
+    BOOST_TEST(gw.stop().value_or(-1) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_removed_plugin_file_stops_nothing) {
+    Mosquitto cloud;
+    TempDir dir;
+    TestSubscriber app(cloud.url(), {"telemetry/#"});
+    const fs::path plugins = plugin_dir(dir);
+    GatewaydProcess gw(dir, config(dir, plugins) + upstream(cloud));
+    BOOST_REQUIRE_MESSAGE(both_forward(app, "1.0.0"), gw.log());
+    fs::remove(plugins / "swappable.so");
+    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("was removed; the sensors keep running", 30s), gw.log());
+    BOOST_TEST(sensor_field(dir, "sw", "plugin_note").find("was removed") != std::string::npos);
+    BOOST_TEST(both_forward(app, "1.0.0"), gw.log());
+    // Put back, it runs on as it was (same code: nothing to swap).
+    install(plugins, "v1");
+    BOOST_TEST(eventually([&] { return sensor_field(dir, "sw", "plugin_note").empty(); }, 30s),
+               sensor_field(dir, "sw", "plugin_note"));
+    BOOST_TEST(both_forward(app, "1.0.0"), gw.log());
+    BOOST_TEST(gw.log().find("now version") == std::string::npos, gw.log());
+    BOOST_TEST(gw.stop().value_or(-1) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_plugin_file_that_appears_starts_the_sensor_that_lacked_it) {
+    Mosquitto cloud;
+    TempDir dir;
+    TestSubscriber app(cloud.url(), {"telemetry/#"});
+    const fs::path plugins = plugin_dir(dir);
+    fs::remove(plugins / "swappable.so");
+    GatewaydProcess gw(dir, config(dir, plugins) + upstream(cloud));
+    BOOST_REQUIRE_MESSAGE(eventually([&] { return other_readings(app) >= 3; }, 30s), gw.log());
+    BOOST_TEST(sensor_field(dir, "sw", "state") == "failed");
+    install(plugins, "v2");
+    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("plugin swappable: now version 2.0.0", 30s), gw.log());
+    BOOST_TEST(both_forward(app, "2.0.0"), gw.log());
+    BOOST_TEST(sensor_field(dir, "sw", "state") == "running");
+    BOOST_TEST(gw.stop().value_or(-1) == 0);
+}
