@@ -10,6 +10,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <optional>
 
 #include "gatewayd_process.h"
 #include "mosquitto.h"
@@ -78,6 +79,18 @@ bool both_forward(const TestSubscriber& cloud, const std::string& version) {
                       30s);
 }
 
+// A cloud broker and a subscriber on it, a plugin directory with version 1
+// of swappable and the simulated plugin, and the daemon once started.
+struct SwapRig {
+    Mosquitto cloud;
+    TempDir dir;
+    TestSubscriber app{cloud.url(), {"telemetry/#"}};
+    fs::path plugins = plugin_dir(dir);
+    std::optional<GatewaydProcess> daemon;
+
+    GatewaydProcess& start() { return daemon.emplace(dir, config(dir, plugins) + upstream(cloud)); }
+};
+
 size_t count(const std::string& text, const std::string& needle) {
     size_t n = 0;
     for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
@@ -86,12 +99,8 @@ size_t count(const std::string& text, const std::string& needle) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(a_replaced_plugin_runs_its_new_version_and_nothing_else_stops) {
-    Mosquitto cloud;
-    TempDir dir;
-    TestSubscriber app(cloud.url(), {"telemetry/#"});
-    const fs::path plugins = plugin_dir(dir);
-    GatewaydProcess gw(dir, config(dir, plugins) + upstream(cloud));
+BOOST_FIXTURE_TEST_CASE(a_replaced_plugin_runs_its_new_version_and_nothing_else_stops, SwapRig) {
+    GatewaydProcess& gw = start();
     BOOST_REQUIRE_MESSAGE(both_forward(app, "1.0.0"), gw.log());
     BOOST_TEST(sensor_field(dir, "sw", "plugin_version").rfind("1.0.0 (sha256 ", 0) == 0u,
                sensor_field(dir, "sw", "plugin_version"));
@@ -114,12 +123,8 @@ BOOST_AUTO_TEST_CASE(a_replaced_plugin_runs_its_new_version_and_nothing_else_sto
     BOOST_TEST(fs::is_empty(dir.path() / "state" / "plugin-images"));
 }
 
-BOOST_AUTO_TEST_CASE(a_refused_version_leaves_the_running_one_forwarding) {
-    Mosquitto cloud;
-    TempDir dir;
-    TestSubscriber app(cloud.url(), {"telemetry/#"});
-    const fs::path plugins = plugin_dir(dir);
-    GatewaydProcess gw(dir, config(dir, plugins) + upstream(cloud));
+BOOST_FIXTURE_TEST_CASE(a_refused_version_leaves_the_running_one_forwarding, SwapRig) {
+    GatewaydProcess& gw = start();
     BOOST_REQUIRE_MESSAGE(both_forward(app, "1.0.0"), gw.log());
 
     struct Case {
@@ -161,12 +166,8 @@ BOOST_AUTO_TEST_CASE(a_refused_version_leaves_the_running_one_forwarding) {
     BOOST_TEST(gw.stop().value_or(-1) == 0);
 }
 
-BOOST_AUTO_TEST_CASE(a_removed_plugin_file_stops_nothing) {
-    Mosquitto cloud;
-    TempDir dir;
-    TestSubscriber app(cloud.url(), {"telemetry/#"});
-    const fs::path plugins = plugin_dir(dir);
-    GatewaydProcess gw(dir, config(dir, plugins) + upstream(cloud));
+BOOST_FIXTURE_TEST_CASE(a_removed_plugin_file_stops_nothing, SwapRig) {
+    GatewaydProcess& gw = start();
     BOOST_REQUIRE_MESSAGE(both_forward(app, "1.0.0"), gw.log());
     fs::remove(plugins / "swappable.so");
     BOOST_REQUIRE_MESSAGE(gw.wait_for_log("was removed; the sensors keep running", 30s), gw.log());
@@ -181,13 +182,9 @@ BOOST_AUTO_TEST_CASE(a_removed_plugin_file_stops_nothing) {
     BOOST_TEST(gw.stop().value_or(-1) == 0);
 }
 
-BOOST_AUTO_TEST_CASE(a_plugin_file_that_appears_starts_the_sensor_that_lacked_it) {
-    Mosquitto cloud;
-    TempDir dir;
-    TestSubscriber app(cloud.url(), {"telemetry/#"});
-    const fs::path plugins = plugin_dir(dir);
+BOOST_FIXTURE_TEST_CASE(a_plugin_file_that_appears_starts_the_sensor_that_lacked_it, SwapRig) {
     fs::remove(plugins / "swappable.so");
-    GatewaydProcess gw(dir, config(dir, plugins) + upstream(cloud));
+    GatewaydProcess& gw = start();
     BOOST_REQUIRE_MESSAGE(eventually([&] { return other_readings(app) >= 3; }, 30s), gw.log());
     BOOST_TEST(sensor_field(dir, "sw", "state") == "failed");
     install(plugins, "v2");

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/config_compare.h"
 #include "config/config_loader.h"
 #include "gatewayd_process.h"
 #include "plugin_host/plugin_library.h"
@@ -76,24 +77,6 @@ std::vector<TableRow> options_table(const std::string& readme) {
         rows.push_back(row);
     }
     return rows;
-}
-
-// Structural equality of two option values, wherever they were written.
-bool same_value(const OptionValue& a, const OptionValue& b) {
-    if (a.value.index() != b.value.index()) return false;
-    if (a.is_list()) {
-        const auto& x = std::get<OptionValue::List>(a.value);
-        const auto& y = std::get<OptionValue::List>(b.value);
-        if (x.size() != y.size()) return false;
-        for (size_t i = 0; i < x.size(); ++i)
-            if (!same_value(x[i], y[i])) return false;
-        return true;
-    }
-    if (a.is_string()) return std::get<std::string>(a.value) == std::get<std::string>(b.value);
-    if (a.is_integer()) return std::get<std::int64_t>(a.value) == std::get<std::int64_t>(b.value);
-    if (a.is_float()) return std::get<double>(a.value) == std::get<double>(b.value);
-    if (a.is_bool()) return std::get<bool>(a.value) == std::get<bool>(b.value);
-    return false;  // options are never tables
 }
 
 std::shared_ptr<PluginLibrary> load(const std::string& name) {
@@ -185,7 +168,7 @@ BOOST_AUTO_TEST_CASE(sample_configs_use_every_option_as_declared) {
                 const OptionValue* value = sensor.options.find(s.name);
                 BOOST_TEST(value != nullptr, s.name << " is not in the sample, set or commented");
                 if (value != nullptr && commented.count(s.name) && s.default_value)
-                    BOOST_TEST(same_value(*value, *s.default_value),
+                    BOOST_TEST(same_option_values(*value, *s.default_value),
                                "the commented " << s.name << " is not its default " << s.default_text);
             }
         }
