@@ -12,6 +12,7 @@
 #include <iterator>
 #include <optional>
 
+#include "gatewayd/plugin.h"
 #include "gatewayd_process.h"
 #include "mosquitto.h"
 #include "mqtt_client.h"
@@ -91,6 +92,28 @@ struct SwapRig {
     GatewaydProcess& start() { return daemon.emplace(dir, config(dir, plugins) + upstream(cloud)); }
 };
 
+// Field `key` of plugin `name` in the status's "plugins" list, as text.
+std::string plugin_field(const TempDir& dir, const std::string& name, const std::string& key) {
+    auto status = daemon_status(dir);
+    const gwd::JsonValue* list = status ? status->find("plugins") : nullptr;
+    if (list == nullptr || !list->is_array()) return "(no plugins)";
+    for (const auto& p : list->as_array()) {
+        const gwd::JsonValue* n = p.find("name");
+        if (n == nullptr || !n->is_string() || n->as_string() != name) continue;
+        const gwd::JsonValue* v = p.find(key);
+        if (v == nullptr) return "(no field)";
+        if (v->is_string()) return v->as_string();
+        if (v->is_number()) return std::to_string(static_cast<long long>(v->as_number().value));
+        if (v->is_array()) {
+            std::string items;
+            for (const auto& item : v->as_array()) items += (items.empty() ? "" : ",") + item.as_string();
+            return items;
+        }
+        return "(null)";
+    }
+    return "(no plugin)";
+}
+
 size_t count(const std::string& text, const std::string& needle) {
     size_t n = 0;
     for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
@@ -104,6 +127,8 @@ BOOST_FIXTURE_TEST_CASE(a_replaced_plugin_runs_its_new_version_and_nothing_else_
     BOOST_REQUIRE_MESSAGE(both_forward(app, "1.0.0"), gw.log());
     BOOST_TEST(sensor_field(dir, "sw", "plugin_version").rfind("1.0.0 (sha256 ", 0) == 0u,
                sensor_field(dir, "sw", "plugin_version"));
+    const std::string sha_before = plugin_field(dir, "swappable", "sha256");
+    BOOST_TEST(sha_before.size() == 64u, sha_before);
 
     const size_t other_before = other_readings(app);
     install(plugins, "v2");
@@ -112,6 +137,15 @@ BOOST_FIXTURE_TEST_CASE(a_replaced_plugin_runs_its_new_version_and_nothing_else_
     BOOST_TEST(sensor_field(dir, "sw", "plugin_version").rfind("2.0.0 ", 0) == 0u);
     BOOST_TEST(sensor_field(dir, "sw", "plugin_note") == "");
     BOOST_TEST(gw.log().find("(was 1.0.0 (sha256 ") != std::string::npos, gw.log());
+    // The plugins section of status: what runs, from which file, for whom.
+    BOOST_TEST(plugin_field(dir, "swappable", "version") == "2.0.0");
+    BOOST_TEST(plugin_field(dir, "swappable", "abi_version") == std::to_string(GWD_PLUGIN_ABI_VERSION));
+    BOOST_TEST(plugin_field(dir, "swappable", "path") == (plugins / "swappable.so").string());
+    BOOST_TEST(plugin_field(dir, "swappable", "sensors") == "sw");
+    BOOST_TEST(plugin_field(dir, "swappable", "note") == "(null)");
+    const std::string sha_after = plugin_field(dir, "swappable", "sha256");
+    BOOST_TEST((sha_after.size() == 64u && sha_after != sha_before), sha_after);
+    BOOST_TEST(plugin_field(dir, "simulated", "sensors") == "sim");
     const std::string log = gw.log();
     const size_t at = log.find("plugin swappable: now version 2.0.0");
     BOOST_TEST_MESSAGE(log.substr(at, log.find('\n', at) - at));
@@ -145,6 +179,8 @@ BOOST_FIXTURE_TEST_CASE(a_refused_version_leaves_the_running_one_forwarding, Swa
             const std::string note = sensor_field(dir, "sw", "plugin_note");
             BOOST_TEST(note.find(c.why) != std::string::npos, note);
             BOOST_TEST(note.find("version 1.0.0 (sha256 ") != std::string::npos, note);
+            BOOST_TEST(plugin_field(dir, "swappable", "note") == note);
+            BOOST_TEST(plugin_field(dir, "swappable", "version") == "1.0.0");
             BOOST_TEST(sensor_field(dir, "sw", "state") == "running");
             BOOST_TEST(both_forward(app, "1.0.0"), gw.log());
         }

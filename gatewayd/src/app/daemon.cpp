@@ -322,7 +322,10 @@ DaemonStatus Daemon::status() const {
     std::lock_guard lock(mutex_);
     s.gateway_id = config_.gateway.id;
     for (const auto& u : upstreams_) s.upstreams.push_back(u.session->status());
-    if (plugins_) s.sensors = plugins_->status();
+    if (plugins_) {
+        s.sensors = plugins_->status();
+        s.plugins = plugins_->plugin_status();
+    }
     return s;
 }
 

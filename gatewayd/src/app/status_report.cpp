@@ -120,6 +120,21 @@ std::string status_text(const DaemonStatus& s, SystemClock::time_point now) {
         if (!sensor.plugin_note.empty()) out += "; " + sensor.plugin_note;
         out += "\n";
     }
+    if (!s.plugins.empty()) out += "\n";
+    for (const auto& p : s.plugins) {
+        out += "plugin " + p.name + ": ";
+        if (p.loaded) {
+            out += p.version + " (ABI " + std::to_string(p.abi_version) + "), " + p.path.string() + ", sha256 " +
+                   p.sha256 + ", loaded " + iso8601(p.loaded_at);
+        } else {
+            out += "not loaded, " + p.path.string();
+        }
+        std::string sensors;
+        for (const auto& name : p.sensors) sensors += (sensors.empty() ? "" : ", ") + name;
+        out += "; sensors " + sensors;
+        if (!p.note.empty()) out += "; " + p.note;
+        out += "\n";
+    }
     return out;
 }
 
@@ -178,6 +193,20 @@ std::string status_json(const DaemonStatus& s, SystemClock::time_point now) {
                number("dead_lettered", sensor.dead_lettered) + "," + number("dropped", sensor.dropped) + "," +
                number("unrouted", sensor.unrouted) + "," + number("poll_errors", sensor.poll_errors) + "," +
                field("plugin_version", sensor.plugin_version) + "," + field("plugin_note", sensor.plugin_note) + "}";
+    }
+    out += "],\"plugins\":[";
+    for (size_t i = 0; i < s.plugins.size(); ++i) {
+        const auto& p = s.plugins[i];
+        if (i) out += ",";
+        auto or_null = [&](const char* key, const std::string& value) {
+            return json_quote(key) + ":" + (p.loaded ? json_quote(value) : std::string("null"));
+        };
+        out += "{" + field("name", p.name) + "," + field("path", p.path.string()) + "," +
+               or_null("version", p.version) + "," + json_quote("abi_version") + ":" +
+               (p.loaded ? std::to_string(p.abi_version) : std::string("null")) + "," + or_null("sha256", p.sha256) +
+               "," + or_null("loaded_at", p.loaded ? iso8601(p.loaded_at) : "") + ",\"sensors\":[";
+        for (size_t k = 0; k < p.sensors.size(); ++k) out += (k ? "," : "") + json_quote(p.sensors[k]);
+        out += "]," + json_quote("note") + ":" + (p.note.empty() ? std::string("null") : json_quote(p.note)) + "}";
     }
     return out + "]}\n";
 }

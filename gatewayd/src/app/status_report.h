@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "plugin_host/plugin_host.h"
 #include "plugin_host/sensor_instance.h"
 #include "upstream/upstream_status.h"
 
@@ -17,6 +18,7 @@ struct DaemonStatus {
     std::chrono::system_clock::time_point started{};
     std::vector<UpstreamStatus> upstreams;
     std::vector<SensorStatus> sensors;
+    std::vector<PluginFileStatus> plugins;
 };
 
 std::string status_text(const DaemonStatus& status, std::chrono::system_clock::time_point now);

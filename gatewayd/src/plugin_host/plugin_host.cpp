@@ -328,6 +328,32 @@ std::vector<SensorStatus> PluginHost::status() const {
     return out;
 }
 
+std::vector<PluginFileStatus> PluginHost::plugin_status() const {
+    std::lock_guard lock(mutex_);
+    std::vector<PluginFileStatus> out;
+    for (const auto& e : entries_) {
+        if (!e.config.enabled) continue;
+        auto it = std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.name == e.config.plugin; });
+        if (it == out.end()) {
+            PluginFileStatus p;
+            p.name = e.config.plugin;
+            p.path = plugin_file(e.config.plugin);
+            if (auto note = plugin_notes_.find(p.name); note != plugin_notes_.end()) p.note = note->second;
+            out.push_back(std::move(p));
+            it = out.end() - 1;
+        }
+        it->sensors.push_back(e.config.name);
+        if (!e.instance || it->loaded) continue;
+        const PluginLibrary& library = *e.instance->library();
+        it->loaded = true;
+        it->version = library.descriptor().version != nullptr ? library.descriptor().version : "";
+        it->abi_version = library.descriptor().abi_version;
+        it->sha256 = library.sha256();
+        it->loaded_at = library.loaded_at();
+    }
+    return out;
+}
+
 std::set<std::filesystem::path> PluginHost::plugin_files() const {
     std::lock_guard lock(mutex_);
     std::set<std::filesystem::path> files;

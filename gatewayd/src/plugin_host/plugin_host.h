@@ -31,6 +31,20 @@
 
 namespace gwd {
 
+// One plugin file as `gatewayd status` shows it: the image its sensors run
+// and what happened to the file since.
+struct PluginFileStatus {
+    std::string name;               // the plugin ("mqtt_local")
+    std::filesystem::path path;     // its file in plugin_dir
+    bool loaded = false;            // an image of it runs (the fields below are set)
+    std::string version;            // as its descriptor says
+    std::uint32_t abi_version = 0;  // the ABI it was built for
+    std::string sha256;             // of the file as loaded
+    std::chrono::system_clock::time_point loaded_at{};
+    std::vector<std::string> sensors;  // the [[sensor]]s that use it
+    std::string note;                  // a refused new version, a removed file
+};
+
 struct SensorChanges {
     int started = 0, restarted = 0, stopped = 0, unchanged = 0;
 };
@@ -52,6 +66,8 @@ public:
     // Returns how many instances had to be abandoned (over the host's life).
     size_t stop(Clock::time_point deadline);
     std::vector<SensorStatus> status() const;
+    // Each plugin the configured sensors use, in the order they first appear.
+    std::vector<PluginFileStatus> plugin_status() const;
     // Logs sensors whose plugin call overstays (every few seconds).
     void watch();
 

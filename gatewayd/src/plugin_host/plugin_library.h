@@ -4,6 +4,7 @@
 // file beside the old one.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -39,6 +40,7 @@ public:
     const std::string& sha256() const { return sha256_; }
     // "1.2.0 (sha256 3f2a9c01)": which build of the plugin this is, for logs.
     std::string version_label() const;
+    std::chrono::system_clock::time_point loaded_at() const { return loaded_at_; }
 
     // Checks a descriptor as the host will use it; empty when acceptable.
     // Its option specs go to `options` when given.
@@ -60,6 +62,7 @@ private:
     int crash_image_;  // its code range, for crash reports (crash_guard.h)
     std::string sha256_;
     std::filesystem::path private_copy_;  // removed after dlclose; empty: none
+    std::chrono::system_clock::time_point loaded_at_ = std::chrono::system_clock::now();
 };
 
 }  // namespace gwd
