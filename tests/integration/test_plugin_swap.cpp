@@ -8,9 +8,13 @@
 #define BOOST_TEST_MODULE plugin_swap
 #include <boost/test/unit_test.hpp>
 
+#include <csignal>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <optional>
+#include <set>
 
 #include "gatewayd/plugin.h"
 #include "gatewayd_process.h"
@@ -112,6 +116,18 @@ std::string plugin_field(const TempDir& dir, const std::string& name, const std:
         return "(null)";
     }
     return "(no plugin)";
+}
+
+// The poll numbers of swappable `version` that reached `cloud`, by the
+// process id of the daemon that emitted them ("s 1.0.0 <n> <pid>").
+std::map<long, std::set<long>> numbers_by_run(const TestSubscriber& cloud, const std::string& version) {
+    std::map<long, std::set<long>> runs;
+    for (const auto& m : cloud.on_topic("telemetry/gw-01/swap")) {
+        long n = 0, pid = 0;
+        if (m.payload.rfind("s " + version + " ", 0) != 0) continue;
+        if (std::sscanf(m.payload.c_str() + 3 + version.size(), "%ld %ld", &n, &pid) == 2) runs[pid].insert(n);
+    }
+    return runs;
 }
 
 size_t count(const std::string& text, const std::string& needle) {
@@ -227,5 +243,66 @@ BOOST_FIXTURE_TEST_CASE(a_plugin_file_that_appears_starts_the_sensor_that_lacked
     BOOST_REQUIRE_MESSAGE(gw.wait_for_log("plugin swappable: now version 2.0.0", 30s), gw.log());
     BOOST_TEST(both_forward(app, "2.0.0"), gw.log());
     BOOST_TEST(sensor_field(dir, "sw", "state") == "running");
+    BOOST_TEST(gw.stop().value_or(-1) == 0);
+}
+
+// A new version that crashes gatewayd right after its swap: the daemon dies,
+// is started again (the test plays systemd's part), runs the version before
+// it, and says the new one is quarantined; what was queued before the crash
+// is delivered. The quarantined file is tried again only once it changes.
+BOOST_FIXTURE_TEST_CASE(a_version_that_crashes_after_its_swap_is_quarantined_and_the_one_before_runs, SwapRig) {
+    GatewaydProcess& first = start();
+    BOOST_REQUIRE_MESSAGE(both_forward(app, "1.0.0"), first.log());
+    const long first_pid = first.process().pid();
+    // The cloud goes away: readings queue on disk, then the crash comes.
+    cloud.stop();
+    const auto accepted = [&] { return std::stol("0" + sensor_field(dir, "sw", "accepted")); };
+    const long queued_from = accepted();
+    BOOST_REQUIRE_MESSAGE(eventually([&] { return accepted() >= queued_from + 5; }, 30s), first.log());
+    const long accepted_before_swap = accepted();
+    install(plugins, "crash");
+    BOOST_REQUIRE_MESSAGE(first.process().wait(30s).value_or(-1) == 128 + SIGSEGV, first.log());
+    BOOST_TEST(first.log().find("fatal signal SIGSEGV (address 0x0) in sensor 'sw' (plugin swappable) during poll()") !=
+                   std::string::npos,
+               first.log());
+
+    cloud.start();
+    TestSubscriber later(cloud.url(), {"telemetry/#"});
+    GatewaydProcess& gw = daemon.emplace(dir, config(dir, plugins) + upstream(cloud), "after-crash");
+    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("plugin swappable: QUARANTINED version 3.0.0 (sha256 ", 30s), gw.log());
+    BOOST_TEST(gw.log().find("it crashed gatewayd (SIGSEGV in poll() of sensor 'sw') ") != std::string::npos, gw.log());
+    BOOST_REQUIRE_MESSAGE(both_forward(later, "1.0.0"), gw.log());
+    BOOST_TEST(readings_of(later, "3.0.0") == 0u);
+    BOOST_TEST(plugin_field(dir, "swappable", "version") == "1.0.0");
+    const std::string note = plugin_field(dir, "swappable", "note");
+    BOOST_TEST(note.find("version 3.0.0 (sha256 ") == 0u, note);
+    BOOST_TEST(note.find("is quarantined: it crashed gatewayd") != std::string::npos, note);
+    BOOST_TEST(note.find("the version that ran before it runs instead") != std::string::npos, note);
+    BOOST_TEST(sensor_field(dir, "sw", "plugin_note") == note);
+    BOOST_TEST(sensor_field(dir, "sw", "state") == "running");
+
+    // Every reading the first run stored arrived: before the outage or after
+    // the restart, none missing.
+    const auto delivered = [&] {
+        std::set<long> all = numbers_by_run(app, "1.0.0")[first_pid];
+        const std::set<long> after_restart = numbers_by_run(later, "1.0.0")[first_pid];
+        all.insert(after_restart.begin(), after_restart.end());
+        return all;
+    };
+    BOOST_REQUIRE_MESSAGE(
+        eventually([&] { return static_cast<long>(delivered().size()) >= accepted_before_swap; }, 30s), gw.log());
+    const std::set<long> first_run = delivered();
+    BOOST_TEST(*first_run.begin() == 0);
+    BOOST_TEST(*first_run.rbegin() + 1 == static_cast<long>(first_run.size()), "gaps in the first run's readings");
+    BOOST_TEST_MESSAGE("first run: " << first_run.size() << " readings delivered, " << accepted_before_swap
+                                     << " stored before the swap");
+
+    // The same crashing file again is not loaded; a new one is.
+    install(plugins, "crash");
+    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("still holds the quarantined version 3.0.0", 30s), gw.log());
+    install(plugins, "v2");
+    BOOST_REQUIRE_MESSAGE(gw.wait_for_log("plugin swappable: now version 2.0.0 (sha256 ", 30s), gw.log());
+    BOOST_TEST(both_forward(later, "2.0.0"), gw.log());
+    BOOST_TEST(plugin_field(dir, "swappable", "note") == "(null)");
     BOOST_TEST(gw.stop().value_or(-1) == 0);
 }

@@ -4,12 +4,16 @@
  *   SWAP_VERSION   the version string ("1.0.0", "2.0.0")
  *   SWAP_VARIANT   0: works; 1: declares no options (so a sensor with
  *                  `label` is refused); 2: start() fails; 3: built for an
- *                  ABI this gatewayd does not know */
+ *                  ABI this gatewayd does not know; 4: poll() crashes
+ *                  (a null write) on its first call
+ * Payloads end with the process id, so that readings of one run of the
+ * daemon can be told from the next one's. */
 #include <gatewayd/plugin.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef SWAP_VERSION
 #define SWAP_VERSION "1.0.0"
@@ -62,11 +66,19 @@ static int start(void *instance)
 #endif
 }
 
+#if SWAP_VARIANT == 4
+/* Volatile: the compiler may not delete a write it cannot see is to NULL. */
+static int *volatile nowhere = NULL;
+#endif
+
 static int poll(void *instance)
 {
     struct swappable *s = instance;
+#if SWAP_VARIANT == 4
+    *nowhere = 42;
+#endif
     char payload[300];
-    snprintf(payload, sizeof payload, "%s %s %lld", s->label, SWAP_VERSION, s->polls++);
+    snprintf(payload, sizeof payload, "%s %s %lld %ld", s->label, SWAP_VERSION, s->polls++, (long)getpid());
     gwd_reading r = {0};
     r.sensor = "swap";
     r.payload = payload;

@@ -7,11 +7,10 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "common/error_text.h"
 #include "common/units.h"
+#include "common/whole_file.h"
 
 namespace gwd {
 
@@ -85,11 +84,8 @@ std::optional<std::string> quarantine_reason(const std::vector<CrashRecord>& rec
 }
 
 CrashJournal::CrashJournal(std::filesystem::path file) : file_(std::move(file)) {
-    std::ifstream in(file_, std::ios::binary);
-    if (!in) return;
-    std::stringstream text;
-    text << in.rdbuf();
-    records_ = parse_crash_journal(text.str());
+    std::string text;
+    if (read_whole_file(file_, text)) records_ = parse_crash_journal(text);
 }
 
 CrashJournal::~CrashJournal() {
@@ -102,19 +98,8 @@ int CrashJournal::reopen(std::vector<CrashRecord> kept, std::string& error) {
         fd_ = -1;
     }
     if (kept.size() != records_.size()) {
-        const auto tmp = file_.string() + ".tmp";
-        {
-            std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-            out << render_crash_journal(kept);
-            if (!out) {
-                error = "cannot write " + tmp;
-                return -1;
-            }
-        }
-        std::error_code ec;
-        std::filesystem::rename(tmp, file_, ec);
-        if (ec) {
-            error = "cannot replace " + file_.string() + ": " + ec.message();
+        if (std::string problem = replace_file_durably(file_, render_crash_journal(kept)); !problem.empty()) {
+            error = problem;
             return -1;
         }
         records_ = std::move(kept);

@@ -7,6 +7,7 @@
 
 #include "common/units.h"
 #include "config/config_compare.h"
+#include "plugin_host/file_digest.h"
 #include "plugin_host/plugin_options.h"
 #include "plugin_host/sensor_fingerprint.h"
 
@@ -67,6 +68,11 @@ std::filesystem::path normalized(const std::filesystem::path& file) {
     return std::filesystem::absolute(file).lexically_normal();
 }
 
+std::int64_t unix_ms_now() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 bool is_quarantined(const std::optional<SensorStatus>& disabled) {
     return disabled && disabled->state == SensorState::quarantined;
 }
@@ -100,11 +106,28 @@ std::filesystem::path PluginHost::plugin_file(const std::string& plugin) const {
     return plugin_path(plugin_dir_, plugin);
 }
 
-std::shared_ptr<PluginLibrary> PluginHost::library_for(const std::string& plugin, std::string& error) {
+std::shared_ptr<PluginLibrary> PluginHost::library_for(const std::string& plugin, std::string& error, bool& blocked) {
     std::lock_guard lock(libraries_mutex_);
     auto it = libraries_.find(plugin);
     if (it != libraries_.end()) return it->second;
-    auto library = PluginLibrary::load(plugin_file(plugin), error, images_dir_);
+    if (auto b = blocked_.find(plugin); b != blocked_.end()) {
+        error = b->second;
+        blocked = true;
+        return nullptr;
+    }
+    PluginRollback::Choice choice{plugin_file(plugin), {}};
+    if (rollback_) choice = rollback_->choose(plugin, plugin_file(plugin));
+    if (!choice.note.empty()) {
+        log_.error("plugin " + plugin + ": " + choice.note);
+        set_plugin_note(plugin, choice.note);
+    }
+    if (choice.load.empty()) {
+        blocked_[plugin] = error = choice.note;
+        blocked = true;
+        return nullptr;
+    }
+    auto library = PluginLibrary::load(choice.load, error, images_dir_);
+    if (!library && !choice.note.empty()) error = choice.note + "; but the kept version cannot be loaded: " + error;
     if (library) libraries_[plugin] = library;
     return library;
 }
@@ -137,7 +160,9 @@ PluginHost::Entry PluginHost::launch(const SensorConfig& sensor, std::shared_ptr
         return disable("quarantined: " + *why, SensorState::quarantined);
     }
     std::string error;
-    if (!library) library = library_for(sensor.plugin, error);
+    bool blocked = false;
+    if (!library) library = library_for(sensor.plugin, error, blocked);
+    if (!library && blocked) return disable(error, SensorState::quarantined);
     if (!library) return disable(explain_load_error(plugin_dir_, sensor.plugin, error));
     Diagnostics option_problems;
     check_plugin_options(sensor.options, library->options(), sensor.plugin, label, option_problems);
@@ -185,6 +210,17 @@ size_t PluginHost::start(const Config& config) {
     // Copies left by an earlier run that ended without unloading them.
     std::error_code ec;
     std::filesystem::remove_all(images_dir_, ec);
+    rollback_ = std::make_unique<PluginRollback>(config.gateway.state_dir / "plugin-rollback");
+    std::set<std::string> plugins;
+    for (const auto& sensor : config.sensors)
+        if (sensor.enabled) plugins.insert(sensor.plugin);
+    for (const auto& plugin : plugins) {
+        if (auto q = rollback_->settle_swap(plugin, crashes_, unix_ms_now())) {
+            log_.error("plugin " + plugin + ": QUARANTINED version " + (q->version.empty() ? "?" : q->version) +
+                       " (sha256 " + q->sha.substr(0, 8) + ") of " + plugin_file(plugin).string() + ": " + q->reason +
+                       "; it is tried again only once that file changes");
+        }
+    }
     std::vector<Entry> launched = launch_all(config.sensors);
     size_t running = 0;
     for (const auto& e : launched)
@@ -211,6 +247,7 @@ SensorChanges PluginHost::apply(const Config& next) {
         // Plugin files may have been replaced since they were loaded: look again.
         std::lock_guard lock(libraries_mutex_);
         libraries_.clear();
+        blocked_.clear();
     }
     std::vector<Entry> current;
     {
@@ -397,6 +434,20 @@ void PluginHost::plugin_file_changed(const std::filesystem::path& file) {
                     " is still changing; it is loaded once it has been left alone (the running version stays)");
         return;
     }
+    if (auto q = rollback_ ? rollback_->quarantined(plugin) : std::nullopt) {
+        if (file_sha256(file) == q->sha) {
+            log_.notice("plugin " + plugin + ": " + file.string() + " still holds the quarantined version " +
+                        q->version + "; it is not loaded");
+            return;
+        }
+        rollback_->lift_quarantine(plugin);
+        {
+            std::lock_guard lock(libraries_mutex_);
+            blocked_.erase(plugin);
+        }
+        log_.notice("plugin " + plugin + ": " + file.string() + " no longer holds the quarantined version " +
+                    q->version + "; loading it");
+    }
     std::string error;
     auto fresh = PluginLibrary::load(file, error, images_dir_);
     std::shared_ptr<PluginLibrary> old;
@@ -418,14 +469,14 @@ void PluginHost::plugin_file_changed(const std::filesystem::path& file) {
         std::vector<Entry> idle;
         for (const auto& e : users)
             if (!e.instance || e.instance->status().state == SensorState::failed) idle.push_back(e);
-        if (!idle.empty()) swap_plugin(plugin, idle, old);
+        if (!idle.empty()) swap_plugin(plugin, idle, old, false);
         return;
     }
     swap_plugin(plugin, users, std::move(fresh));
 }
 
 void PluginHost::swap_plugin(const std::string& plugin, const std::vector<Entry>& users,
-                             std::shared_ptr<PluginLibrary> fresh) {
+                             std::shared_ptr<PluginLibrary> fresh, bool new_build) {
     const auto started_at = Clock::now();
     std::shared_ptr<PluginLibrary> old;
     std::vector<std::shared_ptr<SensorInstance>> old_instances;
@@ -455,6 +506,12 @@ void PluginHost::swap_plugin(const std::string& plugin, const std::vector<Entry>
         if (is_quarantined(e.disabled))
             log_.notice("sensor '" + e.config.name + "': its plugin file " + fresh->path().string() +
                         " changed; trying it again");
+    // Before any of its code runs: the way back, should it crash gatewayd.
+    if (new_build && rollback_) {
+        if (std::string problem = rollback_->remember_swap(plugin, old.get(), *fresh, unix_ms_now()); !problem.empty())
+            log_.warning("plugin " + plugin + ": if version " + fresh->version_label() +
+                         " crashes gatewayd there is no way back to the running one: " + problem);
+    }
     retire_all(old_instances, Clock::now() + limits_.call_timeout);
     std::vector<Entry> launched(users.size());
     side_by_side(users.size(), [&](size_t i) { launched[i] = launch(users[i].config, fresh); });
@@ -472,6 +529,7 @@ void PluginHost::swap_plugin(const std::string& plugin, const std::vector<Entry>
             if (e.instance) new_instances.push_back(e.instance);
         retire_all(new_instances, Clock::now() + limits_.call_timeout);
         side_by_side(users.size(), [&](size_t i) { launched[i] = launch(users[i].config, old); });
+        if (new_build && rollback_) rollback_->forget_swap(plugin);
         refuse(failure);
     } else {
         {

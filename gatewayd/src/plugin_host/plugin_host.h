@@ -9,7 +9,9 @@
 // instance that does not let go is abandoned, never freed or unloaded, and
 // the rest carries on. A sensor whose plugin crashed gatewayd twice within a
 // minute (crash_journal.h) is quarantined until its plugin file or its
-// [[sensor]] block changes.
+// [[sensor]] block changes; a new plugin build that crashed gatewayd within a
+// minute of its swap is quarantined, and the build before it runs instead
+// (plugin_rollback.h).
 #pragma once
 
 #include <chrono>
@@ -27,6 +29,7 @@
 #include "config/diagnostics.h"
 #include "plugin_host/crash_journal.h"
 #include "plugin_host/plugin_library.h"
+#include "plugin_host/plugin_rollback.h"
 #include "plugin_host/sensor_instance.h"
 
 namespace gwd {
@@ -102,13 +105,18 @@ private:
 
     // With `library`, that image instead of the cached one for its plugin.
     Entry launch(const SensorConfig& sensor, std::shared_ptr<PluginLibrary> library = nullptr);
-    // Brings the sensors in `users` (all of one plugin) onto `fresh`.
-    void swap_plugin(const std::string& plugin, const std::vector<Entry>& users, std::shared_ptr<PluginLibrary> fresh);
+    // Brings the sensors in `users` (all of one plugin) onto `fresh`;
+    // `new_build`: a build that has not run yet (kept a way back from).
+    void swap_plugin(const std::string& plugin, const std::vector<Entry>& users, std::shared_ptr<PluginLibrary> fresh,
+                     bool new_build = true);
     void set_plugin_note(const std::string& plugin, std::string note);
     std::vector<Entry> launch_all(const std::vector<SensorConfig>& sensors);
     // Shuts the instances down side by side; keeps the abandoned ones.
     void retire_all(std::vector<std::shared_ptr<SensorInstance>> instances, Clock::time_point deadline);
-    std::shared_ptr<PluginLibrary> library_for(const std::string& plugin, std::string& error);
+    // The image the plugin's sensors run: the file, or the kept image while
+    // the file holds a quarantined build (plugin_rollback.h); `blocked` is
+    // set when a quarantine leaves nothing to run.
+    std::shared_ptr<PluginLibrary> library_for(const std::string& plugin, std::string& error, bool& blocked);
     std::filesystem::path plugin_file(const std::string& plugin) const;
 
     ReadingSink& sink_;
@@ -124,8 +132,11 @@ private:
     std::filesystem::path images_dir_;  // private copies of the loaded plugin files (state_dir)
     SensorLimits limits_;
 
+    std::unique_ptr<PluginRollback> rollback_;  // set by start()
+
     std::mutex libraries_mutex_;
     std::map<std::string, std::shared_ptr<PluginLibrary>> libraries_;
+    std::map<std::string, std::string> blocked_;  // plugin -> why a quarantine leaves nothing to run
 
     mutable std::mutex mutex_;  // entries_ and graveyard_; never held while plugin code runs
     std::vector<Entry> entries_;

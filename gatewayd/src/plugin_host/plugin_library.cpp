@@ -3,35 +3,21 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 #include "common/error_text.h"
+#include "common/whole_file.h"
 #include "plugin_host/crash_guard.h"
+#include "plugin_host/file_digest.h"
 
 namespace gwd {
 
 namespace {
-
-std::string sha256_hex(const std::string& bytes) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1) return {};
-    static const char hex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < length; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 0xf];
-    }
-    return out;
-}
 
 // Why `bytes` cannot be a whole shared object, or empty. dlopen() maps the
 // segments a file's headers promise: one cut short (still being copied)
@@ -53,13 +39,6 @@ std::string truncation_problem(const std::string& bytes) {
         if (segment.p_type == PT_LOAD && segment.p_offset + segment.p_filesz > bytes.size()) return cut;
     }
     return {};
-}
-
-bool read_whole(const std::filesystem::path& path, std::string& out) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    return !in.bad();
 }
 
 // Writes `bytes` to a new file in `dir`, readable and writable by us only.
@@ -181,7 +160,7 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
         return nullptr;
     }
     std::string bytes;
-    if (!read_whole(path, bytes)) {
+    if (!read_whole_file(path, bytes)) {
         error = "cannot read plugin file " + path.string() + ": " + error_text(errno);
         return nullptr;
     }

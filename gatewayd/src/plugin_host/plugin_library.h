@@ -36,6 +36,8 @@ public:
     // Its declared options, whatever ABI layout the plugin used.
     const std::vector<OptionSpec>& options() const { return options_; }
     const std::filesystem::path& path() const { return path_; }
+    // The file that was mapped: its private copy, or path() without one.
+    const std::filesystem::path& image_file() const { return private_copy_.empty() ? path_ : private_copy_; }
     // SHA-256 of the file as it was loaded, in hex.
     const std::string& sha256() const { return sha256_; }
     // "1.2.0 (sha256 3f2a9c01)": which build of the plugin this is, for logs.
