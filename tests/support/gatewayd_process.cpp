@@ -10,6 +10,7 @@ std::filesystem::path gatewayd_binary() { return GWD_TEST_BINARY; }
 std::filesystem::path bundled_plugin_dir() { return GWD_TEST_PLUGIN_DIR; }
 std::filesystem::path test_plugin_dir() { return GWD_TEST_EXTRA_PLUGIN_DIR; }
 std::filesystem::path source_dir() { return GWD_TEST_SOURCE_DIR; }
+std::filesystem::path build_dir() { return GWD_TEST_BUILD_DIR; }
 
 GatewaydProcess::GatewaydProcess(const TempDir& dir, const std::string& config, const std::string& name,
                                  const std::vector<std::string>& env)

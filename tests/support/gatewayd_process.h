@@ -19,6 +19,7 @@ std::filesystem::path gatewayd_binary();
 std::filesystem::path bundled_plugin_dir();  // build/plugins
 std::filesystem::path test_plugin_dir();     // build/tests/plugins
 std::filesystem::path source_dir();
+std::filesystem::path build_dir();  // the top of the build tree (cmake --install takes it)
 
 class GatewaydProcess {
 public:

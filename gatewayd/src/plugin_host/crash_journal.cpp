@@ -32,6 +32,11 @@ std::string crash_record_tail(std::string_view sensor, std::string_view plugin, 
     return std::string(sensor) + "\t" + std::string(plugin) + "\t" + std::string(fingerprint);
 }
 
+std::string crash_cause(const CrashRecord& r) {
+    if (r.call == "-") return r.signal;
+    return r.signal + " in " + r.call + (r.call.find(' ') == std::string::npos ? "()" : "");
+}
+
 std::vector<CrashRecord> parse_crash_journal(std::string_view text) {
     std::vector<CrashRecord> records;
     while (!text.empty()) {
@@ -75,9 +80,7 @@ std::optional<std::string> quarantine_reason(const std::vector<CrashRecord>& rec
         const CrashRecord& last = *mine.back();
         return "its plugin crashed gatewayd " + std::to_string(mine.size()) + " times, twice within " +
                format_duration(std::chrono::milliseconds(std::max<std::int64_t>(apart / 1000, 1) * 1000)) +
-               " (last: " + last.signal +
-               (last.call == "-" ? std::string()
-                                 : " in " + last.call + (last.call.find(' ') == std::string::npos ? "()" : "")) +
+               " (last: " + crash_cause(last) +
                "); it stays disabled until its plugin file or its [[sensor]] block changes";
     }
     return std::nullopt;

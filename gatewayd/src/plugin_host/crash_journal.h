@@ -32,6 +32,10 @@ struct CrashRecord {
 // The tail of a journal line that only the crash handler completes.
 std::string crash_record_tail(std::string_view sensor, std::string_view plugin, std::string_view fingerprint);
 
+// "SIGSEGV in poll()", "SIGABRT in its own thread", "SIGBUS": what killed
+// the daemon, for messages.
+std::string crash_cause(const CrashRecord& record);
+
 // Parses journal text; lines that are not records (a torn last line) are skipped.
 std::vector<CrashRecord> parse_crash_journal(std::string_view text);
 std::string render_crash_journal(const std::vector<CrashRecord>& records);

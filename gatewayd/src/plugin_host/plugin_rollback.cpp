@@ -90,10 +90,8 @@ std::optional<CrashRecord> crash_after_swap(const SwapRecord& swap, const std::v
 }
 
 std::string swap_crash_reason(const SwapRecord& swap, const CrashRecord& crash) {
-    const std::string call =
-        crash.call == "-" ? std::string() : " in " + crash.call + (crash.call.find(' ') == std::string::npos ? "()" : "");
     const std::int64_t after_s = (crash.at_ms - swap.at_ms) / 1000;
-    return "it crashed gatewayd (" + crash.signal + call + " of sensor '" + crash.sensor + "') " +
+    return "it crashed gatewayd (" + crash_cause(crash) + " of sensor '" + crash.sensor + "') " +
            std::to_string(after_s) + " s after it was swapped in";
 }
 
