@@ -2,8 +2,8 @@
  *
  * A complete gatewayd plugin in one file, and the example a new plugin
  * starts from (README.md walks through it). Every `interval` the host calls
- * poll(), which reads /proc/loadavg and emits one reading: the 1, 5 or
- * 15-minute average as text, with its content type and a user property
+ * the poll callback, which reads /proc/loadavg and emits one reading: the 1,
+ * 5 or 15-minute average as text, with its content type and a user property
  * saying which average it is. */
 #include <gatewayd/plugin.h>
 
@@ -14,7 +14,7 @@
 
 /* The options a [[sensor]] may set in [sensor.options]. The host refuses a
  * sensor whose options do not match (an unknown key, a wrong type) before
- * create() runs, and the option getters return these defaults. */
+ * create runs, and the option getters return these defaults. */
 static const gwd_option_spec options[] = {
     {"file", GWD_OPTION_STRING, 0, "the file to read, in the format of /proc/loadavg", "\"/proc/loadavg\"", {0}},
     {"reading", GWD_OPTION_STRING, 0, "the reading's name ({sensor} in topic templates)", "\"loadavg\"", {0}},
@@ -25,16 +25,23 @@ static const gwd_option_spec options[] = {
 struct loadavg {
     const gwd_host_api *host;
     gwd_context *ctx;
-    const char *file;    /* option strings stay valid until destroy() */
+    const char *file; /* option strings stay valid until destroy */
     const char *reading;
-    int field;           /* 0, 1 or 2: which of the file's first three numbers */
-    char window[8];      /* "1m", "5m", "15m" */
+    int field;         /* 0, 1 or 2: which of the file's first three numbers */
+    char window[8];    /* "1m", "5m", "15m" */
+    char problem[300]; /* what went wrong at the last poll; "" when it worked */
 };
 
-static int create(const gwd_host_api *host, gwd_context *ctx, void **instance)
+static int loadavg_create(const gwd_host_api *host, gwd_context *ctx, void **instance)
 {
     int64_t window = 1;
-    host->option_int(ctx, "window", &window);
+    const char *file = NULL, *reading = NULL;
+    /* Every option has a default, so these only fail on a broken host. */
+    if (host->option_int(ctx, "window", &window) != GWD_OK || host->option_string(ctx, "file", &file) != GWD_OK ||
+        host->option_string(ctx, "reading", &reading) != GWD_OK) {
+        gwd_logf(host, ctx, GWD_LOG_ERROR, "the host gave no value for an option with a default");
+        return GWD_ERR_FAILED;
+    }
     if (window != 1 && window != 5 && window != 15) {
         gwd_logf(host, ctx, GWD_LOG_ERROR, "window = %lld: it must be 1, 5 or 15 (minutes)", (long long)window);
         return GWD_ERR_INVALID;
@@ -43,40 +50,51 @@ static int create(const gwd_host_api *host, gwd_context *ctx, void **instance)
     if (s == NULL) return GWD_ERR_NO_MEMORY;
     s->host = host;
     s->ctx = ctx;
-    host->option_string(ctx, "file", &s->file);
-    host->option_string(ctx, "reading", &s->reading);
+    s->file = file;
+    s->reading = reading;
     s->field = window == 1 ? 0 : window == 5 ? 1 : 2;
     snprintf(s->window, sizeof s->window, "%lldm", (long long)window);
     *instance = s;
     return GWD_OK;
 }
 
-static int start(void *instance)
+/* Says what went wrong (or that it works again) once, not at every poll:
+ * in the log, and in `gatewayd status` (set_problem, ABI 4) as "degraded". */
+static void loadavg_report(struct loadavg *s, const char *problem)
 {
-    (void)instance; /* nothing to open: poll() reads the file each time */
-    return GWD_OK;
+    if (strcmp(s->problem, problem) == 0) return;
+    if (problem[0] != '\0')
+        gwd_logf(s->host, s->ctx, GWD_LOG_WARNING, "%s", problem);
+    else
+        gwd_logf(s->host, s->ctx, GWD_LOG_NOTICE, "%s can be read again", s->file);
+    snprintf(s->problem, sizeof s->problem, "%s", problem);
+    if (s->host->abi_version >= 4) s->host->set_problem(s->ctx, problem[0] != '\0' ? problem : NULL);
 }
 
 /* Called from the sensor's own poll thread, once per interval. */
-static int poll(void *instance)
+static int loadavg_poll(void *instance)
 {
     struct loadavg *s = instance;
+    char problem[300];
     FILE *f = fopen(s->file, "r");
     if (f == NULL) {
-        /* set_problem() (ABI 4) shows the sensor as degraded in status. */
-        char why[300];
-        snprintf(why, sizeof why, "cannot read %s: %s", s->file, strerror(errno));
-        if (s->host->abi_version >= 4) s->host->set_problem(s->ctx, why);
+        char why[128] = "unknown error";
+        strerror_r(errno, why, sizeof why); /* thread-safe: other sensors poll at the same time */
+        snprintf(problem, sizeof problem, "cannot read %s: %s", s->file, why);
+        loadavg_report(s, problem);
         return GWD_ERR_FAILED;
     }
     char values[3][32];
     const int got = fscanf(f, "%31s %31s %31s", values[0], values[1], values[2]);
     fclose(f);
-    if (got != 3) {
-        if (s->host->abi_version >= 4) s->host->set_problem(s->ctx, "the file does not start with three numbers");
+    char *end = NULL;
+    if (got == 3) strtod(values[s->field], &end);
+    if (got != 3 || end == values[s->field] || *end != '\0') {
+        snprintf(problem, sizeof problem, "%s does not start with three numbers", s->file);
+        loadavg_report(s, problem);
         return GWD_ERR_FAILED;
     }
-    if (s->host->abi_version >= 4) s->host->set_problem(s->ctx, NULL);
+    loadavg_report(s, "");
 
     const gwd_property properties[] = {{"window", s->window}};
     gwd_reading r;
@@ -87,12 +105,13 @@ static int poll(void *instance)
     r.content_type = "text/plain";
     r.properties = properties;
     r.property_count = 1;
-    /* The host copies the reading before emit() returns. */
+    /* The host copies the reading before emit returns. A refused reading is
+     * logged and counted by the host; GWD_ERR_STOPPED only means a stop came. */
     const int rc = s->host->emit(s->ctx, &r);
     return rc == GWD_OK || rc == GWD_ERR_STOPPED ? GWD_OK : rc;
 }
 
-static void destroy(void *instance)
+static void loadavg_destroy(void *instance)
 {
     free(instance);
 }
@@ -100,14 +119,13 @@ static void destroy(void *instance)
 static const gwd_plugin descriptor = {
     .abi_version = GWD_PLUGIN_ABI_VERSION,
     .flags = GWD_PLUGIN_POLLED,
-    .name = "loadavg",
+    .name = "loadavg", /* the file is loadavg.so: plugin = "loadavg" */
     .version = "1.0.0",
     .description = "the system load average (/proc/loadavg) as a reading",
     .options = options,
-    .create = create,
-    .start = start,
-    .poll = poll,
-    .destroy = destroy,
+    .create = loadavg_create,
+    .poll = loadavg_poll,
+    .destroy = loadavg_destroy,
 };
 
 /* The one symbol the host looks up. */

@@ -3,7 +3,9 @@
 #define BOOST_TEST_MODULE plugin_rollback
 #include <boost/test/unit_test.hpp>
 
+#include "gatewayd_process.h"
 #include "plugin_host/file_digest.h"
+#include "plugin_host/plugin_library.h"
 #include "plugin_host/plugin_rollback.h"
 #include "temp_dir.h"
 
@@ -111,4 +113,38 @@ BOOST_FIXTURE_TEST_CASE(a_swap_that_did_not_crash_is_settled_and_forgotten, Roll
     const auto choice = rollback.choose("swappable", file);
     BOOST_TEST(choice.load == file);
     BOOST_TEST(choice.note.empty());
+}
+
+// remember_swap() on real builds of the swappable test plugin.
+BOOST_FIXTURE_TEST_CASE(a_build_on_probation_is_not_kept_as_the_way_back, Rollback) {
+    std::string error;
+    auto build = [&](const std::string& variant) {
+        auto lib = PluginLibrary::load(test::test_plugin_dir() / "swap" / ("swappable_" + variant + ".so"), error,
+                                       dir.path() / "images");
+        BOOST_REQUIRE_MESSAGE(lib, error);
+        return lib;
+    };
+    const auto v1 = build("v1"), v2 = build("v2"), crashing = build("crash");
+    BOOST_TEST(rollback.remember_swap("swappable", v1.get(), *v2, 100000) == "");
+    BOOST_TEST(file_sha256(rollback.kept_image("swappable")) == v1->sha256());
+    const auto before_third = rollback.swap_record("swappable");
+
+    // 10 s later, v2 (still on probation) gives way to a third build: the way back stays v1.
+    BOOST_TEST(rollback.remember_swap("swappable", v2.get(), *crashing, 110000) == "");
+    BOOST_TEST(file_sha256(rollback.kept_image("swappable")) == v1->sha256());
+    // Refused after all: the record of the v2 swap is back.
+    rollback.restore_swap("swappable", before_third);
+    BOOST_TEST((rollback.swap_record("swappable") == before_third));
+
+    BOOST_TEST(rollback.remember_swap("swappable", v2.get(), *crashing, 112000) == "");
+    const auto q = rollback.settle_swap("swappable", {crash(113000, "swappable")}, 120000);
+    BOOST_REQUIRE(q);
+    BOOST_TEST(q->sha == crashing->sha256());
+    fs::copy_file(crashing->path(), file, fs::copy_options::overwrite_existing);
+    BOOST_TEST(rollback.choose("swappable", file).load == rollback.kept_image("swappable"));
+
+    // Past probation the running build is the way back.
+    BOOST_TEST(rollback.remember_swap("swappable", v1.get(), *v2, 300000) == "");
+    BOOST_TEST(rollback.remember_swap("swappable", v2.get(), *v1, 400000) == "");
+    BOOST_TEST(file_sha256(rollback.kept_image("swappable")) == v2->sha256());
 }

@@ -4,6 +4,7 @@
 #include <set>
 #include <thread>
 
+#include "common/time_source.h"
 #include "common/units.h"
 #include "config/config_compare.h"
 #include "outbox/disk_outbox.h"
@@ -57,9 +58,7 @@ std::vector<CrashRecord> Daemon::open_crash_journal() {
     std::map<std::string, std::string> current;
     for (const auto& sensor : config_.sensors)
         current[sensor.name] = sensor_fingerprint(sensor, config_.gateway.plugin_dir / (sensor.plugin + ".so"));
-    const std::int64_t now_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
+    const std::int64_t now_ms = system_now_ms();
     std::string error;
     const int fd = crash_journal_->open_for_crashes(
         [&](const CrashRecord& r) {

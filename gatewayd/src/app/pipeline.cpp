@@ -7,11 +7,6 @@
 
 namespace gwd {
 
-std::int64_t system_now_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 Pipeline::Stage::Stage(const Config& config, Router r)
     : normalizer(config.normalize.options), router(std::move(r)), on_decode_error(config.normalize.on_decode_error) {
     for (const auto& sensor : config.sensors) {

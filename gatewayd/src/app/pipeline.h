@@ -45,7 +45,4 @@ private:
     LogRateLimit decode_log_;
 };
 
-// Milliseconds since the Unix epoch, from the real-time clock.
-std::int64_t system_now_ms();
-
 }  // namespace gwd

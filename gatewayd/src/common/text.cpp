@@ -155,4 +155,14 @@ std::string printable(std::string_view bytes, size_t max) {
     return out;
 }
 
+std::vector<std::string_view> split_tabs(std::string_view line) {
+    std::vector<std::string_view> fields;
+    while (true) {
+        const size_t tab = line.find('\t');
+        fields.push_back(line.substr(0, tab));
+        if (tab == std::string_view::npos) return fields;
+        line.remove_prefix(tab + 1);
+    }
+}
+
 }  // namespace gwd

@@ -19,6 +19,8 @@ std::string mqtt_string_problem(std::string_view text);
 
 std::string ascii_lower(std::string_view text);
 std::string_view trim(std::string_view text);
+// The fields of one line of tab-separated text (records in state_dir).
+std::vector<std::string_view> split_tabs(std::string_view line);
 
 // Levenshtein distance, for "did you mean" suggestions.
 size_t edit_distance(std::string_view a, std::string_view b);

@@ -2,6 +2,11 @@
 
 namespace gwd {
 
+std::int64_t system_now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
 namespace {
 
 class SystemTime final : public TimeSource {

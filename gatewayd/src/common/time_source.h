@@ -8,6 +8,10 @@
 
 namespace gwd {
 
+// Milliseconds since the Unix epoch, from the real-time clock (what crash
+// and swap records and reading expiry are dated by).
+std::int64_t system_now_ms();
+
 class TimeSource {
 public:
     using Steady = std::chrono::steady_clock;

@@ -9,24 +9,11 @@
 #include <cstring>
 
 #include "common/error_text.h"
+#include "common/text.h"
 #include "common/units.h"
 #include "common/whole_file.h"
 
 namespace gwd {
-
-namespace {
-
-std::vector<std::string_view> split_tabs(std::string_view line) {
-    std::vector<std::string_view> fields;
-    while (true) {
-        const size_t tab = line.find('\t');
-        fields.push_back(line.substr(0, tab));
-        if (tab == std::string_view::npos) return fields;
-        line.remove_prefix(tab + 1);
-    }
-}
-
-}  // namespace
 
 std::string crash_record_tail(std::string_view sensor, std::string_view plugin, std::string_view fingerprint) {
     return std::string(sensor) + "\t" + std::string(plugin) + "\t" + std::string(fingerprint);

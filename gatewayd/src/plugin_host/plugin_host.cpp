@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "common/time_source.h"
 #include "common/units.h"
 #include "config/config_compare.h"
 #include "plugin_host/file_digest.h"
@@ -66,11 +67,6 @@ bool wait_until_stable(const std::filesystem::path& file) {
 
 std::filesystem::path normalized(const std::filesystem::path& file) {
     return std::filesystem::absolute(file).lexically_normal();
-}
-
-std::int64_t unix_ms_now() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 bool is_quarantined(const std::optional<SensorStatus>& disabled) {
@@ -215,7 +211,7 @@ size_t PluginHost::start(const Config& config) {
     for (const auto& sensor : config.sensors)
         if (sensor.enabled) plugins.insert(sensor.plugin);
     for (const auto& plugin : plugins) {
-        if (auto q = rollback_->settle_swap(plugin, crashes_, unix_ms_now())) {
+        if (auto q = rollback_->settle_swap(plugin, crashes_, system_now_ms())) {
             log_.error("plugin " + plugin + ": QUARANTINED version " + (q->version.empty() ? "?" : q->version) +
                        " (sha256 " + q->sha.substr(0, 8) + ") of " + plugin_file(plugin).string() + ": " + q->reason +
                        "; it is tried again only once that file changes");
@@ -243,8 +239,9 @@ SensorChanges PluginHost::apply(const Config& next) {
         limits_.call_timeout = next.gateway.plugin_timeout;
         limits_.max_reading_size = next.gateway.max_reading_size;
     }
-    {
-        // Plugin files may have been replaced since they were loaded: look again.
+    if (everything) {
+        // Another plugin_dir: its files are other files. Within one, a
+        // replaced file is plugin_file_changed()'s, which keeps a way back.
         std::lock_guard lock(libraries_mutex_);
         libraries_.clear();
         blocked_.clear();
@@ -435,9 +432,11 @@ void PluginHost::plugin_file_changed(const std::filesystem::path& file) {
         return;
     }
     if (auto q = rollback_ ? rollback_->quarantined(plugin) : std::nullopt) {
-        if (file_sha256(file) == q->sha) {
-            log_.notice("plugin " + plugin + ": " + file.string() + " still holds the quarantined version " +
-                        q->version + "; it is not loaded");
+        const std::string sha = file_sha256(file);
+        if (sha.empty() || sha == q->sha) {
+            log_.notice("plugin " + plugin + ": " + file.string() +
+                        (sha.empty() ? " cannot be read" : " still holds the quarantined version " + q->version) +
+                        "; it is not loaded");
             return;
         }
         rollback_->lift_quarantine(plugin);
@@ -507,8 +506,11 @@ void PluginHost::swap_plugin(const std::string& plugin, const std::vector<Entry>
             log_.notice("sensor '" + e.config.name + "': its plugin file " + fresh->path().string() +
                         " changed; trying it again");
     // Before any of its code runs: the way back, should it crash gatewayd.
+    std::optional<std::string> previous_swap;
     if (new_build && rollback_) {
-        if (std::string problem = rollback_->remember_swap(plugin, old.get(), *fresh, unix_ms_now()); !problem.empty())
+        previous_swap = rollback_->swap_record(plugin);
+        if (std::string problem = rollback_->remember_swap(plugin, old.get(), *fresh, system_now_ms());
+            !problem.empty())
             log_.warning("plugin " + plugin + ": if version " + fresh->version_label() +
                          " crashes gatewayd there is no way back to the running one: " + problem);
     }
@@ -529,7 +531,7 @@ void PluginHost::swap_plugin(const std::string& plugin, const std::vector<Entry>
             if (e.instance) new_instances.push_back(e.instance);
         retire_all(new_instances, Clock::now() + limits_.call_timeout);
         side_by_side(users.size(), [&](size_t i) { launched[i] = launch(users[i].config, old); });
-        if (new_build && rollback_) rollback_->forget_swap(plugin);
+        if (new_build && rollback_) rollback_->restore_swap(plugin, previous_swap);
         refuse(failure);
     } else {
         {

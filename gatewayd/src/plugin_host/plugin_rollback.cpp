@@ -5,6 +5,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "common/text.h"
 #include "common/units.h"
 #include "common/whole_file.h"
 #include "plugin_host/file_digest.h"
@@ -13,16 +14,6 @@
 namespace gwd {
 
 namespace {
-
-std::vector<std::string_view> split_tabs(std::string_view line) {
-    std::vector<std::string_view> fields;
-    while (true) {
-        const size_t tab = line.find('\t');
-        fields.push_back(line.substr(0, tab));
-        if (tab == std::string_view::npos) return fields;
-        line.remove_prefix(tab + 1);
-    }
-}
 
 // Record fields are one line of tab-separated text.
 std::string field(std::string_view text) {
@@ -117,6 +108,20 @@ void PluginRollback::forget_swap(const std::string& plugin) {
     std::filesystem::remove(record_file(plugin, "swap"), ec);
 }
 
+std::optional<std::string> PluginRollback::swap_record(const std::string& plugin) const {
+    std::string text;
+    if (!read_whole_file(record_file(plugin, "swap"), text)) return std::nullopt;
+    return text;
+}
+
+void PluginRollback::restore_swap(const std::string& plugin, const std::optional<std::string>& record) {
+    if (!record) {
+        forget_swap(plugin);
+        return;
+    }
+    replace_file_durably(record_file(plugin, "swap"), *record);
+}
+
 std::string PluginRollback::remember_swap(const std::string& plugin, const PluginLibrary* old,
                                           const PluginLibrary& fresh, std::int64_t now_ms) {
     std::error_code ec;
@@ -126,37 +131,54 @@ std::string PluginRollback::remember_swap(const std::string& plugin, const Plugi
     record.at_ms = now_ms;
     record.new_sha = fresh.sha256();
     record.new_version = fresh.descriptor().version != nullptr ? fresh.descriptor().version : "";
-    if (old != nullptr && old->sha256() != fresh.sha256()) {
+    std::string problem;
+    const auto previous = swap_record(plugin);
+    const auto on_probation = previous ? parse_swap_record(*previous) : std::nullopt;
+    if (on_probation && now_ms - on_probation->at_ms < kSwapProbationMs &&
+        (on_probation->kept_sha.empty() || file_sha256(kept_image(plugin)) == on_probation->kept_sha)) {
+        // The running build has not proven itself: the way back stays the one before it.
+        record.kept_sha = on_probation->kept_sha;
+        record.kept_version = on_probation->kept_version;
+    } else if (old != nullptr) {
         std::string bytes;
-        if (!read_whole_file(old->image_file(), bytes))
-            return "cannot read the running image " + old->image_file().string() + " to keep it";
-        // Keeping the same build again (a swap back and forth) costs nothing.
-        if (file_sha256(kept_image(plugin)) != old->sha256()) {
-            if (std::string problem = replace_file_durably(kept_image(plugin), bytes, 0700); !problem.empty())
-                return problem;
+        if (!read_whole_file(old->image_file(), bytes)) {
+            problem = "cannot read the running image " + old->image_file().string() + " to keep it";
+        } else if (file_sha256(kept_image(plugin)) != old->sha256()) {  // the same build again costs nothing
+            problem = replace_file_durably(kept_image(plugin), bytes, 0700);
         }
-        record.kept_sha = old->sha256();
-        record.kept_version = old->descriptor().version != nullptr ? old->descriptor().version : "";
-    } else if (old == nullptr) {
-        std::filesystem::remove(kept_image(plugin), ec);  // nothing ran before: nothing to go back to
+        if (problem.empty()) {
+            record.kept_sha = old->sha256();
+            record.kept_version = old->descriptor().version != nullptr ? old->descriptor().version : "";
+        }
     }
-    return replace_file_durably(record_file(plugin, "swap"), render_swap_record(record));
+    // A kept image the record does not name would be a way back to the wrong build.
+    if (record.kept_sha.empty()) std::filesystem::remove(kept_image(plugin), ec);
+    if (std::string failed = replace_file_durably(record_file(plugin, "swap"), render_swap_record(record));
+        !failed.empty())
+        problem = failed;
+    return problem;
 }
 
 std::optional<QuarantineRecord> PluginRollback::settle_swap(const std::string& plugin,
                                                             const std::vector<CrashRecord>& crashes,
                                                             std::int64_t now_ms) {
-    std::string text;
-    if (!read_whole_file(record_file(plugin, "swap"), text)) return std::nullopt;
-    forget_swap(plugin);  // a start settles it, crash or not
-    const auto swap = parse_swap_record(text);
+    const auto text = swap_record(plugin);
+    if (!text) return std::nullopt;
+    const auto swap = parse_swap_record(*text);
     const auto crash = swap ? crash_after_swap(*swap, crashes, plugin) : std::nullopt;
-    if (!crash) return std::nullopt;
+    if (!crash) {
+        forget_swap(plugin);  // a start settles it
+        return std::nullopt;
+    }
     QuarantineRecord q{now_ms, swap->new_sha, swap->new_version, swap_crash_reason(*swap, *crash)};
-    // Without the record every later start would run the crashing build again.
+    // The quarantine is written before the swap record goes: whatever stops
+    // this start, the next one still knows.
     if (std::string problem = replace_file_durably(record_file(plugin, "quarantine"), render_quarantine_record(q));
-        !problem.empty())
+        !problem.empty()) {
         q.reason += " (the quarantine could not be recorded: " + problem + ")";
+    } else {
+        forget_swap(plugin);
+    }
     return q;
 }
 
@@ -164,7 +186,9 @@ PluginRollback::Choice PluginRollback::choose(const std::string& plugin, const s
     Choice choice{file, {}};
     const auto q = quarantined(plugin);
     if (!q) return choice;
-    if (file_sha256(file) != q->sha) {
+    const std::string sha = file_sha256(file);
+    if (sha.empty()) return choice;  // unreadable: its load says why; the quarantine stays
+    if (sha != q->sha) {
         lift_quarantine(plugin);  // a new file: it gets its chance
         return choice;
     }

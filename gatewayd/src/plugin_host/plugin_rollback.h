@@ -38,10 +38,14 @@ std::optional<SwapRecord> parse_swap_record(std::string_view text);
 std::string render_quarantine_record(const QuarantineRecord& record);
 std::optional<QuarantineRecord> parse_quarantine_record(std::string_view text);
 
+// How long a swapped-in build is on probation: a crash of its plugin within
+// this time after the swap is taken for its fault.
+constexpr std::int64_t kSwapProbationMs = 60000;
+
 // The first crash of `plugin` from the swap until `window_ms` after it, or
 // nullopt: that crash is the new version's.
 std::optional<CrashRecord> crash_after_swap(const SwapRecord& swap, const std::vector<CrashRecord>& crashes,
-                                            std::string_view plugin, std::int64_t window_ms = 60000);
+                                            std::string_view plugin, std::int64_t window_ms = kSwapProbationMs);
 
 // "it crashed gatewayd (SIGSEGV in poll() of sensor 'sw') 2 s after it was
 // swapped in": the reason a quarantine gives.
@@ -67,12 +71,15 @@ public:
     Choice choose(const std::string& plugin, const std::filesystem::path& file);
 
     // Before `fresh` runs in place of `old` (nullptr: nothing ran): keeps
-    // old's image and records the swap. "" or why it could not (the swap
-    // goes ahead without a way back).
+    // old's image and records the swap. A build still on probation is not
+    // kept: the way back stays the one its own swap kept. "" or why there is
+    // no way back (the swap is recorded all the same, and goes ahead).
     std::string remember_swap(const std::string& plugin, const PluginLibrary* old, const PluginLibrary& fresh,
                               std::int64_t now_ms);
-    // The swap did not happen after all (the new version was refused).
-    void forget_swap(const std::string& plugin);
+    // The plugin's swap record as it is now, to put back with restore_swap()
+    // when a swap is refused after remember_swap() (nullopt: there was none).
+    std::optional<std::string> swap_record(const std::string& plugin) const;
+    void restore_swap(const std::string& plugin, const std::optional<std::string>& record);
 
     // The quarantined build of `plugin`, if any.
     std::optional<QuarantineRecord> quarantined(const std::string& plugin) const;
@@ -82,6 +89,7 @@ public:
 
 private:
     std::filesystem::path record_file(const std::string& plugin, const char* kind) const;
+    void forget_swap(const std::string& plugin);
 
     std::filesystem::path dir_;
 };
