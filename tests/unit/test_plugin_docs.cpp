@@ -86,7 +86,7 @@ std::shared_ptr<PluginLibrary> load(const std::string& name) {
     return lib;
 }
 
-const std::vector<std::string> kBundled = {"simulated", "mqtt_local", "loadavg"};
+const std::vector<std::string> kBundled = {"simulated", "mqtt_local", "loadavg", "exec"};
 
 }  // namespace
 
