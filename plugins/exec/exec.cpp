@@ -35,24 +35,40 @@ using std::chrono::milliseconds;
 // Each default is written here once; the README and exec.toml are tested
 // against these specs (tests/unit/test_plugin_docs.cpp).
 const gwd_option_spec kOptions[] = {
-    {"command", GWD_OPTION_STRING_LIST, 1,
-     "the program and its arguments, e.g. [\"/usr/local/bin/read-sensor\", \"--bus\", \"1\"] (no shell)", nullptr, {}},
-    {"mode", GWD_OPTION_STRING, 0, "\"interval\" (run it every interval) or \"stream\" (keep it running)",
-     "\"interval\"", {}},
+    {"command",
+     GWD_OPTION_STRING_LIST,
+     1,
+     "the program and its arguments, e.g. [\"/usr/local/bin/read-sensor\", \"--bus\", \"1\"] (no shell)",
+     nullptr,
+     {}},
+    {"mode",
+     GWD_OPTION_STRING,
+     0,
+     "\"interval\" (run it every interval) or \"stream\" (keep it running)",
+     "\"interval\"",
+     {}},
     {"format", GWD_OPTION_STRING, 0, "\"auto\", \"value\", \"json\" or \"influx\"", "\"auto\"", {}},
     {"timeout", GWD_OPTION_DURATION, 0, "a run longer than this is killed (interval mode)", "\"5s\"", {}},
-    {"reading", GWD_OPTION_STRING, 0, "the name of readings whose line names none (default: the sensor's name)",
-     nullptr, {}},
-    {"restart_delay", GWD_OPTION_DURATION, 0, "stream mode: the wait before restarting a command that ended",
-     "\"1s\"", {}},
+    {"reading",
+     GWD_OPTION_STRING,
+     0,
+     "the name of readings whose line names none (default: the sensor's name)",
+     nullptr,
+     {}},
+    {"restart_delay",
+     GWD_OPTION_DURATION,
+     0,
+     "stream mode: the wait before restarting a command that ended",
+     "\"1s\"",
+     {}},
     {"restart_delay_max", GWD_OPTION_DURATION, 0, "stream mode: the delay doubles up to this", "\"1m\"", {}},
     {nullptr, 0, 0, nullptr, nullptr, {}},
 };
 
-constexpr size_t kMaxLine = 64 * 1024;          // longer lines are skipped, not buffered
-constexpr milliseconds kKillGrace{1000};         // SIGTERM, then SIGKILL
+constexpr size_t kMaxLine = 64 * 1024;                 // longer lines are skipped, not buffered
+constexpr milliseconds kKillGrace{1000};               // SIGTERM, then SIGKILL
 constexpr auto kStableRun = std::chrono::seconds(60);  // a stream run this long resets the restart delay
-constexpr int kLogBudget = 20;                   // log lines of one kind per kLogWindow
+constexpr int kLogBudget = 20;                         // log lines of one kind per kLogWindow
 constexpr auto kLogWindow = std::chrono::seconds(10);
 
 // Keeps a chatty or broken command from flooding the log: at most
@@ -137,7 +153,8 @@ public:
         host_->option_string(ctx_, "format", &text);
         const auto format = line_format_named(text != nullptr ? text : "auto");
         if (!format)
-            return fail("format = \"" + std::string(text) + "\": it must be \"auto\", \"value\", \"json\" or \"influx\"");
+            return fail("format = \"" + std::string(text) +
+                        "\": it must be \"auto\", \"value\", \"json\" or \"influx\"");
         format_ = *format;
         std::int64_t ms = 0;
         if (host_->option_duration_ms(ctx_, "timeout", &ms) == GWD_OK) timeout_ = milliseconds(ms);
@@ -169,8 +186,7 @@ public:
     void stop() {
         stopping_ = true;
         const std::uint64_t one = 1;
-        if (::write(wake_fd_, &one, sizeof one) < 0) {
-        }  // the thread also checks stopping_ at least every poll
+        if (::write(wake_fd_, &one, sizeof one) < 0) {}  // the thread also checks stopping_ at least every poll
         if (thread_.joinable()) thread_.join();
     }
 

@@ -80,8 +80,7 @@ BOOST_AUTO_TEST_CASE(scripts_in_any_language_are_sensors_and_their_failures_stay
                                           "    time.sleep(0.01)\n"
                                           "os.kill(os.getpid(), signal.SIGSEGV)\n");
     const std::string config =
-        gateway_section(dir) +
-        sensor("shell_once", "[\"" + shell_once.string() + "\"]", "") +
+        gateway_section(dir) + sensor("shell_once", "[\"" + shell_once.string() + "\"]", "") +
         sensor("python_once", "[\"python3\", \"" + python_once.string() + "\"]", "format = \"json\"") +
         sensor("shell_stream", "[\"sh\", \"" + shell_stream.string() + "\"]", "mode = \"stream\"") +
         sensor("python_stream", "[\"python3\", \"" + python_stream.string() + "\"]",
@@ -94,8 +93,9 @@ BOOST_AUTO_TEST_CASE(scripts_in_any_language_are_sensors_and_their_failures_stay
     GatewaydProcess gw(dir, config);
 
     // One-shot shell: every kind of line, the malformed one skipped, the rest used.
-    GWD_REQUIRE(eventually([&] { return on(app, "temperature", "21.5") >= 2 && on(app, "weather.pressure") >= 2; }, 30s),
-                gw.log());
+    GWD_REQUIRE(
+        eventually([&] { return on(app, "temperature", "21.5") >= 2 && on(app, "weather.pressure") >= 2; }, 30s),
+        gw.log());
     const auto humidity = app.on_topic("telemetry/gw-01/humidity");
     GWD_REQUIRE(!humidity.empty(), gw.log());
     BOOST_TEST(humidity.front().payload == "40");

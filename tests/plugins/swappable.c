@@ -6,13 +6,14 @@
  *                  `label` is refused); 2: start() fails; 3: built for an
  *                  ABI this gatewayd does not know; 4: poll() crashes
  *                  (a null write) on its first call
- * Payloads end with the process id, so that readings of one run of the
- * daemon can be told from the next one's. */
+ * Payloads end with the process id (readings of one run of the daemon can
+ * be told from the next one's) and the wall-clock time of the poll in ms. */
 #include <gatewayd/plugin.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef SWAP_VERSION
@@ -78,7 +79,10 @@ static int poll(void *instance)
     *nowhere = 42;
 #endif
     char payload[300];
-    snprintf(payload, sizeof payload, "%s %s %lld %ld", s->label, SWAP_VERSION, s->polls++, (long)getpid());
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    snprintf(payload, sizeof payload, "%s %s %lld %ld %lld", s->label, SWAP_VERSION, s->polls++, (long)getpid(),
+             (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
     gwd_reading r = {0};
     r.sensor = "swap";
     r.payload = payload;

@@ -55,9 +55,9 @@ BOOST_AUTO_TEST_CASE(json_lines_carry_content_type_properties_and_time) {
 }
 
 BOOST_AUTO_TEST_CASE(influx_lines_give_one_reading_per_field_with_tags_as_properties) {
-    const ParsedLine p = parse_line(
-        R"(weather,room=lab\ 2,site=a\,b temp=21.5,hum=40i,ok=t,note="say \"hi\"" 1700000000123456789)",
-        LineFormat::automatic);
+    const ParsedLine p =
+        parse_line(R"(weather,room=lab\ 2,site=a\,b temp=21.5,hum=40i,ok=t,note="say \"hi\"" 1700000000123456789)",
+                   LineFormat::automatic);
     BOOST_REQUIRE_MESSAGE(p.error.empty(), p.error);
     BOOST_REQUIRE_EQUAL(p.readings.size(), 4u);
     BOOST_TEST(p.readings[0].name == "weather.temp");
