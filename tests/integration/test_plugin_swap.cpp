@@ -101,24 +101,7 @@ struct SwapRig {
 
 // Field `key` of plugin `name` in the status's "plugins" list, as text.
 std::string plugin_field(const TempDir& dir, const std::string& name, const std::string& key) {
-    auto status = daemon_status(dir);
-    const gwd::JsonValue* list = status ? status->find("plugins") : nullptr;
-    if (list == nullptr || !list->is_array()) return "(no plugins)";
-    for (const auto& p : list->as_array()) {
-        const gwd::JsonValue* n = p.find("name");
-        if (n == nullptr || !n->is_string() || n->as_string() != name) continue;
-        const gwd::JsonValue* v = p.find(key);
-        if (v == nullptr) return "(no field)";
-        if (v->is_string()) return v->as_string();
-        if (v->is_number()) return std::to_string(static_cast<long long>(v->as_number().value));
-        if (v->is_array()) {
-            std::string items;
-            for (const auto& item : v->as_array()) items += (items.empty() ? "" : ",") + item.as_string();
-            return items;
-        }
-        return "(null)";
-    }
-    return "(no plugin)";
+    return status_field(dir, "plugins", name, key);
 }
 
 // The poll numbers of swappable `version` that reached `cloud`, by the

@@ -47,11 +47,13 @@ const JsonValue* upstream_status(const JsonValue& status, const std::string& nam
     return nullptr;
 }
 
-std::string sensor_field(const TempDir& dir, const std::string& name, const std::string& key) {
+std::string status_field(const TempDir& dir, const std::string& list_name, const std::string& name,
+                         const std::string& key) {
     auto status = daemon_status(dir);
     if (!status) return "(no status)";
-    const JsonValue* list = status->find("sensors");
-    if (list == nullptr || !list->is_array()) return "(no sensor)";
+    const std::string missing = "(no " + list_name.substr(0, list_name.size() - 1) + ")";
+    const JsonValue* list = status->find(list_name);
+    if (list == nullptr || !list->is_array()) return missing;
     for (const auto& s : list->as_array()) {
         const JsonValue* n = s.find("name");
         if (n == nullptr || !n->is_string() || n->as_string() != name) continue;
@@ -59,9 +61,20 @@ std::string sensor_field(const TempDir& dir, const std::string& name, const std:
         if (v == nullptr) return "(no field)";
         if (v->is_string()) return v->as_string();
         if (v->is_number()) return std::to_string(static_cast<long long>(v->as_number().value));
+        if (v->is_null()) return "(null)";
+        if (v->is_array()) {
+            std::string items;
+            for (const auto& item : v->as_array())
+                items += (items.empty() ? "" : ",") + (item.is_string() ? item.as_string() : item.dump());
+            return items;
+        }
         return "(other)";
     }
-    return "(no sensor)";
+    return missing;
+}
+
+std::string sensor_field(const TempDir& dir, const std::string& name, const std::string& key) {
+    return status_field(dir, "sensors", name, key);
 }
 
 int line_of(const std::string& text, const std::string& needle) {

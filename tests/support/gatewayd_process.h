@@ -51,6 +51,10 @@ const JsonValue* upstream_status(const JsonValue& status, const std::string& nam
 // Field `key` of sensor `name` in the daemon's status, as text (numbers in
 // decimal); "(no status)", "(no sensor)" or "(no field)" when missing.
 std::string sensor_field(const TempDir& dir, const std::string& name, const std::string& key);
+// The same for any list of the status ("sensors", "plugins"); lists come as
+// "a,b", null as "(null)".
+std::string status_field(const TempDir& dir, const std::string& list_name, const std::string& name,
+                         const std::string& key);
 
 // The 1-based line of `text` on which `needle` first appears (0 if nowhere),
 // so that tests name config positions without counting lines by hand.
