@@ -49,8 +49,9 @@ BOOST_AUTO_TEST_CASE(wrong_abi_plugin_is_refused_while_another_sensor_keeps_forw
     BOOST_TEST(log.find("has no entry symbol 'gwd_plugin_entry'") != std::string::npos);
     BOOST_TEST(log.find("sensor 'ghost' disabled: plugin file") != std::string::npos);
     BOOST_TEST(log.find("not_installed.so does not exist (plugin_dir = ") != std::string::npos);
-    BOOST_TEST(log.find("plugins there: abi4_options, misbehaving, mqtt_local, no_create, no_entry, simulated, "
-                        "test_emitter, wrong_abi") != std::string::npos);
+    BOOST_TEST(
+        log.find("plugins there: abi4_options, exec, loadavg, misbehaving, mqtt_local, no_create, no_entry, simulated, "
+                 "test_emitter, wrong_abi") != std::string::npos);
     BOOST_TEST(log.find("plugin 'simulated' has no option 'valuez'; did you mean 'values'?") != std::string::npos);
     BOOST_TEST(log.find("fail_create is set") != std::string::npos);
     BOOST_TEST(log.find("1 of 6 sensors running") != std::string::npos);

@@ -30,19 +30,27 @@ bool read_whole_file(const std::filesystem::path& path, std::string& out) {
     return true;
 }
 
-std::string replace_file_durably(const std::filesystem::path& path, std::string_view bytes, mode_t mode) {
-    const std::filesystem::path tmp = path.string() + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0) return "cannot create " + tmp.string() + ": " + error_text(errno);
+bool write_all(int fd, std::string_view bytes) {
     size_t written = 0;
     while (written < bytes.size()) {
         const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
+        if (n < 0) return false;
+        if (n == 0) {
+            errno = EIO;
+            return false;
+        }
         written += static_cast<size_t>(n);
     }
+    return true;
+}
+
+std::string replace_file_durably(const std::filesystem::path& path, std::string_view bytes, mode_t mode) {
+    const std::filesystem::path tmp = path.string() + ".tmp";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) return "cannot create " + tmp.string() + ": " + error_text(errno);
     std::string error;
-    if (written != bytes.size() || ::fsync(fd) != 0) error = "cannot write " + tmp.string() + ": " + error_text(errno);
+    if (!write_all(fd, bytes) || ::fsync(fd) != 0) error = "cannot write " + tmp.string() + ": " + error_text(errno);
     if (::close(fd) != 0 && error.empty()) error = "cannot write " + tmp.string() + ": " + error_text(errno);
     if (error.empty() && ::rename(tmp.c_str(), path.c_str()) != 0)
         error = "cannot replace " + path.string() + ": " + error_text(errno);

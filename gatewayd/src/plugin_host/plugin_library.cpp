@@ -54,14 +54,8 @@ std::filesystem::path write_private_copy(const std::filesystem::path& dir, const
         error = "cannot make a private copy in " + dir.string() + ": " + error_text(errno);
         return {};
     }
-    size_t written = 0;
-    while (written < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        written += static_cast<size_t>(n);
-    }
-    const bool ok = written == bytes.size() && ::close(fd) == 0;
+    const bool written = write_all(fd, bytes);
+    const bool ok = ::close(fd) == 0 && written;
     if (!ok) {
         error = "cannot write a private copy in " + dir.string() + ": " + error_text(errno);
         std::filesystem::remove(copy, ec);
