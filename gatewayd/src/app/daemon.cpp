@@ -112,6 +112,10 @@ bool Daemon::start(std::string& error) {
     }
     watcher_ = std::make_unique<FileWatcher>([this](const std::filesystem::path& f) { on_file_changed(f); },
                                              log_.child("watch"));
+    // Credential files are watched before any upstream reads them: a file
+    // replaced between a session's first CONNECT and the watch would
+    // otherwise go unnoticed. The plugins' files join once they run.
+    watch_files();
     for (auto& u : upstreams_) u.session->start();
     const size_t running = plugins_->start(config_);
     tell_upstreams_about_sensors();

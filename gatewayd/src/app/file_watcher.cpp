@@ -1,5 +1,7 @@
 #include "app/file_watcher.h"
 
+#include <map>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -40,8 +42,6 @@ void FileWatcher::stop() {
 void FileWatcher::watch(const std::set<std::filesystem::path>& files) {
     std::lock_guard lock(mutex_);
     if (inotify_fd_ < 0) return;
-    for (const auto& [wd, dir] : directories_) ::inotify_rm_watch(inotify_fd_, wd);
-    directories_.clear();
     files_.clear();
     std::set<std::filesystem::path> dirs;
     for (const auto& f : files) {
@@ -49,6 +49,9 @@ void FileWatcher::watch(const std::set<std::filesystem::path>& files) {
         files_.insert(absolute);
         dirs.insert(absolute.parent_path());
     }
+    // Directories watched already keep their watch (adding one again
+    // returns it): removing and re-adding would drop what happens between.
+    std::map<int, std::filesystem::path> next;
     for (const auto& dir : dirs) {
         const int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(),
                                            IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB | IN_DELETE | IN_MOVED_FROM);
@@ -56,8 +59,11 @@ void FileWatcher::watch(const std::set<std::filesystem::path>& files) {
             log_.warning("cannot watch " + dir.string() + ": " + gwd::error_text(errno));
             continue;
         }
-        directories_[wd] = dir;
+        next[wd] = dir;
     }
+    for (const auto& [wd, dir] : directories_)
+        if (next.count(wd) == 0) ::inotify_rm_watch(inotify_fd_, wd);
+    directories_ = std::move(next);
 }
 
 void FileWatcher::run() {
