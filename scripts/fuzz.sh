@@ -11,7 +11,7 @@ root=$(pwd)
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 seconds=${FUZZ_SECONDS:-20}
 targets=(fuzz_config fuzz_mqtt_packets fuzz_normalizer fuzz_record_codec
-         fuzz_downlink_huawei fuzz_downlink_onenet fuzz_downlink_aws)
+         fuzz_downlink_huawei fuzz_downlink_onenet fuzz_downlink_aws fuzz_worker_frames)
 
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
   -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1" -DGATEWAYD_FUZZ=ON -DGATEWAYD_SANITIZE=address,undefined \

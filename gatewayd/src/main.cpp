@@ -11,6 +11,7 @@
 #include <ctime>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "app/cli.h"
@@ -27,6 +28,7 @@
 #include "config/config_loader.h"
 #include "gatewayd/plugin.h"
 #include "plugin_host/plugin_host.h"
+#include "plugin_host/plugin_worker.h"
 #include "service/notify.h"
 #include "service/watchdog.h"
 
@@ -212,6 +214,12 @@ int show_credentials(const gwd::CliOptions& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // A sensor's plugin process (isolation = "process"), started by gatewayd
+    // itself as `gatewayd --plugin-worker <sensor> <daemon pid>`, its socket
+    // on descriptor 3. Not a user command: --help does not list it.
+    if (argc == 4 && std::string_view(argv[1]) == "--plugin-worker") {
+        return gwd::run_plugin_worker(3, static_cast<pid_t>(std::atoi(argv[3])));
+    }
     std::vector<std::string> args(argv + 1, argv + argc);
     const gwd::CliParseResult parsed = gwd::parse_cli(args);
     if (!parsed.options) {

@@ -11,6 +11,11 @@
  * and logs "acks: N stored, M dropped, K outstanding". `expiry` gives each
  * reading a message expiry of its own.
  *
+ * "{pid}" in the payload becomes the process id: with isolation = "process"
+ * it tells the plugin processes apart. With `crash_every` N the process
+ * gets SIGSEGV right after its N-th accepted reading (raised, so that a
+ * sanitizer build does not stop at the bad store first).
+ *
  * With `gate_file` the test decides how far the stream may go: reading
  * {seq} is emitted only once the file holds a number greater than seq (the
  * file is read again every 2 ms while the emitter waits). A test places a
@@ -19,6 +24,7 @@
 #include <gatewayd/plugin.h>
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +48,7 @@ struct emitter {
     int set_reserved;
     int64_t expiry_ms;
     const char *gate_file;
+    int64_t crash_every;
     atomic_llong emitted_with_ack, stored_ok, stored_dropped;
     pthread_t thread;
     atomic_int stopping;
@@ -63,6 +70,7 @@ static const gwd_option_spec options[] = {
     {"expiry", GWD_OPTION_DURATION, 0, "each reading's own message expiry", NULL, {0}},
     {"gate_file", GWD_OPTION_STRING, 0, "emit reading {seq} only once this file holds a number above seq", NULL, {0}},
     {"set_reserved", GWD_OPTION_BOOL, 0, "fill a reserved field of every reading", "false", {0}},
+    {"crash_every", GWD_OPTION_INT, 0, "crash right after this many accepted readings", "0", {0}},
     {NULL, 0, 0, NULL, NULL, {0}},
 };
 
@@ -91,6 +99,7 @@ static int create(const gwd_host_api *host, gwd_context *ctx, void **instance)
     host->option_bool(ctx, "acks", &e->acks);
     host->option_duration_ms(ctx, "expiry", &e->expiry_ms);
     host->option_string(ctx, "gate_file", &e->gate_file);
+    host->option_int(ctx, "crash_every", &e->crash_every);
     size_t n = host->option_list_size(ctx, "properties");
     for (size_t i = 0; i < n && i < 16; ++i) {
         const char *text = NULL;
@@ -148,6 +157,17 @@ static long long read_gate(const char *path)
     return gate;
 }
 
+/* `text` with "{pid}" replaced by this process's id. */
+static void expand_pid(const char *text, char *out, size_t size)
+{
+    const char *marker = strstr(text, "{pid}");
+    if (marker == NULL) {
+        snprintf(out, size, "%s", text);
+        return;
+    }
+    snprintf(out, size, "%.*s%ld%s", (int)(marker - text), text, (long)getpid(), marker + 5);
+}
+
 static void *run(void *arg)
 {
     struct emitter *e = arg;
@@ -165,8 +185,11 @@ static void *run(void *arg)
         e->host->emit(e->ctx, &r);
         free(big);
     }
-    const char *marker = strstr(e->payload, "{seq}");
+    char pattern[512];
+    expand_pid(e->payload, pattern, sizeof pattern);
+    const char *marker = strstr(pattern, "{seq}");
     char payload[512];
+    int64_t accepted = 0;
     long long gate = 0;
     for (int64_t i = 0; i < e->count && !e->stopping; ++i) {
         while (e->gate_file != NULL && i >= gate && !e->stopping) {
@@ -175,10 +198,10 @@ static void *run(void *arg)
         }
         if (e->stopping) break;
         if (marker != NULL) {
-            int prefix = (int)(marker - e->payload);
-            snprintf(payload, sizeof payload, "%.*s%lld%s", prefix, e->payload, (long long)i, marker + 5);
+            int prefix = (int)(marker - pattern);
+            snprintf(payload, sizeof payload, "%.*s%lld%s", prefix, pattern, (long long)i, marker + 5);
         } else {
-            snprintf(payload, sizeof payload, "%s", e->payload);
+            snprintf(payload, sizeof payload, "%s", pattern);
         }
         gwd_reading r;
         memset(&r, 0, sizeof r);
@@ -194,6 +217,7 @@ static void *run(void *arg)
         const int rc = e->host->emit(e->ctx, &r);
         if (rc == GWD_OK && e->acks) e->emitted_with_ack++;
         if (rc == GWD_ERR_STOPPED) break;
+        if (rc == GWD_OK && e->crash_every > 0 && ++accepted == e->crash_every) raise(SIGSEGV);
         for (int64_t waited = 0; waited < e->every_ms && !e->stopping; waited += 10)
             usleep(10000);
     }

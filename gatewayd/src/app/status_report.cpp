@@ -116,6 +116,7 @@ std::string status_text(const DaemonStatus& s, SystemClock::time_point now) {
         if (sensor.dropped) out += ", " + std::to_string(sensor.dropped) + " dropped";
         if (sensor.unrouted) out += ", " + std::to_string(sensor.unrouted) + " unrouted";
         if (sensor.poll_errors) out += ", " + std::to_string(sensor.poll_errors) + " poll errors";
+        if (sensor.isolated) out += ", in its own process (" + std::to_string(sensor.restarts) + " restarts)";
         if (!sensor.plugin_version.empty()) out += "; plugin " + sensor.plugin_version;
         if (!sensor.plugin_note.empty()) out += "; " + sensor.plugin_note;
         out += "\n";
@@ -192,7 +193,9 @@ std::string status_json(const DaemonStatus& s, SystemClock::time_point now) {
                number("oversized", sensor.oversized) + "," + number("no_memory", sensor.no_memory) + "," +
                number("dead_lettered", sensor.dead_lettered) + "," + number("dropped", sensor.dropped) + "," +
                number("unrouted", sensor.unrouted) + "," + number("poll_errors", sensor.poll_errors) + "," +
-               field("plugin_version", sensor.plugin_version) + "," + field("plugin_note", sensor.plugin_note) + "}";
+               field("isolation", sensor.isolated ? "process" : "none") + "," + number("restarts", sensor.restarts) +
+               "," + field("plugin_version", sensor.plugin_version) + "," + field("plugin_note", sensor.plugin_note) +
+               "}";
     }
     out += "],\"plugins\":[";
     for (size_t i = 0; i < s.plugins.size(); ++i) {

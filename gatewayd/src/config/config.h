@@ -33,11 +33,16 @@ struct GatewayConfig {
     SourceLocation runtime_dir_where;
 };
 
+// Where a sensor's plugin runs: inside gatewayd, or in a child process of
+// its own that a crash or a hang ends alone.
+enum class Isolation { none, process };
+
 struct SensorConfig {
     std::string name;
     std::string plugin;
     Duration interval{10000};
     bool enabled = true;
+    Isolation isolation = Isolation::none;
     std::optional<std::string> content_type;  // canonical MIME, the default for its readings
     std::optional<Duration> expiry;           // its readings are not worth sending after this long
     OptionValue options;                      // always a table

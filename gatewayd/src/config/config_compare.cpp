@@ -30,7 +30,7 @@ bool same_option_values(const OptionValue& a, const OptionValue& b) {
 
 bool same_settings(const SensorConfig& a, const SensorConfig& b) {
     return a.name == b.name && a.plugin == b.plugin && a.interval == b.interval && a.enabled == b.enabled &&
-           a.content_type == b.content_type && same_option_values(a.options, b.options);
+           a.isolation == b.isolation && a.content_type == b.content_type && same_option_values(a.options, b.options);
 }
 
 bool same_settings(const UpstreamConfig& a, const UpstreamConfig& b) {

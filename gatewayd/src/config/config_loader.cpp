@@ -288,6 +288,15 @@ private:
         }
         if (auto d = r.duration("interval", Duration(1))) s.interval = *d;
         if (auto enabled = r.boolean("enabled")) s.enabled = *enabled;
+        if (auto isolation = r.string("isolation")) {
+            if (*isolation == "process") {
+                s.isolation = Isolation::process;
+            } else if (*isolation != "none") {
+                r.error("isolation", label + ": isolation '" + *isolation +
+                                         "' is not \"none\" (the plugin runs inside gatewayd) or \"process\" (in a "
+                                         "child process of its own, restarted when it crashes or hangs)");
+            }
+        }
         if (auto d = r.duration("expiry", Duration(1000))) {
             if (d->count() % 1000 != 0 || *d > Duration(0xFFFFFFFFLL * 1000))
                 r.error("expiry", label + ": expiry must be whole seconds up to 4294967295s");

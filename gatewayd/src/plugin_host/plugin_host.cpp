@@ -9,6 +9,7 @@
 #include "common/units.h"
 #include "config/config_compare.h"
 #include "plugin_host/file_digest.h"
+#include "plugin_host/isolated_sensor.h"
 #include "plugin_host/plugin_options.h"
 #include "plugin_host/sensor_fingerprint.h"
 
@@ -167,12 +168,19 @@ PluginHost::Entry PluginHost::launch(const SensorConfig& sensor, std::shared_ptr
         return disable("its options have " + std::to_string(option_problems.items().size()) +
                        " problem(s), listed above");
     }
-    auto instance =
-        std::make_shared<SensorInstance>(sensor, gateway_id_, library, sink_, log_.child("sensor " + sensor.name),
-                                         limits_, crash_record_tail(sensor.name, sensor.plugin, entry.fingerprint));
+    std::shared_ptr<SensorRunner> instance;
+    if (sensor.isolation == Isolation::process) {
+        instance = std::make_shared<IsolatedSensor>(sensor, gateway_id_, library, sink_,
+                                                    log_.child("sensor " + sensor.name), limits_);
+    } else {
+        instance =
+            std::make_shared<SensorInstance>(sensor, gateway_id_, library, sink_, log_.child("sensor " + sensor.name),
+                                             limits_, crash_record_tail(sensor.name, sensor.plugin, entry.fingerprint));
+    }
     if (instance->create(Clock::now() + limits_.call_timeout) && instance->start(Clock::now() + limits_.call_timeout)) {
         log_.info(label + " started (plugin " + sensor.plugin + " " + library->version_label() +
-                  (instance->polled() ? ", polled every " + format_duration(sensor.interval) : "") + ")");
+                  (instance->polled() ? ", polled every " + format_duration(sensor.interval) : "") +
+                  (sensor.isolation == Isolation::process ? ", in a process of its own" : "") + ")");
     }
     entry.instance = std::move(instance);  // a failed one keeps its status visible
     return entry;
@@ -184,7 +192,7 @@ std::vector<PluginHost::Entry> PluginHost::launch_all(const std::vector<SensorCo
     return entries;
 }
 
-void PluginHost::retire_all(std::vector<std::shared_ptr<SensorInstance>> instances, Clock::time_point deadline) {
+void PluginHost::retire_all(std::vector<std::shared_ptr<SensorRunner>> instances, Clock::time_point deadline) {
     std::erase(instances, nullptr);
     std::vector<char> clean(instances.size(), 0);
     side_by_side(instances.size(), [&](size_t i) { clean[i] = instances[i]->shutdown(deadline) ? 1 : 0; });
@@ -254,7 +262,7 @@ SensorChanges PluginHost::apply(const Config& next) {
     std::vector<std::optional<Entry>> result(next.sensors.size());
     std::vector<SensorConfig> to_launch;
     std::vector<size_t> launch_slots;
-    std::vector<std::shared_ptr<SensorInstance>> to_retire;
+    std::vector<std::shared_ptr<SensorRunner>> to_retire;
     for (size_t i = 0; i < next.sensors.size(); ++i) {
         const SensorConfig& sensor = next.sensors[i];
         auto old =
@@ -303,7 +311,7 @@ size_t PluginHost::stop(Clock::time_point deadline) {
     std::lock_guard lifecycle(lifecycle_mutex_);
     if (stopped_) return abandoned();
     stopped_ = true;
-    std::vector<std::shared_ptr<SensorInstance>> instances;
+    std::vector<std::shared_ptr<SensorRunner>> instances;
     {
         std::lock_guard lock(mutex_);
         for (auto& e : entries_)
@@ -319,7 +327,7 @@ size_t PluginHost::abandoned() const {
 }
 
 void PluginHost::watch() {
-    std::vector<std::shared_ptr<SensorInstance>> instances;
+    std::vector<std::shared_ptr<SensorRunner>> instances;
     {
         std::lock_guard lock(mutex_);
         for (auto& e : entries_)
@@ -329,7 +337,7 @@ void PluginHost::watch() {
 }
 
 CommandOutcome PluginHost::run_command(const Command& command) {
-    std::shared_ptr<SensorInstance> instance;
+    std::shared_ptr<SensorRunner> instance;
     Duration timeout{};
     {
         std::lock_guard lock(mutex_);
@@ -478,7 +486,7 @@ void PluginHost::swap_plugin(const std::string& plugin, const std::vector<Entry>
                              std::shared_ptr<PluginLibrary> fresh, bool new_build) {
     const auto started_at = Clock::now();
     std::shared_ptr<PluginLibrary> old;
-    std::vector<std::shared_ptr<SensorInstance>> old_instances;
+    std::vector<std::shared_ptr<SensorRunner>> old_instances;
     for (const auto& e : users) {
         if (!e.instance) continue;
         old = e.instance->library();
@@ -526,7 +534,7 @@ void PluginHost::swap_plugin(const std::string& plugin, const std::vector<Entry>
     }
     if (!failure.empty() && old) {
         // One version per plugin: every sensor goes back to the one that ran.
-        std::vector<std::shared_ptr<SensorInstance>> new_instances;
+        std::vector<std::shared_ptr<SensorRunner>> new_instances;
         for (const auto& e : launched)
             if (e.instance) new_instances.push_back(e.instance);
         retire_all(new_instances, Clock::now() + limits_.call_timeout);

@@ -31,6 +31,7 @@
 #include "plugin_host/plugin_library.h"
 #include "plugin_host/plugin_rollback.h"
 #include "plugin_host/sensor_instance.h"
+#include "plugin_host/sensor_runner.h"
 
 namespace gwd {
 
@@ -98,9 +99,9 @@ public:
 private:
     struct Entry {
         SensorConfig config;
-        std::shared_ptr<SensorInstance> instance;  // null when disabled
-        std::optional<SensorStatus> disabled;      // why it does not run
-        std::string fingerprint;                   // of its block and plugin file when launched
+        std::shared_ptr<SensorRunner> instance;  // null when disabled
+        std::optional<SensorStatus> disabled;    // why it does not run
+        std::string fingerprint;                 // of its block and plugin file when launched
     };
 
     // With `library`, that image instead of the cached one for its plugin.
@@ -112,7 +113,7 @@ private:
     void set_plugin_note(const std::string& plugin, std::string note);
     std::vector<Entry> launch_all(const std::vector<SensorConfig>& sensors);
     // Shuts the instances down side by side; keeps the abandoned ones.
-    void retire_all(std::vector<std::shared_ptr<SensorInstance>> instances, Clock::time_point deadline);
+    void retire_all(std::vector<std::shared_ptr<SensorRunner>> instances, Clock::time_point deadline);
     // The image the plugin's sensors run: the file, or the kept image while
     // the file holds a quarantined build (plugin_rollback.h); `blocked` is
     // set when a quarantine leaves nothing to run.
@@ -142,7 +143,7 @@ private:
     std::vector<Entry> entries_;
     std::map<std::string, std::string> plugin_notes_;  // plugin -> what its file did (status)
     // Instances a plugin thread never let go of: kept for the process's life.
-    std::vector<std::shared_ptr<SensorInstance>> graveyard_;
+    std::vector<std::shared_ptr<SensorRunner>> graveyard_;
     bool stopped_ = false;  // main thread
 };
 

@@ -64,6 +64,7 @@ std::string sensor_fingerprint(const SensorConfig& sensor, const std::filesystem
     h.add(sensor.plugin);
     h.add(std::to_string(sensor.interval.count()));
     h.add(sensor.enabled ? "enabled" : "disabled");
+    if (sensor.isolation == Isolation::process) h.add("isolation=process");
     h.add(sensor.content_type.value_or(""));
     add_option(h, sensor.options);
     struct stat st {};

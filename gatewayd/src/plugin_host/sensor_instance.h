@@ -27,6 +27,7 @@
 #include "config/config.h"
 #include "gatewayd/plugin.h"
 #include "plugin_host/plugin_library.h"
+#include "plugin_host/sensor_runner.h"
 #include "plugin_host/stored_notifier.h"
 
 namespace gwd {
@@ -63,6 +64,8 @@ struct SensorStatus {
     std::uint64_t dropped = 0;        // not queued: failed to decode, or refused by every full queue
     std::uint64_t unrouted = 0;       // no upstream takes this sensor
     std::uint64_t poll_errors = 0;    // poll() returned an error
+    std::uint64_t restarts = 0;       // isolation = "process": times its plugin process was started again
+    bool isolated = false;            // isolation = "process"
     std::string plugin_version;       // "1.2.0 (sha256 3f2a9c01)" of the image it runs
     std::string plugin_note;          // a refused new version, a removed file: what the plugin file did
 };
@@ -72,7 +75,7 @@ struct SensorLimits {
     std::uint64_t max_reading_size = 1024 * 1024;  // payload, content type and properties together
 };
 
-class SensorInstance : public std::enable_shared_from_this<SensorInstance> {
+class SensorInstance final : public SensorRunner, public std::enable_shared_from_this<SensorInstance> {
 public:
     using Clock = std::chrono::steady_clock;
 
@@ -81,32 +84,32 @@ public:
     SensorInstance(SensorConfig config, std::string gateway_id, std::shared_ptr<PluginLibrary> library,
                    ReadingSink& sink, Logger log, SensorLimits limits = {}, std::string crash_record = {});
     // Shuts down (waiting up to call_timeout) if the owner did not.
-    ~SensorInstance();
+    ~SensorInstance() override;
     SensorInstance(const SensorInstance&) = delete;
     SensorInstance& operator=(const SensorInstance&) = delete;
 
     // Each returns false after logging why; the instance is then failed.
     // Owned by a shared_ptr: a call that overstays keeps the instance alive.
-    bool create(Clock::time_point deadline);
-    bool start(Clock::time_point deadline);
+    bool create(Clock::time_point deadline) override;
+    bool start(Clock::time_point deadline) override;
     // Stops polling and the plugin, waits for its emit() calls, destroys the
     // plugin instance, all until `deadline`. False when the plugin did not
     // let go in time: the instance is abandoned (see above).
-    bool shutdown(Clock::time_point deadline);
-    bool abandoned() const { return abandoned_.load(); }
+    bool shutdown(Clock::time_point deadline) override;
+    bool abandoned() const override { return abandoned_.load(); }
 
-    bool polled() const { return (library_->descriptor().flags & GWD_PLUGIN_POLLED) != 0; }
+    bool polled() const override { return (library_->descriptor().flags & GWD_PLUGIN_POLLED) != 0; }
     Duration interval() const { return config_.interval; }
-    const std::string& name() const { return config_.name; }
-    const std::shared_ptr<PluginLibrary>& library() const { return library_; }
-    SensorStatus status() const;
+    const std::string& name() const override { return config_.name; }
+    const std::shared_ptr<PluginLibrary>& library() const override { return library_; }
+    SensorStatus status() const override;
     // Logs when a call into the plugin starts or stops overstaying; the
     // host calls it every few seconds.
-    void watch(Clock::time_point now);
+    void watch(Clock::time_point now) override;
 
     // Hands one platform command to the plugin (ABI 3 command()), waiting
     // until `deadline`. Thread-safe; one command at a time.
-    CommandOutcome command(const Command& command, Clock::time_point deadline);
+    CommandOutcome command(const Command& command, Clock::time_point deadline) override;
 
     // Targets of the host API. Never throw.
     int emit(const gwd_reading* reading) noexcept;
