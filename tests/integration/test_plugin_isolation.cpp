@@ -80,8 +80,7 @@ BOOST_AUTO_TEST_CASE(a_plugin_that_crashes_every_100_readings_loses_none_it_emit
     const int daemon_pid = gw.process().pid();
 
     // Three crashes, each after its 100th reading; restarts in between.
-    GWD_REQUIRE(eventually([&] { return count_of(gw.log(), "it had sent 100 readings") >= 3; }, 90s),
-                gw.log());
+    GWD_REQUIRE(eventually([&] { return count_of(gw.log(), "it had sent 100 readings") >= 3; }, 90s), gw.log());
     GWD_REQUIRE(gw.wait_for_log("its plugin process runs again", 30s), gw.log());
     BOOST_TEST(gw.process().running());
     BOOST_TEST(gw.log().find("gatewayd and every other sensor carry on; starting it again in") != std::string::npos);
@@ -91,14 +90,14 @@ BOOST_AUTO_TEST_CASE(a_plugin_that_crashes_every_100_readings_loses_none_it_emit
     const std::regex crashed(R"(\(pid (\d+)\) died of SIGSEGV[^;]*; it had sent 100 readings)");
     std::set<std::string> crashed_pids;
     const std::string log = gw.log();
-    for (std::sregex_iterator it(log.begin(), log.end(), crashed), end; it != end; ++it)
-        crashed_pids.insert((*it)[1]);
+    for (std::sregex_iterator it(log.begin(), log.end(), crashed), end; it != end; ++it) crashed_pids.insert((*it)[1]);
     BOOST_TEST(crashed_pids.size() >= 3u);
     auto seqs_by_pid = [&] {
         std::map<std::string, std::set<int>> seqs;
         for (const auto& m : app.on_topic("telemetry/gw-01/crashy")) {
             const auto colon = m.payload.find(':');
-            if (colon != std::string::npos) seqs[m.payload.substr(0, colon)].insert(std::stoi(m.payload.substr(colon + 1)));
+            if (colon != std::string::npos)
+                seqs[m.payload.substr(0, colon)].insert(std::stoi(m.payload.substr(colon + 1)));
         }
         return seqs;
     };
@@ -192,8 +191,7 @@ BOOST_AUTO_TEST_CASE(plugin_processes_end_with_a_daemon_killed_by_sigkill) {
                                 "isolation = \"process\"\n[sensor.options]\nhang_in = \"poll\"\nhang_after = 1\n\n" +
                                 upstream(cloud));
     const int daemon_pid = gw.process().pid();
-    GWD_REQUIRE(eventually([&] { return ticks_of(app, "polled") >= 3 && ticks_of(app, "stuck") >= 1; }, 30s),
-                gw.log());
+    GWD_REQUIRE(eventually([&] { return ticks_of(app, "polled") >= 3 && ticks_of(app, "stuck") >= 1; }, 30s), gw.log());
     BOOST_TEST(workers_of(daemon_pid) == 2u);
     gw.process().signal(SIGKILL);
     gw.process().wait(10s);

@@ -126,7 +126,8 @@ BOOST_AUTO_TEST_CASE(every_other_kind_survives_the_round_trip) {
     BOOST_TEST(std::get<Stop>(round_trip(Stop{2500})).timeout_ms == 2500);
     const Ack ack = std::get<Ack>(round_trip(Ack{7, true}));
     BOOST_TEST((ack.id == 7u && ack.stored));
-    const CommandRequest c = std::get<CommandRequest>(round_trip(CommandRequest{3, 900, "valve", "set", "{\"value\":1}"}));
+    const CommandRequest c =
+        std::get<CommandRequest>(round_trip(CommandRequest{3, 900, "valve", "set", "{\"value\":1}"}));
     BOOST_TEST((c.id == 3u && c.timeout_ms == 900 && c.sensor == "valve" && c.params == "{\"value\":1}"));
     const StepResult s = std::get<StepResult>(round_trip(StepResult{Step::started, false, "start() failed"}));
     BOOST_TEST((s.step == Step::started && !s.ok && s.error == "start() failed"));
@@ -138,7 +139,8 @@ BOOST_AUTO_TEST_CASE(every_other_kind_survives_the_round_trip) {
     st.invalid = 1;
     st.poll_errors = 9;
     const Status stb = std::get<Status>(round_trip(st));
-    BOOST_TEST((stb.state == SensorState::stuck && stb.error == st.error && stb.invalid == 1u && stb.poll_errors == 9u));
+    BOOST_TEST(
+        (stb.state == SensorState::stuck && stb.error == st.error && stb.invalid == 1u && stb.poll_errors == 9u));
     const CommandReply r = std::get<CommandReply>(round_trip(CommandReply{3, 2, "", "value out of range"}));
     BOOST_TEST((r.id == 3u && r.status == 2 && r.message == "value out of range"));
 }
@@ -179,8 +181,9 @@ BOOST_AUTO_TEST_CASE(bytes_a_plugin_could_write_are_refused_with_a_reason) {
     for (size_t n = 1; n < good.size(); ++n) {
         error.clear();
         BOOST_TEST(!decode(good.substr(0, n), error));
-        BOOST_TEST((error == "the frame ends inside a field" || error.find("does not fit the frame") != std::string::npos),
-                   error);
+        BOOST_TEST(
+            (error == "the frame ends inside a field" || error.find("does not fit the frame") != std::string::npos),
+            error);
     }
     BOOST_TEST(!decode(good + "x", error));
     BOOST_TEST(error == "1 bytes after the last field");

@@ -60,12 +60,11 @@ std::string exit_text(int status) {
     return "ended (wait status " + std::to_string(status) + ")";
 }
 
-std::string ms_text(Clock::duration d) {
-    return format_duration(std::chrono::duration_cast<Duration>(d));
-}
+std::string ms_text(Clock::duration d) { return format_duration(std::chrono::duration_cast<Duration>(d)); }
 
 LogLevel clamp_level(int level) {
-    return static_cast<LogLevel>(std::clamp(level, static_cast<int>(LogLevel::error), static_cast<int>(LogLevel::debug)));
+    return static_cast<LogLevel>(
+        std::clamp(level, static_cast<int>(LogLevel::error), static_cast<int>(LogLevel::debug)));
 }
 
 }  // namespace
@@ -291,7 +290,8 @@ void IsolatedSensor::take_reading(worker::Reading&& r) {
     view.message_expiry_s = r.message_expiry_s;
     StoreTicketPtr ticket;
     if (r.id != 0)
-        ticket = std::make_shared<StoreTicket>(child_->acks, reinterpret_cast<void*>(static_cast<std::uintptr_t>(r.id)));
+        ticket =
+            std::make_shared<StoreTicket>(child_->acks, reinterpret_cast<void*>(static_cast<std::uintptr_t>(r.id)));
     const EmitOutcome outcome = sink_.accept(view, ticket);
     switch (outcome) {
         case EmitOutcome::accepted: accepted_.fetch_add(1); break;

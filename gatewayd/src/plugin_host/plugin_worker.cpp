@@ -207,8 +207,8 @@ int run_plugin_worker(int fd, pid_t parent) {
                 command.params = request.params;
                 const CommandOutcome outcome =
                     instance->command(command, Clock::now() + std::chrono::milliseconds(request.timeout_ms));
-                channel.send(worker::encode(
-                    worker::CommandReply{request.id, static_cast<int>(outcome.status), outcome.result, outcome.message}));
+                channel.send(worker::encode(worker::CommandReply{request.id, static_cast<int>(outcome.status),
+                                                                 outcome.result, outcome.message}));
             }).detach();
         } else if (auto* stop = std::get_if<worker::Stop>(&*frame)) {
             // Acks keep arriving while the plugin stops (its stop() may wait
