@@ -12,3 +12,6 @@ echo "== outbox alone (bench/outbox_throughput.cpp)"
 echo
 echo "== daemon RSS with an empty queue and with a backlog (bench/rss_backlog.sh)"
 bash bench/rss_backlog.sh
+echo
+echo "== isolation = \"process\" against in-process, per reading (bench/isolation_cost.sh)"
+bash bench/isolation_cost.sh
