@@ -203,6 +203,25 @@ BOOST_AUTO_TEST_CASE(bytes_a_plugin_could_write_are_refused_with_a_reason) {
     BOOST_TEST(error == "a sensor state of unknown kind");
 }
 
+BOOST_AUTO_TEST_CASE(a_number_that_does_not_fit_an_int_is_refused_not_cut) {
+    // Found by fuzz_worker_frames: a log level of 0xff00000004 decoded as 4.
+    std::string body = body_of(LogLine{4, "x"});
+    body[5] = static_cast<char>(0xff);
+    std::string error;
+    BOOST_TEST(!decode(body, error));
+    BOOST_TEST(error == "a number out of range (1095216660484)");
+}
+
+BOOST_AUTO_TEST_CASE(an_optional_value_behind_an_unset_flag_is_refused) {
+    // Found by fuzz_worker_frames: such a frame decoded, but not to one meaning.
+    std::string body = body_of(Reading{1, "t", 0, "", std::string("x"), {}, 0});
+    // type, id, sensor, timestamp, payload: then the flag.
+    body[1 + 8 + 4 + 1 + 8 + 4] = 0;
+    std::string error;
+    BOOST_TEST(!decode(body, error));
+    BOOST_TEST(error == "a content type behind an unset flag");
+}
+
 BOOST_AUTO_TEST_CASE(options_nested_beyond_any_real_config_are_refused) {
     OptionValue v;
     v.value = std::int64_t{1};

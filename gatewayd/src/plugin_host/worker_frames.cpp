@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <cstring>
+#include <limits>
 
 namespace gwd::worker {
 
@@ -100,6 +101,16 @@ public:
         return v;
     }
     std::int64_t i64() { return static_cast<std::int64_t>(u64()); }
+    // An int sent as i64 (levels, statuses, line numbers): one that does not
+    // fit is refused, not cut, so a frame decodes to one value only.
+    int i32() {
+        const std::int64_t v = i64();
+        if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
+            fail("a number out of range (" + std::to_string(v) + ")");
+            return 0;
+        }
+        return static_cast<int>(v);
+    }
     bool boolean() {
         const std::uint8_t v = u8();
         if (v > 1) fail("a flag is " + std::to_string(v) + ", not 0 or 1");
@@ -125,8 +136,8 @@ public:
     SourceLocation where() {
         SourceLocation w;
         w.file = str();
-        w.line = static_cast<int>(i64());
-        w.column = static_cast<int>(i64());
+        w.line = i32();
+        w.column = i32();
         return w;
     }
     OptionValue option(int depth = 0) {
@@ -333,7 +344,7 @@ std::optional<Frame> decode(std::string_view body, std::string& error) {
             Init f;
             f.gateway_id = r.str();
             f.image = r.str();
-            f.log_threshold = static_cast<int>(r.i64());
+            f.log_threshold = r.i32();
             f.call_timeout_ms = r.i64();
             f.max_reading_size = r.u64();
             SensorConfig& s = f.sensor;
@@ -344,9 +355,11 @@ std::optional<Frame> decode(std::string_view body, std::string& error) {
             const bool has_type = r.boolean();
             std::string content_type = r.str();
             if (has_type) s.content_type = std::move(content_type);
+            if (!has_type && !content_type.empty()) r.fail("a content type behind an unset flag");
             const bool has_expiry = r.boolean();
             const Duration expiry(r.i64());
             if (has_expiry) s.expiry = expiry;
+            if (!has_expiry && expiry.count() != 0) r.fail("an expiry behind an unset flag");
             s.where = r.where();
             s.plugin_where = r.where();
             s.options = r.option();
@@ -390,6 +403,7 @@ std::optional<Frame> decode(std::string_view body, std::string& error) {
             f.payload = r.str();
             const bool has_type = r.boolean();
             std::string content_type = r.str();
+            if (!has_type && !content_type.empty()) r.fail("a content type behind an unset flag");
             if (has_type) f.content_type = std::move(content_type);
             const std::uint32_t n = r.count(8);
             f.properties.reserve(n);
@@ -403,7 +417,7 @@ std::optional<Frame> decode(std::string_view body, std::string& error) {
         }
         case Type::log_line: {
             LogLine f;
-            f.level = static_cast<int>(r.i64());
+            f.level = r.i32();
             f.text = r.str();
             frame = std::move(f);
             break;
@@ -424,7 +438,7 @@ std::optional<Frame> decode(std::string_view body, std::string& error) {
         case Type::command_reply: {
             CommandReply f;
             f.id = r.u64();
-            f.status = static_cast<int>(r.i64());
+            f.status = r.i32();
             f.result = r.str();
             f.message = r.str();
             frame = std::move(f);
