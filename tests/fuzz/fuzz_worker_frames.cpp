@@ -12,7 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     gwd::worker::FrameSplitter splitter(1 << 20);
     splitter.feed(std::string_view(reinterpret_cast<const char*>(data), size));
     std::string error;
-    while (std::optional<std::string> body = splitter.take(error)) {
+    while (std::optional<std::string_view> body = splitter.take(error)) {
         std::optional<gwd::worker::Frame> frame = gwd::worker::decode(*body, error);
         if (!frame) continue;
         const std::string again = gwd::worker::encode(*frame);

@@ -16,7 +16,7 @@ Frame round_trip(const Frame& frame) {
     FrameSplitter splitter(1 << 20);
     splitter.feed(bytes);
     std::string error;
-    std::optional<std::string> body = splitter.take(error);
+    std::optional<std::string_view> body = splitter.take(error);
     BOOST_REQUIRE(body);
     BOOST_TEST(splitter.buffered() == 0u);
     std::optional<Frame> back = decode(*body, error);
@@ -155,9 +155,9 @@ BOOST_AUTO_TEST_CASE(a_stream_cut_at_every_byte_gives_the_same_frames) {
         std::string error;
         std::vector<std::string> bodies;
         splitter.feed(std::string_view(stream).substr(0, cut));
-        while (auto b = splitter.take(error)) bodies.push_back(*b);
+        while (auto b = splitter.take(error)) bodies.emplace_back(*b);
         splitter.feed(std::string_view(stream).substr(cut));
-        while (auto b = splitter.take(error)) bodies.push_back(*b);
+        while (auto b = splitter.take(error)) bodies.emplace_back(*b);
         BOOST_TEST(error.empty());
         BOOST_REQUIRE_EQUAL(bodies.size(), 3u);
         BOOST_TEST(std::holds_alternative<LogLine>(*decode(bodies[1], error)));

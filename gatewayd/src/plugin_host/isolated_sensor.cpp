@@ -154,7 +154,6 @@ bool IsolatedSensor::spawn(Clock::time_point deadline) {
         std::lock_guard lock(mutex_);
         child_status_ = {};
         channel_ = child_->channel;
-        ++generation_;
     }
     worker::Init init;
     init.gateway_id = gateway_id_;
@@ -209,7 +208,7 @@ bool IsolatedSensor::pump(Clock::duration wait) {
             break;
         }
         std::string error;
-        while (std::optional<std::string> body = c.frames.take(error)) {
+        while (std::optional<std::string_view> body = c.frames.take(error)) {
             std::optional<worker::Frame> frame = worker::decode(*body, error);
             if (!frame) break;
             handle(std::move(*frame));
@@ -292,15 +291,8 @@ void IsolatedSensor::take_reading(worker::Reading&& r) {
     if (r.id != 0)
         ticket =
             std::make_shared<StoreTicket>(child_->acks, reinterpret_cast<void*>(static_cast<std::uintptr_t>(r.id)));
-    const EmitOutcome outcome = sink_.accept(view, ticket);
-    switch (outcome) {
-        case EmitOutcome::accepted: accepted_.fetch_add(1); break;
-        case EmitOutcome::unrouted: unrouted_.fetch_add(1); break;
-        case EmitOutcome::dead_lettered: dead_lettered_.fetch_add(1); break;
-        case EmitOutcome::dropped:
-        case EmitOutcome::refused: dropped_.fetch_add(1); break;
-    }
-    if (ticket) ticket->settle(outcome == EmitOutcome::accepted || outcome == EmitOutcome::dead_lettered);
+    const bool queued = tally_.count(sink_.accept(view, ticket));
+    if (ticket) ticket->settle(queued);
 }
 
 bool IsolatedSensor::await(worker::Step step, Clock::time_point deadline) {
@@ -563,10 +555,7 @@ SensorStatus IsolatedSensor::status() const {
         s.restarts = restarts_;
     }
     s.invalid += invalid_.load();
-    s.accepted = accepted_.load();
-    s.dead_lettered = dead_lettered_.load();
-    s.dropped = dropped_.load();
-    s.unrouted = unrouted_.load();
+    tally_.report(s);
     return s;
 }
 

@@ -119,7 +119,6 @@ private:
     Clock::time_point stop_deadline_{};
     worker::Status child_status_;
     std::uint64_t restarts_ = 0;
-    std::uint64_t generation_ = 0;  // of the running process, for commands
     // Counters of processes that ended, added to the running one's.
     std::uint64_t ended_invalid_ = 0, ended_oversized_ = 0, ended_no_memory_ = 0, ended_poll_errors_ = 0;
     // Commands waiting for the process's answer, by id.
@@ -127,7 +126,8 @@ private:
     std::map<std::uint64_t, std::optional<CommandOutcome>> commands_;
     std::shared_ptr<FrameChannel> channel_;  // of the running process, for commands
 
-    std::atomic<std::uint64_t> accepted_{0}, invalid_{0}, dead_lettered_{0}, dropped_{0}, unrouted_{0};
+    EmitTally tally_;
+    std::atomic<std::uint64_t> invalid_{0};  // refused here: the process sent what emit() would have refused
     LogRateLimit invalid_log_;
 };
 

@@ -590,13 +590,10 @@ SensorStatus SensorInstance::status() const {
             s.error = std::string(call) + "() has not returned for " + format_duration(Duration(for_ms / 1000 * 1000));
         }
     }
-    s.accepted = accepted_.load();
+    tally_.report(s);
     s.invalid = invalid_.load();
     s.oversized = oversized_.load();
     s.no_memory = no_memory_.load();
-    s.dead_lettered = dead_lettered_.load();
-    s.dropped = dropped_.load();
-    s.unrouted = unrouted_.load();
     s.poll_errors = poll_errors_.load();
     return s;
 }
@@ -766,16 +763,9 @@ int SensorInstance::emit_checked(const gwd_reading* r) {
     StoreTicketPtr ticket;
     if (abi2 && notifier_ && r->ack_context != nullptr)
         ticket = std::make_shared<StoreTicket>(notifier_, r->ack_context);
-    const EmitOutcome outcome = sink_.accept(view, ticket);
-    switch (outcome) {
-        case EmitOutcome::accepted: accepted_.fetch_add(1); break;
-        case EmitOutcome::unrouted: unrouted_.fetch_add(1); break;
-        case EmitOutcome::dead_lettered: dead_lettered_.fetch_add(1); break;
-        case EmitOutcome::dropped:
-        case EmitOutcome::refused: dropped_.fetch_add(1); break;
-    }
+    const bool queued = tally_.count(sink_.accept(view, ticket));
     // The emitter's own share: queued somewhere, or its fate is decided.
-    if (ticket) ticket->settle(outcome == EmitOutcome::accepted || outcome == EmitOutcome::dead_lettered);
+    if (ticket) ticket->settle(queued);
     return GWD_OK;
 }
 

@@ -70,6 +70,31 @@ struct SensorStatus {
     std::string plugin_note;          // a refused new version, a removed file: what the plugin file did
 };
 
+// What became of the readings a sensor handed to the ReadingSink, wherever
+// its plugin runs. Thread-safe.
+struct EmitTally {
+    std::atomic<std::uint64_t> accepted{0}, unrouted{0}, dead_lettered{0}, dropped{0};
+
+    // Counts one outcome; true when the reading is queued somewhere (the
+    // emitter's share of its StoreTicket settles as stored).
+    bool count(EmitOutcome outcome) {
+        switch (outcome) {
+            case EmitOutcome::accepted: accepted.fetch_add(1); return true;
+            case EmitOutcome::unrouted: unrouted.fetch_add(1); return false;
+            case EmitOutcome::dead_lettered: dead_lettered.fetch_add(1); return true;
+            case EmitOutcome::dropped:
+            case EmitOutcome::refused: dropped.fetch_add(1); return false;
+        }
+        return false;
+    }
+    void report(SensorStatus& s) const {
+        s.accepted = accepted.load();
+        s.unrouted = unrouted.load();
+        s.dead_lettered = dead_lettered.load();
+        s.dropped = dropped.load();
+    }
+};
+
 struct SensorLimits {
     Duration call_timeout{10000};                  // a plugin call longer than this is stuck
     std::uint64_t max_reading_size = 1024 * 1024;  // payload, content type and properties together
@@ -183,8 +208,8 @@ private:
     std::atomic<bool> accepting_{false};
     std::atomic<int> emits_in_progress_{0};
 
-    std::atomic<std::uint64_t> accepted_{0}, invalid_{0}, oversized_{0}, no_memory_{0}, dead_lettered_{0}, dropped_{0},
-        unrouted_{0}, poll_errors_{0};
+    EmitTally tally_;
+    std::atomic<std::uint64_t> invalid_{0}, oversized_{0}, no_memory_{0}, poll_errors_{0};
     mutable std::mutex state_mutex_;
     SensorState state_ = SensorState::created;
     std::string error_;

@@ -190,6 +190,38 @@ private:
     std::string error_;
 };
 
+// The Reading body, from a Reading or a ReadingView (properties of either
+// kind: each has .key and .value).
+template <typename Properties>
+void write_reading(Writer& w, std::uint64_t id, std::string_view sensor, std::int64_t timestamp_ms,
+                   std::string_view payload, std::optional<std::string_view> content_type, const Properties& properties,
+                   std::uint32_t message_expiry_s) {
+    w.u8(static_cast<std::uint8_t>(Type::reading));
+    w.u64(id);
+    w.str(sensor);
+    w.i64(timestamp_ms);
+    w.str(payload);
+    w.boolean(content_type.has_value());
+    w.str(content_type.value_or(std::string_view()));
+    w.u32(static_cast<std::uint32_t>(properties.size()));
+    for (const auto& p : properties) {
+        w.str(p.key);
+        w.str(p.value);
+    }
+    w.u32(message_expiry_s);
+}
+
+// Appends the length prefix and the body `write` writes.
+template <typename Write>
+void framed(std::string& out, Write&& write) {
+    const size_t start = out.size();
+    out.append(4, '\0');
+    Writer w(out);
+    write(w);
+    const auto length = static_cast<std::uint32_t>(out.size() - start - 4);
+    for (int i = 0; i < 4; ++i) out[start + i] = static_cast<char>(length >> (8 * i));
+}
+
 void encode_body(const Frame& frame, Writer& w) {
     std::visit(
         [&w](const auto& f) {
@@ -235,19 +267,10 @@ void encode_body(const Frame& frame, Writer& w) {
                 w.boolean(f.ok);
                 w.str(f.error);
             } else if constexpr (std::is_same_v<T, Reading>) {
-                w.u8(static_cast<std::uint8_t>(Type::reading));
-                w.u64(f.id);
-                w.str(f.sensor);
-                w.i64(f.timestamp_ms);
-                w.str(f.payload);
-                w.boolean(f.content_type.has_value());
-                w.str(f.content_type.value_or(""));
-                w.u32(static_cast<std::uint32_t>(f.properties.size()));
-                for (const auto& p : f.properties) {
-                    w.str(p.key);
-                    w.str(p.value);
-                }
-                w.u32(f.message_expiry_s);
+                std::optional<std::string_view> content_type;
+                if (f.content_type) content_type = *f.content_type;
+                write_reading(w, f.id, f.sensor, f.timestamp_ms, f.payload, content_type, f.properties,
+                              f.message_expiry_s);
             } else if constexpr (std::is_same_v<T, LogLine>) {
                 w.u8(static_cast<std::uint8_t>(Type::log_line));
                 w.i64(f.level);
@@ -274,12 +297,7 @@ void encode_body(const Frame& frame, Writer& w) {
 }  // namespace
 
 void encode(const Frame& frame, std::string& out) {
-    const size_t start = out.size();
-    out.append(4, '\0');
-    Writer w(out);
-    encode_body(frame, w);
-    const auto length = static_cast<std::uint32_t>(out.size() - start - 4);
-    for (int i = 0; i < 4; ++i) out[start + i] = static_cast<char>(length >> (8 * i));
+    framed(out, [&](Writer& w) { encode_body(frame, w); });
 }
 
 std::string encode(const Frame& frame) {
@@ -289,27 +307,26 @@ std::string encode(const Frame& frame) {
 }
 
 void encode_reading(const ReadingView& reading, std::uint64_t id, std::string& out) {
-    const size_t start = out.size();
-    out.append(4, '\0');
-    Writer w(out);
-    w.u8(static_cast<std::uint8_t>(Type::reading));
-    w.u64(id);
-    w.str(reading.sensor);
-    w.i64(reading.timestamp_ms);
-    w.str(reading.payload);
-    w.boolean(reading.content_type.has_value());
-    w.str(reading.content_type.value_or(std::string_view()));
-    w.u32(static_cast<std::uint32_t>(reading.properties.size()));
-    for (const auto& p : reading.properties) {
-        w.str(p.key);
-        w.str(p.value);
-    }
-    w.u32(reading.message_expiry_s);
-    const auto length = static_cast<std::uint32_t>(out.size() - start - 4);
-    for (int i = 0; i < 4; ++i) out[start + i] = static_cast<char>(length >> (8 * i));
+    framed(out, [&](Writer& w) {
+        write_reading(w, id, reading.sensor, reading.timestamp_ms, reading.payload, reading.content_type,
+                      reading.properties, reading.message_expiry_s);
+    });
 }
 
-std::optional<std::string> FrameSplitter::take(std::string& error) {
+void FrameSplitter::feed(std::string_view bytes) {
+    // Compact what was taken once it dominates, so the buffer stays small;
+    // here, not in take(), so that a body handed out stays valid until now.
+    if (offset_ == buffer_.size()) {
+        buffer_.clear();
+        offset_ = 0;
+    } else if (offset_ > 65536 && offset_ * 2 > buffer_.size()) {
+        buffer_.erase(0, offset_);
+        offset_ = 0;
+    }
+    buffer_.append(bytes);
+}
+
+std::optional<std::string_view> FrameSplitter::take(std::string& error) {
     if (buffered() < 4) return std::nullopt;
     std::uint32_t length = 0;
     for (int i = 0; i < 4; ++i) length |= std::uint32_t(static_cast<std::uint8_t>(buffer_[offset_ + i])) << (8 * i);
@@ -318,16 +335,8 @@ std::optional<std::string> FrameSplitter::take(std::string& error) {
         return std::nullopt;
     }
     if (buffered() - 4 < length) return std::nullopt;
-    std::string body = buffer_.substr(offset_ + 4, length);
+    const std::string_view body = std::string_view(buffer_).substr(offset_ + 4, length);
     offset_ += 4 + length;
-    // Compact once the consumed part dominates, so the buffer stays small.
-    if (offset_ == buffer_.size()) {
-        buffer_.clear();
-        offset_ = 0;
-    } else if (offset_ > 65536 && offset_ * 2 > buffer_.size()) {
-        buffer_.erase(0, offset_);
-        offset_ = 0;
-    }
     return body;
 }
 

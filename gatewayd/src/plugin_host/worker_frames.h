@@ -85,14 +85,15 @@ std::string encode(const Frame& frame);
 void encode_reading(const ReadingView& reading, std::uint64_t id, std::string& out);
 
 // Splits a byte stream into frame bodies. Feed it what was read; take()
-// hands out complete bodies (without the prefix) one at a time.
+// hands out complete bodies (without the prefix) one at a time, as views
+// into its buffer that stay valid until the next feed().
 class FrameSplitter {
 public:
     explicit FrameSplitter(std::uint32_t max_body) : max_body_(max_body) {}
-    void feed(std::string_view bytes) { buffer_.append(bytes); }
+    void feed(std::string_view bytes);
     // The next body, nullopt when incomplete; sets `error` (and returns
     // nullopt) when the prefix announces more than max_body.
-    std::optional<std::string> take(std::string& error);
+    std::optional<std::string_view> take(std::string& error);
     size_t buffered() const { return buffer_.size() - offset_; }
 
 private:
