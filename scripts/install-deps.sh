@@ -9,8 +9,10 @@ packages=(
   libtomlplusplus-dev
   libssl-dev libsystemd-dev libsqlite3-dev
   libboost-test-dev
+  libmodbus-dev
   mosquitto mosquitto-clients
   python3 python3-paho-mqtt
+  python3-pymodbus python3-serial socat
   openssl procps iproute2
   valgrind
   clang libclang-rt-14-dev clang-format-14 clang-tidy-14

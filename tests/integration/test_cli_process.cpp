@@ -34,7 +34,7 @@ std::string valid_config(const TempDir& dir) {
 BOOST_AUTO_TEST_CASE(version_and_help) {
     std::string out;
     BOOST_TEST(gatewayd({"--version"}, out) == 0);
-    BOOST_TEST(std::regex_search(out, std::regex("^gatewayd \\d+\\.\\d+\\.\\d+ \\(plugin ABI 5\\)\n$")), out);
+    BOOST_TEST(std::regex_search(out, std::regex("^gatewayd \\d+\\.\\d+\\.\\d+ \\(plugin ABI 6\\)\n$")), out);
     out.clear();
     BOOST_TEST(gatewayd({"--help"}, out) == 0);
     BOOST_TEST(out.find("Usage: gatewayd [--config PATH]") != std::string::npos);

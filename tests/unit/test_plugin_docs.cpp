@@ -13,6 +13,7 @@
 #include "config/config_compare.h"
 #include "config/config_loader.h"
 #include "gatewayd_process.h"
+#include "plugin_host/create_check.h"
 #include "plugin_host/plugin_library.h"
 #include "plugin_host/plugin_options.h"
 
@@ -86,7 +87,26 @@ std::shared_ptr<PluginLibrary> load(const std::string& name) {
     return lib;
 }
 
-const std::vector<std::string> kBundled = {"simulated", "mqtt_local", "loadavg", "exec"};
+const std::vector<std::string> kBundled = {"simulated", "mqtt_local", "loadavg", "exec", "modbus"};
+
+// Every spec the plugin declares, members of table lists included, as
+// README tables name them ("devices[].unit_id").
+std::vector<const OptionSpec*> every_spec(const PluginLibrary& lib) {
+    std::vector<const OptionSpec*> all;
+    all_option_specs(lib.options(), all);
+    return all;
+}
+
+// Whether some table of the sample sets the option `path` ("devices[].registers[].unit").
+bool sample_sets(const OptionValue& table, const std::string& path) {
+    const size_t mark = path.find("[].");
+    if (mark == std::string::npos) return table.find(path) != nullptr;
+    const OptionValue* list = table.find(path.substr(0, mark));
+    if (list == nullptr || !list->is_list()) return false;
+    for (const auto& item : std::get<OptionValue::List>(list->value))
+        if (sample_sets(item, path.substr(mark + 3))) return true;
+    return false;
+}
 
 }  // namespace
 
@@ -108,8 +128,8 @@ BOOST_AUTO_TEST_CASE(readme_options_tables_match_the_specs) {
                 for (const std::string& name : row.names) {
                     BOOST_TEST(documented.insert(name).second, name << " is documented twice");
                     const OptionSpec* spec = nullptr;
-                    for (const auto& s : lib->options())
-                        if (s.name == name) spec = &s;
+                    for (const OptionSpec* s : every_spec(*lib))
+                        if (s->path == name) spec = s;
                     BOOST_TEST_REQUIRE(spec != nullptr, "line " << row.line << ": the plugin has no option " << name);
                     const std::string type =
                         std::string(option_type_name(spec->type)) + (spec->required ? ", required" : "");
@@ -128,8 +148,8 @@ BOOST_AUTO_TEST_CASE(readme_options_tables_match_the_specs) {
                     if (spec->required) BOOST_TEST(row.default_cell == "—");
                 }
             }
-            for (const auto& s : lib->options())
-                BOOST_TEST(documented.count(s.name) == 1u, s.name << " is not documented");
+            for (const OptionSpec* s : every_spec(*lib))
+                BOOST_TEST(documented.count(s->path) == 1u, s->path << " is not documented");
         }
     }
 }
@@ -163,7 +183,17 @@ BOOST_AUTO_TEST_CASE(sample_configs_use_every_option_as_declared) {
             BOOST_TEST(sensor.plugin == plugin);
             Diagnostics diags;
             check_plugin_options(sensor.options, lib->options(), plugin, "sample", diags);
+            // And, as written (comments stay comments), the plugin's own
+            // checks, as --check-config runs them for ABI 6 plugins.
+            const std::string as_written = read_text(test::source_dir() / "plugins" / plugin / (plugin + ".toml")) +
+                                           "[[upstream]]\nname = \"u\"\nurl = \"tcp://127.0.0.1:1883\"\n";
+            auto sample = parse_config(as_written, plugin + ".toml", "gw");
+            BOOST_TEST_REQUIRE(sample.diagnostics.empty());
+            check_sensor_create(sample.config->sensors[0], "gw", lib, Duration(10000), diags);
             for (const auto& d : diags.items()) BOOST_ERROR(d.str());
+            for (const OptionSpec* member : every_spec(*lib))
+                if (member->path != member->name)
+                    BOOST_TEST(sample_sets(sensor.options, member->path), member->path << " is not in the sample");
             for (const auto& s : lib->options()) {
                 const OptionValue* value = sensor.options.find(s.name);
                 BOOST_TEST(value != nullptr, s.name << " is not in the sample, set or commented");

@@ -104,3 +104,106 @@ BOOST_AUTO_TEST_CASE(an_option_left_out_takes_its_declared_default) {
     BOOST_TEST(effective_option(o, declared, "ratio") == nullptr);  // no default declared
     BOOST_TEST(effective_option(o, declared, "undeclared") == nullptr);
 }
+
+namespace {
+// ABI 6: table lists, their members declared after them as "<list>[].<key>".
+const gwd_option_spec kTableSpecs[] = {
+    {"host", GWD_OPTION_STRING, 0, nullptr, "\"localhost\"", {}},
+    {"devices", GWD_OPTION_TABLE_LIST, 1, "the devices", nullptr, {}},
+    {"devices[].unit_id", GWD_OPTION_INT, 1, "the Modbus unit id", nullptr, {}},
+    {"devices[].timeout", GWD_OPTION_DURATION, 0, nullptr, "\"1s\"", {}},
+    {"devices[].registers", GWD_OPTION_TABLE_LIST, 0, nullptr, nullptr, {}},
+    {"devices[].registers[].address", GWD_OPTION_INT, 1, nullptr, nullptr, {}},
+    {"devices[].registers[].scale", GWD_OPTION_FLOAT, 0, nullptr, "1.0", {}},
+    {nullptr, 0, 0, nullptr, nullptr, {}},
+};
+
+std::string read_specs(const gwd_option_spec* list, std::vector<OptionSpec>& out) {
+    gwd_plugin plugin{};
+    plugin.abi_version = GWD_PLUGIN_ABI_VERSION;
+    plugin.options = list;
+    return read_option_specs(plugin, out);
+}
+
+std::vector<std::string> check_tables(const std::string& body) {
+    std::vector<OptionSpec> declared;
+    BOOST_REQUIRE(read_specs(kTableSpecs, declared).empty());
+    Diagnostics diags;
+    check_plugin_options(options_of(body), declared, "p", "sensor 's'", diags);
+    std::vector<std::string> out;
+    for (const auto& d : diags.items()) out.push_back(d.str());
+    return out;
+}
+
+const char* kTwoDevices =
+    "[[sensor.options.devices]]\nunit_id = 1\nregisters = [{ address = 0 }, { address = 7, scale = 0.1 }]\n"
+    "[[sensor.options.devices]]\nunit_id = 2\ntimeout = \"250ms\"\n";
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(table_list_members_are_read_into_a_tree) {
+    std::vector<OptionSpec> declared;
+    BOOST_REQUIRE(read_specs(kTableSpecs, declared).empty());
+    BOOST_REQUIRE(declared.size() == 2u);
+    BOOST_TEST(declared[1].members.size() == 3u);
+    BOOST_TEST(declared[1].members[2].name == "registers");
+    BOOST_TEST(declared[1].members[2].members[0].path == "devices[].registers[].address");
+    std::vector<const OptionSpec*> all;
+    all_option_specs(declared, all);
+    BOOST_TEST(all.size() == 7u);
+    BOOST_TEST(find_option_spec(declared, "devices.3.registers.12.scale")->default_text == "1.0");
+    BOOST_TEST(find_option_spec(declared, "devices.x.unit_id") == nullptr);
+    BOOST_TEST(find_option_spec(declared, "devices.unit_id") == nullptr);
+
+    const gwd_option_spec orphan[] = {{"devices[].unit_id", GWD_OPTION_INT, 0, nullptr, nullptr, {}},
+                                      {nullptr, 0, 0, nullptr, nullptr, {}}};
+    BOOST_TEST(read_specs(orphan, declared).find("not declared before it as a table list") != std::string::npos);
+    const gwd_option_spec empty[] = {{"devices", GWD_OPTION_TABLE_LIST, 0, nullptr, nullptr, {}},
+                                     {nullptr, 0, 0, nullptr, nullptr, {}}};
+    BOOST_TEST(read_specs(empty, declared).find("declares no members") != std::string::npos);
+    const gwd_option_spec with_default[] = {{"devices", GWD_OPTION_TABLE_LIST, 0, nullptr, "[]", {}},
+                                            {"devices[].a", GWD_OPTION_INT, 0, nullptr, nullptr, {}},
+                                            {nullptr, 0, 0, nullptr, nullptr, {}}};
+    BOOST_TEST(read_specs(with_default, declared).find("cannot have one") != std::string::npos);
+    gwd_plugin old{};
+    old.abi_version = 5;
+    old.options = kTableSpecs;
+    BOOST_TEST(read_option_specs(old, declared).find("unknown type") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(table_lists_are_checked_member_by_member) {
+    auto fine = check_tables(kTwoDevices);
+    BOOST_TEST(fine.empty(), (fine.empty() ? "" : fine[0]));
+
+    auto e = check_tables(
+        "[[sensor.options.devices]]\nunit_id = \"one\"\nregisters = [{ adress = 0 }]\n"
+        "[[sensor.options.devices]]\ntimeout = 5\n");
+    BOOST_REQUIRE(e.size() == 5u);
+    BOOST_TEST(e[0] == "gw.toml:6:11: sensor 's': option 'devices[0].unit_id' must be an integer, not a string");
+    BOOST_TEST(e[1] ==
+               "gw.toml:7:16: sensor 's': plugin 'p' has no option 'devices[0].registers[0].adress'; did you "
+               "mean 'devices[0].registers[0].address'?");
+    BOOST_TEST(e[2].find("needs option 'devices[0].registers[0].address'") != std::string::npos, e[2]);
+    BOOST_TEST(e[3].find("option 'devices[1].timeout' must be a duration") != std::string::npos, e[3]);
+    BOOST_TEST(e[4].find("needs option 'devices[1].unit_id' (the Modbus unit id)") != std::string::npos, e[4]);
+
+    auto not_tables = check_tables("devices = [1, 2]");
+    BOOST_REQUIRE(not_tables.size() == 1u);
+    BOOST_TEST(not_tables[0].find("option 'devices' must hold only tables") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(members_are_found_by_index_with_their_defaults) {
+    std::vector<OptionSpec> declared;
+    BOOST_REQUIRE(read_specs(kTableSpecs, declared).empty());
+    const OptionValue o = options_of(kTwoDevices);
+    BOOST_TEST(std::get<OptionValue::List>(o.find("devices")->value).size() == 2u);
+    BOOST_TEST(*option_as_int(effective_option(o, declared, "devices.1.unit_id")) == 2);
+    BOOST_TEST(*option_as_duration_ms(effective_option(o, declared, "devices.0.timeout")) == 1000);  // default
+    BOOST_TEST(*option_as_duration_ms(effective_option(o, declared, "devices.1.timeout")) == 250);
+    BOOST_TEST(*option_as_float(effective_option(o, declared, "devices.0.registers.1.scale")) == 0.1);
+    BOOST_TEST(*option_as_float(effective_option(o, declared, "devices.0.registers.0.scale")) == 1.0);
+    // No default for a table that is not there, and no index past the end.
+    BOOST_TEST(effective_option(o, declared, "devices.2.timeout") == nullptr);
+    BOOST_TEST(effective_option(o, declared, "devices.1.registers.0.scale") == nullptr);
+    BOOST_TEST(effective_option(o, declared, "devices.-1.unit_id") == nullptr);
+    BOOST_TEST(*option_as_string(effective_option(o, declared, "host")) == "localhost");
+}

@@ -138,9 +138,11 @@ BOOST_AUTO_TEST_CASE(every_other_kind_survives_the_round_trip) {
     st.error = "poll() has not returned for 10s";
     st.invalid = 1;
     st.poll_errors = 9;
+    st.counters = {{"meter.voltage timeouts", 3}, {"connection failures", 1}};
     const Status stb = std::get<Status>(round_trip(st));
     BOOST_TEST(
         (stb.state == SensorState::stuck && stb.error == st.error && stb.invalid == 1u && stb.poll_errors == 9u));
+    BOOST_TEST((stb.counters == st.counters));
     const CommandReply r = std::get<CommandReply>(round_trip(CommandReply{3, 2, "", "value out of range"}));
     BOOST_TEST((r.id == 3u && r.status == 2 && r.message == "value out of range"));
 }

@@ -53,6 +53,27 @@
  * plugin's README and sample config are tested against. A plugin built for
  * ABI 1 to 4 keeps its shorter gwd_option_spec; the host reads each layout.
  *
+ * Tables of options (ABI 6): an option of type GWD_OPTION_TABLE_LIST is
+ * an array of tables ([[sensor.options.devices]], or devices = [{...}]). The
+ * keys its tables may hold are declared in the same spec list, after it,
+ * named "<list>[].<key>" ("devices[].unit_id"; nested:
+ * "devices[].registers[].address"), and the host checks them like top-level
+ * ones (names, types, required, defaults). A key reaches into one table with
+ * its index: option_list_size(ctx, "devices") counts them,
+ * option_int(ctx, "devices.0.unit_id", &v) reads one member, and a member
+ * left out returns its declared default.
+ *
+ * Checking (ABI 6): `gatewayd --check-config` calls create() and destroy()
+ * (never start()) of every sensor whose plugin is built for ABI 6 or later,
+ * so the plugin refuses what its specs cannot say (two readings of one name,
+ * a register that does not fit) before the daemon runs. create() must
+ * therefore only read and check its options: no devices opened, no threads.
+ * An error logged by create() that starts with an option key and ": "
+ * ("devices.1.registers.0.order: ...") is shown at that option's line.
+ *
+ * Counters (ABI 6): host->set_counter() publishes a number of the plugin's
+ * own ("meter.voltage errors"), shown under the sensor in `gatewayd status`.
+ *
  * Threading: create/start/stop/destroy of one instance are never called
  * concurrently, but each may come from a different host thread. poll() is
  * called from the instance's own poll thread, never concurrently with
@@ -88,7 +109,7 @@ extern "C" {
 
 /* The ABI revision this header describes. The host accepts plugins built for
  * revisions GWD_PLUGIN_ABI_MIN_VERSION .. GWD_PLUGIN_ABI_VERSION. */
-#define GWD_PLUGIN_ABI_VERSION     5u
+#define GWD_PLUGIN_ABI_VERSION     6u
 #define GWD_PLUGIN_ABI_MIN_VERSION 1u
 
 #define GWD_PLUGIN_ENTRY_SYMBOL "gwd_plugin_entry"
@@ -206,7 +227,8 @@ typedef struct gwd_host_api {
      * GWD_ERR_STOPPED outside start..stop. Never throws. */
     int (*emit)(gwd_context *ctx, const gwd_reading *reading);
 
-    /* The [sensor.options] table. Keys may be dotted ("tls.ca_file"). The host
+    /* The [sensor.options] table. Keys may be dotted ("tls.ca_file") and, from
+     * ABI 6, index table lists ("devices.0.registers.2.address"). The host
      * has already checked every key against the plugin's option specs, so a
      * declared option has the declared type. Strings stay valid until
      * destroy(). Each returns GWD_OK or GWD_ERR_NOT_FOUND. */
@@ -215,7 +237,8 @@ typedef struct gwd_host_api {
     int (*option_float)(const gwd_context *ctx, const char *key, double *out);
     int (*option_bool)(const gwd_context *ctx, const char *key, int *out);
     int (*option_duration_ms)(const gwd_context *ctx, const char *key, int64_t *out);
-    /* String lists: the number of elements (0 when absent) and element i. */
+    /* Lists: the number of elements (0 when absent), of a string list or
+     * (ABI 6) a table list, and element i of a string list. */
     size_t (*option_list_size)(const gwd_context *ctx, const char *key);
     int (*option_list_string)(const gwd_context *ctx, const char *key, size_t index, const char **out);
 
@@ -226,7 +249,12 @@ typedef struct gwd_host_api {
      * Thread-safe. */
     void (*set_problem)(const gwd_context *ctx, const char *problem);
 
-    void *reserved[15];
+    /* ABI 6 (NULL in older hosts). Sets the plugin's counter `name` (UTF-8,
+     * at most 128 bytes) to `value`; status lists them by name, in the order
+     * first set, at most 1,000 per sensor. Thread-safe. */
+    void (*set_counter)(const gwd_context *ctx, const char *name, uint64_t value);
+
+    void *reserved[14];
 } gwd_host_api;
 
 /* Types of plugin options, checked by the host against [sensor.options]. */
@@ -236,7 +264,8 @@ enum gwd_option_type {
     GWD_OPTION_FLOAT = 3, /* an integer is accepted too */
     GWD_OPTION_BOOL = 4,
     GWD_OPTION_DURATION = 5, /* a string with a unit: "250ms", "5s", "1h" */
-    GWD_OPTION_STRING_LIST = 6
+    GWD_OPTION_STRING_LIST = 6,
+    GWD_OPTION_TABLE_LIST = 7 /* ABI 6: an array of tables; see "Tables of options" */
 };
 
 /* One option a plugin understands. Keys not declared are refused by the host

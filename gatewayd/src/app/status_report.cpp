@@ -120,6 +120,8 @@ std::string status_text(const DaemonStatus& s, SystemClock::time_point now) {
         if (!sensor.plugin_version.empty()) out += "; plugin " + sensor.plugin_version;
         if (!sensor.plugin_note.empty()) out += "; " + sensor.plugin_note;
         out += "\n";
+        // The plugin's own counters, one line each, indented under the sensor.
+        for (const auto& [name, value] : sensor.counters) out += "  " + name + ": " + std::to_string(value) + "\n";
     }
     if (!s.plugins.empty()) out += "\n";
     for (const auto& p : s.plugins) {
@@ -195,7 +197,10 @@ std::string status_json(const DaemonStatus& s, SystemClock::time_point now) {
                number("unrouted", sensor.unrouted) + "," + number("poll_errors", sensor.poll_errors) + "," +
                field("isolation", sensor.isolated ? "process" : "none") + "," + number("restarts", sensor.restarts) +
                "," + field("plugin_version", sensor.plugin_version) + "," + field("plugin_note", sensor.plugin_note) +
-               "}";
+               ",\"counters\":{";
+        for (size_t k = 0; k < sensor.counters.size(); ++k)
+            out += (k ? "," : "") + number(sensor.counters[k].first.c_str(), sensor.counters[k].second);
+        out += "}}";
     }
     out += "],\"plugins\":[";
     for (size_t i = 0; i < s.plugins.size(); ++i) {

@@ -1,5 +1,7 @@
 #include "config/option_table.h"
 
+#include <charconv>
+
 namespace gwd {
 
 std::string_view OptionValue::type_description() const {
@@ -16,14 +18,23 @@ std::string_view OptionValue::type_description() const {
 const OptionValue* OptionValue::find(std::string_view dotted_key) const {
     const OptionValue* node = this;
     while (true) {
-        if (!node->is_table()) return nullptr;
         size_t dot = dotted_key.find('.');
         std::string_view head = dotted_key.substr(0, dot);
         const OptionValue* next = nullptr;
-        for (const auto& [k, v] : std::get<Table>(node->value)) {
-            if (k == head) {
-                next = &v;
-                break;
+        if (node->is_list()) {
+            // A list element by its index: "devices.0.unit_id".
+            const auto& list = std::get<List>(node->value);
+            size_t index = 0;
+            auto [end, ec] = std::from_chars(head.data(), head.data() + head.size(), index);
+            if (ec != std::errc() || end != head.data() + head.size() || head.empty() || index >= list.size())
+                return nullptr;
+            next = &list[index];
+        } else if (node->is_table()) {
+            for (const auto& [k, v] : std::get<Table>(node->value)) {
+                if (k == head) {
+                    next = &v;
+                    break;
+                }
             }
         }
         if (next == nullptr) return nullptr;

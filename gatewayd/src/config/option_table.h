@@ -36,7 +36,8 @@ public:
     // "a string", "an integer", ... for error messages.
     std::string_view type_description() const;
 
-    // Looks up a dotted key ("tls.ca_file") in a table value.
+    // Looks up a dotted key ("tls.ca_file") in a table value; a number
+    // indexes a list ("devices.0.unit_id").
     const OptionValue* find(std::string_view dotted_key) const;
 };
 

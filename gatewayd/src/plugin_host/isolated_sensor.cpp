@@ -553,6 +553,7 @@ SensorStatus IsolatedSensor::status() const {
         s.no_memory = ended_no_memory_ + child_status_.no_memory;
         s.poll_errors = ended_poll_errors_ + child_status_.poll_errors;
         s.restarts = restarts_;
+        s.counters = child_status_.counters;
     }
     s.invalid += invalid_.load();
     tally_.report(s);

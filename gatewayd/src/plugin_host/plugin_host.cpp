@@ -8,6 +8,7 @@
 #include "common/time_source.h"
 #include "common/units.h"
 #include "config/config_compare.h"
+#include "plugin_host/create_check.h"
 #include "plugin_host/file_digest.h"
 #include "plugin_host/isolated_sensor.h"
 #include "plugin_host/plugin_options.h"
@@ -580,7 +581,12 @@ void PluginHost::check(const Config& config, Diagnostics& diags) {
             }
             loaded[sensor.plugin] = library;
         }
-        check_plugin_options(sensor.options, library->options(), sensor.plugin, label, diags);
+        Diagnostics option_problems;
+        check_plugin_options(sensor.options, library->options(), sensor.plugin, label, option_problems);
+        // Only options that pass the specs reach create(): it may rely on their types.
+        if (option_problems.empty())
+            check_sensor_create(sensor, config.gateway.id, library, config.gateway.plugin_timeout, diags);
+        diags.append(option_problems);
     }
 }
 

@@ -5,8 +5,12 @@
 
 namespace gwd {
 
-void check_plugin_options(const OptionValue& options, const std::vector<OptionSpec>& specs, const std::string& plugin,
-                          const std::string& label, Diagnostics& diags) {
+namespace {
+
+// Checks one table of options against `specs`; `path` names where it sits
+// ("" at the top, "devices[1]." inside a table list) for the messages.
+void check_table(const OptionValue& options, const std::vector<OptionSpec>& specs, const std::string& plugin,
+                 const std::string& label, const std::string& path, Diagnostics& diags) {
     std::vector<std::string> declared;
     for (const OptionSpec& s : specs) declared.push_back(s.name);
 
@@ -17,17 +21,23 @@ void check_plugin_options(const OptionValue& options, const std::vector<OptionSp
         for (const OptionSpec& s : specs)
             if (key == s.name) spec = &s;
         if (spec == nullptr) {
-            std::string message = label + ": plugin '" + plugin + "' has no option '" + key + "'";
+            std::string message = label + ": plugin '" + plugin + "' has no option '" + path + key + "'";
             std::string hint = nearest_match(key, declared);
             if (!hint.empty())
-                message += "; did you mean '" + hint + "'?";
+                message += "; did you mean '" + path + hint + "'?";
             else if (declared.empty())
                 message += " (it takes no options)";
             diags.error(value->key_where.line > 0 ? value->key_where : value->where, message);
             continue;
         }
         if (std::string problem = option_type_problem(*value, spec->type); !problem.empty()) {
-            diags.error(value->where, label + ": option '" + key + "' " + problem);
+            diags.error(value->where, label + ": option '" + path + key + "' " + problem);
+            continue;
+        }
+        if (spec->type == GWD_OPTION_TABLE_LIST) {
+            const auto& list = std::get<OptionValue::List>(value->value);
+            for (size_t i = 0; i < list.size(); ++i)
+                check_table(list[i], spec->members, plugin, label, path + key + "[" + std::to_string(i) + "].", diags);
         }
     }
     for (const OptionSpec& spec : specs) {
@@ -36,23 +46,35 @@ void check_plugin_options(const OptionValue& options, const std::vector<OptionSp
         const OptionValue* found = options.find(spec.name);
         if (found != nullptr && found->is_table() && !std::get<OptionValue::Table>(found->value).empty()) {
             diags.error(found->key_where.line > 0 ? found->key_where : found->where,
-                        label + ": option '" + spec.name + "' must be " + std::string(option_type_wanted(spec.type)) +
-                            ", not a table");
+                        label + ": option '" + path + spec.name + "' must be " +
+                            std::string(option_type_wanted(spec.type)) + ", not a table");
             continue;
         }
         if (!spec.required || found != nullptr) continue;
-        std::string message = label + ": plugin '" + plugin + "' needs option '" + spec.name + "'";
+        std::string message = label + ": plugin '" + plugin + "' needs option '" + path + spec.name + "'";
         if (!spec.help.empty()) message += " (" + spec.help + ")";
         diags.error(options.where, message);
     }
 }
 
+}  // namespace
+
+void check_plugin_options(const OptionValue& options, const std::vector<OptionSpec>& specs, const std::string& plugin,
+                          const std::string& label, Diagnostics& diags) {
+    check_table(options, specs, plugin, label, "", diags);
+}
+
 const OptionValue* effective_option(const OptionValue& options, const std::vector<OptionSpec>& specs,
                                     std::string_view key) {
     if (const OptionValue* set = options.find(key)) return set;
-    for (const OptionSpec& s : specs)
-        if (s.name == key && s.default_value) return &*s.default_value;
-    return nullptr;
+    const OptionSpec* spec = find_option_spec(specs, key);
+    if (spec == nullptr || !spec->default_value) return nullptr;
+    // A member's default stands only for a table that exists.
+    if (key.size() > spec->name.size()) {
+        const OptionValue* table = options.find(key.substr(0, key.size() - spec->name.size() - 1));
+        if (table == nullptr || !table->is_table()) return nullptr;
+    }
+    return &*spec->default_value;
 }
 
 std::optional<std::string> option_as_string(const OptionValue* v) {

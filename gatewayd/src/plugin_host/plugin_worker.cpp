@@ -112,12 +112,13 @@ worker::Status status_frame(const SensorStatus& s) {
     f.oversized = s.oversized;
     f.no_memory = s.no_memory;
     f.poll_errors = s.poll_errors;
+    f.counters = s.counters;
     return f;
 }
 
 bool same(const worker::Status& a, const worker::Status& b) {
     return a.state == b.state && a.error == b.error && a.invalid == b.invalid && a.oversized == b.oversized &&
-           a.no_memory == b.no_memory && a.poll_errors == b.poll_errors;
+           a.no_memory == b.no_memory && a.poll_errors == b.poll_errors && a.counters == b.counters;
 }
 
 }  // namespace

@@ -39,6 +39,7 @@ int64_t api_interval_ms(const gwd_context* ctx) { return self(ctx).interval().co
 void api_log(const gwd_context* ctx, int level, const char* message) { self(ctx).log(level, message); }
 int api_emit(gwd_context* ctx, const gwd_reading* reading) { return self(ctx).emit(reading); }
 void api_set_problem(const gwd_context* ctx, const char* problem) { self(ctx).set_problem(problem); }
+void api_set_counter(const gwd_context* ctx, const char* name, uint64_t value) { self(ctx).set_counter(name, value); }
 
 // What [sensor.options] says, else the plugin's declared default.
 const OptionValue* find_option(const gwd_context* ctx, const char* key) {
@@ -111,6 +112,7 @@ const gwd_host_api kHostApi = [] {
     api.option_list_size = api_option_list_size;
     api.option_list_string = api_option_list_string;
     api.set_problem = api_set_problem;
+    api.set_counter = api_set_counter;
     return api;
 }();
 
@@ -591,6 +593,10 @@ SensorStatus SensorInstance::status() const {
         }
     }
     tally_.report(s);
+    {
+        std::lock_guard lock(counters_mutex_);
+        s.counters = counters_;
+    }
     s.invalid = invalid_.load();
     s.oversized = oversized_.load();
     s.no_memory = no_memory_.load();
@@ -630,6 +636,30 @@ void SensorInstance::set_problem(const char* problem) noexcept {
         std::string text = problem != nullptr ? plugin_log_text(problem) : std::string();
         std::lock_guard lock(state_mutex_);
         problem_ = std::move(text);
+    } catch (...) {}
+}
+
+void SensorInstance::set_counter(const char* name, std::uint64_t value) noexcept {
+    try {
+        crash_guard::note_plugin_thread(crash_slot_);
+        if (name == nullptr || name[0] == '\0') return;
+        std::string key = plugin_log_text(name);
+        if (key.size() > kMaxPluginCounterName) key.resize(kMaxPluginCounterName);
+        std::lock_guard lock(counters_mutex_);
+        for (auto& [k, v] : counters_) {
+            if (k == key) {
+                v = value;
+                return;
+            }
+        }
+        if (counters_.size() >= kMaxPluginCounters) {
+            if (!counters_full_logged_)
+                log_.warning("the plugin sets more than " + std::to_string(kMaxPluginCounters) +
+                             " counters; status keeps the first ones");
+            counters_full_logged_ = true;
+            return;
+        }
+        counters_.emplace_back(std::move(key), value);
     } catch (...) {}
 }
 

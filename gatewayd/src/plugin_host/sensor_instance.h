@@ -20,6 +20,8 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "common/command.h"
 #include "common/log.h"
@@ -51,6 +53,14 @@ enum class SensorState {
     quarantined,  // crashed gatewayd twice within a minute; left disabled
 };
 
+// A plugin's own counters (ABI 6 set_counter): name and value, in the order
+// first set.
+using PluginCounters = std::vector<std::pair<std::string, std::uint64_t>>;
+// At most this many per sensor, each name at most this long: a plugin that
+// invents names cannot grow the daemon.
+constexpr size_t kMaxPluginCounters = 1000;
+constexpr size_t kMaxPluginCounterName = 128;
+
 struct SensorStatus {
     std::string name;
     std::string plugin;
@@ -68,6 +78,7 @@ struct SensorStatus {
     bool isolated = false;            // isolation = "process"
     std::string plugin_version;       // "1.2.0 (sha256 3f2a9c01)" of the image it runs
     std::string plugin_note;          // a refused new version, a removed file: what the plugin file did
+    PluginCounters counters;          // the plugin's own (ABI 6 set_counter), in the order first set
 };
 
 // What became of the readings a sensor handed to the ReadingSink, wherever
@@ -140,6 +151,7 @@ public:
     int emit(const gwd_reading* reading) noexcept;
     void log(int level, const char* message) noexcept;
     void set_problem(const char* problem) noexcept;
+    void set_counter(const char* name, std::uint64_t value) noexcept;
     const SensorConfig& config() const { return config_; }
     // An option as the plugin sees it: set in [sensor.options], else the
     // plugin's declared default; nullptr when neither.
@@ -193,6 +205,10 @@ private:
     std::condition_variable poll_cv_;
     bool poll_stop_ = false;
     bool poll_done_ = false;
+
+    mutable std::mutex counters_mutex_;
+    PluginCounters counters_;
+    bool counters_full_logged_ = false;
 
     // ABI 2 plugins with stored(): word back when their readings are stored.
     bool wants_stored() const;

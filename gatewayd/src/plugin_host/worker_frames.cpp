@@ -283,6 +283,11 @@ void encode_body(const Frame& frame, Writer& w) {
                 w.u64(f.oversized);
                 w.u64(f.no_memory);
                 w.u64(f.poll_errors);
+                w.u32(static_cast<std::uint32_t>(f.counters.size()));
+                for (const auto& [name, value] : f.counters) {
+                    w.str(name);
+                    w.u64(value);
+                }
             } else if constexpr (std::is_same_v<T, CommandReply>) {
                 w.u8(static_cast<std::uint8_t>(Type::command_reply));
                 w.u64(f.id);
@@ -441,6 +446,13 @@ std::optional<Frame> decode(std::string_view body, std::string& error) {
             f.oversized = r.u64();
             f.no_memory = r.u64();
             f.poll_errors = r.u64();
+            const std::uint32_t n = r.count(12);
+            if (n > kMaxPluginCounters) r.fail("more counters than a sensor may have");
+            f.counters.reserve(std::min<std::uint32_t>(n, kMaxPluginCounters));
+            for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
+                std::string name = r.str();
+                f.counters.emplace_back(std::move(name), r.u64());
+            }
             frame = std::move(f);
             break;
         }

@@ -68,6 +68,7 @@ struct Status {
     SensorState state = SensorState::created;
     std::string error;
     std::uint64_t invalid = 0, oversized = 0, no_memory = 0, poll_errors = 0;
+    PluginCounters counters;
 };
 struct CommandReply {
     std::uint64_t id = 0;
