@@ -43,15 +43,15 @@ BOOST_AUTO_TEST_CASE(wrong_abi_plugin_is_refused_while_another_sensor_keeps_forw
     const std::string at = ":" + std::to_string(line_of(config, "plugin = \"wrong_abi\"")) + ":10: ";
     BOOST_TEST(log.find(file + at + "sensor 'old' disabled: refusing plugin file") != std::string::npos);
     BOOST_TEST(
-        log.find("wrong_abi.so: it was built for plugin ABI version 99, but this gatewayd supports versions 1 to 5") !=
+        log.find("wrong_abi.so: it was built for plugin ABI version 99, but this gatewayd supports versions 1 to 6") !=
         std::string::npos);
     BOOST_TEST(log.find("sensor 'alien' disabled: plugin file") != std::string::npos);
     BOOST_TEST(log.find("has no entry symbol 'gwd_plugin_entry'") != std::string::npos);
     BOOST_TEST(log.find("sensor 'ghost' disabled: plugin file") != std::string::npos);
     BOOST_TEST(log.find("not_installed.so does not exist (plugin_dir = ") != std::string::npos);
-    BOOST_TEST(
-        log.find("plugins there: abi4_options, exec, loadavg, misbehaving, mqtt_local, no_create, no_entry, simulated, "
-                 "test_emitter, wrong_abi") != std::string::npos);
+    BOOST_TEST(log.find("plugins there: abi4_options, exec, hwmon, loadavg, misbehaving, modbus, mqtt_local, "
+                        "no_create, no_entry, simulated, "
+                        "test_emitter, wrong_abi") != std::string::npos);
     BOOST_TEST(log.find("plugin 'simulated' has no option 'valuez'; did you mean 'values'?") != std::string::npos);
     BOOST_TEST(log.find("fail_create is set") != std::string::npos);
     BOOST_TEST(log.find("1 of 6 sensors running") != std::string::npos);

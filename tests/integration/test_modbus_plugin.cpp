@@ -108,18 +108,18 @@ struct Expected {
 };
 const std::vector<Expected> kExpected = {
     {"u16", R"(address = 0, type = "u16")", "65534", ""},
-    {"i16", R"(address = 1, type = "i16")", "-2", ""},                                   // 0xfffe
-    {"u32", R"(address = 2, type = "u32", order = "ABCD")", "305419896", ""},           // 0x12345678
-    {"i32", R"(address = 4, type = "i32", order = "CDAB")", "-123456", ""},             // 0xfffe1dc0, words swapped
-    {"u64", R"(address = 6, type = "u64", order = "BADC")", "72623859790382856", ""},   // 0x0102..08, bytes swapped
-    {"i64", R"(address = 10, type = "i64", order = "DCBA")", "-1234567890123", ""},     // little-endian
-    {"f32", R"(address = 14, type = "f32", unit = "V")", "230.5", "V"},                 // 0x43668000
-    {"f64", R"(address = 16, type = "f64", order = "CDAB")", "0.1", ""},                // 0x3fb999999999999a
+    {"i16", R"(address = 1, type = "i16")", "-2", ""},                                 // 0xfffe
+    {"u32", R"(address = 2, type = "u32", order = "ABCD")", "305419896", ""},          // 0x12345678
+    {"i32", R"(address = 4, type = "i32", order = "CDAB")", "-123456", ""},            // 0xfffe1dc0, words swapped
+    {"u64", R"(address = 6, type = "u64", order = "BADC")", "72623859790382856", ""},  // 0x0102..08, bytes swapped
+    {"i64", R"(address = 10, type = "i64", order = "DCBA")", "-1234567890123", ""},    // little-endian
+    {"f32", R"(address = 14, type = "f32", unit = "V")", "230.5", "V"},                // 0x43668000
+    {"f64", R"(address = 16, type = "f64", order = "CDAB")", "0.1", ""},               // 0x3fb999999999999a
     {"model", R"(address = 20, type = "string", length = 4)", "GWD-M1", ""},           // up to the NUL
     {"flag", R"(address = 24, type = "bool")", "true", ""},
     {"temperature", R"(address = 25, type = "i16", scale = 0.1, offset = -40.0, unit = "°C")", "25.5", "°C"},
-    {"f32b", R"(address = 26, type = "f32", order = "BADC")", "-1.5", ""},              // 0xbfc00000
-    {"u16b", R"(address = 28, type = "u16", order = "BADC")", "4660", ""},              // 0x1234 stored 0x3412
+    {"f32b", R"(address = 26, type = "f32", order = "BADC")", "-1.5", ""},  // 0xbfc00000
+    {"u16b", R"(address = 28, type = "u16", order = "BADC")", "4660", ""},  // 0x1234 stored 0x3412
     {"current", R"(function = "input", address = 0, type = "f32", order = "DCBA", unit = "A")", "3.25", "A"},
 };
 
@@ -186,13 +186,18 @@ BOOST_AUTO_TEST_CASE(every_type_and_order_arrives_exactly_over_tcp_in_the_fewest
     // Unit 3: 40 registers in three clusters (20 holding, 10 holding, 10
     // coils): the protocol allows each cluster in one request, so 3 a poll.
     std::string meter_map = kMeterMap;
-    meter_map.replace(meter_map.rfind("}}}"), 3, "}, \"3\": {\"holding\": {\"0\": 1, \"19\": 20, \"1000\": 7}, \"coils\": {\"9\": 1}}}}");
+    meter_map.replace(meter_map.rfind("}}}"), 3,
+                      "}, \"3\": {\"holding\": {\"0\": 1, \"19\": 20, \"1000\": 7}, \"coils\": {\"9\": 1}}}}");
     const int port = free_loopback_port();
     ModbusServer server = ModbusServer::tcp(dir, meter_map, port);
     std::string cluster_device = "[[sensor.options.devices]]\nname = \"plc\"\nunit_id = 3\nregisters = [\n";
-    for (int a = 0; a < 20; ++a) cluster_device += "  { name = \"h" + std::to_string(a) + "\", address = " + std::to_string(a) + " },\n";
-    for (int a = 1000; a < 1010; ++a) cluster_device += "  { name = \"h" + std::to_string(a) + "\", address = " + std::to_string(a) + " },\n";
-    for (int a = 0; a < 10; ++a) cluster_device += "  { name = \"c" + std::to_string(a) + "\", function = \"coil\", address = " + std::to_string(a) + " },\n";
+    for (int a = 0; a < 20; ++a)
+        cluster_device += "  { name = \"h" + std::to_string(a) + "\", address = " + std::to_string(a) + " },\n";
+    for (int a = 1000; a < 1010; ++a)
+        cluster_device += "  { name = \"h" + std::to_string(a) + "\", address = " + std::to_string(a) + " },\n";
+    for (int a = 0; a < 10; ++a)
+        cluster_device +=
+            "  { name = \"c" + std::to_string(a) + "\", function = \"coil\", address = " + std::to_string(a) + " },\n";
     cluster_device += "]\n";
     GatewaydProcess gw(dir, gateway_section(dir) +
                                 modbus_sensor("plant", "port = " + std::to_string(port) + "\n" + meter_device() +
@@ -245,11 +250,11 @@ BOOST_AUTO_TEST_CASE(every_type_and_order_arrives_exactly_over_rtu) {
                           socat.output());
     ModbusServer server(dir, kMeterMap,
                         {"--rtu", server_end.string(), "--baud", "19200", "--parity", "E", "--stopbits", "1"}, "rtu");
-    GatewaydProcess gw(dir, gateway_section(dir) +
-                                modbus_sensor("line", "transport = \"rtu\"\ndevice = \"" + client_end.string() +
-                                                          "\"\nbaud = 19200\nparity = \"even\"\n" + meter_device() +
-                                                          kIoDevice) +
-                                cloud_upstream(cloud));
+    GatewaydProcess gw(
+        dir, gateway_section(dir) +
+                 modbus_sensor("line", "transport = \"rtu\"\ndevice = \"" + client_end.string() +
+                                           "\"\nbaud = 19200\nparity = \"even\"\n" + meter_device() + kIoDevice) +
+                 cloud_upstream(cloud));
     GWD_REQUIRE(eventually([&] { return app.on_topic("telemetry/gw-01/io.door").size() >= 2; }, 30s),
                 gw.log() + socat.output());
     check_every_value(app, gw, "rtu");
@@ -281,7 +286,9 @@ name = "gone"
 unit_id = 9
 timeout = "300ms"
 registers = [{ name = "x", address = 0 }]
-)", "200ms") + R"([[sensor]]
+)",
+                                              "200ms") +
+                                R"([[sensor]]
 name = "sim"
 plugin = "simulated"
 interval = "100ms"
@@ -295,9 +302,8 @@ names = ["steady"]
     GWD_REQUIRE(eventually([&] { return app.on_topic("telemetry/gw-01/good.value").size() >= 30; }, 60s), gw.log());
     const size_t good_reads = server.count("read unit=1 "), gone_asks = server.count("silent unit=9 "),
                  broken_asks = server.count("exception unit=7 ");
-    BOOST_TEST_MESSAGE("after 30 readings of good.value: unit 1 read " << good_reads << " times, unit 9 asked "
-                                                                         << gone_asks << ", unit 7 asked "
-                                                                         << broken_asks);
+    BOOST_TEST_MESSAGE("after 30 readings of good.value: unit 1 read "
+                       << good_reads << " times, unit 9 asked " << gone_asks << ", unit 7 asked " << broken_asks);
     BOOST_TEST(gone_asks >= 1u);
     BOOST_TEST(gone_asks * 2 <= good_reads);
     BOOST_TEST(broken_asks >= good_reads - 1);  // every poll: an exception costs one round trip only
@@ -360,7 +366,10 @@ BOOST_AUTO_TEST_CASE(commands_write_registers_and_coils_and_refuse_input_registe
     HuaweiLikeBroker platform(dir, "5e06bfee334dd4f33759f5b3_gw01");
     TestSubscriber cloud(platform.broker->url(), {platform.base + "commands/response/#"});
     const int port = free_loopback_port();
-    ModbusServer server = ModbusServer::tcp(dir, R"({"units": {"1": {"holding": {"200": 100}, "input": {"0": 5}}, "2": {"coils": {"0": 0}}, "4": {"exception": 2}}})", port);
+    ModbusServer server = ModbusServer::tcp(
+        dir,
+        R"({"units": {"1": {"holding": {"200": 100}, "input": {"0": 5}}, "2": {"coils": {"0": 0}}, "4": {"exception": 2}}})",
+        port);
     GatewaydProcess gw(dir, gateway_section(dir) + modbus_sensor("plant", "port = " + std::to_string(port) + R"(
 [[sensor.options.devices]]
 name = "meter"
@@ -432,7 +441,8 @@ registers = [
   { name = "energy", address = 65535, type = "u32" },
 ]
 )");
-    const std::string text = gateway_section(dir) + sensor + "[[upstream]]\nname = \"u\"\nurl = \"tcp://127.0.0.1:1\"\n";
+    const std::string text =
+        gateway_section(dir) + sensor + "[[upstream]]\nname = \"u\"\nurl = \"tcp://127.0.0.1:1\"\n";
     const fs::path config = dir.write("bad.toml", text);
     std::string out;
     const int rc = run_command({gatewayd_binary().string(), "--check-config", "--config", config.string()}, out);
@@ -443,9 +453,9 @@ registers = [
                         ":50: sensor 'plant': devices[0].registers[0].order: unknown byte order 'ABDC'; use ABCD, "
                         "CDAB, BADC or DCBA") != std::string::npos,
                out);
-    BOOST_TEST(out.find("devices[0].registers[1].name: 'voltage' is read twice from device 'meter'") !=
-                   std::string::npos,
-               out);
+    BOOST_TEST(
+        out.find("devices[0].registers[1].name: 'voltage' is read twice from device 'meter'") != std::string::npos,
+        out);
     BOOST_TEST(out.find("devices[0].registers[2].address: a u32 at 65535 needs 2 registers and runs past the last "
                         "address, 65535") != std::string::npos,
                out);

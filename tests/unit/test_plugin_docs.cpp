@@ -87,7 +87,7 @@ std::shared_ptr<PluginLibrary> load(const std::string& name) {
     return lib;
 }
 
-const std::vector<std::string> kBundled = {"simulated", "mqtt_local", "loadavg", "exec", "modbus"};
+const std::vector<std::string> kBundled = {"simulated", "mqtt_local", "loadavg", "exec", "modbus", "hwmon"};
 
 // Every spec the plugin declares, members of table lists included, as
 // README tables name them ("devices[].unit_id").
