@@ -15,3 +15,6 @@ bash bench/rss_backlog.sh
 echo
 echo "== isolation = \"process\" against in-process, per reading (bench/isolation_cost.sh)"
 bash bench/isolation_cost.sh
+echo
+echo "== modbus: 1,000 registers per poll from a local pymodbus server, merged and one per request (bench/modbus_poll.sh)"
+bash bench/modbus_poll.sh
