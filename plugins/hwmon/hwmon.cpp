@@ -47,6 +47,7 @@ struct Source {
 
 // The first line of a small sysfs file, or an error number.
 bool read_line(const fs::path& path, std::string& out, int& error) {
+    errno = 0;
     std::ifstream in(path);
     if (!in) {
         error = errno != 0 ? errno : ENOENT;
@@ -77,7 +78,7 @@ std::vector<fs::path> numbered(const fs::path& dir, std::string_view prefix) {
         const std::string name = e.path().filename().string();
         if (!name.starts_with(prefix)) continue;
         const std::string rest = name.substr(prefix.size());
-        if (rest.empty() || rest.find_first_not_of("0123456789") != std::string::npos) continue;
+        if (rest.empty() || rest.size() > 9 || rest.find_first_not_of("0123456789") != std::string::npos) continue;
         found.emplace_back(std::stol(rest), e.path());
     }
     std::sort(found.begin(), found.end());

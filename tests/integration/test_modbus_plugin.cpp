@@ -139,9 +139,10 @@ registers = [
 ]
 )";
 
-std::string modbus_sensor(const std::string& name, const std::string& options, const std::string& interval = "300ms") {
-    return "[[sensor]]\nname = \"" + name + "\"\nplugin = \"modbus\"\ninterval = \"" + interval +
-           "\"\n[sensor.options]\n" + options + "\n";
+std::string modbus_sensor(const std::string& name, const std::string& options, const std::string& interval = "300ms",
+                          const std::string& extra = {}) {
+    return "[[sensor]]\nname = \"" + name + "\"\nplugin = \"modbus\"\ninterval = \"" + interval + "\"\n" + extra +
+           "[sensor.options]\n" + options + "\n";
 }
 
 std::string cloud_upstream(const Mosquitto& cloud) {
@@ -264,6 +265,8 @@ BOOST_AUTO_TEST_CASE(every_type_and_order_arrives_exactly_over_rtu) {
     BOOST_TEST(server.count("read unit=1 fc=3 address=0 count=29") >= 2u);
 }
 
+// In a process of its own (isolation = "process"), so its tables of options,
+// problem and counters cross the worker frames too.
 BOOST_AUTO_TEST_CASE(a_silent_unit_an_exception_and_a_server_restart_stay_contained) {
     Mosquitto cloud;
     TempDir dir;
@@ -287,7 +290,7 @@ unit_id = 9
 timeout = "300ms"
 registers = [{ name = "x", address = 0 }]
 )",
-                                              "200ms") +
+                                              "200ms", "isolation = \"process\"\n") +
                                 R"([[sensor]]
 name = "sim"
 plugin = "simulated"
@@ -327,6 +330,7 @@ names = ["steady"]
         if (s.find("name")->as_string() == "plant") plant = &s;
     BOOST_TEST_REQUIRE(plant != nullptr);
     BOOST_TEST(plant->find("state")->as_string() == "degraded");
+    BOOST_TEST(plant->find("isolation")->as_string() == "process");
     BOOST_TEST_MESSAGE("status error: " << plant->find("error")->as_string());
     BOOST_TEST(plant->find("error")->as_string().find("exception 2 (illegal data address)") != std::string::npos);
     BOOST_TEST(plant->find("error")->as_string().find("device gone (unit 9)") != std::string::npos);

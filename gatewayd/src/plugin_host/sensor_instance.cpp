@@ -646,11 +646,9 @@ void SensorInstance::set_counter(const char* name, std::uint64_t value) noexcept
         std::string key = plugin_log_text(name);
         if (key.size() > kMaxPluginCounterName) key.resize(kMaxPluginCounterName);
         std::lock_guard lock(counters_mutex_);
-        for (auto& [k, v] : counters_) {
-            if (k == key) {
-                v = value;
-                return;
-            }
+        if (auto it = counter_index_.find(key); it != counter_index_.end()) {
+            counters_[it->second].second = value;
+            return;
         }
         if (counters_.size() >= kMaxPluginCounters) {
             if (!counters_full_logged_)
@@ -659,6 +657,7 @@ void SensorInstance::set_counter(const char* name, std::uint64_t value) noexcept
             counters_full_logged_ = true;
             return;
         }
+        counter_index_.emplace(key, counters_.size());
         counters_.emplace_back(std::move(key), value);
     } catch (...) {}
 }

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -208,6 +209,7 @@ private:
 
     mutable std::mutex counters_mutex_;
     PluginCounters counters_;
+    std::unordered_map<std::string, size_t> counter_index_;  // name → place in counters_
     bool counters_full_logged_ = false;
 
     // ABI 2 plugins with stored(): word back when their readings are stored.
