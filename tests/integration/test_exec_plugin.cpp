@@ -38,12 +38,6 @@ size_t on(const TestSubscriber& cloud, const std::string& reading, const std::st
     }));
 }
 
-std::string property(const ReceivedMessage& m, const std::string& key) {
-    for (const auto& [k, v] : m.user_properties)
-        if (k == key) return v;
-    return "(none)";
-}
-
 size_t processes_matching(const std::string& pattern) {
     std::string out;
     run_command({"pgrep", "-f", pattern}, out, 10s);
@@ -100,8 +94,8 @@ BOOST_AUTO_TEST_CASE(scripts_in_any_language_are_sensors_and_their_failures_stay
     GWD_REQUIRE(!humidity.empty(), gw.log());
     BOOST_TEST(humidity.front().payload == "40");
     BOOST_TEST(humidity.front().content_type.value_or("(none)") == "text/plain");
-    BOOST_TEST(property(humidity.front(), "unit") == "%");
-    BOOST_TEST(property(app.on_topic("telemetry/gw-01/weather.pressure").front(), "room") == "lab");
+    BOOST_TEST(user_property(humidity.front(), "unit") == "%");
+    BOOST_TEST(user_property(app.on_topic("telemetry/gw-01/weather.pressure").front(), "room") == "lab");
     BOOST_TEST(app.on_topic("telemetry/gw-01/weather.pressure").front().payload == "1013.2");
     GWD_CHECK(gw.wait_for_log("skipped a line that is not a reading (not JSON", 30s), gw.log());
     GWD_CHECK(gw.wait_for_log("stderr: calibration is overdue", 30s), gw.log());

@@ -56,12 +56,6 @@ void build_tree(const fs::path& root) {
     file(root, "class/thermal/cooling_device0/type", "Processor");  // not a zone
 }
 
-std::string property(const ReceivedMessage& m, const std::string& key) {
-    for (const auto& [k, v] : m.user_properties)
-        if (k == key) return v;
-    return "(none)";
-}
-
 std::string hwmon_sensor(const std::string& name, const fs::path& root, const std::string& options) {
     return "[[sensor]]\nname = \"" + name +
            "\"\nplugin = \"hwmon\"\ninterval = \"200ms\"\n[sensor.options]\nsysfs_root = \"" + root.string() + "\"\n" +
@@ -105,9 +99,9 @@ BOOST_AUTO_TEST_CASE(a_generated_sysfs_tree_arrives_with_labels_units_and_globs)
             BOOST_TEST_REQUIRE(!got.empty(), gw.log());
             BOOST_TEST(got.front().payload == e.value);
             BOOST_TEST(got.front().content_type.value_or("(none)") == "text/plain");
-            BOOST_TEST(property(got.front(), "unit") == e.unit);
-            BOOST_TEST(property(got.front(), "kind") == e.kind);
-            BOOST_TEST(property(got.front(), "device") == e.device);
+            BOOST_TEST(user_property(got.front(), "unit") == e.unit);
+            BOOST_TEST(user_property(got.front(), "kind") == e.kind);
+            BOOST_TEST(user_property(got.front(), "device") == e.device);
             BOOST_TEST_MESSAGE(e.reading << " = " << got.front().payload << " " << e.unit);
         }
     }

@@ -76,12 +76,6 @@ private:
     std::unique_ptr<ChildProcess> process_;
 };
 
-std::string property(const ReceivedMessage& m, const std::string& key) {
-    for (const auto& [k, v] : m.user_properties)
-        if (k == key) return v;
-    return "(none)";
-}
-
 // The map of unit 1 ("meter") and unit 2 ("io"): every type and order, the
 // registers computed by hand (see the comments), not by the plugin's codec.
 const char* kMeterMap = R"({"units": {
@@ -157,8 +151,8 @@ void check_every_value(const TestSubscriber& app, const GatewaydProcess& gw, con
             BOOST_TEST_REQUIRE(!got.empty(), gw.log());
             BOOST_TEST(got.front().payload == e.payload);
             BOOST_TEST(got.front().content_type.value_or("(none)") == "text/plain");
-            BOOST_TEST(property(got.front(), "device") == "meter");
-            BOOST_TEST(property(got.front(), "unit") == (e.unit.empty() ? "(none)" : e.unit));
+            BOOST_TEST(user_property(got.front(), "device") == "meter");
+            BOOST_TEST(user_property(got.front(), "unit") == (e.unit.empty() ? "(none)" : e.unit));
             BOOST_TEST_MESSAGE(how << " meter." << e.reading << " = " << got.front().payload
                                    << (e.unit.empty() ? "" : " " + e.unit));
         }
@@ -210,7 +204,7 @@ BOOST_AUTO_TEST_CASE(every_type_and_order_arrives_exactly_over_tcp_in_the_fewest
     BOOST_TEST(app.on_topic("telemetry/gw-01/io.relay").front().payload == "true");
     BOOST_TEST(app.on_topic("telemetry/gw-01/io.spare").front().payload == "false");
     BOOST_TEST(app.on_topic("telemetry/gw-01/io.door").front().payload == "true");
-    BOOST_TEST(property(app.on_topic("telemetry/gw-01/io.door").front(), "device") == "io");
+    BOOST_TEST(user_property(app.on_topic("telemetry/gw-01/io.door").front(), "device") == "io");
     BOOST_TEST(app.on_topic("telemetry/gw-01/plc.h19").front().payload == "20");
     BOOST_TEST(app.on_topic("telemetry/gw-01/plc.h1000").front().payload == "7");
     BOOST_TEST(app.on_topic("telemetry/gw-01/plc.c9").front().payload == "true");

@@ -30,6 +30,13 @@ struct ReceivedMessage {
     std::chrono::steady_clock::time_point received_at;  // when the test's client got it
 };
 
+// The value of the first user property `key` of `m`, or "(none)".
+inline std::string user_property(const ReceivedMessage& m, const std::string& key) {
+    for (const auto& [k, v] : m.user_properties)
+        if (k == key) return v;
+    return "(none)";
+}
+
 struct SubscriberOptions {
     int mqtt_version = 5;
     int qos = 1;

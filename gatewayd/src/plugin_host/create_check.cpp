@@ -10,6 +10,9 @@ namespace gwd {
 
 namespace {
 
+// The first ABI whose create() promises to read and check its options only.
+constexpr std::uint32_t kFirstAbiCheckedByCreate = 6;
+
 // create() may not emit (the instance is never started); anything it tries is refused.
 class RefusingSink final : public ReadingSink {
 public:
@@ -61,7 +64,7 @@ SourceLocation place_of(const SensorConfig& sensor, const std::string& line) {
 
 void check_sensor_create(const SensorConfig& sensor, const std::string& gateway_id,
                          const std::shared_ptr<PluginLibrary>& library, Duration timeout, Diagnostics& diags) {
-    if (library->descriptor().abi_version < 6) return;
+    if (library->descriptor().abi_version < kFirstAbiCheckedByCreate) return;
     RefusingSink sink;
     auto lines = std::make_shared<ErrorLines>();
     SensorLimits limits;

@@ -70,10 +70,11 @@ std::string read_list(const Spec* specs, std::uint32_t abi, std::vector<OptionSp
         const std::string label = "its option '" + spec.path + "'";
         if (!known_type(spec.type, abi)) return label + " has an unknown type";
         std::vector<OptionSpec>* level = &out;
-        const size_t mark = spec.path.rfind("[].");
+        // Before ABI 6 a name is just a name, whatever it holds.
+        const size_t mark = abi >= kFirstAbiWithTables ? spec.path.rfind("[].") : std::string::npos;
         spec.name = mark == std::string::npos ? spec.path : spec.path.substr(mark + 3);
         if (mark != std::string::npos) {
-            level = abi >= kFirstAbiWithTables ? level_of(out, spec.path) : nullptr;
+            level = level_of(out, spec.path);
             if (level == nullptr)
                 return label + " is a member of '" + spec.path.substr(0, mark) +
                        "', which is not declared before it as a table list";
