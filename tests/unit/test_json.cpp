@@ -53,3 +53,19 @@ BOOST_AUTO_TEST_CASE(numbers) {
     BOOST_TEST(!is_json_number("abc"));
     BOOST_TEST(!is_json_number("\"1\""));
 }
+
+// Codes from the cloud are read through integer(); a huge or fractional one
+// is "not a code", never an undefined cast (found by fuzz_downlink_aws).
+BOOST_AUTO_TEST_CASE(whole_integers_only) {
+    std::string error;
+    auto v =
+        json_parse(R"([200, -9223372036854775808, 322222222222222222222222, 2e2, 200.5, 9223372036854775808])", error);
+    BOOST_REQUIRE(v);
+    const auto& a = v->as_array();
+    BOOST_TEST(a[0].as_number().integer().value_or(0) == 200);
+    BOOST_TEST(a[1].as_number().integer().value_or(0) == INT64_MIN);
+    BOOST_TEST(!a[2].as_number().integer());
+    BOOST_TEST(!a[3].as_number().integer());
+    BOOST_TEST(!a[4].as_number().integer());
+    BOOST_TEST(!a[5].as_number().integer());
+}

@@ -1,5 +1,6 @@
 #include "common/json.h"
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 
@@ -301,6 +302,14 @@ void dump_to(const JsonValue& v, std::string& out) {
 }
 
 }  // namespace
+
+std::optional<std::int64_t> JsonValue::Number::integer() const {
+    std::int64_t n = 0;
+    const char* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, n);
+    if (ec != std::errc() || ptr != end) return std::nullopt;
+    return n;
+}
 
 const JsonValue* JsonValue::find(std::string_view key) const {
     if (!is_object()) return nullptr;

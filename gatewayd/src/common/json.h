@@ -19,6 +19,9 @@ public:
     struct Number {
         std::string text;  // as written, so no precision is lost in transit
         double value = 0;
+        // The number as a whole int64, or nothing when it has a fraction, an
+        // exponent or does not fit: a cast of `value` would be undefined there.
+        std::optional<std::int64_t> integer() const;
     };
     using Array = std::vector<JsonValue>;
     using Object = std::vector<std::pair<std::string, JsonValue>>;  // keeps order

@@ -30,7 +30,7 @@ constexpr Duration kShadowRetryFloor{100};
 std::optional<std::int64_t> integer_member(const JsonValue& doc, std::string_view key) {
     const JsonValue* v = doc.find(key);
     if (!v || !v->is_number()) return std::nullopt;
-    return static_cast<std::int64_t>(v->as_number().value);
+    return v->as_number().integer();
 }
 
 std::string string_or_empty(const JsonValue& doc, std::string_view key) {

@@ -94,7 +94,7 @@ void OnenetAgent::post_reply(const std::string& payload, Output& out) {
     auto it = awaiting_.find(outbox_id);
     if (it == awaiting_.end()) return;  // answered already, or forgotten
     const JsonValue* code = doc->find("code");
-    const int value = code && code->is_number() ? static_cast<int>(code->as_number().value) : -1;
+    const auto value = code && code->is_number() ? code->as_number().integer() : std::nullopt;
     if (value == kOnenetSuccess) {
         ++confirmed_;
     } else {
