@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "arrivals.h"
+#include "emitter_gate.h"
 #include "gatewayd_process.h"
 #include "mosquitto.h"
 #include "mqtt_client.h"
@@ -79,16 +80,6 @@ std::string tail(const std::string& text, size_t n = 4000) {
     return text.size() > n ? text.substr(text.size() - n) : text;
 }
 
-// A number from the upstream's status, or -1.
-long long upstream_number(const TempDir& dir, const char* key) {
-    auto status = daemon_status(dir);
-    if (!status) return -1;
-    const gwd::JsonValue* u = upstream_status(*status, "cloud");
-    if (u == nullptr) return -1;
-    const gwd::JsonValue* v = u->find(key);
-    return v != nullptr && v->is_number() ? static_cast<long long>(v->as_number().value) : -1;
-}
-
 // The upstream's state ("online", "backoff", ...), or "".
 std::string upstream_state(const TempDir& dir) {
     auto status = daemon_status(dir);
@@ -99,29 +90,6 @@ std::string upstream_state(const TempDir& dir) {
 }
 
 }  // namespace
-
-// A stream whose progress the test places exactly: the emitter sends reading
-// {seq} only once the gate file holds a number above seq.
-class Gate {
-public:
-    explicit Gate(const TempDir& dir) : file_(dir.path() / "gate") { open_to(0); }
-    const std::filesystem::path& file() const { return file_; }
-    // Readings below `limit` may go. Written whole (rename), never half.
-    void open_to(long long limit) {
-        const auto tmp = file_.string() + ".tmp";
-        {
-            std::ofstream out(tmp);
-            out << limit << "\n";
-        }
-        std::filesystem::rename(tmp, file_);
-        limit_ = limit;
-    }
-    long long limit() const { return limit_; }
-
-private:
-    std::filesystem::path file_;
-    long long limit_ = 0;
-};
 
 std::string gated_emitter(const Gate& gate, int n) {
     return emitter("meter", "count = " + std::to_string(n) + "\npayload = \"{seq}\"\ngate_file = \"" +
@@ -151,11 +119,11 @@ Kill kill_broker_mid_stream(const TempDir& dir, Cloud& cloud, Gate& gate, Arriva
     gate.open_to(upto);
     GWD_REQUIRE(eventually(
                     [&] {
-                        return upstream_number(dir, "delivered") == upto &&
+                        return upstream_number(dir, "cloud", "delivered") == upto &&
                                static_cast<long long>(arrivals.update().unique()) == upto;
                     },
                     180s),
-                "the stream did not reach " << upto << ": delivered " << upstream_number(dir, "delivered")
+                "the stream did not reach " << upto << ": delivered " << upstream_number(dir, "cloud", "delivered")
                                             << ", arrived " << arrivals.update().unique() << ", missing "
                                             << arrivals.missing() << "\n"
                                             << tail(gw.log()));
@@ -164,23 +132,24 @@ Kill kill_broker_mid_stream(const TempDir& dir, Cloud& cloud, Gate& gate, Arriva
     long long in_flight = 0;
     GWD_REQUIRE(eventually(
                     [&] {
-                        in_flight = upstream_number(dir, "in_flight");
-                        return upstream_number(dir, "queued") == burst &&
-                               in_flight == std::min(burst, upstream_number(dir, "window"));
+                        in_flight = upstream_number(dir, "cloud", "in_flight");
+                        return upstream_number(dir, "cloud", "queued") == burst &&
+                               in_flight == std::min(burst, upstream_number(dir, "cloud", "window"));
                     },
                     60s),
-                "gatewayd did not fill its window: queued " << upstream_number(dir, "queued") << ", in flight "
+                "gatewayd did not fill its window: queued " << upstream_number(dir, "cloud", "queued") << ", in flight "
                                                             << in_flight << "\n"
                                                             << tail(gw.log()));
-    const long long attempts = upstream_number(dir, "attempts");
+    const long long attempts = upstream_number(dir, "cloud", "attempts");
     cloud.broker().kill();
     // As in any real restart, the broker is away for a moment: gatewayd tries
     // to reconnect and is refused before it comes back. (A broker back within
     // gatewayd's reaction time would look like another client taking over
     // the client id, and three of those in two minutes stop the upstream.)
     GWD_REQUIRE(
-        eventually([&] { return upstream_number(dir, "attempts") > attempts && upstream_state(dir) == "backoff"; },
-                   30s),
+        eventually(
+            [&] { return upstream_number(dir, "cloud", "attempts") > attempts && upstream_state(dir) == "backoff"; },
+            30s),
         tail(gw.log()));
     cloud.broker().start();
     return Kill{in_flight, attempts};
@@ -208,7 +177,7 @@ BOOST_AUTO_TEST_CASE(broker_killed_five_times_mid_stream_loses_nothing) {
     // The broker never saw what was in flight at a kill: a duplicate would be
     // a reading gatewayd sent twice although the broker had acknowledged it.
     BOOST_TEST(arrivals.duplicates() == 0u);
-    BOOST_TEST(eventually([&] { return upstream_number(dir, "queued") == 0; }, 30s));
+    BOOST_TEST(eventually([&] { return upstream_number(dir, "cloud", "queued") == 0; }, 30s));
     BOOST_TEST_MESSAGE("broker SIGKILLed 5 times mid-stream (publishes in flight at each kill: "
                        << in_flight_at_kills << "; 500 readings queued behind them): " << arrivals.unique() << "/" << n
                        << " arrived, " << arrivals.duplicates() << " duplicates, " << seconds << " s in all");
@@ -299,12 +268,12 @@ BOOST_AUTO_TEST_CASE(a_long_outage_drains_in_order_at_full_speed) {
     GatewaydProcess gw(dir, gateway_section(dir, all_plugins(dir)) +
                                 emitter("meter", "count = " + std::to_string(n) + "\npayload = \"{seq}\"") +
                                 upstream(cloud.broker().url()));
-    GWD_REQUIRE(eventually([&] { return upstream_number(dir, "queued") == n; }, 60s), gw.log());
+    GWD_REQUIRE(eventually([&] { return upstream_number(dir, "cloud", "queued") == n; }, 60s), gw.log());
     cloud.broker().start();
     // The drain as gatewayd sees it: from the first acknowledgement to the last.
     std::optional<Clock::time_point> first, last;
     for (int i = 0; i < 2400 && !last; ++i) {
-        const long long queued = upstream_number(dir, "queued");
+        const long long queued = upstream_number(dir, "cloud", "queued");
         if (!first && queued >= 0 && queued < n) first = Clock::now();
         if (queued == 0) last = Clock::now();
         std::this_thread::sleep_for(25ms);
@@ -321,7 +290,7 @@ BOOST_AUTO_TEST_CASE(a_long_outage_drains_in_order_at_full_speed) {
     BOOST_TEST_MESSAGE(n << " readings queued during the outage drained in " << seconds
                          << " s: " << static_cast<int>(n / seconds) << " readings/s, in order: "
                          << (arrivals.in_order() ? "yes" : "no") << ", duplicates " << arrivals.duplicates());
-    BOOST_TEST(eventually([&] { return upstream_number(dir, "queued") == 0; }, 10s));
+    BOOST_TEST(eventually([&] { return upstream_number(dir, "cloud", "queued") == 0; }, 10s));
 }
 
 BOOST_AUTO_TEST_CASE(a_small_byte_budget_drops_exactly_the_oldest_and_counts_them) {
@@ -335,14 +304,14 @@ BOOST_AUTO_TEST_CASE(a_small_byte_budget_drops_exactly_the_oldest_and_counts_the
     // Everything emitted, and the budget enforced.
     GWD_REQUIRE(eventually(
                     [&] {
-                        const long long q = upstream_number(dir, "queued");
-                        return q > 0 && q + upstream_number(dir, "overflowed") == n;
+                        const long long q = upstream_number(dir, "cloud", "queued");
+                        return q > 0 && q + upstream_number(dir, "cloud", "overflowed") == n;
                     },
                     30s),
                 gw.log());
-    const long long queued = upstream_number(dir, "queued");
-    const long long dropped = upstream_number(dir, "overflowed");
-    BOOST_TEST(upstream_number(dir, "queued_bytes") <= 64 * 1024);
+    const long long queued = upstream_number(dir, "cloud", "queued");
+    const long long dropped = upstream_number(dir, "cloud", "overflowed");
+    BOOST_TEST(upstream_number(dir, "cloud", "queued_bytes") <= 64 * 1024);
     cloud.broker().start();
     BOOST_REQUIRE(cloud.subscriber().wait_for(static_cast<size_t>(queued), 60s));
     std::this_thread::sleep_for(500ms);  // nothing more may come
@@ -365,7 +334,7 @@ BOOST_AUTO_TEST_CASE(expired_readings_never_arrive_and_the_rest_carry_what_is_le
                                 emitter("short", "count = 10\npayload = \"{seq}\"", "expiry = \"2s\"\n") +
                                 emitter("long", "count = 10\npayload = \"{seq}\"\nexpiry = \"1h\"") +
                                 emitter("plain", "count = 10\npayload = \"{seq}\"") + upstream(cloud.broker().url()));
-    GWD_REQUIRE(eventually([&] { return upstream_number(dir, "queued") == 30; }, 20s), gw.log());
+    GWD_REQUIRE(eventually([&] { return upstream_number(dir, "cloud", "queued") == 30; }, 20s), gw.log());
     std::this_thread::sleep_for(3s);  // past the short expiry
     cloud.broker().start();
     BOOST_REQUIRE(cloud.subscriber().wait_for(20, 30s));
@@ -381,7 +350,7 @@ BOOST_AUTO_TEST_CASE(expired_readings_never_arrive_and_the_rest_carry_what_is_le
     const auto plain = cloud.subscriber().on_topic("telemetry/gw-01/plain");
     BOOST_TEST(plain.size() == 10u);
     for (const auto& m : plain) BOOST_TEST(!m.message_expiry.has_value());
-    BOOST_TEST(upstream_number(dir, "expired") == 10);
+    BOOST_TEST(upstream_number(dir, "cloud", "expired") == 10);
     BOOST_TEST_MESSAGE(
         "expiry: 10 readings with a 2 s expiry queued 3 s were dropped and counted; 10 with 1 h arrived "
         "with Message Expiry Interval "
@@ -399,16 +368,16 @@ BOOST_AUTO_TEST_CASE(switching_the_outbox_on_reload_keeps_the_backlog_until_rest
     const std::string sensors = gateway_section(dir, all_plugins(dir)) +
                                 emitter("meter", "count = " + std::to_string(n) + "\npayload = \"" + payload + "\"");
     GatewaydProcess gw(dir, sensors + upstream(cloud.broker().url(), "qos = 0\n"));
-    GWD_REQUIRE(eventually([&] { return upstream_number(dir, "queued") == n; }, 60s), tail(gw.log()));
-    const long long bytes = upstream_number(dir, "queued_bytes");
+    GWD_REQUIRE(eventually([&] { return upstream_number(dir, "cloud", "queued") == n; }, 60s), tail(gw.log()));
+    const long long bytes = upstream_number(dir, "cloud", "queued_bytes");
     BOOST_REQUIRE(bytes > 8 * 1024 * 1024);
 
     dir.write("gatewayd.toml", sensors + upstream(cloud.broker().url(), "qos = 0\noutbox = \"memory\"\n"));
     gw.process().signal(SIGHUP);
     GWD_REQUIRE(gw.wait_for_log("take effect at the next restart (so does max_bytes", 10s), tail(gw.log()));
     std::this_thread::sleep_for(500ms);
-    BOOST_TEST(upstream_number(dir, "queued") == n);
-    BOOST_TEST(upstream_number(dir, "overflowed") == 0);
-    BOOST_TEST_MESSAGE("reload to outbox = \"memory\": " << upstream_number(dir, "queued") << " readings ("
+    BOOST_TEST(upstream_number(dir, "cloud", "queued") == n);
+    BOOST_TEST(upstream_number(dir, "cloud", "overflowed") == 0);
+    BOOST_TEST_MESSAGE("reload to outbox = \"memory\": " << upstream_number(dir, "cloud", "queued") << " readings ("
                                                          << bytes / 1024 << " KiB) still queued on disk");
 }

@@ -47,6 +47,14 @@ const JsonValue* upstream_status(const JsonValue& status, const std::string& nam
     return nullptr;
 }
 
+long long upstream_number(const TempDir& dir, const std::string& name, const std::string& key) {
+    auto status = daemon_status(dir);
+    if (!status) return -1;
+    const JsonValue* u = upstream_status(*status, name);
+    const JsonValue* v = u != nullptr ? u->find(key) : nullptr;
+    return v != nullptr && v->is_number() ? static_cast<long long>(v->as_number().value) : -1;
+}
+
 std::string status_field(const TempDir& dir, const std::string& list_name, const std::string& name,
                          const std::string& key) {
     auto status = daemon_status(dir);

@@ -48,6 +48,8 @@ private:
 std::optional<JsonValue> daemon_status(const TempDir& dir);
 // The status of upstream `name` in such a report, or nullptr.
 const JsonValue* upstream_status(const JsonValue& status, const std::string& name);
+// Number `key` of upstream `name` in the daemon's status, or -1.
+long long upstream_number(const TempDir& dir, const std::string& name, const std::string& key);
 // Field `key` of sensor `name` in the daemon's status, as text (numbers in
 // decimal); "(no status)", "(no sensor)" or "(no field)" when missing.
 std::string sensor_field(const TempDir& dir, const std::string& name, const std::string& key);

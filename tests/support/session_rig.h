@@ -63,6 +63,7 @@ struct SessionRig {
         m->instance = "field";
         m->payload = payload;
         m->content_type = "text/plain";
+        m->utf8 = true;
         m->timestamp_ms = time.wall_ms();
         m->accepted_ms = time.wall_ms();
         outbox.append(std::move(m));

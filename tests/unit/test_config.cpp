@@ -177,6 +177,29 @@ BOOST_AUTO_TEST_CASE(outbox_settings) {
     BOOST_TEST(only_error(kUpstream + "fsync_interval = \"2m\"\n").find("at most 60s") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(batch_settings) {
+    auto r = parse(kUpstream);
+    BOOST_REQUIRE(r.config);
+    BOOST_TEST(!r.config->upstreams[0].batch.enabled());  // off unless asked for
+    r = parse(kUpstream + "batch = {}\n");
+    BOOST_REQUIRE(r.config);
+    BOOST_TEST(r.config->upstreams[0].batch.max_readings == 100u);
+    BOOST_TEST(r.config->upstreams[0].batch.max_bytes == 64u * 1024);
+    BOOST_TEST(r.config->upstreams[0].batch.linger.count() == 0);
+    r = parse(kUpstream + "[upstream.batch]\nmax_readings = 10\nmax_bytes = \"5KB\"\nlinger = \"250ms\"\n");
+    BOOST_REQUIRE(r.config);
+    const BatchConfig& b = r.config->upstreams[0].batch;
+    BOOST_TEST(b.max_readings == 10u);
+    BOOST_TEST(b.max_bytes == 5000u);
+    BOOST_TEST(b.linger.count() == 250);
+    BOOST_TEST(only_error(kUpstream + "batch = { max_readings = 0 }\n").find("max_readings") != std::string::npos);
+    BOOST_TEST(only_error(kUpstream + "batch = { max_bytes = \"10B\" }\n").find("from 256B to 1MiB") !=
+               std::string::npos);
+    BOOST_TEST(only_error(kUpstream + "batch = { linger = \"2m\" }\n").find("at most 60s") != std::string::npos);
+    BOOST_TEST(only_error(kUpstream + "batch = { max_reading = 5 }\n").find("did you mean 'max_readings'") !=
+               std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(sensor_expiry) {
     const std::string sensor = "[[sensor]]\nname = \"s\"\nplugin = \"simulated\"\n";
     auto r = parse(sensor + "expiry = \"10m\"\n" + kUpstream);

@@ -120,7 +120,7 @@ BOOST_AUTO_TEST_CASE(huawei_property_report_has_services_and_event_time) {
 
 BOOST_AUTO_TEST_CASE(huawei_sub_devices_go_in_batches_through_the_gateway) {
     HuaweiUplinkCodec codec(huawei(), "gw-01");
-    BOOST_TEST(codec.max_batch() == 100u);
+    BOOST_TEST(codec.max_batch("sub_devices") == 100u);
     const Message a = reading("sub1", "1"), b = reading("sub2", "2");
     BOOST_TEST(codec.batch_key(a) == codec.batch_key(b));
     BOOST_TEST(!codec.batch_key(a).empty());
@@ -740,4 +740,82 @@ BOOST_AUTO_TEST_CASE(aws_shadow_reports_the_desired_number_as_it_was_written) {
     BOOST_TEST_REQUIRE(out.publishes.size() == 2u);
     BOOST_TEST(reported(parse(out.publishes[1].payload), "temperature") == "30.5");
     BOOST_TEST(agent.inbound_counts_toward_rate());
+}
+
+namespace {
+template <typename Config>
+Config batched(Config u, size_t max_readings = 100) {
+    u.batch.max_readings = max_readings;
+    return u;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(huawei_batch_reports_several_services_of_the_gateway_in_one_message) {
+    HuaweiUplinkCodec codec(batched(huawei()), "gw-01");
+    const Message a = reading("lab01", "23.4"), b = reading("lab02", "51"), c = reading("lab01", "23.5");
+    const Message child = reading("sub1", "1");
+    BOOST_TEST(codec.batch_key(a) == codec.batch_key(b));
+    BOOST_TEST(codec.batch_key(a) != codec.batch_key(child));  // children keep their gateway report
+    BOOST_TEST(codec.max_batch(codec.batch_key(a)) == 100u);
+    BOOST_TEST(HuaweiUplinkCodec(batched(huawei(), 500), "gw-01").max_batch(codec.batch_key(child)) == 100u);
+    const UplinkItem items[] = {{1, &a}, {2, &b}, {3, &c}};
+    auto r = codec.encode_batch(items);
+    BOOST_TEST(r->topic == "$oc/devices/gw_demo/sys/properties/report");
+    const JsonValue doc = parse(r->payload);
+    const auto& services = doc.find("services")->as_array();
+    BOOST_TEST_REQUIRE(services.size() == 3u);
+    BOOST_TEST(services[0].find("service_id")->as_string() == "Temperature");
+    BOOST_TEST(services[1].find("service_id")->as_string() == "Humidity");
+    BOOST_TEST(services[2].find("properties")->find("temperature")->as_number().text == "23.5");
+    BOOST_TEST(services[2].find("event_time")->as_string() == "2024-07-26T03:42:19.000Z");
+    // Without `batch` the gateway's own readings go one per report.
+    BOOST_TEST(HuaweiUplinkCodec(huawei(), "gw-01").batch_key(a).empty());
+}
+
+BOOST_AUTO_TEST_CASE(onenet_batch_posts_several_identifiers_and_its_reply_settles_them_all) {
+    OnenetUplinkCodec codec(batched(onenet()), "gw-01");
+    const Message a = reading("lab01", "23.6"), b = reading("lab02", "50"), again = reading("lab01", "23.7");
+    BOOST_TEST(!codec.batch_key(a).empty());
+    const UplinkItem items[] = {{42, &a}, {43, &b}};
+    BOOST_TEST(codec.batch_can_take(std::span(items, 1), b));
+    BOOST_TEST(!codec.batch_can_take(items, again));  // params is an object: one value per identifier
+    auto r = codec.encode_batch(items);
+    BOOST_TEST(r->topic == "$sys/123123/mydev/thing/property/post");
+    BOOST_TEST(r->payload == R"({"id":"42","version":"1.0","params":{"temp":{"value":23.6,"time":1721965339000},)"
+                             R"("humi":{"value":50,"time":1721965339000}}})");
+
+    OnenetAgent agent(batched(onenet()), "lab");
+    PlatformAgent::Output out;
+    agent.on_delivered(42, shared(a), at(kAt), out);  // both under the post's id
+    agent.on_delivered(42, shared(b), at(kAt), out);
+    BOOST_TEST(agent.awaiting_reply() == 1u);
+    agent.on_inbound({"$sys/123123/mydev/thing/property/post/reply", R"({"id":"42","code":200,"msg":"success"})"},
+                     at(kAt), out);
+    BOOST_TEST(agent.confirmed() == 2u);
+    agent.on_delivered(44, shared(a), at(kAt), out);
+    agent.on_delivered(44, shared(b), at(kAt), out);
+    agent.on_inbound(
+        {"$sys/123123/mydev/thing/property/post/reply", R"({"id":"44","code":2404,"msg":"identifier not exist"})"},
+        at(kAt), out);
+    BOOST_TEST_REQUIRE(out.refused.size() == 2u);  // the whole post goes to the dead letters
+    BOOST_TEST(out.refused[0].message->sensor == "lab01");
+    BOOST_TEST(out.refused[1].message->sensor == "lab02");
+}
+
+BOOST_AUTO_TEST_CASE(aws_batch_is_one_json_array_to_the_topic) {
+    AwsUplinkCodec codec(batched(aws()), "gw-01", {{"lab", "simulated"}});
+    Message a = reading("lab01", "23.4"), b = reading("lab01", "23.5");
+    a.properties = {{"site", "n"}, {"big", std::string(9000, 'x')}};
+    b.properties = {{"site", "n"}, {"big", std::string(9000, 'x')}};
+    BOOST_TEST(codec.batch_key(a) == "dt/gw-01/lab01");
+    const UplinkItem items[] = {{1, &a}, {2, &b}};
+    auto r = codec.encode_batch(items);
+    BOOST_TEST(r->topic == "dt/gw-01/lab01");
+    BOOST_TEST(*r->content_type == "application/json");
+    const JsonValue doc = parse(r->payload);
+    BOOST_TEST_REQUIRE(doc.as_array().size() == 2u);
+    BOOST_TEST(doc.as_array()[1].find("payload")->as_string() == "23.5");
+    BOOST_TEST_REQUIRE(r->properties.size() == 1u);  // shared, and within AWS's 8 KiB
+    BOOST_TEST(r->properties[0].value == "n");
+    BOOST_TEST(AwsUplinkCodec(aws(), "gw-01", {}).batch_key(a).empty());
 }

@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE publish_pump
 #include <boost/test/unit_test.hpp>
 
+#include "common/json.h"
 #include "session_rig.h"
 
 using namespace gwd;
@@ -282,4 +283,157 @@ BOOST_AUTO_TEST_CASE(a_reading_the_platform_refused_after_delivery_goes_to_the_d
     BOOST_TEST(rig.snapshot().refused_by_platform == 1u);
     BOOST_TEST(rig.outbox.stats().queued == 1u);
     BOOST_TEST(rig.sink->contains("code 2404; sent to the dead-letter topic"), rig.sink->text());
+}
+
+namespace {
+
+UpstreamConfig batching(size_t max_readings, std::uint64_t max_bytes = 64 * 1024,
+                        std::chrono::milliseconds linger = 0ms) {
+    UpstreamConfig u = rig_upstream();
+    u.batch.max_readings = max_readings;
+    u.batch.max_bytes = max_bytes;
+    u.batch.linger = linger;
+    return u;
+}
+
+// The payloads of a batch publish: each element's "payload".
+std::vector<std::string> batch_payloads(const FakePublish& p) {
+    std::string error;
+    auto doc = json_parse(p.payload, error);
+    std::vector<std::string> out;
+    if (!doc || !doc->is_array()) return {"(not an array: " + p.payload + ")"};
+    for (const auto& e : doc->as_array()) {
+        const JsonValue* v = e.find("payload");
+        out.push_back(v && v->is_string() ? v->as_string() : "(?)");
+    }
+    return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_batch_carries_readings_of_one_topic_in_order_and_is_acknowledged_whole) {
+    SessionRig rig(batching(3));
+    for (int i = 0; i < 4; ++i) rig.queue("a" + std::to_string(i), "temp");
+    rig.queue("b0", "hum");
+    auto pump = rig.pump(window_of(8));
+    BOOST_TEST(pump.fill());
+    auto sent = rig.broker->publishes();
+    BOOST_REQUIRE(sent.size() == 3u);  // temp a0..a2 (full), temp a3, hum b0
+    BOOST_TEST(sent[0].topic == "telemetry/gw-01/temp");
+    BOOST_TEST(batch_payloads(sent[0]) == (std::vector<std::string>{"a0", "a1", "a2"}));
+    BOOST_TEST(sent[0].content_type.value_or("") == "application/json");
+    BOOST_TEST(batch_payloads(sent[1]) == (std::vector<std::string>{"a3"}));  // alone, still an array
+    BOOST_TEST(sent[2].topic == "telemetry/gw-01/hum");
+    BOOST_TEST(batch_payloads(sent[2]) == (std::vector<std::string>{"b0"}));
+    for (const auto& p : sent) BOOST_TEST(pump.completed(SessionRig::ack(p.id)));
+    BOOST_TEST(pump.drained());
+    BOOST_TEST(rig.outbox.stats().delivered == 5u);
+    BOOST_TEST(rig.snapshot().sent == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(properties_all_readings_share_go_on_the_publish_the_rest_stay_in_each_element) {
+    SessionRig rig(batching(10));
+    for (int i = 0; i < 2; ++i) {
+        auto m = std::make_shared<Message>();
+        m->sensor = "temp";
+        m->instance = "field";
+        m->payload = std::to_string(i);
+        m->content_type = "text/plain";
+        m->utf8 = true;
+        m->properties = {{"site", "north"}, {"seq", std::to_string(i)}};
+        m->accepted_ms = rig.time.wall_ms();
+        rig.outbox.append(std::move(m));
+    }
+    auto pump = rig.pump(window_of(8));
+    BOOST_TEST(pump.fill());
+    auto sent = rig.broker->publishes();
+    BOOST_REQUIRE(sent.size() == 1u);
+    BOOST_TEST(property(sent[0], "site") == "north");
+    BOOST_TEST(property(sent[0], "seq") == "(none)");
+    BOOST_TEST(sent[0].payload.find(R"("properties":{"site":"north","seq":"1"})") != std::string::npos,
+               sent[0].payload);
+}
+
+BOOST_AUTO_TEST_CASE(max_bytes_cuts_a_batch_and_the_rest_follows_in_order) {
+    SessionRig rig(batching(100, 700));
+    for (int i = 0; i < 6; ++i) rig.queue(std::string(150, static_cast<char>('a' + i)));
+    auto pump = rig.pump(window_of(8));
+    BOOST_TEST(pump.fill());
+    auto sent = rig.broker->publishes();
+    BOOST_REQUIRE(sent.size() >= 2u);
+    std::string order;
+    for (const auto& p : sent) {
+        BOOST_TEST(p.payload.size() <= 700u, p.payload.size());
+        for (const auto& payload : batch_payloads(p)) order += payload.front();
+    }
+    BOOST_TEST(order == "abcdef");
+}
+
+BOOST_AUTO_TEST_CASE(a_young_reading_lingers_for_company_an_old_one_does_not) {
+    SessionRig rig(batching(3, 64 * 1024, 500ms));
+    rig.queue("a0");
+    auto pump = rig.pump(window_of(8));
+    BOOST_TEST(pump.fill());
+    BOOST_TEST(rig.broker->publishes().empty());
+    BOOST_TEST(!pump.can_publish());
+    BOOST_REQUIRE(pump.linger_until().has_value());
+    BOOST_TEST((*pump.linger_until() - rig.time.now() == 500ms));
+    rig.time.advance(200ms);
+    rig.queue("a1");
+    BOOST_TEST(pump.can_publish());  // the outbox has something new
+    BOOST_TEST(pump.fill());
+    BOOST_TEST(rig.broker->publishes().empty());  // two of three, and a0 has 300 ms left
+    rig.queue("a2");
+    BOOST_TEST(pump.fill());  // full: goes at once
+    BOOST_REQUIRE(rig.broker->publishes().size() == 1u);
+    BOOST_TEST(batch_payloads(rig.broker->publishes()[0]) == (std::vector<std::string>{"a0", "a1", "a2"}));
+
+    rig.queue("a3");
+    BOOST_TEST(pump.fill());
+    BOOST_TEST(rig.broker->publishes().size() == 1u);
+    rig.time.advance(500ms);
+    BOOST_TEST(pump.can_publish());
+    BOOST_TEST(pump.fill());
+    BOOST_REQUIRE(rig.broker->publishes().size() == 2u);
+    BOOST_TEST(batch_payloads(rig.broker->publishes()[1]) == (std::vector<std::string>{"a3"}));
+
+    // A stop sends what lingers at once.
+    rig.queue("a4");
+    pump.stop_lingering();
+    BOOST_TEST(pump.fill());
+    BOOST_TEST(rig.broker->publishes().size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_lingering_topic_holds_up_no_other) {
+    SessionRig rig(batching(2, 64 * 1024, 500ms));
+    rig.queue("a0", "temp");
+    rig.queue("b0", "hum");
+    rig.queue("b1", "hum");
+    auto pump = rig.pump(window_of(8));
+    BOOST_TEST(pump.fill());
+    auto sent = rig.broker->publishes();
+    BOOST_REQUIRE(sent.size() == 1u);
+    BOOST_TEST(batch_payloads(sent[0]) == (std::vector<std::string>{"b0", "b1"}));
+    BOOST_TEST(!pump.can_publish());
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_batch_goes_to_the_dead_letters_whole) {
+    SessionRig rig(batching(3));
+    for (int i = 0; i < 3; ++i) rig.queue("a" + std::to_string(i));
+    auto pump = rig.pump(window_of(8));
+    BOOST_TEST(pump.fill());
+    auto sent = rig.broker->publishes();
+    BOOST_REQUIRE(sent.size() == 1u);
+    BOOST_TEST(pump.completed(SessionRig::refusal(sent[0].id, 0x87)));
+    BOOST_TEST(pump.fill());
+    sent = rig.broker->publishes();
+    BOOST_REQUIRE(sent.size() == 4u);  // dead letters go one by one
+    for (int i = 1; i <= 3; ++i) {
+        BOOST_TEST(sent[i].topic == "deadletter/gw-01/temp");
+        BOOST_TEST(sent[i].payload == "a" + std::to_string(i - 1));
+        BOOST_TEST(pump.completed(SessionRig::ack(sent[i].id)));
+    }
+    BOOST_TEST(rig.snapshot().dead_lettered == 3u);
+    BOOST_TEST(rig.snapshot().sent == 0u);
+    BOOST_TEST(pump.drained());
 }

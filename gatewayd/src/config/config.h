@@ -92,6 +92,15 @@ struct AwsSettings {
     bool operator==(const AwsSettings&) const = default;
 };
 
+// Readings that travel together in one publish (opt-in: `batch = {...}`).
+struct BatchConfig {
+    size_t max_readings = 1;              // 1: batching is off
+    std::uint64_t max_bytes = 64 * 1024;  // of one batch's payload (a single reading may exceed it)
+    Duration linger{0};                   // how long a young reading may wait for company
+    bool enabled() const { return max_readings > 1; }
+    bool operator==(const BatchConfig&) const = default;
+};
+
 struct UpstreamConfig {
     std::string name;
     PlatformProfile profile = PlatformProfile::mqtt;
@@ -130,6 +139,7 @@ struct UpstreamConfig {
     OverflowPolicy overflow = OverflowPolicy::drop_oldest;
     FsyncPolicy fsync = FsyncPolicy::batch;
     Duration fsync_interval{50};
+    BatchConfig batch;
     HuaweiSettings huawei;
     OnenetSettings onenet;
     AwsSettings aws;

@@ -35,6 +35,11 @@ constexpr std::int64_t kMqttMaxU16 = 65535;
 constexpr std::uint64_t kMinOutboxBytes = 4096;
 // A batch fsync waits at most this long; longer risks more at a power cut.
 constexpr Duration kMaxFsyncInterval{60000};
+// `batch = {}` alone: up to this many readings a publish.
+constexpr std::int64_t kDefaultBatchReadings = 100;
+constexpr std::int64_t kMaxBatchReadings = 10000;
+constexpr std::uint64_t kMaxBatchBytes = 1024 * 1024;
+constexpr Duration kMaxBatchLinger{60000};
 
 OptionValue to_option_value(const toml::node& node, const std::string& file) {
     OptionValue out;
@@ -460,6 +465,7 @@ private:
             }
         }
         if (const toml::table* backoff = r.table("backoff")) read_backoff(*backoff, label, u.backoff);
+        if (const toml::table* batch = r.table("batch")) read_batch(*batch, label, u.batch);
         if (auto d = r.duration("message_expiry", Duration(1000))) {
             if (d->count() % 1000 != 0 || *d > Duration(0xFFFFFFFFLL * 1000))
                 r.error("message_expiry", label + ": message_expiry must be whole seconds up to 4294967295s");
@@ -530,6 +536,25 @@ private:
         if (auto d = r.duration("stable_after")) b.stable_after = *d;
         if (auto d = r.duration("throttled_floor")) b.throttled_floor = *d;
         if (b.max < b.initial) r.error("max", r.label() + ": max must not be smaller than initial");
+        r.finish();
+    }
+
+    void read_batch(const toml::table& t, const std::string& upstream_label, BatchConfig& b) {
+        TableReader r(t, upstream_label + " [upstream.batch]", file_, diags_);
+        b.max_readings = kDefaultBatchReadings;
+        if (auto n = r.integer("max_readings", 1, kMaxBatchReadings)) b.max_readings = static_cast<size_t>(*n);
+        if (auto bytes = r.size("max_bytes")) {
+            if (*bytes < 256 || *bytes > kMaxBatchBytes)
+                r.error("max_bytes", r.label() + ": max_bytes must be from 256B to 1MiB");
+            else
+                b.max_bytes = *bytes;
+        }
+        if (auto d = r.duration("linger")) {
+            if (*d > kMaxBatchLinger)
+                r.error("linger", r.label() + ": linger must be at most 60s");
+            else
+                b.linger = *d;
+        }
         r.finish();
     }
 

@@ -404,6 +404,9 @@ private:
                     Clock::duration wait = kIdleWait;
                     if (const auto pace = pacer_.wait(Clock::now()); pace.count() > 0) wait = std::min(wait, pace);
                     if (control_wait) wait = std::min(wait, *control_wait);
+                    if (const auto linger = pump.linger_until())
+                        wait = std::min<Clock::duration>(
+                            wait, std::max<Clock::duration>(Clock::duration(0), *linger - Clock::now()));
                     if (stopping) wait = std::min<Clock::duration>(wait, deadline - Clock::now());
                     if (auto tick = link_.next_tick()) {
                         wait = std::min<Clock::duration>(
@@ -419,6 +422,7 @@ private:
                 lost = lost_;
                 if (stop_requested_ && !stopping) {
                     stopping = true;
+                    pump.stop_lingering();
                     deadline = deadline_;
                     handed_over = queue_handed_over_;
                 }

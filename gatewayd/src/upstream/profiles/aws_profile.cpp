@@ -8,6 +8,7 @@
 #include "common/text.h"
 #include "common/units.h"
 #include "topics/aws_topic.h"
+#include "upstream/profiles/batch_envelope.h"
 #include "upstream/profiles/dead_letter_publish.h"
 #include "upstream/profiles/reading_value.h"
 
@@ -54,13 +55,17 @@ AwsUplinkCodec::AwsUplinkCodec(UpstreamConfig upstream, std::string gateway_id,
       topic_(TopicTemplate::compile_checked(upstream_.topic)),
       dead_letters_(upstream_, gateway_id_) {}
 
-std::optional<PublishRequest> AwsUplinkCodec::encode(const Message& message, std::uint64_t) const {
-    if (message.kind == Message::Kind::dead_letter) return dead_letters_.encode(message);
+std::string AwsUplinkCodec::data_topic(const Message& message) const {
     auto plugin = plugins_.find(message.instance);
-    PublishRequest r;
-    r.topic = topic_.render(TopicVariables{
+    return topic_.render(TopicVariables{
         gateway_id_, message.sensor, message.instance,
         plugin == plugins_.end() ? std::string_view() : std::string_view(plugin->second), upstream_.name});
+}
+
+std::optional<PublishRequest> AwsUplinkCodec::encode(const Message& message, std::uint64_t) const {
+    if (message.kind == Message::Kind::dead_letter) return dead_letters_.encode(message);
+    PublishRequest r;
+    r.topic = data_topic(message);
     if (auto problem = aws_topic_problem(r.topic)) r.problem = "its topic '" + r.topic + "' is too long: " + *problem;
     r.qos = upstream_.qos;
     r.retain = upstream_.retain;
@@ -73,6 +78,26 @@ std::optional<PublishRequest> AwsUplinkCodec::encode(const Message& message, std
         if (bytes > kAwsMaxUserPropertyBytes) break;  // the rest would make AWS refuse the whole message
         r.properties.push_back(p);
     }
+    return r;
+}
+
+std::string AwsUplinkCodec::batch_key(const Message& message) const {
+    if (!upstream_.batch.enabled() || message.kind != Message::Kind::data) return {};
+    return data_topic(message);
+}
+
+std::optional<PublishRequest> AwsUplinkCodec::encode_batch(std::span<const UplinkItem> items) const {
+    const Message& first = *items.front().message;
+    if (batch_key(first).empty()) return encode(first, items.front().id);
+    PublishRequest r;
+    r.topic = data_topic(first);
+    if (auto problem = aws_topic_problem(r.topic)) r.problem = "its topic '" + r.topic + "' is too long: " + *problem;
+    r.qos = upstream_.qos;
+    r.retain = upstream_.retain;
+    r.payload = envelope_array(items, gateway_id_);
+    r.content_type = "application/json";
+    r.payload_format = 1;
+    r.properties = shared_properties(items, kAwsMaxUserPropertyBytes);
     return r;
 }
 

@@ -5,6 +5,7 @@
 // Uplink: telemetry to the upstream's topic template, the payload as
 // normalized, MQTT v5 metadata as properties (content type, payload format,
 // user properties up to 8 KiB in total, message expiry at most 604800 s).
+// With `batch`, readings for one topic go as one JSON array of envelopes.
 //
 // Device Shadow (classic, or named with shadow_name): at every connection the
 // agent asks for the shadow (get) and applies its delta; mapped sensors'
@@ -67,9 +68,15 @@ class AwsUplinkCodec final : public UplinkCodec {
 public:
     AwsUplinkCodec(UpstreamConfig upstream, std::string gateway_id, std::map<std::string, std::string> plugins);
     std::optional<PublishRequest> encode(const Message& message, std::uint64_t id) const override;
+    // With `batch`: readings for one topic as one JSON array of envelopes (batch_envelope.h).
+    std::string batch_key(const Message& message) const override;
+    size_t max_batch(std::string_view) const override { return upstream_.batch.max_readings; }
+    std::optional<PublishRequest> encode_batch(std::span<const UplinkItem> items) const override;
     std::uint32_t max_message_expiry_s() const override { return kAwsMaxMessageExpiry; }
 
 private:
+    std::string data_topic(const Message& message) const;
+
     UpstreamConfig upstream_;
     std::string gateway_id_;
     std::map<std::string, std::string> plugins_;

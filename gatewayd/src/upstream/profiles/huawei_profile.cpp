@@ -85,20 +85,41 @@ std::optional<PublishRequest> HuaweiUplinkCodec::encode(const Message& message, 
     return r;
 }
 
+namespace {
+constexpr std::string_view kSubDevicesKey = "sub_devices";
+constexpr std::string_view kOwnDeviceKey = "device";
+}  // namespace
+
 std::string HuaweiUplinkCodec::batch_key(const Message& message) const {
-    if (message.kind != Message::Kind::data) return {};
+    if (message.kind != Message::Kind::data || upstream_.huawei.legacy_topics) return {};
     const PlatformMapping* m = mapping_for(upstream_.map, message.sensor);
-    return m && !m->device_id.empty() && !upstream_.huawei.legacy_topics ? "sub_devices" : std::string();
+    if (m && !m->device_id.empty()) return std::string(kSubDevicesKey);
+    return upstream_.batch.enabled() ? std::string(kOwnDeviceKey) : std::string();
+}
+
+size_t HuaweiUplinkCodec::max_batch(std::string_view key) const {
+    if (key != kSubDevicesKey) return upstream_.batch.max_readings;
+    return upstream_.batch.enabled() ? std::min(upstream_.batch.max_readings, kHuaweiMaxSubDevicesPerReport)
+                                     : kHuaweiMaxSubDevicesPerReport;
 }
 
 std::optional<PublishRequest> HuaweiUplinkCodec::encode_batch(std::span<const UplinkItem> items) const {
-    if (items.size() == 1 && batch_key(*items.front().message).empty()) {
-        return encode(*items.front().message, items.front().id);
-    }
+    const std::string key = batch_key(*items.front().message);
+    if (key.empty()) return encode(*items.front().message, items.front().id);
     PublishRequest r;
     r.qos = upstream_.qos;
     r.content_type = "application/json";
     r.payload_format = 1;
+    if (key == kOwnDeviceKey) {
+        r.topic = "$oc/devices/" + upstream_.huawei.device_id + "/sys/properties/report";
+        r.payload = "{\"services\":[";
+        for (size_t i = 0; i < items.size(); ++i) {
+            if (i != 0) r.payload += ',';
+            r.payload += service_entry(*items[i].message);
+        }
+        r.payload += "]}";
+        return r;
+    }
     r.topic = "$oc/devices/" + upstream_.huawei.device_id + "/sys/gateway/sub_devices/properties/report";
     r.payload = "{\"devices\":[";
     for (size_t i = 0; i < items.size(); ++i) {

@@ -48,8 +48,11 @@ class HuaweiUplinkCodec final : public UplinkCodec {
 public:
     HuaweiUplinkCodec(UpstreamConfig upstream, std::string gateway_id);
     std::optional<PublishRequest> encode(const Message& message, std::uint64_t id) const override;
+    // Sub-devices' readings always go together (a gateway batch report, up to
+    // 100 devices); with `batch`, the gateway's own readings too, as one
+    // properties report with several services.
     std::string batch_key(const Message& message) const override;
-    size_t max_batch() const override { return kHuaweiMaxSubDevicesPerReport; }
+    size_t max_batch(std::string_view key) const override;
     std::optional<PublishRequest> encode_batch(std::span<const UplinkItem> items) const override;
 
 private:

@@ -1,5 +1,6 @@
 #include "upstream/profiles/mqtt_profile.h"
 
+#include "upstream/profiles/batch_envelope.h"
 #include "upstream/profiles/message_envelope.h"
 
 namespace gwd {
@@ -12,7 +13,8 @@ MqttUplinkCodec::MqttUplinkCodec(const UpstreamConfig& upstream, std::string gat
       topic_(TopicTemplate::compile_checked(upstream.topic)),
       qos_(upstream.qos),
       retain_(upstream.retain),
-      envelope_(upstream.envelope) {
+      envelope_(upstream.envelope),
+      batch_(upstream.batch) {
     if (!upstream.dead_letter_topic.empty())
         dead_letter_topic_ = TopicTemplate::compile_checked(upstream.dead_letter_topic);
 }
@@ -40,6 +42,32 @@ std::optional<PublishRequest> MqttUplinkCodec::encode(const Message& message, st
     request.payload_format = message.utf8 ? 1 : 0;
     request.properties = message.properties;
     if (dead) request.properties.push_back({"error", message.error});
+    return request;
+}
+
+std::string MqttUplinkCodec::data_topic(const Message& message) const {
+    auto plugin = plugins_.find(message.instance);
+    return topic_.render(TopicVariables{
+        gateway_id_, message.sensor, message.instance,
+        plugin == plugins_.end() ? std::string_view() : std::string_view(plugin->second), upstream_name_});
+}
+
+std::string MqttUplinkCodec::batch_key(const Message& message) const {
+    if (!batch_.enabled() || message.kind != Message::Kind::data) return {};
+    return data_topic(message);
+}
+
+std::optional<PublishRequest> MqttUplinkCodec::encode_batch(std::span<const UplinkItem> items) const {
+    const Message& first = *items.front().message;
+    if (batch_key(first).empty()) return encode(first, items.front().id);
+    PublishRequest request;
+    request.topic = data_topic(first);
+    request.qos = qos_;
+    request.retain = retain_;
+    request.payload = envelope_array(items, gateway_id_);
+    request.content_type = "application/json";
+    request.payload_format = 1;
+    if (!envelope_) request.properties = shared_properties(items);
     return request;
 }
 

@@ -2,7 +2,8 @@
 // MQTT v5 the canonical metadata travels as properties (Content Type, Payload
 // Format Indicator, user properties); with `envelope` (the default on 3.1.1,
 // which has no properties) it is folded into a JSON payload
-// (message_envelope.h).
+// (message_envelope.h). With `batch`, readings for one topic travel together
+// as a JSON array of envelopes (batch_envelope.h).
 #pragma once
 
 #include <map>
@@ -20,8 +21,13 @@ public:
     MqttUplinkCodec(const UpstreamConfig& upstream, std::string gateway_id, std::map<std::string, std::string> plugins);
 
     std::optional<PublishRequest> encode(const Message& message, std::uint64_t id) const override;
+    std::string batch_key(const Message& message) const override;
+    size_t max_batch(std::string_view) const override { return batch_.max_readings; }
+    std::optional<PublishRequest> encode_batch(std::span<const UplinkItem> items) const override;
 
 private:
+    std::string data_topic(const Message& message) const;
+
     std::string upstream_name_;
     std::string gateway_id_;
     std::map<std::string, std::string> plugins_;
@@ -30,6 +36,7 @@ private:
     int qos_;
     bool retain_;
     bool envelope_;
+    BatchConfig batch_;
 };
 
 }  // namespace gwd

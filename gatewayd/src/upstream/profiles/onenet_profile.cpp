@@ -33,17 +33,43 @@ std::string id_of(const JsonValue& doc) {
 OnenetUplinkCodec::OnenetUplinkCodec(UpstreamConfig upstream, std::string gateway_id)
     : upstream_(std::move(upstream)), dead_letters_(upstream_, std::move(gateway_id)) {}
 
+const std::string& OnenetUplinkCodec::identifier(const Message& message) const {
+    const PlatformMapping* m = mapping_for(upstream_.map, message.sensor);
+    return m ? m->property : message.sensor;
+}
+
 std::optional<PublishRequest> OnenetUplinkCodec::encode(const Message& message, std::uint64_t id) const {
     if (message.kind == Message::Kind::dead_letter) return dead_letters_.encode(message);
-    const PlatformMapping* m = mapping_for(upstream_.map, message.sensor);
+    const UplinkItem item{id, &message};
+    return encode_batch(std::span(&item, 1));
+}
+
+std::string OnenetUplinkCodec::batch_key(const Message& message) const {
+    return upstream_.batch.enabled() && message.kind == Message::Kind::data ? "post" : "";
+}
+
+bool OnenetUplinkCodec::batch_can_take(std::span<const UplinkItem> batch, const Message& next) const {
+    const std::string& name = identifier(next);
+    return std::none_of(batch.begin(), batch.end(),
+                        [&](const UplinkItem& item) { return identifier(*item.message) == name; });
+}
+
+std::optional<PublishRequest> OnenetUplinkCodec::encode_batch(std::span<const UplinkItem> items) const {
+    const Message& first = *items.front().message;
+    if (first.kind == Message::Kind::dead_letter) return dead_letters_.encode(first);
     PublishRequest r;
     r.topic = thing_prefix(upstream_) + "property/post";
     r.qos = upstream_.qos;
     r.content_type = "application/json";
     r.payload_format = 1;
-    r.payload = "{\"id\":\"" + std::to_string(id) + "\",\"version\":\"1.0\",\"params\":{" +
-                json_quote(m ? m->property : message.sensor) + ":{\"value\":" + reading_json_value(message) +
-                ",\"time\":" + std::to_string(message.timestamp_ms) + "}}}";
+    r.payload = "{\"id\":\"" + std::to_string(items.front().id) + "\",\"version\":\"1.0\",\"params\":{";
+    for (size_t i = 0; i < items.size(); ++i) {
+        const Message& message = *items[i].message;
+        if (i != 0) r.payload += ',';
+        r.payload += json_quote(identifier(message)) + ":{\"value\":" + reading_json_value(message) +
+                     ",\"time\":" + std::to_string(message.timestamp_ms) + "}";
+    }
+    r.payload += "}}";
     return r;
 }
 
@@ -60,8 +86,12 @@ std::vector<std::string> OnenetAgent::subscriptions() const {
 void OnenetAgent::on_delivered(std::uint64_t id, const std::shared_ptr<const Message>& message, WallTime, Output&) {
     if (message->kind != Message::Kind::data) return;
     entities_.remember(*message, reading_json_value(*message));
-    if (awaiting_.size() >= kMaxAwaitingReply) awaiting_.erase(awaiting_.begin());
-    awaiting_[id] = message;
+    auto it = awaiting_.find(id);
+    if (it == awaiting_.end()) {
+        if (awaiting_.size() >= kMaxAwaitingReply) awaiting_.erase(awaiting_.begin());
+        it = awaiting_.emplace(id, std::vector<std::shared_ptr<const Message>>()).first;
+    }
+    it->second.push_back(message);
 }
 
 void OnenetAgent::on_inbound(const InboundPublish& publish, WallTime, Output& out) {
@@ -96,13 +126,13 @@ void OnenetAgent::post_reply(const std::string& payload, Output& out) {
     const JsonValue* code = doc->find("code");
     const auto value = code && code->is_number() ? code->as_number().integer() : std::nullopt;
     if (value == kOnenetSuccess) {
-        ++confirmed_;
+        confirmed_ += it->second.size();
     } else {
         const JsonValue* msg = doc->find("msg");
         std::string reason = "OneNET refused the property post: code " +
                              (code && code->is_number() ? code->as_number().text : std::string("missing"));
         if (msg && msg->is_string()) reason += " (" + msg->as_string() + ")";
-        out.refused.push_back({it->second, reason});
+        for (auto& message : it->second) out.refused.push_back({std::move(message), reason});
     }
     awaiting_.erase(it);
 }

@@ -6,6 +6,9 @@
 //   {"id":"42","version":"1.0","params":{"temp":{"value":23.4,"time":1795331700000}}}
 // The platform answers on .../property/post/reply: code 200 confirms it, any
 // other code sends the reading to the dead letters with the code and msg.
+// With `batch`, several identifiers go in one post (an identifier that is
+// already in it starts the next post, as params is an object); its id is
+// its first reading's, and its reply confirms or refuses all of them.
 //
 // Downlink: thing/property/set -> plugin -> set_reply; thing/property/get ->
 // latest values -> get_reply; thing/service/{identifier}/invoke -> plugin ->
@@ -29,8 +32,14 @@ class OnenetUplinkCodec final : public UplinkCodec {
 public:
     OnenetUplinkCodec(UpstreamConfig upstream, std::string gateway_id);
     std::optional<PublishRequest> encode(const Message& message, std::uint64_t id) const override;
+    std::string batch_key(const Message& message) const override;
+    size_t max_batch(std::string_view) const override { return upstream_.batch.max_readings; }
+    bool batch_can_take(std::span<const UplinkItem> batch, const Message& next) const override;
+    std::optional<PublishRequest> encode_batch(std::span<const UplinkItem> items) const override;
 
 private:
+    const std::string& identifier(const Message& message) const;
+
     UpstreamConfig upstream_;
     DeadLetterPublisher dead_letters_;
 };
@@ -49,8 +58,8 @@ public:
     void on_inbound(const InboundPublish& publish, WallTime now, Output& out) override;
     void on_command_done(std::uint64_t ticket, const CommandOutcome& outcome, WallTime now, Output& out) override;
 
-    std::uint64_t confirmed() const { return confirmed_; }
-    size_t awaiting_reply() const { return awaiting_.size(); }
+    std::uint64_t confirmed() const { return confirmed_; }      // readings
+    size_t awaiting_reply() const { return awaiting_.size(); }  // posts
 
 private:
     struct Pending {
@@ -67,8 +76,9 @@ private:
 
     UpstreamConfig upstream_;
     EntityMap entities_;
-    std::string prefix_;                                                // $sys/{pid}/{dev}/thing/
-    std::map<std::uint64_t, std::shared_ptr<const Message>> awaiting_;  // outbox id -> delivered post
+    std::string prefix_;  // $sys/{pid}/{dev}/thing/
+    // post id (its first reading's outbox id) -> the readings it carried
+    std::map<std::uint64_t, std::vector<std::shared_ptr<const Message>>> awaiting_;
     std::uint64_t confirmed_ = 0;
     CommandFanout<Pending> requests_;
 };

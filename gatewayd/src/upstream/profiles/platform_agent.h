@@ -79,7 +79,8 @@ public:
     // Whether the platform counts the PUBLISHes it sends the device in the
     // connection's publish rate (AWS IoT Core: "inbound and outbound").
     virtual bool inbound_counts_toward_rate() const { return false; }
-    // Reading `id` was acknowledged by the broker.
+    // A reading was acknowledged by the broker, in the publish that travelled
+    // under outbox id `id` (a batch's first reading's id, for all its readings).
     virtual void on_delivered(std::uint64_t id, const std::shared_ptr<const Message>& message, WallTime now,
                               Output& out) {
         (void)id, (void)message, (void)now, (void)out;

@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "common/message.h"
 
@@ -49,12 +50,22 @@ public:
     virtual std::optional<PublishRequest> encode(const Message& message, std::uint64_t id) const = 0;
 
     // Readings that may travel in one publish share a non-empty batch key;
-    // at most max_batch() of them go together, through encode_batch().
+    // at most max_batch(key) of them go together, through encode_batch(),
+    // and batch_can_take() may end a batch early. A reading with a batch key
+    // is always encoded through encode_batch(), alone or not, so a consumer
+    // sees one format.
     virtual std::string batch_key(const Message& message) const {
         (void)message;
         return {};
     }
-    virtual size_t max_batch() const { return 1; }
+    virtual size_t max_batch(std::string_view key) const {
+        (void)key;
+        return 1;
+    }
+    virtual bool batch_can_take(std::span<const UplinkItem> batch, const Message& next) const {
+        (void)batch, (void)next;
+        return true;
+    }
     virtual std::optional<PublishRequest> encode_batch(std::span<const UplinkItem> items) const {
         return encode(*items.front().message, items.front().id);
     }

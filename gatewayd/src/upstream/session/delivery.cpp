@@ -66,7 +66,7 @@ void Delivery::settle(const PublishCompletion& c, std::optional<bool> dead_lette
         for (const auto& r : riders) {
             if (!c_.outbox.acknowledge(r.id)) continue;
             ++delivered;
-            if (c_.delivered) c_.delivered(r.id, r.message);
+            if (c_.delivered) c_.delivered(c.id, r.message);  // under the publish's id
         }
         c_.status.update([&](UpstreamStatus& s) { (*dead_letter ? s.dead_lettered : s.sent) += delivered; });
         return;

@@ -47,8 +47,9 @@ public:
         StatusBoard& status;
         Logger& log;
         const TimeSource& time;
-        // Told of every delivered message (the platform link); may be empty.
-        std::function<void(std::uint64_t id, const std::shared_ptr<const Message>& message)> delivered;
+        // Told of every delivered message and the id of the publish it
+        // travelled in (the platform link); may be empty.
+        std::function<void(std::uint64_t publish_id, const std::shared_ptr<const Message>& message)> delivered;
     };
     explicit Delivery(Context context);
 

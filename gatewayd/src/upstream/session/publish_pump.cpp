@@ -7,6 +7,22 @@
 
 namespace gwd {
 
+namespace {
+
+// Readings taken from the outbox ahead of the next to go, at most, while a
+// batch looks for company (other topics' readings are passed over).
+constexpr size_t kMaxLookAhead = 1024;
+
+// What a reading adds to a batch, for gathering; the encoding then decides
+// (a batch found too large is cut).
+std::uint64_t approx_batch_bytes(const Message& m) {
+    std::uint64_t bytes = m.payload.size() + m.sensor.size() + m.content_type.size() + 64;
+    for (const auto& p : m.properties) bytes += p.key.size() + p.value.size() + 6;
+    return bytes;
+}
+
+}  // namespace
+
 std::uint64_t publish_packet_size(const PublishRequest& r) {
     std::uint64_t props = 0;
     if (r.content_type) props += 3 + r.content_type->size();
@@ -23,13 +39,14 @@ PublishPump::PublishPump(Context context, ConnectionLimits limits, Transport& tr
 }
 
 bool PublishPump::can_publish() const {
-    return inflight_.size() < limits_.window && c_.pacer.wait(c_.time.now()).count() == 0 &&
-           (next_in_batch_ < batch_.size() || c_.delivery.retry_ready() || c_.outbox.has_untaken());
+    if (inflight_.size() >= limits_.window || c_.pacer.wait(c_.time.now()).count() > 0) return false;
+    if (c_.delivery.retry_ready() || c_.outbox.has_untaken()) return true;
+    if (pending_.empty()) return false;
+    return !all_lingering_ || !linger_until_ || c_.time.now() >= *linger_until_;
 }
 
 bool PublishPump::drained() const {
-    return inflight_.size() == 0 && !c_.delivery.retries_pending() && next_in_batch_ >= batch_.size() &&
-           !c_.outbox.has_untaken();
+    return inflight_.size() == 0 && !c_.delivery.retries_pending() && pending_.empty() && !c_.outbox.has_untaken();
 }
 
 bool PublishPump::acked_after_oldest() const {
@@ -50,47 +67,96 @@ bool PublishPump::completed(const PublishCompletion& c) {
     return true;
 }
 
-std::optional<OutboxEntry> PublishPump::next_entry() {
-    if (c_.delivery.retry_ready()) return c_.delivery.take_retry();
-    if (next_in_batch_ >= batch_.size()) {
-        batch_.clear();
-        next_in_batch_ = 0;
-        if (c_.outbox.take(limits_.window - inflight_.size(), batch_) == 0) return std::nullopt;
-    }
-    return batch_[next_in_batch_++];
+bool PublishPump::refill(size_t wanted) {
+    taken_.clear();
+    if (wanted == 0 || c_.outbox.take(wanted, taken_) == 0) return false;
+    for (OutboxEntry& e : taken_) pending_.push_back(std::move(e));
+    taken_.clear();
+    return true;
 }
 
-// Readings the platform takes together ride along, up to its batch size.
-std::vector<OutboxEntry> PublishPump::riders_for(const OutboxEntry& lead) {
-    std::vector<OutboxEntry> riders;
-    if (c_.codec.max_batch() <= 1) return riders;
-    const std::string key = c_.codec.batch_key(*lead.message);
-    while (!key.empty() && riders.size() + 1 < c_.codec.max_batch()) {
-        if (next_in_batch_ >= batch_.size() && c_.outbox.take(c_.codec.max_batch() - riders.size() - 1, batch_) == 0)
-            break;
-        if (c_.codec.batch_key(*batch_[next_in_batch_].message) != key) break;
-        riders.push_back(batch_[next_in_batch_++]);
+PublishPump::Group PublishPump::gather(const OutboxEntry& lead, size_t from, bool may_linger) {
+    Group g;
+    g.key = c_.codec.batch_key(*lead.message);
+    if (g.key.empty()) return g;
+    const size_t max = c_.codec.max_batch(g.key);
+    const BatchConfig& batch = c_.config.batch;
+    std::vector<UplinkItem> items{{lead.id, lead.message.get()}};
+    std::uint64_t bytes = approx_batch_bytes(*lead.message);
+    bool full = false;  // no more may join, or none fits
+    size_t at = from;
+    while (!full) {
+        if (items.size() >= max) {
+            full = true;
+        } else if (at >= pending_.size()) {
+            // Looked far enough ahead: go with what there is.
+            if (pending_.size() - from >= kMaxLookAhead)
+                full = true;
+            else if (!refill(std::min(max - items.size(), kMaxLookAhead)))
+                break;  // nothing more for now
+        } else if (const OutboxEntry& e = pending_[at]; c_.codec.batch_key(*e.message) != g.key) {
+            ++at;  // another topic or device: it goes in its own publish
+        } else if (!c_.codec.batch_can_take(items, *e.message) ||
+                   (batch.enabled() && bytes + approx_batch_bytes(*e.message) > batch.max_bytes)) {
+            full = true;
+        } else {
+            items.push_back({e.id, e.message.get()});
+            bytes += approx_batch_bytes(*e.message);
+            g.riders.push_back(e);
+            g.taken_at.push_back(at++);
+        }
     }
-    return riders;
+    if (!full && may_linger && lingering_allowed_ && batch.enabled() && batch.linger.count() > 0) {
+        const std::int64_t wait_ms = lead.message->accepted_ms + batch.linger.count() - c_.time.wall_ms();
+        if (wait_ms > 0) g.linger_until = c_.time.now() + std::chrono::milliseconds(wait_ms);
+    }
+    return g;
 }
 
 bool PublishPump::fill() {
+    linger_until_.reset();
+    all_lingering_ = false;
+    std::vector<std::string> lingering;  // batch keys waiting for company in this round
+    auto lingers = [&](const OutboxEntry& e) {
+        return !lingering.empty() &&
+               std::find(lingering.begin(), lingering.end(), c_.codec.batch_key(*e.message)) != lingering.end();
+    };
+    size_t from = 0;  // what pending_ holds before it lingers
     while (inflight_.size() < limits_.window) {
         const auto now = c_.time.now();
         if (c_.pacer.wait(now).count() > 0) break;
-        std::optional<OutboxEntry> next = next_entry();
-        if (!next) break;
-        const std::vector<OutboxEntry> riders = riders_for(*next);
-        Published r = publish(*next, riders);
+        OutboxEntry lead;
+        const bool retry = c_.delivery.retry_ready();
+        if (retry) {
+            lead = c_.delivery.take_retry();
+        } else {
+            while (from < pending_.size() && lingers(pending_[from])) ++from;
+            if (from >= pending_.size()) {
+                if (refill(limits_.window - inflight_.size())) continue;
+                all_lingering_ = !pending_.empty();
+                break;
+            }
+            lead = pending_[from];
+        }
+        Group group = gather(lead, retry ? 0 : from + 1, !retry);
+        if (group.linger_until) {
+            lingering.push_back(group.key);
+            if (!linger_until_ || *group.linger_until < *linger_until_) linger_until_ = group.linger_until;
+            continue;
+        }
+        for (auto it = group.taken_at.rbegin(); it != group.taken_at.rend(); ++it)
+            pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(*it));
+        if (!retry) pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(from));
+        Published r = publish(lead, group.riders, !group.key.empty());
         if (!r.leftover.empty()) {
-            batch_.insert(batch_.begin() + static_cast<std::ptrdiff_t>(next_in_batch_),
-                          std::make_move_iterator(r.leftover.begin()), std::make_move_iterator(r.leftover.end()));
+            pending_.insert(pending_.begin() + static_cast<std::ptrdiff_t>(from),
+                            std::make_move_iterator(r.leftover.begin()), std::make_move_iterator(r.leftover.end()));
         }
         if (r.outcome == Outcome::sent) {
             c_.pacer.record_sent(now);
             inflight_.sent(r.lead_id, r.dead_letter);
         } else if (r.outcome == Outcome::failed) {
-            failed_id_ = next->id;
+            failed_id_ = lead.id;
             c_.status.set_in_flight(static_cast<int>(inflight_.size()));
             return false;
         }
@@ -101,7 +167,8 @@ bool PublishPump::fill() {
 
 // Publishes `first` and the readings riding along with it (a platform
 // batch) as one message; expired ones are dropped first.
-PublishPump::Published PublishPump::publish(const OutboxEntry& first, const std::vector<OutboxEntry>& riders) {
+PublishPump::Published PublishPump::publish(const OutboxEntry& first, const std::vector<OutboxEntry>& riders,
+                                            bool batch) {
     std::vector<OutboxEntry> live;
     std::uint32_t remaining_s = 0;  // the soonest expiry among them; 0: none
     const std::int64_t wall_ms = c_.time.wall_ms();
@@ -123,15 +190,18 @@ PublishPump::Published PublishPump::publish(const OutboxEntry& first, const std:
     if (live.empty()) return {Outcome::settled, 0, false, {}};
     // The first n of them as one publish.
     auto encode_first = [&](size_t n) {
-        if (n == 1) return c_.codec.encode(*live.front().message, live.front().id);
+        if (n == 1 && !batch) return c_.codec.encode(*live.front().message, live.front().id);
         std::vector<UplinkItem> items;
         for (size_t i = 0; i < n; ++i) items.push_back({live[i].id, live[i].message.get()});
         return c_.codec.encode_batch(items);
     };
-    // How many times too large for the platform or the broker; <= 1: it fits.
-    auto oversize = [&](const PublishRequest& r) {
+    // How many times too large for the platform, the broker or (a batch of
+    // several) `batch.max_bytes`; <= 1: it fits.
+    auto oversize = [&](const PublishRequest& r, size_t n) {
         const std::uint64_t platform = r.max_payload.value_or(c_.config.max_payload);
         double factor = platform > 0 ? static_cast<double>(r.payload.size()) / static_cast<double>(platform) : 0;
+        if (n > 1 && c_.config.batch.enabled())
+            factor = std::max(factor, static_cast<double>(r.payload.size()) / c_.config.batch.max_bytes);
         if (limits_.maximum_packet_size > 0)
             factor = std::max(factor, static_cast<double>(publish_packet_size(r)) / limits_.maximum_packet_size);
         return factor;
@@ -140,8 +210,8 @@ PublishPump::Published PublishPump::publish(const OutboxEntry& first, const std:
     // rest goes next, as a batch of its own.
     size_t n = live.size();
     std::optional<PublishRequest> request = encode_first(n);
-    while (request && n > 1 && oversize(*request) > 1) {
-        n = std::min(n - 1, std::max<size_t>(1, static_cast<size_t>(static_cast<double>(n) / oversize(*request))));
+    while (request && n > 1 && oversize(*request, n) > 1) {
+        n = std::min(n - 1, std::max<size_t>(1, static_cast<size_t>(static_cast<double>(n) / oversize(*request, n))));
         request = encode_first(n);
     }
     std::vector<OutboxEntry> leftover(live.begin() + static_cast<std::ptrdiff_t>(n), live.end());

@@ -1,8 +1,10 @@
 // The publishing side of one connection: takes what the outbox holds and
 // publishes it with at most `window` publishes unanswered, at the pacer's
 // pace, within what CONNACK allowed (QoS, retain, Maximum Packet Size, topic
-// aliases). Readings the platform takes together ride along in one publish;
-// a batch too large is cut where it still fits. A reading that expired is
+// aliases). Readings the platform takes together ride along in one publish
+// (the codec's batch key; with `batch`, up to max_readings and max_bytes,
+// and a young reading may linger for company); a batch too large is cut
+// where it still fits. A reading that expired is
 // dropped, one too large is set aside (Delivery), and what the broker
 // answers is applied through Delivery. One per connection, on the session's
 // thread; no waiting here: the session sleeps, this room decides.
@@ -10,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,6 +65,12 @@ public:
 
     // Something could go out now (for the session's wait).
     bool can_publish() const;
+    // When a lingering batch is due, if that is all that waits here.
+    std::optional<TimeSource::Steady::time_point> linger_until() const {
+        return all_lingering_ ? linger_until_ : std::nullopt;
+    }
+    // From now on batches go as they are (a stop drains the queue).
+    void stop_lingering() { lingering_allowed_ = false; }
     // Nothing unanswered, nothing waiting in this room, in Delivery or in the outbox.
     bool drained() const;
     size_t in_flight() const { return inflight_.size(); }
@@ -85,17 +94,29 @@ private:
         bool dead_letter = false;
         std::vector<OutboxEntry> leftover;  // a batch's tail that did not fit: next in line
     };
-    std::optional<OutboxEntry> next_entry();
-    std::vector<OutboxEntry> riders_for(const OutboxEntry& lead);
-    Published publish(const OutboxEntry& first, const std::vector<OutboxEntry>& riders);
+    // A lead and the readings gathered to travel with it.
+    struct Group {
+        std::string key;                                             // empty: not a batch
+        std::vector<OutboxEntry> riders;                             // in id order
+        std::vector<size_t> taken_at;                                // their places in pending_, ascending
+        std::optional<TimeSource::Steady::time_point> linger_until;  // set: wait for more
+    };
+    // Takes more from the outbox into pending_; false when it had nothing.
+    bool refill(size_t wanted);
+    // The readings of pending_ (from `from`) that may travel with `lead`.
+    Group gather(const OutboxEntry& lead, size_t from, bool may_linger);
+    Published publish(const OutboxEntry& first, const std::vector<OutboxEntry>& riders, bool batch);
 
     Context c_;
     ConnectionLimits limits_;
     Transport& transport_;
     InflightWindow inflight_;
     TopicAliases aliases_;
-    std::vector<OutboxEntry> batch_;  // taken from the outbox, not yet published
-    size_t next_in_batch_ = 0;
+    std::deque<OutboxEntry> pending_;  // taken from the outbox, not yet published, in id order
+    std::vector<OutboxEntry> taken_;   // scratch for Outbox::take
+    std::optional<TimeSource::Steady::time_point> linger_until_;
+    bool all_lingering_ = false;  // what pending_ holds waits for linger_until_ (or more readings)
+    bool lingering_allowed_ = true;
     std::optional<std::uint64_t> newest_acked_;
     std::optional<TimeSource::Steady::time_point> first_alias_use_;
     std::string failure_;

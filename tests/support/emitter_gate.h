@@ -1,0 +1,34 @@
+// A stream whose progress a test places exactly: test_emitter (with
+// `gate_file`) sends reading {seq} only once the gate file holds a number
+// above seq, so a fault lands at the same reading whatever the machine's speed.
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+
+#include "temp_dir.h"
+
+namespace gwd::test {
+
+class Gate {
+public:
+    explicit Gate(const TempDir& dir, const std::string& name = "gate") : file_(dir.path() / name) { open_to(0); }
+    const std::filesystem::path& file() const { return file_; }
+    // Readings below `limit` may go. Written whole (rename), never half.
+    void open_to(long long limit) {
+        const auto tmp = file_.string() + ".tmp";
+        {
+            std::ofstream out(tmp);
+            out << limit << "\n";
+        }
+        std::filesystem::rename(tmp, file_);
+        limit_ = limit;
+    }
+    long long limit() const { return limit_; }
+
+private:
+    std::filesystem::path file_;
+    long long limit_ = 0;
+};
+
+}  // namespace gwd::test
