@@ -262,11 +262,14 @@ public:
 
     // From the host's thread: the reading with this receipt is stored.
     void stored(void* ack_context) {
+        bool first = false;
         {
             std::lock_guard lock(mutex_);
+            first = stored_.empty();
             stored_.push_back(reinterpret_cast<std::uintptr_t>(ack_context));
         }
-        wake();
+        // Those after the first ride on its wake-up: the pump takes them all.
+        if (first) wake();
     }
 
 private:
@@ -512,6 +515,7 @@ private:
         std::string error;
         std::vector<std::uint16_t> ready;
         std::string bytes;
+        std::string pubacks;
         while (true) {
             // PUBACKs for what gatewayd has stored, in arrival order.
             {
@@ -524,8 +528,11 @@ private:
                 for (std::uintptr_t receipt : stored) acks_.stored(receipt);
                 ready.clear();
                 acks_.release(ready);
-                for (std::uint16_t id : ready) {
-                    if (!link.send(encode_puback(id), error)) return error;
+                // One write for all of them.
+                pubacks.clear();
+                for (std::uint16_t id : ready) pubacks += encode_puback(id);
+                if (!pubacks.empty()) {
+                    if (!link.send(pubacks, error)) return error;
                     last_sent = Clock::now();
                 }
             }

@@ -104,6 +104,7 @@ void DiskOutbox::settle_all(Settlements& settle) {
 
 bool DiskOutbox::append(std::shared_ptr<const Message> message, StoreTicketPtr ticket) {
     const std::uint64_t size = encoded_record_size(*message) + kRowOverhead;
+    bool wake_committer = false;
     {
         std::unique_lock lock(mutex_);
         const std::uint64_t cap = capacity_locked();
@@ -146,7 +147,8 @@ bool DiskOutbox::append(std::shared_ptr<const Message> message, StoreTicketPtr t
             if (ticket) ticket->settle(false);
             return false;
         }
-        ram_.push_back(RamEntry{std::move(message), std::move(ticket), static_cast<std::uint32_t>(size), false});
+        const auto now = Clock::now();
+        ram_.push_back(RamEntry{std::move(message), std::move(ticket), now, static_cast<std::uint32_t>(size), false});
         ++next_id_;
         ram_bytes_ += size;
         pending_bytes_ += size;
@@ -155,23 +157,29 @@ bool DiskOutbox::append(std::shared_ptr<const Message> message, StoreTicketPtr t
         ++stats_.queued;
         ++stats_.appended;
         if (stats_.bytes > cap) trim_needed_ = true;
+        // The committer sleeps until something is due; wake it only when
+        // this entry is due before that (or memory runs short).
+        wake_committer =
+            committer_waiting_ && (!committer_wakes_at_ || *committer_wakes_at_ > now + write_delay_locked(now) ||
+                                   pending_bytes_ > kMaxPendingBytes / 2 || trim_needed_);
     }
-    work_cv_.notify_one();
+    if (wake_committer) work_cv_.notify_one();
     if (auto listener = listener_.load(std::memory_order_acquire); listener && *listener) (*listener)();
     return true;
 }
 
 size_t DiskOutbox::take(size_t max, std::vector<OutboxEntry>& out) {
     std::unique_lock lock(mutex_);
+    last_take_ = Clock::now();
     size_t n = 0;
     std::vector<QueueFile::Row> rows;
     while (n < max) {
         cursor_ = removed_.first_absent_from(std::max(cursor_, head_));
         if (cursor_ >= next_id_) break;
-        if (const RamEntry* e = ram_entry(cursor_)) {
+        if (RamEntry* e = ram_entry(cursor_)) {
             if (!e->removed) {
                 out.push_back(OutboxEntry{cursor_, e->message});
-                taken_sizes_[cursor_] = e->size;
+                taken_sizes_.record(cursor_, e->size);
                 ++n;
             }
             ++cursor_;
@@ -216,7 +224,7 @@ size_t DiskOutbox::take(size_t max, std::vector<OutboxEntry>& out) {
                 continue;
             }
             out.push_back(OutboxEntry{row.id, std::make_shared<const Message>(std::move(*message))});
-            taken_sizes_[row.id] = static_cast<std::uint32_t>(size);
+            taken_sizes_.record(row.id, static_cast<std::uint32_t>(size));
             ++n;
         }
         // Fewer rows than asked for: nothing else is on disk below `below`.
@@ -238,7 +246,7 @@ void DiskOutbox::mark_damaged_locked(std::uint64_t id, std::uint64_t size, const
 
 std::optional<std::uint64_t> DiskOutbox::size_of_locked(std::uint64_t id, std::unique_lock<std::mutex>& lock) {
     if (const RamEntry* e = ram_entry(id)) return e->size;
-    if (auto it = taken_sizes_.find(id); it != taken_sizes_.end()) return it->second;
+    if (auto size = taken_sizes_.find(id)) return *size;
     lock.unlock();
     auto size = file_->record_size(id);
     lock.lock();
@@ -260,7 +268,10 @@ void DiskOutbox::remove_locked(std::uint64_t id, std::uint64_t size, Settlements
         if (id >= commit_cursor_) pending_bytes_ -= std::min<std::uint64_t>(pending_bytes_, e->size);
     }
     // Written, or being written right now: the row must go too.
-    if (id < commit_cursor_ || id < committing_end_) to_delete_.insert(id);
+    if (id < commit_cursor_ || id < committing_end_) {
+        if (to_delete_.empty()) deletes_since_ = Clock::now();
+        to_delete_.insert(id);
+    }
     if (id == head_) {
         head_ = removed_.first_absent_from(head_);
         removed_.erase_below(head_);
@@ -270,6 +281,7 @@ void DiskOutbox::remove_locked(std::uint64_t id, std::uint64_t size, Settlements
 bool DiskOutbox::remove(std::uint64_t id, Removal why) {
     Settlements settle;
     bool frees_pending = false;
+    bool wake_committer = false;
     {
         std::unique_lock lock(mutex_);
         if (id < head_ || id >= next_id_ || removed_.contains(id)) return false;
@@ -291,8 +303,13 @@ bool DiskOutbox::remove(std::uint64_t id, Removal why) {
             case Removal::discarded: ++stats_.discarded; break;
         }
         compact_ram_locked();
+        // Deletes wait for company (kDeleteDelay); an entry that was never
+        // written needs nothing from the committer.
+        wake_committer = committer_waiting_ && !to_delete_.empty() &&
+                         (!committer_wakes_at_ ||
+                          *committer_wakes_at_ > deletes_since_.value_or(Clock::time_point{}) + kDeleteDelay);
     }
-    work_cv_.notify_one();
+    if (wake_committer) work_cv_.notify_one();
     if (frees_pending) space_cv_.notify_all();
     settle_all(settle);
     return true;
@@ -315,9 +332,13 @@ void DiskOutbox::compact_ram_locked() {
 }
 
 void DiskOutbox::rewind() {
-    std::lock_guard lock(mutex_);
-    cursor_ = head_;
-    taken_sizes_.clear();
+    {
+        std::lock_guard lock(mutex_);
+        cursor_ = head_;
+        taken_sizes_.clear();
+        last_take_ = {};  // a new connection: until it takes, readings go to disk at once
+    }
+    work_cv_.notify_one();
 }
 
 bool DiskOutbox::has_untaken() const {
@@ -386,6 +407,8 @@ void DiskOutbox::set_limits(std::uint64_t max_bytes, OverflowPolicy overflow) {
 bool DiskOutbox::flush(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
     const std::uint64_t target = next_id_;
+    flush_below_ = std::max(flush_below_, target);
+    flush_deletes_ = true;
     work_cv_.notify_one();
     return committed_cv_.wait_for(lock, timeout, [&] {
         return closed_ || (settled_cursor_ >= target && committing_end_ == 0 && to_delete_.empty());
@@ -417,6 +440,31 @@ QueueFile::Result DiskOutbox::write(const std::vector<PendingWrite>& batch,
     return file_->commit();
 }
 
+DiskOutbox::Clock::duration DiskOutbox::write_delay_locked(Clock::time_point now) const {
+    return now - last_take_ < kConsumerActive ? Clock::duration(kLiveWriteDelay) : Clock::duration(kIdleWriteDelay);
+}
+
+std::uint64_t DiskOutbox::due_end_locked(Clock::time_point now, std::optional<Clock::time_point>& next) const {
+    const std::uint64_t first = std::max(commit_cursor_, ram_floor_);
+    // Everything goes now while closing, for flush(), or when the write-behind runs short.
+    const bool all = closing_ || pending_bytes_ > kMaxPendingBytes / 2;
+    const Clock::duration delay = write_delay_locked(now);
+    // Appended in order, so the due ones are a prefix.
+    std::uint64_t end = first;
+    for (; end < next_id_; ++end) {
+        const RamEntry& e = ram_[end - ram_floor_];
+        if (e.removed || all || end < flush_below_ || now >= e.appended + delay) continue;
+        next = e.appended + delay;
+        break;
+    }
+    // While the consumer takes, the wait is long; when it stops, short: look again then.
+    if (next && delay != Clock::duration(kIdleWriteDelay)) {
+        const auto idle_at = last_take_ + kConsumerActive;
+        if (idle_at < *next) next = idle_at;
+    }
+    return end;
+}
+
 void DiskOutbox::run_committer() {
     const std::string thread_name = ("ob-" + settings_.file.stem().string()).substr(0, 15);
     pthread_setname_np(pthread_self(), thread_name.c_str());
@@ -431,21 +479,48 @@ void DiskOutbox::run_committer() {
 
     std::unique_lock lock(mutex_);
     while (true) {
-        auto has_work = [&] { return closing_ || commit_cursor_ < next_id_ || !to_delete_.empty() || trim_needed_; };
-        if (!has_work() && burst_) {
+        std::optional<Clock::time_point> next_due;
+        std::uint64_t due_end = 0;
+        auto has_work = [&] {
+            const auto now = Clock::now();
+            next_due.reset();
+            due_end = due_end_locked(now, next_due);
+            const bool deletes_due =
+                !to_delete_.empty() && (closing_ || flush_deletes_ || full_cap_ ||
+                                        now >= deletes_since_.value_or(Clock::time_point{}) + kDeleteDelay ||
+                                        due_end > std::max(commit_cursor_, ram_floor_));
+            if (!to_delete_.empty() && !deletes_due) {
+                const auto at = deletes_since_.value_or(Clock::time_point{}) + kDeleteDelay;
+                if (!next_due || at < *next_due) next_due = at;
+            }
+            return closing_ || trim_needed_ || deletes_due || due_end > std::max(commit_cursor_, ram_floor_);
+        };
+        if (!has_work() && burst_ && !next_due) {
             // The burst is written: give its memory back before idling.
             burst_ = false;
             lock.unlock();
             release_free_memory();
             lock.lock();
+            continue;
         }
         if (!has_work()) {
-            if (unsynced)
-                work_cv_.wait_until(lock, last_sync + settings_.fsync_interval, has_work);
-            else if (full_cap_)
-                work_cv_.wait_until(lock, *full_since_ + kFullRetry, has_work);
+            std::optional<Clock::time_point> until = next_due;
+            auto sooner = [&](Clock::time_point t) {
+                if (!until || t < *until) until = t;
+            };
+            if (unsynced) sooner(last_sync + settings_.fsync_interval);
+            if (full_cap_) sooner(*full_since_ + kFullRetry);
+            committer_waiting_ = true;
+            committer_wakes_at_ = until;
+            if (until)
+                work_cv_.wait_until(lock, *until);
             else
-                work_cv_.wait(lock, has_work);
+                work_cv_.wait(lock);
+            committer_waiting_ = false;
+            committer_wakes_at_.reset();
+            if (!has_work() && !(unsynced && Clock::now() - last_sync >= settings_.fsync_interval) &&
+                !(full_cap_ && Clock::now() >= *full_since_ + kFullRetry))
+                continue;
         }
         if (full_cap_ && Clock::now() >= *full_since_ + kFullRetry) {
             full_cap_.reset();  // someone may have freed space: try max_bytes again
@@ -454,6 +529,7 @@ void DiskOutbox::run_committer() {
         }
         if (trim_needed_) trim(lock, settle);
         trim_needed_ = false;
+        due_end = due_end_locked(Clock::now(), next_due);
 
         // On a full disk, deleting comes first and alone: it frees the pages
         // the new rows will reuse, and the checkpoint after it frees the WAL.
@@ -462,7 +538,7 @@ void DiskOutbox::run_committer() {
         std::uint64_t end = first;
         std::uint64_t batch_bytes = 0;
         batch.clear();
-        while (!free_space_first && end < next_id_ && batch_bytes < kMaxTransactionBytes) {
+        while (!free_space_first && end < due_end && batch_bytes < kMaxTransactionBytes) {
             const RamEntry& e = ram_[end - ram_floor_];
             if (!e.removed) {
                 batch.push_back(PendingWrite{end, e.message});
@@ -473,6 +549,8 @@ void DiskOutbox::run_committer() {
         committing_end_ = end;
         deletes = to_delete_.ranges();
         to_delete_.clear();
+        deletes_since_.reset();
+        flush_deletes_ = false;
         const bool closing = closing_;
         lock.unlock();
         settle_all(settle);
@@ -527,6 +605,7 @@ void DiskOutbox::run_committer() {
             committed_cv_.notify_all();
         } else {
             for (const auto& [a, b] : deletes) to_delete_.insert(a, b);
+            if (!deletes.empty() && !deletes_since_) deletes_since_ = Clock::now();
             on_write_failed(result, first, end, free_space_first, settle);
             if (closing && ++failed_while_closing >= 3) {
                 log_.error(std::to_string(stats_.queued) + " readings could not be written to " +

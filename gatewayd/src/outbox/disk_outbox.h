@@ -11,7 +11,18 @@
 //   the readings' store tickets (now a crash of gatewayd cannot lose them), and
 //   with fsync = "batch" makes the writes durable against power loss at most
 //   every fsync_interval ("always": every commit; "never": the kernel decides).
-// - An entry acknowledged before its commit is never written at all.
+// - An entry acknowledged before its commit is never written at all, and the
+//   committer gives the live stream the chance. While the consumer is
+//   taking (it asked within kConsumerActive), an entry is written only once
+//   it is kLiveWriteDelay old; otherwise (the upstream is away or stalled)
+//   once it is kIdleWriteDelay old, so readings reach the disk almost at
+//   once. A healthy upstream's readings are acknowledged before, so they
+//   cost no write, no delete and no wake-up of the committer; their store
+//   tickets settle at delivery, and a source that waits for stored() (an
+//   MQTT QoS 1 sensor broker) is held back by the upstream's pace instead of
+//   filling the disk. The write-behind bound (kMaxPendingBytes / 2) still
+//   forces writes. Deletes of written rows wait up to kDeleteDelay and go
+//   together.
 // - The memory tail keeps recent entries that were not yet taken, up to
 //   kRamCacheBytes, so a healthy upstream is fed without reading the disk;
 //   older backlog is read from the file in id order. Memory stays flat
@@ -29,12 +40,12 @@
 #include <memory>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
 
 #include "common/log.h"
 #include "outbox/id_ranges.h"
 #include "outbox/outbox.h"
 #include "outbox/queue_file.h"
+#include "outbox/taken_sizes.h"
 
 namespace gwd {
 
@@ -62,6 +73,13 @@ public:
     // One transaction writes at most this much, so stores are acknowledged
     // steadily and a nearly full disk takes what still fits.
     static constexpr std::uint64_t kMaxTransactionBytes = 1024 * 1024;
+    // How long an entry may stay unwritten: see above. The live delay bounds
+    // what a kill -9 can take from a plugin that does not wait for stored();
+    // it is the default fsync_interval, the bound a power cut has anyway.
+    static constexpr std::chrono::milliseconds kLiveWriteDelay{50};
+    static constexpr std::chrono::microseconds kIdleWriteDelay{1000};
+    static constexpr std::chrono::milliseconds kConsumerActive{20};
+    static constexpr std::chrono::milliseconds kDeleteDelay{50};
 
     // Opens (or creates) the queue file and starts the committer. nullptr
     // with `error` when the file cannot be used.
@@ -91,6 +109,7 @@ private:
     struct RamEntry {
         std::shared_ptr<const Message> message;  // null once removed
         StoreTicketPtr ticket;                   // until committed or removed
+        Clock::time_point appended;
         std::uint32_t size = 0;
         bool removed = false;
     };
@@ -103,6 +122,10 @@ private:
 
     DiskOutbox(Settings settings, Logger log, std::unique_ptr<QueueFile> file);
     void run_committer();
+    // The end of the pending entries due to be written now (a prefix: all
+    // before a due one go with it); `next` gets when the next one is due.
+    std::uint64_t due_end_locked(Clock::time_point now, std::optional<Clock::time_point>& next) const;
+    Clock::duration write_delay_locked(Clock::time_point now) const;
     QueueFile::Result write(const std::vector<PendingWrite>& batch, const std::vector<IdRanges::Range>& deletes);
     void on_write_failed(QueueFile::Result result, std::uint64_t first, std::uint64_t end, bool deleting_only,
                          Settlements& settle);
@@ -130,17 +153,24 @@ private:
     std::deque<RamEntry> ram_;              // ids [ram_floor_, next_id_)
     std::uint64_t ram_floor_ = 1;
     std::uint64_t next_id_ = 1;
-    std::uint64_t head_ = 1;            // no queued id is below it
-    std::uint64_t cursor_ = 1;          // the next id take() looks at
-    std::uint64_t commit_cursor_ = 1;   // ids below it are committed (or were never worth writing)
-    std::uint64_t committing_end_ = 0;  // while a commit runs: the end of its batch
-    std::uint64_t settled_cursor_ = 1;  // ids below it are committed and their tickets settled
-    IdRanges removed_;                  // ids in [head_, next_id_) that are not queued
-    IdRanges to_delete_;                // committed ids to delete in the next commit
-    std::unordered_map<std::uint64_t, std::uint32_t> taken_sizes_;  // taken and not yet removed
-    std::uint64_t ram_bytes_ = 0;                                   // sizes of live entries in ram_
-    std::uint64_t pending_bytes_ = 0;                               // sizes of live entries not yet committed
-    bool burst_ = false;  // pending came near its cap: release memory once idle
+    std::uint64_t head_ = 1;                          // no queued id is below it
+    std::uint64_t cursor_ = 1;                        // the next id take() looks at
+    std::uint64_t commit_cursor_ = 1;                 // ids below it are committed (or were never worth writing)
+    std::uint64_t committing_end_ = 0;                // while a commit runs: the end of its batch
+    std::uint64_t settled_cursor_ = 1;                // ids below it are committed and their tickets settled
+    std::uint64_t flush_below_ = 0;                   // flush(): ids below it are written now, due or not
+    std::optional<Clock::time_point> deletes_since_;  // when to_delete_ last became non-empty
+    Clock::time_point last_take_{};                   // the consumer's last take()
+    // The committer sleeps until this (or a wake-up); appends due later need not wake it.
+    std::optional<Clock::time_point> committer_wakes_at_;
+    bool committer_waiting_ = false;
+    bool flush_deletes_ = false;       // flush(): deletes go now too
+    IdRanges removed_;                 // ids in [head_, next_id_) that are not queued
+    IdRanges to_delete_;               // committed ids to delete in the next commit
+    TakenSizes taken_sizes_;           // taken and not yet removed
+    std::uint64_t ram_bytes_ = 0;      // sizes of live entries in ram_
+    std::uint64_t pending_bytes_ = 0;  // sizes of live entries not yet committed
+    bool burst_ = false;               // pending came near its cap: release memory once idle
     std::uint64_t max_bytes_;
     OverflowPolicy overflow_;
     std::optional<std::uint64_t> full_cap_;  // while the disk is full: what it could hold

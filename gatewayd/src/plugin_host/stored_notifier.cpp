@@ -17,12 +17,14 @@ StoredNotifier::~StoredNotifier() {
 }
 
 void StoredNotifier::settled(void* ack_context, bool stored) {
+    bool first = false;
     {
         std::lock_guard lock(mutex_);
         if (stopping_) return;
+        first = queue_.empty();
         queue_.emplace_back(ack_context, stored);
     }
-    cv_.notify_one();
+    if (first) cv_.notify_one();  // the rest ride on that wake-up: the thread takes the whole queue
 }
 
 bool StoredNotifier::stop(std::chrono::steady_clock::time_point deadline) {

@@ -400,7 +400,8 @@ private:
                            (control_wait && control_wait->count() == 0);
                 };
                 if (!ready()) {
-                    sleeping_.store(true);
+                    // A new reading is news only when the window has room for it.
+                    sleeping_.store(pump.in_flight() < pump.limits().window);
                     Clock::duration wait = kIdleWait;
                     if (const auto pace = pacer_.wait(Clock::now()); pace.count() > 0) wait = std::min(wait, pace);
                     if (control_wait) wait = std::min(wait, *control_wait);
