@@ -15,7 +15,7 @@
 #   SMOKE=1 bash bench/compare.sh  a few seconds per part, small N, for CI: proves the script runs
 # Sizes: RUNS (3), READINGS (200000, forward rate), LATENCY_READINGS (10000 at 1,000/s),
 # RATE10K_READINGS (100000 at 10,000/s), BACKLOG (1000000), CALLGRIND_READINGS (20000).
-# PARTS: a subset of "forward ceiling library latency memory callgrind" (default: all).
+# PARTS: a subset of "forward ceiling library batch latency memory callgrind" (default: all).
 # BUILD_DIR (build-release), NO_BUILD=1 to use what is there, KEEP=1 to keep the work directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +31,7 @@ rate10k_readings=${RATE10K_READINGS:-100000}
 backlog=${BACKLOG:-1000000}
 callgrind_readings=${CALLGRIND_READINGS:-20000}
 build=${BUILD_DIR:-build-release}
-parts=${PARTS:-forward ceiling library latency memory callgrind}
+parts=${PARTS:-forward ceiling library batch latency memory callgrind}
 
 if [ -z "${NO_BUILD:-}" ]; then
   BUILD_DIR=$build BUILD_TYPE=Release bash scripts/build.sh >/dev/null
@@ -108,7 +108,7 @@ start_broker() {
 }
 broker_log_mark() { wc -l <"$work/$1.log" 2>/dev/null || echo 0; }
 
-# $1: config file, $2: sensor section (toml), $3: upstream qos
+# $1: config file, $2: sensor section (toml), $3: upstream qos, $4: more upstream lines
 write_gatewayd_config() {
   cat >"$1" <<CONF
 [gateway]
@@ -129,6 +129,7 @@ topic = "bench/{gateway}/{sensor}"
 outbox = "disk"
 fsync = "batch"
 max_bytes = "4GiB"
+${4:-}
 [upstream.backoff]
 initial = "200ms"
 max = "1s"
@@ -194,7 +195,7 @@ record() { results[$1]="${results[$1]:-} $2"; } # $1: measure, $2: value of one 
 med() { median ${results[$1]:-}; }
 
 # Sets up one path: (a) the bridge or (b) gatewayd; echoes nothing.
-# $1: bridge|gatewayd, $2: qos, $3: "persist" for B
+# $1: bridge|gatewayd, $2: qos, $3: "persist" for B, $4: more upstream lines for gatewayd
 setup_path() {
   rm -rf "$work/state" "$work/run" "$work"/*.db
   : >"$work/a.log"; : >"$work/b.log"
@@ -206,7 +207,7 @@ setup_path() {
     wait_bridge "$mark"
   else
     start_broker a "$port_a" ""
-    write_gatewayd_config "$work/gatewayd.toml" "$(mqtt_local_sensor "$2")" "$2"
+    write_gatewayd_config "$work/gatewayd.toml" "$(mqtt_local_sensor "$2")" "$2" "${4:-}"
     start_gatewayd "$work/gatewayd.toml"
   fi
 }
@@ -246,6 +247,22 @@ forward_run() { # $1: path, $2: qos
       'BEGIN {printf "%.3f", t / 100 * 100000 / n}')"
   fi
   log "forward $1 QoS $2: $(field arrival_rate "$line") readings/s, CPU $((after - before_fwd)) ticks"
+  teardown_path
+}
+
+# Batches: QoS 1 through gatewayd with `batch = { max_readings = $1, linger = "5ms" }`
+# (1: off); readings/s and the messages B received per 1,000 readings.
+batch_run() { # $1: max_readings
+  local extra=""
+  [ "$1" -gt 1 ] && extra="batch = { max_readings = $1, linger = \"5ms\" }"
+  setup_path gatewayd 1 "" "$extra"
+  run_sub "$work/sub.out" --count "$readings" --qos 0 --timeout 300
+  "$bin/bench_mqtt" pub --port "$port_a" --count "$readings" --qos 1 >/dev/null
+  local line
+  finish_sub "$work/sub.out"
+  record "batch_rate_$1" "$(field arrival_rate "$line")"
+  record "batch_msgs_$1" "$(awk -v m="$(field messages "$line")" -v n="$readings" 'BEGIN {printf "%.1f", m * 1000 / n}')"
+  log "batch $1: $(field arrival_rate "$line") readings/s, $(field messages "$line") messages"
   teardown_path
 }
 
@@ -365,6 +382,14 @@ callgrind_run() { # $1: path
   else
     results[ir_a_serving]=$(awk -v i="$ir_a" -v n="$callgrind_readings" 'BEGIN {printf "%.0f", i / n}')
     results[ir_gatewayd]=$(awk -v i="$(callgrind_total "$pid_gw")" -v n="$callgrind_readings" 'BEGIN {printf "%.0f", i / n}')
+    # Who spent them: gatewayd and its plugins, SQLite, Paho, each with the libc/libstdc++ it called.
+    local groups
+    groups=$(python3 bench/callgrind_objects.py --readings "$callgrind_readings" \
+      "$(ls "$work"/callgrind.out."$pid_gw".* | sort -t. -k4 -n | tail -1)")
+    for g in gatewayd SQLite Paho; do
+      results[ir_own_$g]=$(sed -n "s/^$g: own \([0-9]*\), runtime \([0-9]*\).*/\1/p" <<<"$groups")
+      results[ir_rt_$g]=$(sed -n "s/^$g: own \([0-9]*\), runtime \([0-9]*\).*/\2/p" <<<"$groups")
+    done
   fi
   teardown_path
 }
@@ -378,6 +403,7 @@ for run in $(seq "$runs"); do
     if part ceiling; then ceiling_run "$qos"; fi
     if part library; then library_run "$qos"; fi
   done
+  if part batch; then for b in 1 10 100; do batch_run "$b"; done; fi
   if part latency; then latency_run bridge; latency_run gatewayd; fi
   if part memory; then memory_run bridge; memory_run gatewayd; fi
 done
@@ -423,6 +449,14 @@ if part callgrind; then
   ir_box=$((${results[ir_a_serving]} + ${results[ir_gatewayd]}))
   echo "| instructions per reading QoS 1 (callgrind, $(num "$callgrind_readings") readings): forwarder | $(num "${results[ir_bridge]}") | $(num "${results[ir_gatewayd]}") | $(ratio "${results[ir_gatewayd]}" "${results[ir_bridge]}") |"
   echo "| instructions per reading QoS 1: broker A + forwarder | $(num "${results[ir_bridge]}") | $(num "$ir_box") | $(ratio "$ir_box" "${results[ir_bridge]}") |"
+  ours=$(( ${results[ir_own_gatewayd]:-0} + ${results[ir_rt_gatewayd]:-0} + ${results[ir_own_SQLite]:-0} + ${results[ir_rt_SQLite]:-0} ))
+  echo "| of the forwarder's, outside Paho: gatewayd $(num "${results[ir_own_gatewayd]:-}") + libc/libstdc++ from it $(num "${results[ir_rt_gatewayd]:-}") + SQLite $(num "${results[ir_own_SQLite]:-}") + libc from SQLite $(num "${results[ir_rt_SQLite]:-}") | - | $(num "$ours") | |"
+  echo "| of the forwarder's, Paho (with the libc it called) | - | $(num "$(( ${results[ir_own_Paho]:-0} + ${results[ir_rt_Paho]:-0} ))") | |"
+fi
+if part batch; then
+  for b in 1 10 100; do
+    echo "| batch max_readings = $b, linger 5 ms (QoS 1): readings/s; messages per 1,000 readings | $(num "$(med rate_bridge_q1)"); 1,000 | $(num "$(med batch_rate_$b)"); $(med batch_msgs_$b) | $(ratio "$(med batch_rate_$b)" "$(med rate_bridge_q1)") |"
+  done
 fi
 if part library; then
   echo
@@ -430,4 +464,7 @@ if part library; then
   echo "|---|---|---|---|---|"
   echo "| raw MQTT over a socket (bench_mqtt) | $(num "$(med raw_rate_q0)") | $(med raw_cpu_q0) | $(num "$(med raw_rate_q1)") | $(med raw_cpu_q1) |"
   echo "| Paho C $(dpkg-query -W -f='${Version}' libpaho-mqtt1.3 2>/dev/null || echo '?') (Debian) through gatewayd's PahoClient | $(num "$(med paho_rate_q0)") | $(med paho_cpu_q0) | $(num "$(med paho_rate_q1)") | $(med paho_cpu_q1) |"
+  if part forward; then
+    echo "| gatewayd forwarding (mqtt_local -> outbox -> MQTT 5) / Paho alone | $(ratio "$(med rate_gatewayd_q0)" "$(med paho_rate_q0)") | $(ratio "$(med cpu_gatewayd_q0)" "$(med paho_cpu_q0)") | $(ratio "$(med rate_gatewayd_q1)" "$(med paho_rate_q1)") | $(ratio "$(med cpu_gatewayd_q1)" "$(med paho_cpu_q1)") |"
+  fi
 fi

@@ -12,8 +12,10 @@
 // Every payload is 64 bytes of JSON carrying a sequence number and the
 // CLOCK_MONOTONIC time it was written ({"seq":12,"t":123456789,"pad":"xx..."}),
 // so the subscriber, on the same machine, measures latency from emit to
-// arrival and finds lost or duplicated readings. Both print one line of
-// key=value pairs for the script to read.
+// arrival and finds lost or duplicated readings. A message may carry several
+// readings (gatewayd's `batch`: a JSON array of envelopes); the subscriber
+// counts readings, and messages apart. Both print one line of key=value
+// pairs for the script to read.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -291,7 +293,7 @@ int subscribe(const Args& a) {
     std::vector<char> seen(size_t(a.count), 0);
     std::vector<std::int64_t> latency_ns;
     latency_ns.reserve(size_t(a.count));
-    long unique = 0, duplicates = 0, foreign = 0;
+    long unique = 0, duplicates = 0, foreign = 0, messages = 0;
     std::int64_t first_arrival = 0, last_arrival = 0, first_emit = 0;
     const std::int64_t deadline = now_ns() + std::int64_t(a.timeout_s * 1e9);
     std::string acks;
@@ -304,23 +306,33 @@ int subscribe(const Args& a) {
             auto message = gwd::mqtt::decode_publish(5, p->flags, p->body, error);
             if (!message) fail("undecodable PUBLISH: " + error);
             if (message->qos == 1) acks += gwd::mqtt::encode_puback(message->packet_id);
-            const long seq = number_after(message->payload, "\"seq\":");
-            if (seq < 0 || seq >= a.count) {
-                ++foreign;
-                continue;
+            ++messages;
+            // One reading, or a batch of them (a JSON array of envelopes, each
+            // with its reading's payload inside): every "seq" counts.
+            std::string_view rest = message->payload;
+            bool any = false;
+            for (size_t at; (at = rest.find("\"seq\":")) != std::string_view::npos; rest.remove_prefix(at + 6)) {
+                any = true;
+                const std::string_view one = rest.substr(at);
+                const long seq = number_after(one, "\"seq\":");
+                if (seq < 0 || seq >= a.count) {
+                    ++foreign;
+                    continue;
+                }
+                if (seen[size_t(seq)]) {
+                    ++duplicates;
+                    continue;
+                }
+                seen[size_t(seq)] = 1;
+                const long emitted = number_after(one, "\"t\":");
+                if (unique++ == 0) {
+                    first_arrival = arrival;
+                    first_emit = emitted;
+                }
+                last_arrival = arrival;
+                if (emitted > 0) latency_ns.push_back(arrival - emitted);
             }
-            if (seen[size_t(seq)]) {
-                ++duplicates;
-                continue;
-            }
-            seen[size_t(seq)] = 1;
-            const long emitted = number_after(message->payload, "\"t\":");
-            if (unique++ == 0) {
-                first_arrival = arrival;
-                first_emit = emitted;
-            }
-            last_arrival = arrival;
-            if (emitted > 0) latency_ns.push_back(arrival - emitted);
+            if (!any) ++foreign;
         }
         if (!error.empty()) fail(error);
         if (!acks.empty()) link->send_all(acks);
@@ -332,10 +344,10 @@ int subscribe(const Args& a) {
     const double since_emit = first_emit > 0 ? double(last_arrival - first_emit) / 1e9 : span;
     std::printf(
         "received=%ld missing=%ld duplicates=%ld foreign=%ld rate=%.0f arrival_rate=%.0f p50_us=%.0f p99_us=%.0f "
-        "p999_us=%.0f max_us=%.0f\n",
+        "p999_us=%.0f max_us=%.0f messages=%ld\n",
         unique, a.count - unique, duplicates, foreign, since_emit > 0 ? double(unique) / since_emit : 0,
         span > 0 ? double(unique - 1) / span : 0, percentile_us(latency_ns, 0.50), percentile_us(latency_ns, 0.99),
-        percentile_us(latency_ns, 0.999), latency_ns.empty() ? 0 : double(latency_ns.back()) / 1000.0);
+        percentile_us(latency_ns, 0.999), latency_ns.empty() ? 0 : double(latency_ns.back()) / 1000.0, messages);
     return unique == a.count ? 0 : 1;
 }
 

@@ -341,6 +341,17 @@ void DiskOutbox::rewind() {
     work_cv_.notify_one();
 }
 
+void DiskOutbox::consumer_lingers() {
+    bool wake = false;
+    {
+        std::lock_guard lock(mutex_);
+        last_take_ = {};  // as if it stopped taking: what waits is written within kIdleWriteDelay
+        wake = committer_waiting_ &&
+               (!committer_wakes_at_ || *committer_wakes_at_ > Clock::now() + Clock::duration(kIdleWriteDelay));
+    }
+    if (wake) work_cv_.notify_one();
+}
+
 bool DiskOutbox::has_untaken() const {
     std::lock_guard lock(mutex_);
     return removed_.first_absent_from(std::max(cursor_, head_)) < next_id_;

@@ -91,6 +91,7 @@ public:
     bool remove(std::uint64_t id, Removal why) override;
     void rewind() override;
     bool has_untaken() const override;
+    void consumer_lingers() override;
     std::shared_ptr<const Message> get(std::uint64_t id) const override;
     void set_append_listener(std::function<void()> listener) override;
     OutboxStats stats() const override;

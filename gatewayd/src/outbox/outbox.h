@@ -64,6 +64,10 @@ public:
     virtual void rewind() = 0;
     // Whether take() would return something.
     virtual bool has_untaken() const = 0;
+    // The consumer holds what it took back on purpose (a batch lingering for
+    // company): store it now rather than wait for its delivery, so a source
+    // that waits for stored() sends the company.
+    virtual void consumer_lingers() {}
     // The queued message with this id, or nullptr.
     virtual std::shared_ptr<const Message> get(std::uint64_t id) const = 0;
 

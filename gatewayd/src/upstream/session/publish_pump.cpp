@@ -134,6 +134,7 @@ bool PublishPump::fill() {
             if (from >= pending_.size()) {
                 if (refill(limits_.window - inflight_.size())) continue;
                 all_lingering_ = !pending_.empty();
+                if (all_lingering_) c_.outbox.consumer_lingers();
                 break;
             }
             lead = pending_[from];
