@@ -171,6 +171,7 @@ bool DiskOutbox::append(std::shared_ptr<const Message> message, StoreTicketPtr t
 size_t DiskOutbox::take(size_t max, std::vector<OutboxEntry>& out) {
     std::unique_lock lock(mutex_);
     last_take_ = Clock::now();
+    consumer_lingers_ = false;
     size_t n = 0;
     std::vector<QueueFile::Row> rows;
     while (n < max) {
@@ -345,9 +346,8 @@ void DiskOutbox::consumer_lingers() {
     bool wake = false;
     {
         std::lock_guard lock(mutex_);
-        last_take_ = {};  // as if it stopped taking: what waits is written within kIdleWriteDelay
-        wake = committer_waiting_ &&
-               (!committer_wakes_at_ || *committer_wakes_at_ > Clock::now() + Clock::duration(kIdleWriteDelay));
+        wake = !consumer_lingers_ && committer_waiting_;
+        consumer_lingers_ = true;  // until it takes again: what waits is written at once
     }
     if (wake) work_cv_.notify_one();
 }
@@ -452,6 +452,7 @@ QueueFile::Result DiskOutbox::write(const std::vector<PendingWrite>& batch,
 }
 
 DiskOutbox::Clock::duration DiskOutbox::write_delay_locked(Clock::time_point now) const {
+    if (consumer_lingers_) return Clock::duration(0);
     return now - last_take_ < kConsumerActive ? Clock::duration(kLiveWriteDelay) : Clock::duration(kIdleWriteDelay);
 }
 
