@@ -200,6 +200,21 @@ BOOST_AUTO_TEST_CASE(batch_settings) {
                std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(replay_settings) {
+    auto r = parse(kUpstream);
+    BOOST_REQUIRE(r.config);
+    BOOST_TEST((r.config->upstreams[0].replay == ReplayOrder::oldest_first));
+    r = parse(kUpstream + "replay = \"live-first\"\nreplay_share = 0.25\n");
+    BOOST_REQUIRE(r.config);
+    BOOST_TEST((r.config->upstreams[0].replay == ReplayOrder::live_first));
+    BOOST_TEST(r.config->upstreams[0].replay_share == 0.25);
+    BOOST_TEST(only_error(kUpstream + "replay = \"newest\"\n").find("\"live-first\"") != std::string::npos);
+    BOOST_TEST(only_error(kUpstream + "replay = \"live-first\"\nreplay_share = 1\n").find("between 0 and 1") !=
+               std::string::npos);
+    BOOST_TEST(only_error(kUpstream + "replay_share = 0.5\n").find("applies to replay = \"live-first\" only") !=
+               std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(sensor_expiry) {
     const std::string sensor = "[[sensor]]\nname = \"s\"\nplugin = \"simulated\"\n";
     auto r = parse(sensor + "expiry = \"10m\"\n" + kUpstream);

@@ -430,3 +430,35 @@ BOOST_AUTO_TEST_CASE(a_full_disk_is_one_clear_error_and_the_overflow_policy) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Live-first replay: the backlog (also on disk, after a restart) and what
+// comes after the split are two lanes, each in order; rewind() ends the split.
+BOOST_FIXTURE_TEST_CASE(lanes_split_the_backlog_from_what_comes_after, Fixture) {
+    {
+        auto o = open();
+        for (const char* p : {"b1", "b2"}) o->append(msg(p));
+        BOOST_TEST(o->flush());
+    }
+    auto o = open();  // b1, b2 are on disk now
+    o->append(msg("b3"));
+    o->split_lanes(o->next_id());
+    for (const char* p : {"n1", "n2"}) o->append(msg(p));
+    BOOST_TEST(o->has_untaken());
+    BOOST_TEST(o->has_untaken_live());
+    std::vector<OutboxEntry> live, backlog;
+    BOOST_TEST(o->take_live(10, live) == 2u);
+    BOOST_TEST(payloads(live) == (Strings{"n1", "n2"}));
+    BOOST_TEST(!o->has_untaken_live());
+    BOOST_TEST(o->take(10, backlog) == 3u);
+    BOOST_TEST(payloads(backlog) == (Strings{"b1", "b2", "b3"}));
+    BOOST_TEST(!o->has_untaken());
+    o->append(msg("n3"));
+    BOOST_TEST(!o->has_untaken());  // a new one is live
+    live.clear();
+    BOOST_TEST(o->take_live(10, live) == 1u);
+    BOOST_TEST(o->remove(live[0].id, Removal::delivered));
+    BOOST_TEST(o->remove(backlog[0].id, Removal::delivered));
+    BOOST_TEST(o->stats().queued == 4u);
+    o->rewind();  // one lane again, everything unacknowledged in order
+    BOOST_TEST(take_all(*o) == (Strings{"b2", "b3", "n1", "n2"}));
+}

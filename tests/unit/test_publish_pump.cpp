@@ -437,3 +437,50 @@ BOOST_AUTO_TEST_CASE(a_refused_batch_goes_to_the_dead_letters_whole) {
     BOOST_TEST(rig.snapshot().sent == 0u);
     BOOST_TEST(pump.drained());
 }
+
+BOOST_AUTO_TEST_CASE(live_first_sends_new_readings_ahead_of_the_backlog_which_keeps_its_share) {
+    UpstreamConfig u = rig_upstream();
+    u.replay = ReplayOrder::live_first;
+    u.replay_share = 0.5;
+    SessionRig rig(u);
+    for (int i = 0; i < 5; ++i) rig.queue("old" + std::to_string(i));
+    auto pump = rig.pump(window_of(4));  // a new connection: what is queued is the backlog
+    for (int i = 0; i < 3; ++i) rig.queue("new" + std::to_string(i));
+    BOOST_TEST(pump.fill());
+    auto payloads = [&] {
+        std::vector<std::string> out;
+        for (const auto& p : rig.broker->publishes()) out.push_back(p.payload);
+        return out;
+    };
+    // Live first up to its half of the window, then the backlog's half.
+    BOOST_TEST(payloads() == (std::vector<std::string>{"new0", "new1", "old0", "old1"}),
+               boost::test_tools::per_element());
+    const auto sent = rig.broker->publishes();
+    BOOST_TEST(pump.completed(SessionRig::ack(sent[0].id)));  // new0
+    BOOST_TEST(pump.fill());
+    BOOST_TEST(payloads().back() == "new2");
+    BOOST_TEST(pump.completed(SessionRig::ack(sent[2].id)));  // old0
+    BOOST_TEST(pump.fill());
+    BOOST_TEST(payloads().back() == "old2");
+    // No live reading waits: the backlog takes the whole window.
+    for (const auto& p : rig.broker->publishes())
+        if (p.payload != "old2") pump.completed(SessionRig::ack(p.id));
+    BOOST_TEST(pump.fill());
+    BOOST_TEST(payloads() == (std::vector<std::string>{"new0", "new1", "old0", "old1", "new2", "old2", "old3", "old4"}),
+               boost::test_tools::per_element());
+    for (const auto& p : rig.broker->publishes()) pump.completed(SessionRig::ack(p.id));
+    BOOST_TEST(pump.drained());
+    BOOST_TEST(rig.outbox.stats().delivered == 8u);
+}
+
+BOOST_AUTO_TEST_CASE(oldest_first_is_one_lane_in_order) {
+    SessionRig rig;
+    for (int i = 0; i < 3; ++i) rig.queue("old" + std::to_string(i));
+    auto pump = rig.pump(window_of(8));
+    rig.queue("new0");
+    BOOST_TEST(pump.fill());
+    const auto sent = rig.broker->publishes();
+    BOOST_REQUIRE(sent.size() == 4u);
+    BOOST_TEST(sent[0].payload == "old0");
+    BOOST_TEST(sent[3].payload == "new0");
+}

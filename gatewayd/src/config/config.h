@@ -101,6 +101,10 @@ struct BatchConfig {
     bool operator==(const BatchConfig&) const = default;
 };
 
+// After an outage: the backlog first (as queued), or new readings first
+// while the backlog drains beside them in `replay_share` of the window.
+enum class ReplayOrder { oldest_first, live_first };
+
 struct UpstreamConfig {
     std::string name;
     PlatformProfile profile = PlatformProfile::mqtt;
@@ -140,6 +144,8 @@ struct UpstreamConfig {
     FsyncPolicy fsync = FsyncPolicy::batch;
     Duration fsync_interval{50};
     BatchConfig batch;
+    ReplayOrder replay = ReplayOrder::oldest_first;
+    double replay_share = 0.5;  // live-first: the backlog's share of the window while live readings wait
     HuaweiSettings huawei;
     OnenetSettings onenet;
     AwsSettings aws;

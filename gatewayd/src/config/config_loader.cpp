@@ -466,6 +466,23 @@ private:
         }
         if (const toml::table* backoff = r.table("backoff")) read_backoff(*backoff, label, u.backoff);
         if (const toml::table* batch = r.table("batch")) read_batch(*batch, label, u.batch);
+        if (auto replay = r.string("replay")) {
+            if (*replay == "oldest-first")
+                u.replay = ReplayOrder::oldest_first;
+            else if (*replay == "live-first")
+                u.replay = ReplayOrder::live_first;
+            else
+                r.error("replay", label + ": replay must be \"oldest-first\" (the default) or \"live-first\"");
+        }
+        if (const toml::node* share = r.get("replay_share")) {
+            const auto v = share->value<double>();
+            if (!v || *v <= 0 || *v >= 1)
+                r.error("replay_share", label + ": replay_share must be a number between 0 and 1 (e.g. 0.5)");
+            else
+                u.replay_share = *v;
+            if (u.replay != ReplayOrder::live_first)
+                r.error("replay_share", label + ": replay_share applies to replay = \"live-first\" only");
+        }
         if (auto d = r.duration("message_expiry", Duration(1000))) {
             if (d->count() % 1000 != 0 || *d > Duration(0xFFFFFFFFLL * 1000))
                 r.error("message_expiry", label + ": message_expiry must be whole seconds up to 4294967295s");

@@ -170,24 +170,35 @@ bool DiskOutbox::append(std::shared_ptr<const Message> message, StoreTicketPtr t
 
 size_t DiskOutbox::take(size_t max, std::vector<OutboxEntry>& out) {
     std::unique_lock lock(mutex_);
+    return take_lane(lock, cursor_, live_from_ != 0 ? live_from_ : kNoLimit, taken_sizes_, max, out);
+}
+
+size_t DiskOutbox::take_live(size_t max, std::vector<OutboxEntry>& out) {
+    std::unique_lock lock(mutex_);
+    if (live_from_ == 0) return 0;
+    return take_lane(lock, live_cursor_, kNoLimit, live_taken_sizes_, max, out);
+}
+
+size_t DiskOutbox::take_lane(std::unique_lock<std::mutex>& lock, std::uint64_t& cursor, std::uint64_t limit,
+                             TakenSizes& sizes, size_t max, std::vector<OutboxEntry>& out) {
     last_take_ = Clock::now();
     consumer_lingers_ = false;
     size_t n = 0;
     std::vector<QueueFile::Row> rows;
     while (n < max) {
-        cursor_ = removed_.first_absent_from(std::max(cursor_, head_));
-        if (cursor_ >= next_id_) break;
-        if (RamEntry* e = ram_entry(cursor_)) {
+        cursor = removed_.first_absent_from(std::max(cursor, head_));
+        if (cursor >= std::min(next_id_, limit)) break;
+        if (RamEntry* e = ram_entry(cursor)) {
             if (!e->removed) {
-                out.push_back(OutboxEntry{cursor_, e->message});
-                taken_sizes_.record(cursor_, e->size);
+                out.push_back(OutboxEntry{cursor, e->message});
+                sizes.record(cursor, e->size);
                 ++n;
             }
-            ++cursor_;
+            ++cursor;
             continue;
         }
-        // The backlog on disk: ids [cursor_, ram_floor_), all committed.
-        const std::uint64_t from = cursor_, below = ram_floor_;
+        // On disk: ids [cursor, ram_floor_), all committed.
+        const std::uint64_t from = cursor, below = std::min(ram_floor_, limit);
         const size_t wanted = max - n;
         rows.clear();
         lock.unlock();
@@ -204,14 +215,14 @@ size_t DiskOutbox::take(size_t max, std::vector<OutboxEntry>& out) {
                 const auto size = size_of_locked(from, lock).value_or(kRowOverhead);
                 if (!removed_.contains(from) && from >= head_)
                     mark_damaged_locked(from, size, "it cannot be read: " + file_->last_error());
-                cursor_ = from + 1;
+                cursor = from + 1;
                 continue;
             }
             rows.clear();
             if (record)
                 rows.push_back(QueueFile::Row{from, std::move(*record)});
             else {
-                cursor_ = from + 1;  // no such row
+                cursor = from + 1;  // no such row
                 continue;
             }
         }
@@ -225,11 +236,11 @@ size_t DiskOutbox::take(size_t max, std::vector<OutboxEntry>& out) {
                 continue;
             }
             out.push_back(OutboxEntry{row.id, std::make_shared<const Message>(std::move(*message))});
-            taken_sizes_.record(row.id, static_cast<std::uint32_t>(size));
+            sizes.record(row.id, static_cast<std::uint32_t>(size));
             ++n;
         }
         // Fewer rows than asked for: nothing else is on disk below `below`.
-        cursor_ = rows.size() < wanted ? below : rows.back().id + 1;
+        cursor = rows.size() < wanted ? below : rows.back().id + 1;
     }
     return n;
 }
@@ -248,6 +259,7 @@ void DiskOutbox::mark_damaged_locked(std::uint64_t id, std::uint64_t size, const
 std::optional<std::uint64_t> DiskOutbox::size_of_locked(std::uint64_t id, std::unique_lock<std::mutex>& lock) {
     if (const RamEntry* e = ram_entry(id)) return e->size;
     if (auto size = taken_sizes_.find(id)) return *size;
+    if (auto size = live_taken_sizes_.find(id)) return *size;
     lock.unlock();
     auto size = file_->record_size(id);
     lock.lock();
@@ -258,6 +270,7 @@ std::optional<std::uint64_t> DiskOutbox::size_of_locked(std::uint64_t id, std::u
 void DiskOutbox::remove_locked(std::uint64_t id, std::uint64_t size, Settlements& settle) {
     removed_.insert(id);
     taken_sizes_.erase(id);
+    live_taken_sizes_.erase(id);
     stats_.bytes -= std::min(stats_.bytes, size);
     if (stats_.queued > 0) --stats_.queued;
     if (RamEntry* e = ram_entry(id)) {
@@ -337,6 +350,8 @@ void DiskOutbox::rewind() {
         std::lock_guard lock(mutex_);
         cursor_ = head_;
         taken_sizes_.clear();
+        live_taken_sizes_.clear();
+        live_from_ = live_cursor_ = 0;
         last_take_ = {};  // a new connection: until it takes, readings go to disk at once
     }
     work_cv_.notify_one();
@@ -354,7 +369,22 @@ void DiskOutbox::consumer_lingers() {
 
 bool DiskOutbox::has_untaken() const {
     std::lock_guard lock(mutex_);
-    return removed_.first_absent_from(std::max(cursor_, head_)) < next_id_;
+    return removed_.first_absent_from(std::max(cursor_, head_)) < (live_from_ != 0 ? live_from_ : next_id_);
+}
+
+void DiskOutbox::split_lanes(std::uint64_t first_live) {
+    std::lock_guard lock(mutex_);
+    live_from_ = live_cursor_ = first_live;
+}
+
+bool DiskOutbox::has_untaken_live() const {
+    std::lock_guard lock(mutex_);
+    return live_from_ != 0 && removed_.first_absent_from(std::max(live_cursor_, head_)) < next_id_;
+}
+
+std::uint64_t DiskOutbox::next_id() const {
+    std::lock_guard lock(mutex_);
+    return next_id_;
 }
 
 std::shared_ptr<const Message> DiskOutbox::get(std::uint64_t id) const {

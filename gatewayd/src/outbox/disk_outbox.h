@@ -92,6 +92,10 @@ public:
     void rewind() override;
     bool has_untaken() const override;
     void consumer_lingers() override;
+    void split_lanes(std::uint64_t first_live) override;
+    size_t take_live(size_t max, std::vector<OutboxEntry>& out) override;
+    bool has_untaken_live() const override;
+    std::uint64_t next_id() const override;
     std::shared_ptr<const Message> get(std::uint64_t id) const override;
     void set_append_listener(std::function<void()> listener) override;
     OutboxStats stats() const override;
@@ -122,6 +126,10 @@ private:
     using Settlements = std::vector<std::pair<StoreTicketPtr, bool>>;
 
     DiskOutbox(Settings settings, Logger log, std::unique_ptr<QueueFile> file);
+    static constexpr std::uint64_t kNoLimit = UINT64_MAX;
+    // Takes from one lane: ids from `cursor` below `limit` (and next_id_).
+    size_t take_lane(std::unique_lock<std::mutex>& lock, std::uint64_t& cursor, std::uint64_t limit, TakenSizes& sizes,
+                     size_t max, std::vector<OutboxEntry>& out);
     void run_committer();
     // The end of the pending entries due to be written now (a prefix: all
     // before a due one go with it); `next` gets when the next one is due.
@@ -166,10 +174,13 @@ private:
     // The committer sleeps until this (or a wake-up); appends due later need not wake it.
     std::optional<Clock::time_point> committer_wakes_at_;
     bool committer_waiting_ = false;
-    bool flush_deletes_ = false;       // flush(): deletes go now too
-    IdRanges removed_;                 // ids in [head_, next_id_) that are not queued
-    IdRanges to_delete_;               // committed ids to delete in the next commit
-    TakenSizes taken_sizes_;           // taken and not yet removed
+    bool flush_deletes_ = false;   // flush(): deletes go now too
+    IdRanges removed_;             // ids in [head_, next_id_) that are not queued
+    IdRanges to_delete_;           // committed ids to delete in the next commit
+    TakenSizes taken_sizes_;       // taken and not yet removed (the backlog lane, or the only one)
+    TakenSizes live_taken_sizes_;  // the same for the live lane
+    std::uint64_t live_from_ = 0;  // live-first: the live lane's first id (0: one lane)
+    std::uint64_t live_cursor_ = 0;
     std::uint64_t ram_bytes_ = 0;      // sizes of live entries in ram_
     std::uint64_t pending_bytes_ = 0;  // sizes of live entries not yet committed
     bool burst_ = false;               // pending came near its cap: release memory once idle

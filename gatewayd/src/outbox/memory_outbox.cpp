@@ -29,10 +29,17 @@ bool MemoryOutbox::append(std::shared_ptr<const Message> message, StoreTicketPtr
     return true;
 }
 
+size_t MemoryOutbox::backlog_end_locked() const {
+    if (live_from_ == 0 || slots_.empty()) return slots_.size();
+    const std::uint64_t front = slots_.front().entry.id;
+    return live_from_ <= front ? 0 : std::min<size_t>(slots_.size(), live_from_ - front);
+}
+
 size_t MemoryOutbox::take(size_t max, std::vector<OutboxEntry>& out) {
     std::lock_guard lock(mutex_);
     size_t n = 0;
-    while (n < max && next_untaken_ < slots_.size()) {
+    const size_t end = backlog_end_locked();
+    while (n < max && next_untaken_ < end) {
         const Slot& slot = slots_[next_untaken_++];
         if (slot.acknowledged) continue;
         out.push_back(slot.entry);
@@ -69,11 +76,46 @@ void MemoryOutbox::pop_acknowledged_front() {
 void MemoryOutbox::rewind() {
     std::lock_guard lock(mutex_);
     next_untaken_ = 0;
+    live_from_ = live_next_ = 0;
+}
+
+void MemoryOutbox::split_lanes(std::uint64_t first_live) {
+    std::lock_guard lock(mutex_);
+    live_from_ = live_next_ = first_live;
+}
+
+size_t MemoryOutbox::take_live(size_t max, std::vector<OutboxEntry>& out) {
+    std::lock_guard lock(mutex_);
+    if (live_from_ == 0 || slots_.empty()) return 0;
+    size_t n = 0;
+    const std::uint64_t front = slots_.front().entry.id;
+    for (size_t i = live_next_ > front ? live_next_ - front : 0; n < max && i < slots_.size(); ++i) {
+        const Slot& slot = slots_[i];
+        live_next_ = slot.entry.id + 1;
+        if (slot.acknowledged) continue;
+        out.push_back(slot.entry);
+        ++n;
+    }
+    return n;
+}
+
+bool MemoryOutbox::has_untaken_live() const {
+    std::lock_guard lock(mutex_);
+    if (live_from_ == 0 || slots_.empty()) return false;
+    const std::uint64_t front = slots_.front().entry.id;
+    for (size_t i = live_next_ > front ? live_next_ - front : 0; i < slots_.size(); ++i)
+        if (!slots_[i].acknowledged) return true;
+    return false;
+}
+
+std::uint64_t MemoryOutbox::next_id() const {
+    std::lock_guard lock(mutex_);
+    return next_id_;
 }
 
 bool MemoryOutbox::has_untaken() const {
     std::lock_guard lock(mutex_);
-    for (size_t i = next_untaken_; i < slots_.size(); ++i)
+    for (size_t i = next_untaken_, end = backlog_end_locked(); i < end; ++i)
         if (!slots_[i].acknowledged) return true;
     return false;
 }

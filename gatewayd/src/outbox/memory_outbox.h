@@ -22,6 +22,10 @@ public:
     bool remove(std::uint64_t id, Removal why) override;
     void rewind() override;
     bool has_untaken() const override;
+    void split_lanes(std::uint64_t first_live) override;
+    size_t take_live(size_t max, std::vector<OutboxEntry>& out) override;
+    bool has_untaken_live() const override;
+    std::uint64_t next_id() const override;
     std::shared_ptr<const Message> get(std::uint64_t id) const override;
     void set_append_listener(std::function<void()> listener) override;
     OutboxStats stats() const override;
@@ -40,6 +44,12 @@ private:
     mutable std::mutex mutex_;
     std::deque<Slot> slots_;
     size_t next_untaken_ = 0;  // index into slots_
+    // Live-first: the first id of the live lane (0: one lane) and the next
+    // live id take_live() looks at.
+    std::uint64_t live_from_ = 0;
+    std::uint64_t live_next_ = 0;
+    // The backlog lane ends here (an index into slots_).
+    size_t backlog_end_locked() const;
     std::uint64_t next_id_ = 1;
     std::uint64_t max_bytes_;
     OverflowPolicy overflow_;

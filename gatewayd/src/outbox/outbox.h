@@ -64,6 +64,16 @@ public:
     virtual void rewind() = 0;
     // Whether take() would return something.
     virtual bool has_untaken() const = 0;
+
+    // Live-first replay (replay = "live-first"): entries with ids from
+    // `first_live` on form the live lane, which take_live() gives, oldest
+    // first; take() then gives only the backlog below it. rewind() ends the
+    // split. Each lane keeps its order.
+    virtual void split_lanes(std::uint64_t first_live) = 0;
+    virtual size_t take_live(size_t max, std::vector<OutboxEntry>& out) = 0;
+    virtual bool has_untaken_live() const = 0;
+    // The id the next append gets.
+    virtual std::uint64_t next_id() const = 0;
     // The consumer holds what it took back on purpose (a batch lingering for
     // company): store it now rather than wait for its delivery, so a source
     // that waits for stored() sends the company.

@@ -36,17 +36,29 @@ std::uint64_t publish_packet_size(const PublishRequest& r) {
 PublishPump::PublishPump(Context context, ConnectionLimits limits, Transport& transport)
     : c_(context), limits_(limits), transport_(transport) {
     aliases_.reset(limits_.topic_alias_maximum);
+    if (c_.config.replay == ReplayOrder::live_first) {
+        // What is queued now is the backlog; what comes from now on is live.
+        live_first_ = true;
+        split_ = c_.outbox.next_id();
+        c_.outbox.split_lanes(split_);
+    }
+}
+
+bool PublishPump::lane_ready(const Lane& lane) const {
+    return !lane.pending.empty() || (lane.live ? c_.outbox.has_untaken_live() : c_.outbox.has_untaken());
 }
 
 bool PublishPump::can_publish() const {
     if (inflight_.size() >= limits_.window || c_.pacer.wait(c_.time.now()).count() > 0) return false;
-    if (c_.delivery.retry_ready() || c_.outbox.has_untaken()) return true;
-    if (pending_.empty()) return false;
+    if (c_.delivery.retry_ready() || c_.outbox.has_untaken() || (live_first_ && c_.outbox.has_untaken_live()))
+        return true;
+    if (backlog_.pending.empty() && live_.pending.empty()) return false;
     return !all_lingering_ || !linger_until_ || c_.time.now() >= *linger_until_;
 }
 
 bool PublishPump::drained() const {
-    return inflight_.size() == 0 && !c_.delivery.retries_pending() && pending_.empty() && !c_.outbox.has_untaken();
+    return inflight_.size() == 0 && !c_.delivery.retries_pending() && backlog_.pending.empty() &&
+           live_.pending.empty() && !c_.outbox.has_untaken() && !(live_first_ && c_.outbox.has_untaken_live());
 }
 
 bool PublishPump::acked_after_oldest() const {
@@ -62,20 +74,26 @@ bool PublishPump::completed(const PublishCompletion& c) {
         return false;
     }
     if (!newest_acked_ || c.id > *newest_acked_) newest_acked_ = c.id;
-    c_.delivery.settle(c, inflight_.settle(c.id));
+    const std::optional<bool> dead_letter = inflight_.settle(c.id);
+    if (dead_letter) {
+        size_t& lane = is_live(c.id) ? live_in_flight_ : backlog_in_flight_;
+        if (lane > 0) --lane;
+    }
+    c_.delivery.settle(c, dead_letter);
     c_.status.set_in_flight(static_cast<int>(inflight_.size()));
     return true;
 }
 
-bool PublishPump::refill(size_t wanted) {
+bool PublishPump::refill(Lane& lane, size_t wanted) {
     taken_.clear();
-    if (wanted == 0 || c_.outbox.take(wanted, taken_) == 0) return false;
-    for (OutboxEntry& e : taken_) pending_.push_back(std::move(e));
+    if (wanted == 0) return false;
+    if ((lane.live ? c_.outbox.take_live(wanted, taken_) : c_.outbox.take(wanted, taken_)) == 0) return false;
+    for (OutboxEntry& e : taken_) lane.pending.push_back(std::move(e));
     taken_.clear();
     return true;
 }
 
-PublishPump::Group PublishPump::gather(const OutboxEntry& lead, size_t from, bool may_linger) {
+PublishPump::Group PublishPump::gather(Lane& lane, const OutboxEntry& lead, size_t from, bool may_linger) {
     Group g;
     g.key = c_.codec.batch_key(*lead.message);
     if (g.key.empty()) return g;
@@ -85,16 +103,17 @@ PublishPump::Group PublishPump::gather(const OutboxEntry& lead, size_t from, boo
     std::uint64_t bytes = approx_batch_bytes(*lead.message);
     bool full = false;  // no more may join, or none fits
     size_t at = from;
+    auto& pending = lane.pending;
     while (!full) {
         if (items.size() >= max) {
             full = true;
-        } else if (at >= pending_.size()) {
+        } else if (at >= pending.size()) {
             // Looked far enough ahead: go with what there is.
-            if (pending_.size() - from >= kMaxLookAhead)
+            if (pending.size() - from >= kMaxLookAhead)
                 full = true;
-            else if (!refill(std::min(max - items.size(), kMaxLookAhead)))
+            else if (!refill(lane, std::min(max - items.size(), kMaxLookAhead)))
                 break;  // nothing more for now
-        } else if (const OutboxEntry& e = pending_[at]; c_.codec.batch_key(*e.message) != g.key) {
+        } else if (const OutboxEntry& e = pending[at]; c_.codec.batch_key(*e.message) != g.key) {
             ++at;  // another topic or device: it goes in its own publish
         } else if (!c_.codec.batch_can_take(items, *e.message) ||
                    (batch.enabled() && bytes + approx_batch_bytes(*e.message) > batch.max_bytes)) {
@@ -113,54 +132,93 @@ PublishPump::Group PublishPump::gather(const OutboxEntry& lead, size_t from, boo
     return g;
 }
 
+// Live-first: which lane the next publish comes from. New readings go first
+// until they hold their share of the window (1 - replay_share); the backlog
+// has the rest, and either takes the whole window while the other is idle.
+PublishPump::Lane* PublishPump::next_lane(bool live_done, bool backlog_done) {
+    const bool live = !live_done && live_first_ && lane_ready(live_);
+    const bool backlog = !backlog_done && lane_ready(backlog_);
+    if (live && backlog) {
+        const size_t backlog_share = std::max<size_t>(
+            1, static_cast<size_t>(c_.config.replay_share * static_cast<double>(limits_.window) + 0.5));
+        const size_t live_share = limits_.window > backlog_share ? limits_.window - backlog_share : 1;
+        return live_in_flight_ >= live_share && backlog_in_flight_ < backlog_share ? &backlog_ : &live_;
+    }
+    if (live) return &live_;
+    if (backlog) return &backlog_;
+    return nullptr;
+}
+
 bool PublishPump::fill() {
     linger_until_.reset();
     all_lingering_ = false;
-    std::vector<std::string> lingering;  // batch keys waiting for company in this round
-    auto lingers = [&](const OutboxEntry& e) {
-        return !lingering.empty() &&
-               std::find(lingering.begin(), lingering.end(), c_.codec.batch_key(*e.message)) != lingering.end();
+    struct Round {
+        std::vector<std::string> lingering;  // batch keys waiting for company in this round
+        size_t from = 0;                     // what the lane's pending holds before it lingers
+        bool done = false;                   // nothing more from this lane in this round
     };
-    size_t from = 0;  // what pending_ holds before it lingers
+    Round rounds[2];  // backlog, live
+    bool exhausted = false;
+    auto round_of = [&](const Lane& lane) -> Round& { return rounds[lane.live ? 1 : 0]; };
     while (inflight_.size() < limits_.window) {
         const auto now = c_.time.now();
         if (c_.pacer.wait(now).count() > 0) break;
         OutboxEntry lead;
+        Lane* lane = nullptr;
         const bool retry = c_.delivery.retry_ready();
         if (retry) {
             lead = c_.delivery.take_retry();
+            lane = live_first_ && lead.id >= split_ ? &live_ : &backlog_;
         } else {
-            while (from < pending_.size() && lingers(pending_[from])) ++from;
-            if (from >= pending_.size()) {
-                if (refill(limits_.window - inflight_.size())) continue;
-                all_lingering_ = !pending_.empty();
-                if (all_lingering_) c_.outbox.consumer_lingers();
+            lane = next_lane(rounds[1].done, rounds[0].done);
+            if (lane == nullptr) {
+                exhausted = true;
                 break;
             }
-            lead = pending_[from];
+            Round& r = round_of(*lane);
+            auto lingers = [&](const OutboxEntry& e) {
+                return !r.lingering.empty() && std::find(r.lingering.begin(), r.lingering.end(),
+                                                         c_.codec.batch_key(*e.message)) != r.lingering.end();
+            };
+            while (r.from < lane->pending.size() && lingers(lane->pending[r.from])) ++r.from;
+            if (r.from >= lane->pending.size()) {
+                if (refill(*lane, limits_.window - inflight_.size())) continue;
+                r.done = true;
+                continue;
+            }
+            lead = lane->pending[r.from];
         }
-        Group group = gather(lead, retry ? 0 : from + 1, !retry);
+        Round& r = round_of(*lane);
+        Group group = gather(*lane, lead, retry ? 0 : r.from + 1, !retry);
         if (group.linger_until) {
-            lingering.push_back(group.key);
+            r.lingering.push_back(group.key);
             if (!linger_until_ || *group.linger_until < *linger_until_) linger_until_ = group.linger_until;
             continue;
         }
+        auto& pending = lane->pending;
         for (auto it = group.taken_at.rbegin(); it != group.taken_at.rend(); ++it)
-            pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(*it));
-        if (!retry) pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(from));
-        Published r = publish(lead, group.riders, !group.key.empty());
-        if (!r.leftover.empty()) {
-            pending_.insert(pending_.begin() + static_cast<std::ptrdiff_t>(from),
-                            std::make_move_iterator(r.leftover.begin()), std::make_move_iterator(r.leftover.end()));
+            pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(*it));
+        if (!retry) pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(r.from));
+        Published published = publish(lead, group.riders, !group.key.empty());
+        if (!published.leftover.empty()) {
+            pending.insert(pending.begin() + static_cast<std::ptrdiff_t>(retry ? 0 : r.from),
+                           std::make_move_iterator(published.leftover.begin()),
+                           std::make_move_iterator(published.leftover.end()));
         }
-        if (r.outcome == Outcome::sent) {
+        if (published.outcome == Outcome::sent) {
             c_.pacer.record_sent(now);
-            inflight_.sent(r.lead_id, r.dead_letter);
-        } else if (r.outcome == Outcome::failed) {
+            inflight_.sent(published.lead_id, published.dead_letter);
+            ++(is_live(published.lead_id) ? live_in_flight_ : backlog_in_flight_);
+        } else if (published.outcome == Outcome::failed) {
             failed_id_ = lead.id;
             c_.status.set_in_flight(static_cast<int>(inflight_.size()));
             return false;
         }
+    }
+    // Both lanes had nothing more to send: what they hold waits for company.
+    if (exhausted) {
+        all_lingering_ = !backlog_.pending.empty() || !live_.pending.empty();
+        if (all_lingering_) c_.outbox.consumer_lingers();
     }
     c_.status.set_in_flight(static_cast<int>(inflight_.size()));
     return true;

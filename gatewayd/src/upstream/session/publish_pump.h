@@ -4,7 +4,9 @@
 // aliases). Readings the platform takes together ride along in one publish
 // (the codec's batch key; with `batch`, up to max_readings and max_bytes,
 // and a young reading may linger for company); a batch too large is cut
-// where it still fits. A reading that expired is
+// where it still fits. With replay = "live-first", readings queued after the
+// connection began go first, in a lane of their own, and the backlog drains
+// beside them in replay_share of the window. A reading that expired is
 // dropped, one too large is set aside (Delivery), and what the broker
 // answers is applied through Delivery. One per connection, on the session's
 // thread; no waiting here: the session sleeps, this room decides.
@@ -101,10 +103,20 @@ private:
         std::vector<size_t> taken_at;                                // their places in pending_, ascending
         std::optional<TimeSource::Steady::time_point> linger_until;  // set: wait for more
     };
-    // Takes more from the outbox into pending_; false when it had nothing.
-    bool refill(size_t wanted);
-    // The readings of pending_ (from `from`) that may travel with `lead`.
-    Group gather(const OutboxEntry& lead, size_t from, bool may_linger);
+    // Taken from the outbox, not yet published, in id order: the backlog
+    // (the only lane with replay = "oldest-first") or, live-first, what was
+    // queued after this connection began.
+    struct Lane {
+        bool live = false;
+        std::deque<OutboxEntry> pending;
+    };
+    // Takes more from the outbox into the lane; false when it had nothing.
+    bool refill(Lane& lane, size_t wanted);
+    // The readings of the lane (from `from`) that may travel with `lead`.
+    Group gather(Lane& lane, const OutboxEntry& lead, size_t from, bool may_linger);
+    bool lane_ready(const Lane& lane) const;
+    Lane* next_lane(bool live_done, bool backlog_done);
+    bool is_live(std::uint64_t id) const { return live_first_ && id >= split_; }
     Published publish(const OutboxEntry& first, const std::vector<OutboxEntry>& riders, bool batch);
 
     Context c_;
@@ -112,8 +124,12 @@ private:
     Transport& transport_;
     InflightWindow inflight_;
     TopicAliases aliases_;
-    std::deque<OutboxEntry> pending_;  // taken from the outbox, not yet published, in id order
-    std::vector<OutboxEntry> taken_;   // scratch for Outbox::take
+    bool live_first_ = false;
+    std::uint64_t split_ = 0;  // live-first: the first id of the live lane
+    Lane backlog_;
+    Lane live_{true, {}};
+    size_t backlog_in_flight_ = 0, live_in_flight_ = 0;
+    std::vector<OutboxEntry> taken_;  // scratch for Outbox::take
     std::optional<TimeSource::Steady::time_point> linger_until_;
     bool all_lingering_ = false;  // what pending_ holds waits for linger_until_ (or more readings)
     bool lingering_allowed_ = true;
