@@ -20,8 +20,9 @@ constexpr int kBacklog = 600;
 constexpr int kLive = 20;
 
 std::string gated_emitter(const std::string& name, const Gate& gate, int count) {
-    return "[[sensor]]\nname = \"" + name + "\"\nplugin = \"test_emitter\"\n[sensor.options]\ncount = " +
-           std::to_string(count) + "\npayload = \"{seq}\"\ngate_file = \"" + gate.file().string() + "\"\n\n";
+    return "[[sensor]]\nname = \"" + name +
+           "\"\nplugin = \"test_emitter\"\n[sensor.options]\ncount = " + std::to_string(count) +
+           "\npayload = \"{seq}\"\ngate_file = \"" + gate.file().string() + "\"\n\n";
 }
 
 struct Outcome {
@@ -48,9 +49,9 @@ Outcome run(const std::string& replay) {
     // Online again, with most of the backlog still to go (50 publishes/s);
     // the application's session keeps what arrives before it is back.
     GWD_REQUIRE(eventually([&] { return upstream_number(dir, "cloud", "sent") >= 1; }, 30s), gw.log());
-    BOOST_REQUIRE_MESSAGE(upstream_number(dir, "cloud", "queued") > kBacklog / 2,
-                          "the backlog drained before the test could emit: queued "
-                              << upstream_number(dir, "cloud", "queued"));
+    BOOST_REQUIRE_MESSAGE(
+        upstream_number(dir, "cloud", "queued") > kBacklog / 2,
+        "the backlog drained before the test could emit: queued " << upstream_number(dir, "cloud", "queued"));
     new_gate.open_to(kLive);
     cloud.wait_until_the_application_is_back();
     GWD_REQUIRE(eventually([&] { return upstream_number(dir, "cloud", "sent") == kBacklog + kLive; }, 60s),
@@ -99,8 +100,9 @@ BOOST_AUTO_TEST_CASE(live_first_new_readings_overtake_the_backlog) {
     check_lanes(o);
     // The new readings went while the backlog still drained.
     BOOST_TEST(o.backlog_before_last_live < static_cast<size_t>(kBacklog));
-    BOOST_TEST_MESSAGE("live-first: the last of " << kLive << " new readings arrived after " << o.backlog_before_last_live
-                                                  << " of " << kBacklog << " backlog readings");
+    BOOST_TEST_MESSAGE("live-first: the last of " << kLive << " new readings arrived after "
+                                                  << o.backlog_before_last_live << " of " << kBacklog
+                                                  << " backlog readings");
 }
 
 BOOST_AUTO_TEST_CASE(oldest_first_new_readings_wait_behind_the_backlog) {

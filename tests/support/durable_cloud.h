@@ -43,8 +43,8 @@ public:
         const size_t probes = subscriber_->on_topic("probe/x").size();
         TestPublisher probe(broker_.url());
         probe.publish("probe/x", "-1");
-        BOOST_REQUIRE(eventually([&] { return subscriber_->on_topic("probe/x").size() > probes; },
-                                std::chrono::seconds(20)));
+        BOOST_REQUIRE(
+            eventually([&] { return subscriber_->on_topic("probe/x").size() > probes; }, std::chrono::seconds(20)));
     }
 
     Mosquitto& broker() { return broker_; }
