@@ -18,12 +18,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string gated_emitter(const std::string& name, const Gate& gate, int count) {
-    return "[[sensor]]\nname = \"" + name +
-           "\"\nplugin = \"test_emitter\"\n[sensor.options]\ncount = " + std::to_string(count) +
-           "\npayload = \"{seq}\"\ngate_file = \"" + gate.file().string() + "\"\n\n";
-}
-
 std::string upstream(const Mosquitto& broker, const std::string& batch) {
     return "[[upstream]]\nname = \"cloud\"\nurl = \"" + broker.url() + "\"\nclient_id = \"gw-01\"\n" +
            "dead_letter_topic = \"deadletter/{gateway}/{sensor}\"\nbatch = " + batch +

@@ -51,11 +51,6 @@ std::string upstream_state(const TempDir& dir) {
 
 }  // namespace
 
-std::string gated_emitter(const Gate& gate, int n) {
-    return emitter("meter", "count = " + std::to_string(n) + "\npayload = \"{seq}\"\ngate_file = \"" +
-                                gate.file().string() + "\"");
-}
-
 // Kills the cloud broker with publishes of gatewayd in flight, in a way that
 // leaves every loss to gatewayd alone:
 //  1. the stream stops at `upto` and the test waits until gatewayd has all of
@@ -121,7 +116,7 @@ BOOST_AUTO_TEST_CASE(broker_killed_five_times_mid_stream_loses_nothing) {
     Gate gate(dir);
     const int n = 100000;
     GatewaydProcess gw(
-        dir, gateway_section(dir, all_plugins(dir)) + gated_emitter(gate, n) + upstream(cloud.broker().url()));
+        dir, gateway_section(dir, all_plugins(dir)) + gated_emitter("meter", gate, n) + upstream(cloud.broker().url()));
     Arrivals arrivals(cloud.subscriber(), n);
     const auto started = Clock::now();
     std::string in_flight_at_kills;
@@ -156,7 +151,7 @@ BOOST_AUTO_TEST_CASE(packet_identifiers_wrap_on_one_connection_and_across_kills)
     Gate gate(dir);
     const int n = 200000;
     GatewaydProcess gw(
-        dir, gateway_section(dir, all_plugins(dir)) + gated_emitter(gate, n) + upstream(cloud.broker().url()));
+        dir, gateway_section(dir, all_plugins(dir)) + gated_emitter("meter", gate, n) + upstream(cloud.broker().url()));
     Arrivals arrivals(cloud.subscriber(), n);
     const long long wrap = 65535;
     const long long first = 2 * wrap - 10;  // publishes of connection 1 before its kill

@@ -19,12 +19,6 @@ namespace {
 constexpr int kBacklog = 600;
 constexpr int kLive = 20;
 
-std::string gated_emitter(const std::string& name, const Gate& gate, int count) {
-    return "[[sensor]]\nname = \"" + name +
-           "\"\nplugin = \"test_emitter\"\n[sensor.options]\ncount = " + std::to_string(count) +
-           "\npayload = \"{seq}\"\ngate_file = \"" + gate.file().string() + "\"\n\n";
-}
-
 struct Outcome {
     std::vector<std::string> order;  // "old:N" / "new:N" as they arrived
     size_t backlog_before_last_live = 0;

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
 
 #include "temp_dir.h"
 
@@ -30,5 +31,12 @@ private:
     std::filesystem::path file_;
     long long limit_ = 0;
 };
+
+// A [[sensor]] of test_emitter sending "{seq}" for seq 0 to count - 1 as `gate` allows.
+inline std::string gated_emitter(const std::string& name, const Gate& gate, int count) {
+    return "[[sensor]]\nname = \"" + name +
+           "\"\nplugin = \"test_emitter\"\n[sensor.options]\ncount = " + std::to_string(count) +
+           "\npayload = \"{seq}\"\ngate_file = \"" + gate.file().string() + "\"\n\n";
+}
 
 }  // namespace gwd::test

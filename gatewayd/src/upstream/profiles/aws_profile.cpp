@@ -50,22 +50,14 @@ std::string aws_shadow_prefix(const AwsSettings& aws) {
 AwsUplinkCodec::AwsUplinkCodec(UpstreamConfig upstream, std::string gateway_id,
                                std::map<std::string, std::string> plugins)
     : upstream_(std::move(upstream)),
-      gateway_id_(std::move(gateway_id)),
-      plugins_(std::move(plugins)),
+      reading_topic_(std::move(gateway_id), upstream_.name, std::move(plugins)),
       topic_(TopicTemplate::compile_checked(upstream_.topic)),
-      dead_letters_(upstream_, gateway_id_) {}
-
-std::string AwsUplinkCodec::data_topic(const Message& message) const {
-    auto plugin = plugins_.find(message.instance);
-    return topic_.render(TopicVariables{
-        gateway_id_, message.sensor, message.instance,
-        plugin == plugins_.end() ? std::string_view() : std::string_view(plugin->second), upstream_.name});
-}
+      dead_letters_(upstream_, reading_topic_.gateway_id()) {}
 
 std::optional<PublishRequest> AwsUplinkCodec::encode(const Message& message, std::uint64_t) const {
     if (message.kind == Message::Kind::dead_letter) return dead_letters_.encode(message);
     PublishRequest r;
-    r.topic = data_topic(message);
+    r.topic = reading_topic_.render(topic_, message);
     if (auto problem = aws_topic_problem(r.topic)) r.problem = "its topic '" + r.topic + "' is too long: " + *problem;
     r.qos = upstream_.qos;
     r.retain = upstream_.retain;
@@ -83,18 +75,18 @@ std::optional<PublishRequest> AwsUplinkCodec::encode(const Message& message, std
 
 std::string AwsUplinkCodec::batch_key(const Message& message) const {
     if (!upstream_.batch.enabled() || message.kind != Message::Kind::data) return {};
-    return data_topic(message);
+    return reading_topic_.render(topic_, message);
 }
 
 std::optional<PublishRequest> AwsUplinkCodec::encode_batch(std::span<const UplinkItem> items) const {
     const Message& first = *items.front().message;
-    if (batch_key(first).empty()) return encode(first, items.front().id);
+    if (!upstream_.batch.enabled() || first.kind != Message::Kind::data) return encode(first, items.front().id);
     PublishRequest r;
-    r.topic = data_topic(first);
+    r.topic = reading_topic_.render(topic_, first);
     if (auto problem = aws_topic_problem(r.topic)) r.problem = "its topic '" + r.topic + "' is too long: " + *problem;
     r.qos = upstream_.qos;
     r.retain = upstream_.retain;
-    r.payload = envelope_array(items, gateway_id_);
+    r.payload = envelope_array(items, reading_topic_.gateway_id());
     r.content_type = "application/json";
     r.payload_format = 1;
     r.properties = shared_properties(items, kAwsMaxUserPropertyBytes);

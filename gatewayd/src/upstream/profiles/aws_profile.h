@@ -48,6 +48,7 @@
 #include "upstream/profiles/dead_letter_publish.h"
 #include "upstream/profiles/entity_map.h"
 #include "upstream/profiles/platform_agent.h"
+#include "upstream/profiles/reading_topic.h"
 #include "upstream/profiles/uplink.h"
 
 namespace gwd {
@@ -75,11 +76,8 @@ public:
     std::uint32_t max_message_expiry_s() const override { return kAwsMaxMessageExpiry; }
 
 private:
-    std::string data_topic(const Message& message) const;
-
     UpstreamConfig upstream_;
-    std::string gateway_id_;
-    std::map<std::string, std::string> plugins_;
+    ReadingTopic reading_topic_;
     TopicTemplate topic_;
     DeadLetterPublisher dead_letters_;
 };

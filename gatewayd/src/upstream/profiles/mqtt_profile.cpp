@@ -7,9 +7,7 @@ namespace gwd {
 
 MqttUplinkCodec::MqttUplinkCodec(const UpstreamConfig& upstream, std::string gateway_id,
                                  std::map<std::string, std::string> plugins)
-    : upstream_name_(upstream.name),
-      gateway_id_(std::move(gateway_id)),
-      plugins_(std::move(plugins)),
+    : reading_topic_(std::move(gateway_id), upstream.name, std::move(plugins)),
       topic_(TopicTemplate::compile_checked(upstream.topic)),
       qos_(upstream.qos),
       retain_(upstream.retain),
@@ -23,16 +21,12 @@ std::optional<PublishRequest> MqttUplinkCodec::encode(const Message& message, st
     const bool dead = message.kind == Message::Kind::dead_letter;
     if (dead && !dead_letter_topic_) return std::nullopt;
 
-    auto plugin = plugins_.find(message.instance);
-    TopicVariables vars{gateway_id_, message.sensor, message.instance,
-                        plugin == plugins_.end() ? std::string_view() : std::string_view(plugin->second),
-                        upstream_name_};
     PublishRequest request;
-    request.topic = dead ? dead_letter_topic_->render(vars) : topic_.render(vars);
+    request.topic = reading_topic_.render(dead ? *dead_letter_topic_ : topic_, message);
     request.qos = qos_;
     request.retain = dead ? false : retain_;
     if (envelope_) {
-        request.payload = message_envelope(message, gateway_id_);
+        request.payload = message_envelope(message, reading_topic_.gateway_id());
         request.content_type = "application/json";
         request.payload_format = 1;
         return request;
@@ -45,26 +39,19 @@ std::optional<PublishRequest> MqttUplinkCodec::encode(const Message& message, st
     return request;
 }
 
-std::string MqttUplinkCodec::data_topic(const Message& message) const {
-    auto plugin = plugins_.find(message.instance);
-    return topic_.render(TopicVariables{
-        gateway_id_, message.sensor, message.instance,
-        plugin == plugins_.end() ? std::string_view() : std::string_view(plugin->second), upstream_name_});
-}
-
 std::string MqttUplinkCodec::batch_key(const Message& message) const {
     if (!batch_.enabled() || message.kind != Message::Kind::data) return {};
-    return data_topic(message);
+    return reading_topic_.render(topic_, message);
 }
 
 std::optional<PublishRequest> MqttUplinkCodec::encode_batch(std::span<const UplinkItem> items) const {
     const Message& first = *items.front().message;
-    if (batch_key(first).empty()) return encode(first, items.front().id);
+    if (!batch_.enabled() || first.kind != Message::Kind::data) return encode(first, items.front().id);
     PublishRequest request;
-    request.topic = data_topic(first);
+    request.topic = reading_topic_.render(topic_, first);
     request.qos = qos_;
     request.retain = retain_;
-    request.payload = envelope_array(items, gateway_id_);
+    request.payload = envelope_array(items, reading_topic_.gateway_id());
     request.content_type = "application/json";
     request.payload_format = 1;
     if (!envelope_) request.properties = shared_properties(items);

@@ -11,6 +11,7 @@
 
 #include "config/config.h"
 #include "topics/topic_template.h"
+#include "upstream/profiles/reading_topic.h"
 #include "upstream/profiles/uplink.h"
 
 namespace gwd {
@@ -26,11 +27,7 @@ public:
     std::optional<PublishRequest> encode_batch(std::span<const UplinkItem> items) const override;
 
 private:
-    std::string data_topic(const Message& message) const;
-
-    std::string upstream_name_;
-    std::string gateway_id_;
-    std::map<std::string, std::string> plugins_;
+    ReadingTopic reading_topic_;
     TopicTemplate topic_;
     std::optional<TopicTemplate> dead_letter_topic_;
     int qos_;

@@ -88,14 +88,18 @@ bool PublishPump::refill(Lane& lane, size_t wanted) {
     taken_.clear();
     if (wanted == 0) return false;
     if ((lane.live ? c_.outbox.take_live(wanted, taken_) : c_.outbox.take(wanted, taken_)) == 0) return false;
-    for (OutboxEntry& e : taken_) lane.pending.push_back(std::move(e));
+    for (OutboxEntry& e : taken_) {
+        std::string key = c_.codec.batch_key(*e.message);
+        lane.pending.push_back({std::move(e), std::move(key)});
+    }
     taken_.clear();
     return true;
 }
 
-PublishPump::Group PublishPump::gather(Lane& lane, const OutboxEntry& lead, size_t from, bool may_linger) {
+PublishPump::Group PublishPump::gather(Lane& lane, const OutboxEntry& lead, std::string key, size_t from,
+                                       bool may_linger) {
     Group g;
-    g.key = c_.codec.batch_key(*lead.message);
+    g.key = std::move(key);
     if (g.key.empty()) return g;
     const size_t max = c_.codec.max_batch(g.key);
     const BatchConfig& batch = c_.config.batch;
@@ -113,15 +117,15 @@ PublishPump::Group PublishPump::gather(Lane& lane, const OutboxEntry& lead, size
                 full = true;
             else if (!refill(lane, std::min(max - items.size(), kMaxLookAhead)))
                 break;  // nothing more for now
-        } else if (const OutboxEntry& e = pending[at]; c_.codec.batch_key(*e.message) != g.key) {
+        } else if (const Pending& p = pending[at]; p.key != g.key) {
             ++at;  // another topic or device: it goes in its own publish
-        } else if (!c_.codec.batch_can_take(items, *e.message) ||
-                   (batch.enabled() && bytes + approx_batch_bytes(*e.message) > batch.max_bytes)) {
+        } else if (!c_.codec.batch_can_take(items, *p.entry.message) ||
+                   (batch.enabled() && bytes + approx_batch_bytes(*p.entry.message) > batch.max_bytes)) {
             full = true;
         } else {
-            items.push_back({e.id, e.message.get()});
-            bytes += approx_batch_bytes(*e.message);
-            g.riders.push_back(e);
+            items.push_back({p.entry.id, p.entry.message.get()});
+            bytes += approx_batch_bytes(*p.entry.message);
+            g.riders.push_back(p.entry);
             g.taken_at.push_back(at++);
         }
     }
@@ -164,6 +168,7 @@ bool PublishPump::fill() {
         const auto now = c_.time.now();
         if (c_.pacer.wait(now).count() > 0) break;
         OutboxEntry lead;
+        std::string lead_key;
         Lane* lane = nullptr;
         const bool retry = c_.delivery.retry_ready();
         if (retry) {
@@ -176,9 +181,9 @@ bool PublishPump::fill() {
                 break;
             }
             Round& r = round_of(*lane);
-            auto lingers = [&](const OutboxEntry& e) {
-                return !r.lingering.empty() && std::find(r.lingering.begin(), r.lingering.end(),
-                                                         c_.codec.batch_key(*e.message)) != r.lingering.end();
+            auto lingers = [&](const Pending& p) {
+                return !r.lingering.empty() &&
+                       std::find(r.lingering.begin(), r.lingering.end(), p.key) != r.lingering.end();
             };
             while (r.from < lane->pending.size() && lingers(lane->pending[r.from])) ++r.from;
             if (r.from >= lane->pending.size()) {
@@ -186,10 +191,12 @@ bool PublishPump::fill() {
                 r.done = true;
                 continue;
             }
-            lead = lane->pending[r.from];
+            lead = lane->pending[r.from].entry;
+            lead_key = lane->pending[r.from].key;
         }
         Round& r = round_of(*lane);
-        Group group = gather(*lane, lead, retry ? 0 : r.from + 1, !retry);
+        if (retry) lead_key = c_.codec.batch_key(*lead.message);
+        Group group = gather(*lane, lead, std::move(lead_key), retry ? 0 : r.from + 1, !retry);
         if (group.linger_until) {
             r.lingering.push_back(group.key);
             if (!linger_until_ || *group.linger_until < *linger_until_) linger_until_ = group.linger_until;
@@ -201,9 +208,13 @@ bool PublishPump::fill() {
         if (!retry) pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(r.from));
         Published published = publish(lead, group.riders, !group.key.empty());
         if (!published.leftover.empty()) {
+            std::vector<Pending> back;
+            for (OutboxEntry& e : published.leftover) {
+                std::string key = c_.codec.batch_key(*e.message);
+                back.push_back({std::move(e), std::move(key)});
+            }
             pending.insert(pending.begin() + static_cast<std::ptrdiff_t>(retry ? 0 : r.from),
-                           std::make_move_iterator(published.leftover.begin()),
-                           std::make_move_iterator(published.leftover.end()));
+                           std::make_move_iterator(back.begin()), std::make_move_iterator(back.end()));
         }
         if (published.outcome == Outcome::sent) {
             c_.pacer.record_sent(now);

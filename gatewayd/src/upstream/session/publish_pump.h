@@ -106,14 +106,19 @@ private:
     // Taken from the outbox, not yet published, in id order: the backlog
     // (the only lane with replay = "oldest-first") or, live-first, what was
     // queued after this connection began.
+    struct Pending {
+        OutboxEntry entry;
+        std::string key;  // its batch key, worked out once (a topic render for mqtt and aws)
+    };
     struct Lane {
         bool live = false;
-        std::deque<OutboxEntry> pending;
+        std::deque<Pending> pending;
     };
     // Takes more from the outbox into the lane; false when it had nothing.
     bool refill(Lane& lane, size_t wanted);
-    // The readings of the lane (from `from`) that may travel with `lead`.
-    Group gather(Lane& lane, const OutboxEntry& lead, size_t from, bool may_linger);
+    // The readings of the lane (from `from`) that may travel with `lead`,
+    // whose batch key is `key`.
+    Group gather(Lane& lane, const OutboxEntry& lead, std::string key, size_t from, bool may_linger);
     bool lane_ready(const Lane& lane) const;
     Lane* next_lane(bool live_done, bool backlog_done);
     bool is_live(std::uint64_t id) const { return live_first_ && id >= split_; }
