@@ -14,15 +14,17 @@
 #   bash bench/compare.sh          builds in Release (build-release/) and runs everything (~15 min)
 #   SMOKE=1 bash bench/compare.sh  a few seconds per part, small N, for CI: proves the script runs
 # Sizes: RUNS (3), READINGS (200000, forward rate), LATENCY_READINGS (10000 at 1,000/s),
-# RATE10K_READINGS (100000 at 10,000/s), BACKLOG (1000000), CALLGRIND_READINGS (20000).
-# PARTS: a subset of "forward ceiling library batch latency memory callgrind" (default: all).
+# RATE10K_READINGS (100000 at 10,000/s), BACKLOG (1000000), CALLGRIND_READINGS (20000),
+# OUTAGE (600 s) and REPLAY_RATE (100 readings/s) of the replay part.
+# PARTS: a subset of "forward ceiling library batch latency memory callgrind replay"
+# (default: all). callgrind and replay run once, not RUNS times; replay takes 2 × OUTAGE.
 # BUILD_DIR (build-release), NO_BUILD=1 to use what is there, KEEP=1 to keep the work directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ -n "${SMOKE:-}" ]; then
   : "${RUNS:=1}" "${READINGS:=3000}" "${LATENCY_READINGS:=300}" "${RATE10K_READINGS:=3000}" "${BACKLOG:=5000}"
-  : "${CALLGRIND_READINGS:=300}"
+  : "${CALLGRIND_READINGS:=300}" "${OUTAGE:=3}"
 fi
 runs=${RUNS:-3}
 readings=${READINGS:-200000}
@@ -30,8 +32,10 @@ latency_readings=${LATENCY_READINGS:-10000}
 rate10k_readings=${RATE10K_READINGS:-100000}
 backlog=${BACKLOG:-1000000}
 callgrind_readings=${CALLGRIND_READINGS:-20000}
+outage=${OUTAGE:-600}
+replay_rate=${REPLAY_RATE:-100}
 build=${BUILD_DIR:-build-release}
-parts=${PARTS:-forward ceiling library batch latency memory callgrind}
+parts=${PARTS:-forward ceiling library batch latency memory callgrind replay}
 
 if [ -z "${NO_BUILD:-}" ]; then
   BUILD_DIR=$build BUILD_TYPE=Release bash scripts/build.sh >/dev/null
@@ -394,6 +398,36 @@ callgrind_run() { # $1: path
   teardown_path
 }
 
+# --- 6. after an outage: the newest reading's age while the backlog drains ------------
+# REPLAY_RATE readings/s into A all along; B (the cloud) is down for OUTAGE
+# seconds in the middle. The subscriber keeps a persistent session on B and
+# reconnects when B is back; it reports the drain (from the first arrival
+# after the outage until every reading emitted before it is in) and the
+# newest reading's age sampled every 100 ms through it.
+replay_run() { # $1: oldest-first|live-first
+  setup_path gatewayd 1 persist "replay = \"$1\""
+  local tail=$((outage / 10 + 20)) line
+  local total=$((replay_rate * (10 + outage + tail)))
+  run_sub "$work/replay.out" --count "$total" --qos 1 --id bench-replay --persistent \
+    --timeout $((10 + outage + tail + 300)) --reconnect-for $((outage + 60))
+  "$bin/bench_mqtt" pub --port "$port_a" --count "$total" --qos 1 --rate "$replay_rate" >/dev/null &
+  local pub_pid=$!
+  pids+=("$pub_pid")
+  sleep 10
+  stop "$pid_b" # the cloud goes away
+  log "replay $1: the cloud is down for $outage s"
+  sleep "$outage"
+  start_broker b "$port_b" "" persist # and is back
+  wait "$pub_pid"
+  forget "$pub_pid"
+  finish_sub "$work/replay.out"
+  local k
+  for k in backlog drain_s newest_age_p50_ms newest_age_max_ms; do results[replay_${k}_$1]=$(field "$k" "$line"); done
+  log "replay $1: $(field backlog "$line") readings drained in $(field drain_s "$line") s; newest reading's age" \
+    "$(field newest_age_p50_ms "$line") ms median, $(field newest_age_max_ms "$line") ms at most"
+  teardown_path
+}
+
 log "brokers A 127.0.0.1:$port_a, B 127.0.0.1:$port_b; $runs runs; work $work"
 part() { [[ " $parts " == *" $1 "* ]]; }
 for run in $(seq "$runs"); do
@@ -410,6 +444,10 @@ done
 if part callgrind; then
   callgrind_run bridge
   callgrind_run gatewayd
+fi
+if part replay; then
+  replay_run oldest-first
+  replay_run live-first
 fi
 
 # --- the table -----------------------------------------------------------------
@@ -430,21 +468,33 @@ echo "gatewayd $("$bin/gatewayd" --version 2>/dev/null | head -1) vs mosquitto $
 echo
 echo "| measure | mosquitto bridge | gatewayd | gatewayd / bridge |"
 echo "|---|---|---|---|"
-for q in 0 1; do
-  echo "| forward rate QoS $q, readings/s | $(num "$(med rate_bridge_q$q)") | $(num "$(med rate_gatewayd_q$q)") | $(ratio "$(med rate_gatewayd_q$q)" "$(med rate_bridge_q$q)") |"
-done
-echo "| gatewayd ceiling (in-process plugin, no broker A), QoS 0 / QoS 1, readings/s | - | $(num "$(med ceiling_q0)") / $(num "$(med ceiling_q1)") | |"
-echo "| latency at 1,000 readings/s (QoS 1), p50 / p99 / p99.9, ms | $(ms "$(med lat_bridge_p50_us)") / $(ms "$(med lat_bridge_p99_us)") / $(ms "$(med lat_bridge_p999_us)") | $(ms "$(med lat_gatewayd_p50_us)") / $(ms "$(med lat_gatewayd_p99_us)") / $(ms "$(med lat_gatewayd_p999_us)") | |"
-echo "| peak RSS idle (bridge: broker A) | $(mib "$(med hwm_idle_bridge)") | $(mib "$(med hwm_idle_gatewayd)") | $(ratio "$(med hwm_idle_gatewayd)" "$(med hwm_idle_bridge)") |"
-echo "| peak RSS at 10,000 readings/s | $(mib "$(med hwm_10k_bridge)") | $(mib "$(med hwm_10k_gatewayd)") | $(ratio "$(med hwm_10k_gatewayd)" "$(med hwm_10k_bridge)") |"
-echo "| peak RSS with $(num "$backlog") readings queued (B down) | $(mib "$(med hwm_backlog_bridge)") (in memory) | $(mib "$(med hwm_backlog_gatewayd)") (on disk) | $(ratio "$(med hwm_backlog_gatewayd)" "$(med hwm_backlog_bridge)") |"
-echo "| RSS once the backlog drained | $(mib "$(med rss_drained_bridge)") | $(mib "$(med rss_drained_gatewayd)") | |"
-echo "| backlog drain, readings/s | $(num "$(med drain_bridge)") | $(num "$(med drain_gatewayd)") | $(ratio "$(med drain_gatewayd)" "$(med drain_bridge)") |"
-echo "| drain / live QoS 1 forward rate | $(ratio "$(med drain_bridge)" "$(med rate_bridge_q1)") | $(ratio "$(med drain_gatewayd)" "$(med rate_gatewayd_q1)") | |"
-for q in 0 1; do
-  echo "| CPU s per 100,000 readings QoS $q: forwarder (bridge: all of A) | $(med cpu_bridge_q$q) | $(med cpu_gatewayd_q$q) | $(ratio "$(med cpu_gatewayd_q$q)" "$(med cpu_bridge_q$q)") |"
-  echo "| CPU s per 100,000 readings QoS $q: broker A + forwarder | $(med cpu_bridge_q$q) | $(sum "$(med cpu_a_serving_q$q)" "$(med cpu_gatewayd_q$q)") | $(ratio "$(sum "$(med cpu_a_serving_q$q)" "$(med cpu_gatewayd_q$q)")" "$(med cpu_bridge_q$q)") |"
-done
+if part forward; then
+  for q in 0 1; do
+    echo "| forward rate QoS $q, readings/s | $(num "$(med rate_bridge_q$q)") | $(num "$(med rate_gatewayd_q$q)") | $(ratio "$(med rate_gatewayd_q$q)" "$(med rate_bridge_q$q)") |"
+  done
+fi
+if part ceiling; then
+  echo "| gatewayd ceiling (in-process plugin, no broker A), QoS 0 / QoS 1, readings/s | - | $(num "$(med ceiling_q0)") / $(num "$(med ceiling_q1)") | |"
+fi
+if part latency; then
+  echo "| latency at 1,000 readings/s (QoS 1), p50 / p99 / p99.9, ms | $(ms "$(med lat_bridge_p50_us)") / $(ms "$(med lat_bridge_p99_us)") / $(ms "$(med lat_bridge_p999_us)") | $(ms "$(med lat_gatewayd_p50_us)") / $(ms "$(med lat_gatewayd_p99_us)") / $(ms "$(med lat_gatewayd_p999_us)") | |"
+fi
+if part memory; then
+  echo "| peak RSS idle (bridge: broker A) | $(mib "$(med hwm_idle_bridge)") | $(mib "$(med hwm_idle_gatewayd)") | $(ratio "$(med hwm_idle_gatewayd)" "$(med hwm_idle_bridge)") |"
+  echo "| peak RSS at 10,000 readings/s | $(mib "$(med hwm_10k_bridge)") | $(mib "$(med hwm_10k_gatewayd)") | $(ratio "$(med hwm_10k_gatewayd)" "$(med hwm_10k_bridge)") |"
+  echo "| peak RSS with $(num "$backlog") readings queued (B down) | $(mib "$(med hwm_backlog_bridge)") (in memory) | $(mib "$(med hwm_backlog_gatewayd)") (on disk) | $(ratio "$(med hwm_backlog_gatewayd)" "$(med hwm_backlog_bridge)") |"
+  echo "| RSS once the backlog drained | $(mib "$(med rss_drained_bridge)") | $(mib "$(med rss_drained_gatewayd)") | |"
+  echo "| backlog drain, readings/s | $(num "$(med drain_bridge)") | $(num "$(med drain_gatewayd)") | $(ratio "$(med drain_gatewayd)" "$(med drain_bridge)") |"
+  if part forward; then
+    echo "| drain / live QoS 1 forward rate | $(ratio "$(med drain_bridge)" "$(med rate_bridge_q1)") | $(ratio "$(med drain_gatewayd)" "$(med rate_gatewayd_q1)") | |"
+  fi
+fi
+if part forward; then
+  for q in 0 1; do
+    echo "| CPU s per 100,000 readings QoS $q: forwarder (bridge: all of A) | $(med cpu_bridge_q$q) | $(med cpu_gatewayd_q$q) | $(ratio "$(med cpu_gatewayd_q$q)" "$(med cpu_bridge_q$q)") |"
+    echo "| CPU s per 100,000 readings QoS $q: broker A + forwarder | $(med cpu_bridge_q$q) | $(sum "$(med cpu_a_serving_q$q)" "$(med cpu_gatewayd_q$q)") | $(ratio "$(sum "$(med cpu_a_serving_q$q)" "$(med cpu_gatewayd_q$q)")" "$(med cpu_bridge_q$q)") |"
+  done
+fi
 if part callgrind; then
   ir_box=$((${results[ir_a_serving]} + ${results[ir_gatewayd]}))
   echo "| instructions per reading QoS 1 (callgrind, $(num "$callgrind_readings") readings): forwarder | $(num "${results[ir_bridge]}") | $(num "${results[ir_gatewayd]}") | $(ratio "${results[ir_gatewayd]}" "${results[ir_bridge]}") |"
@@ -456,6 +506,11 @@ fi
 if part batch; then
   for b in 1 10 100; do
     echo "| batch max_readings = $b, linger 5 ms (QoS 1): readings/s; messages per 1,000 readings | $(num "$(med rate_bridge_q1)"); 1,000 | $(num "$(med batch_rate_$b)"); $(med batch_msgs_$b) | $(ratio "$(med batch_rate_$b)" "$(med rate_bridge_q1)") |"
+  done
+fi
+if part replay; then
+  for order in oldest-first live-first; do
+    echo "| replay = \"$order\" after a $outage s outage at $replay_rate readings/s ($(num "${results[replay_backlog_$order]}") behind): drain s; newest reading's age during it, median / max, ms | - | ${results[replay_drain_s_$order]}; $(num "${results[replay_newest_age_p50_ms_$order]}") / $(num "${results[replay_newest_age_max_ms_$order]}") | |"
   done
 fi
 if part library; then

@@ -2,7 +2,7 @@
 //
 //   bench_mqtt pub --port P --count N [--qos 0|1] [--rate R] [--window W] [--topics K]
 //   bench_mqtt sub --port P --count N [--qos 0|1] [--filter F] [--id ID --persistent]
-//                  [--ready FILE] [--timeout S] [--connect-for S]
+//                  [--ready FILE] [--timeout S] [--connect-for S] [--reconnect-for S]
 //
 // Why not mosquitto_pub/_sub or Paho: mosquitto_pub -l stops at 65,535 QoS 1
 // lines, and a Paho client is slower than the paths measured. This one writes
@@ -12,7 +12,10 @@
 // Every payload is 64 bytes of JSON carrying a sequence number and the
 // CLOCK_MONOTONIC time it was written ({"seq":12,"t":123456789,"pad":"xx..."}),
 // so the subscriber, on the same machine, measures latency from emit to
-// arrival and finds lost or duplicated readings. A message may carry several
+// arrival and finds lost or duplicated readings. With --reconnect-for, the
+// subscriber outlives the broker's restart (a cloud outage) and reports the
+// drain that follows it: how long the backlog took, and how old the newest
+// reading it had was while it drained (drain_s, newest_age_*_ms). A message may carry several
 // readings (gatewayd's `batch`: a JSON array of envelopes); the subscriber
 // counts readings, and messages apart. Both print one line of key=value
 // pairs for the script to read.
@@ -29,8 +32,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,6 +71,7 @@ struct Args {
     std::string ready_file;
     double timeout_s = 600;
     double connect_for_s = 0;
+    double reconnect_for_s = 0;
 };
 
 Args parse(int argc, char** argv) {
@@ -102,6 +108,8 @@ Args parse(int argc, char** argv) {
             a.timeout_s = std::stod(value);
         else if (key == "--connect-for")
             a.connect_for_s = std::stod(value);
+        else if (key == "--reconnect-for")
+            a.reconnect_for_s = std::stod(value);
         else
             fail("unknown option " + key);
     }
@@ -136,23 +144,33 @@ public:
     bool ok() const { return fd_ >= 0; }
 
     void send_all(const std::string& bytes) {
+        if (!try_send_all(bytes)) fail("the broker closed the connection while sending");
+    }
+    bool try_send_all(const std::string& bytes) {
         size_t done = 0;
         while (done < bytes.size()) {
             const ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
-            if (n <= 0) fail("the broker closed the connection while sending");
+            if (n <= 0) return false;
             done += size_t(n);
         }
+        return true;
     }
-    // Reads what is there, waiting at most `timeout_ms` (-1: forever);
-    // false on timeout. A closed connection ends the program.
-    bool receive(gwd::mqtt::PacketReader& reader, int timeout_ms) {
+    enum class Received { data, nothing, closed };
+    // Reads what is there, waiting at most `timeout_ms` (-1: forever).
+    Received try_receive(gwd::mqtt::PacketReader& reader, int timeout_ms) {
         pollfd p{fd_, POLLIN, 0};
-        if (poll(&p, 1, timeout_ms) <= 0) return false;
+        if (poll(&p, 1, timeout_ms) <= 0) return Received::nothing;
         char buffer[65536];
         const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
-        if (n <= 0) fail("the broker closed the connection");
+        if (n <= 0) return Received::closed;
         reader.feed(buffer, size_t(n));
-        return true;
+        return Received::data;
+    }
+    // As try_receive; false on timeout, and a closed connection ends the program.
+    bool receive(gwd::mqtt::PacketReader& reader, int timeout_ms) {
+        const Received got = try_receive(reader, timeout_ms);
+        if (got == Received::closed) fail("the broker closed the connection");
+        return got == Received::data;
     }
 
 private:
@@ -268,16 +286,54 @@ double percentile_us(std::vector<std::int64_t>& sorted_ns, double q) {
     return double(sorted_ns[index]) / 1000.0;
 }
 
-int subscribe(const Args& a) {
-    const std::int64_t connect_deadline = now_ns() + std::int64_t(a.connect_for_s * 1e9);
-    std::unique_ptr<Connection> link;
-    for (;;) {  // a broker that is just starting: retry every 10 ms for --connect-for seconds
-        link = std::make_unique<Connection>(a.port);
-        if (link->ok() || now_ns() >= connect_deadline) break;
-        usleep(10'000);
+// What a broker restart during the run looked like from here: the longest
+// silence between two arrivals is the outage; the drain is from the first
+// arrival after it until every reading emitted before that arrival is in.
+// The newest reading's age (now - its emit time) is sampled every 100 ms
+// through the drain, from 100 ms after its start.
+struct Drain {
+    double gap_s = 0, drain_s = 0, age_p50_ms = 0, age_max_ms = 0;
+    long backlog = 0;
+};
+
+Drain analyse_drain(const std::vector<std::int64_t>& arrival_ns, const std::vector<std::int64_t>& emit_ns) {
+    std::vector<std::pair<std::int64_t, std::int64_t>> by_arrival;  // (arrival, emit)
+    for (size_t i = 0; i < arrival_ns.size(); ++i)
+        if (arrival_ns[i] > 0) by_arrival.emplace_back(arrival_ns[i], emit_ns[i]);
+    std::sort(by_arrival.begin(), by_arrival.end());
+    Drain d;
+    if (by_arrival.size() < 2) return d;
+    size_t after_gap = 1;
+    for (size_t i = 1; i < by_arrival.size(); ++i)
+        if (by_arrival[i].first - by_arrival[i - 1].first >
+            by_arrival[after_gap].first - by_arrival[after_gap - 1].first)
+            after_gap = i;
+    const std::int64_t start = by_arrival[after_gap].first;
+    d.gap_s = double(start - by_arrival[after_gap - 1].first) / 1e9;
+    std::int64_t end = start;
+    for (const auto& [arrival, emit] : by_arrival)
+        if (emit < start && arrival >= start) {
+            ++d.backlog;
+            end = std::max(end, arrival);
+        }
+    d.drain_s = double(end - start) / 1e9;
+    std::vector<std::int64_t> ages;
+    std::int64_t newest = 0;
+    size_t next = 0;
+    for (std::int64_t t = start + 100'000'000; t <= end; t += 100'000'000) {
+        for (; next < by_arrival.size() && by_arrival[next].first <= t; ++next)
+            newest = std::max(newest, by_arrival[next].second);
+        ages.push_back(t - newest);
     }
-    if (!link->ok()) fail("cannot connect to 127.0.0.1:" + std::to_string(a.port));
-    gwd::mqtt::PacketReader reader;
+    if (!ages.empty()) {
+        std::sort(ages.begin(), ages.end());
+        d.age_p50_ms = double(ages[ages.size() / 2]) / 1e6;
+        d.age_max_ms = double(ages.back()) / 1e6;
+    }
+    return d;
+}
+
+int subscribe(const Args& a) {
     gwd::mqtt::ConnectOptions options;
     options.version = 5;
     options.client_id = a.id.empty() ? "bench-sub-" + std::to_string(getpid()) : a.id;
@@ -285,23 +341,63 @@ int subscribe(const Args& a) {
     options.session_expiry_s = a.persistent ? 3600 : 0;
     options.receive_maximum = 65535;  // the subscriber is never the window
     options.keep_alive_s = 60;
-    handshake(*link, reader, options);
-    link->send_all(gwd::mqtt::encode_subscribe(5, 1, {a.filter}, a.qos));
-    if (next_packet(*link, reader, 5000).type != gwd::mqtt::kSuback) fail("no SUBACK");
+    std::unique_ptr<Connection> link;
+    gwd::mqtt::PacketReader reader;
+    std::deque<gwd::mqtt::Packet> early;
+    // Connects and subscribes, retrying every 10 ms for `retry_s` (a broker
+    // that is just starting); a persistent session resumes where it was.
+    auto attach = [&](double retry_s) {
+        const std::int64_t give_up = now_ns() + std::int64_t(retry_s * 1e9);
+        for (;;) {
+            link = std::make_unique<Connection>(a.port);
+            if (link->ok() || now_ns() >= give_up) break;
+            usleep(10'000);
+        }
+        if (!link->ok()) fail("cannot connect to 127.0.0.1:" + std::to_string(a.port));
+        reader = gwd::mqtt::PacketReader();
+        handshake(*link, reader, options);
+        link->send_all(gwd::mqtt::encode_subscribe(5, 1, {a.filter}, a.qos));
+        // A resumed session may send PUBLISHes ahead of the SUBACK: they wait in `early`.
+        for (;;) {
+            const auto p = next_packet(*link, reader, 5000);
+            if (p.type == gwd::mqtt::kSuback) return;
+            if (p.type != gwd::mqtt::kPublish) fail("no SUBACK");
+            early.push_back(p);
+        }
+    };
+    auto next_received = [&](std::string& error) -> std::optional<gwd::mqtt::Packet> {
+        if (early.empty()) return reader.next(error);
+        gwd::mqtt::Packet p = std::move(early.front());
+        early.pop_front();
+        return p;
+    };
+    attach(a.connect_for_s);
     if (!a.ready_file.empty()) std::ofstream(a.ready_file) << "subscribed\n";
 
     std::vector<char> seen(size_t(a.count), 0);
     std::vector<std::int64_t> latency_ns;
     latency_ns.reserve(size_t(a.count));
-    long unique = 0, duplicates = 0, foreign = 0, messages = 0;
+    std::vector<std::int64_t> arrival_ns, emit_ns;  // per reading, for the drain
+    if (a.reconnect_for_s > 0) {
+        arrival_ns.assign(size_t(a.count), 0);
+        emit_ns.assign(size_t(a.count), 0);
+    }
+    long unique = 0, duplicates = 0, foreign = 0, messages = 0, reconnects = 0;
     std::int64_t first_arrival = 0, last_arrival = 0, first_emit = 0;
     const std::int64_t deadline = now_ns() + std::int64_t(a.timeout_s * 1e9);
     std::string acks;
     while (unique < a.count && now_ns() < deadline) {
-        if (!link->receive(reader, 100)) continue;
+        const auto got = early.empty() ? link->try_receive(reader, 100) : Connection::Received::data;
+        if (got == Connection::Received::closed) {
+            if (a.reconnect_for_s <= 0) fail("the broker closed the connection");
+            ++reconnects;
+            attach(a.reconnect_for_s);
+            continue;
+        }
+        if (got == Connection::Received::nothing) continue;
         const std::int64_t arrival = now_ns();
         std::string error;
-        while (auto p = reader.next(error)) {
+        while (auto p = next_received(error)) {
             if (p->type != gwd::mqtt::kPublish) continue;
             auto message = gwd::mqtt::decode_publish(5, p->flags, p->body, error);
             if (!message) fail("undecodable PUBLISH: " + error);
@@ -331,23 +427,33 @@ int subscribe(const Args& a) {
                 }
                 last_arrival = arrival;
                 if (emitted > 0) latency_ns.push_back(arrival - emitted);
+                if (!arrival_ns.empty()) {
+                    arrival_ns[size_t(seq)] = arrival;
+                    emit_ns[size_t(seq)] = emitted;
+                }
             }
             if (!any) ++foreign;
         }
         if (!error.empty()) fail(error);
-        if (!acks.empty()) link->send_all(acks);
+        if (!acks.empty()) link->try_send_all(acks);  // a closed link shows at the next receive
         acks.clear();
     }
-    link->send_all(gwd::mqtt::encode_disconnect());
+    link->try_send_all(gwd::mqtt::encode_disconnect());
     std::sort(latency_ns.begin(), latency_ns.end());
     const double span = double(last_arrival - first_arrival) / 1e9;
     const double since_emit = first_emit > 0 ? double(last_arrival - first_emit) / 1e9 : span;
     std::printf(
         "received=%ld missing=%ld duplicates=%ld foreign=%ld rate=%.0f arrival_rate=%.0f p50_us=%.0f p99_us=%.0f "
-        "p999_us=%.0f max_us=%.0f messages=%ld\n",
+        "p999_us=%.0f max_us=%.0f messages=%ld",
         unique, a.count - unique, duplicates, foreign, since_emit > 0 ? double(unique) / since_emit : 0,
         span > 0 ? double(unique - 1) / span : 0, percentile_us(latency_ns, 0.50), percentile_us(latency_ns, 0.99),
         percentile_us(latency_ns, 0.999), latency_ns.empty() ? 0 : double(latency_ns.back()) / 1000.0, messages);
+    if (a.reconnect_for_s > 0) {
+        const Drain d = analyse_drain(arrival_ns, emit_ns);
+        std::printf(" reconnects=%ld gap_s=%.1f backlog=%ld drain_s=%.2f newest_age_p50_ms=%.0f newest_age_max_ms=%.0f",
+                    reconnects, d.gap_s, d.backlog, d.drain_s, d.age_p50_ms, d.age_max_ms);
+    }
+    std::printf("\n");
     return unique == a.count ? 0 : 1;
 }
 
