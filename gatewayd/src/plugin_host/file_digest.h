@@ -4,13 +4,12 @@
 
 #include <filesystem>
 #include <string>
-#include <string_view>
+
+#include "common/sha256.h"
 
 namespace gwd {
 
-// Lower-case hex; "" only if OpenSSL fails.
-std::string sha256_hex(std::string_view bytes);
-// Of the file's content; "" when it cannot be read.
+// Of the file's content, in lower-case hex; "" when it cannot be read.
 std::string file_sha256(const std::filesystem::path& file);
 
 }  // namespace gwd
