@@ -406,14 +406,15 @@ callgrind_run() { # $1: path
 # newest reading's age sampled every 100 ms through it.
 replay_run() { # $1: oldest-first|live-first
   setup_path gatewayd 1 persist "replay = \"$1\""
-  local tail=$((outage / 10 + 20)) line
-  local total=$((replay_rate * (10 + outage + tail)))
+  # live before the outage, and after it for long enough to cover the drain
+  local before=$((outage < 10 ? outage : 10)) tail=$((outage / 10 + 5)) line
+  local total=$((replay_rate * (before + outage + tail)))
   run_sub "$work/replay.out" --count "$total" --qos 1 --id bench-replay --persistent \
-    --timeout $((10 + outage + tail + 300)) --reconnect-for $((outage + 60))
+    --timeout $((before + outage + tail + 300)) --reconnect-for $((outage + 60))
   "$bin/bench_mqtt" pub --port "$port_a" --count "$total" --qos 1 --rate "$replay_rate" >/dev/null &
   local pub_pid=$!
   pids+=("$pub_pid")
-  sleep 10
+  sleep "$before"
   stop "$pid_b" # the cloud goes away
   log "replay $1: the cloud is down for $outage s"
   sleep "$outage"
