@@ -152,6 +152,19 @@ BOOST_AUTO_TEST_CASE(value_errors) {
     BOOST_TEST(only_error(kUpstream + "max_bytes = \"64 parsecs\"\n").find("unknown unit") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(choices_name_every_allowed_value) {
+    BOOST_TEST(only_error(kUpstream + "replay = \"newest-first\"\n") ==
+               "gw.toml:5:10: upstream 'cloud': replay must be \"oldest-first\" (the default) or \"live-first\" "
+               "(new readings before the backlog), not \"newest-first\"");
+    BOOST_TEST(only_error(kUpstream + "fsync = \"sometimes\"\n")
+                   .find("fsync must be \"batch\" (the default), \"always\" or \"never\", not \"sometimes\"") !=
+               std::string::npos);
+    auto r = parse(kUpstream + "replay = \"live-first\"\n\n[normalize]\non_decode_error = \"drop\"\n");
+    BOOST_REQUIRE(r.config);
+    BOOST_TEST((r.config->upstreams[0].replay == ReplayOrder::live_first));
+    BOOST_TEST((r.config->normalize.on_decode_error == DecodeErrorPolicy::drop));
+}
+
 BOOST_AUTO_TEST_CASE(outbox_settings) {
     auto r = parse(kUpstream + "qos = 0\noutbox = \"memory\"\n");
     BOOST_REQUIRE(r.config);

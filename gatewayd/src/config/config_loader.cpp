@@ -189,14 +189,10 @@ private:
 
     void read_normalize(const toml::table& t, NormalizeConfig& n) {
         TableReader r(t, "[normalize]", file_, diags_);
-        if (auto policy = r.string("on_decode_error")) {
-            if (*policy == "dead-letter")
-                n.on_decode_error = DecodeErrorPolicy::dead_letter;
-            else if (*policy == "drop")
-                n.on_decode_error = DecodeErrorPolicy::drop;
-            else
-                r.error("on_decode_error", "[normalize]: on_decode_error must be \"dead-letter\" or \"drop\"");
-        }
+        if (auto policy = r.choice<DecodeErrorPolicy>("on_decode_error",
+                                                      {{"dead-letter", DecodeErrorPolicy::dead_letter, "the default"},
+                                                       {"drop", DecodeErrorPolicy::drop, "dropped with a log line"}}))
+            n.on_decode_error = *policy;
         if (auto topic = r.string("dead_letter_topic")) {
             check_topic_template(r, "dead_letter_topic", *topic);
             n.dead_letter_topic = *topic;
@@ -293,15 +289,11 @@ private:
         }
         if (auto d = r.duration("interval", Duration(1))) s.interval = *d;
         if (auto enabled = r.boolean("enabled")) s.enabled = *enabled;
-        if (auto isolation = r.string("isolation")) {
-            if (*isolation == "process") {
-                s.isolation = Isolation::process;
-            } else if (*isolation != "none") {
-                r.error("isolation", label + ": isolation '" + *isolation +
-                                         "' is not \"none\" (the plugin runs inside gatewayd) or \"process\" (in a "
-                                         "child process of its own, restarted when it crashes or hangs)");
-            }
-        }
+        if (auto isolation = r.choice<Isolation>(
+                "isolation",
+                {{"none", Isolation::none, "the plugin runs inside gatewayd"},
+                 {"process", Isolation::process, "in a child process of its own, restarted when it crashes or hangs"}}))
+            s.isolation = *isolation;
         if (auto d = r.duration("expiry", Duration(1000))) {
             if (d->count() % 1000 != 0 || *d > Duration(0xFFFFFFFFLL * 1000))
                 r.error("expiry", label + ": expiry must be whole seconds up to 4294967295s");
@@ -466,14 +458,10 @@ private:
         }
         if (const toml::table* backoff = r.table("backoff")) read_backoff(*backoff, label, u.backoff);
         if (const toml::table* batch = r.table("batch")) read_batch(*batch, label, u.batch);
-        if (auto replay = r.string("replay")) {
-            if (*replay == "oldest-first")
-                u.replay = ReplayOrder::oldest_first;
-            else if (*replay == "live-first")
-                u.replay = ReplayOrder::live_first;
-            else
-                r.error("replay", label + ": replay must be \"oldest-first\" (the default) or \"live-first\"");
-        }
+        if (auto replay = r.choice<ReplayOrder>(
+                "replay", {{"oldest-first", ReplayOrder::oldest_first, "the default"},
+                           {"live-first", ReplayOrder::live_first, "new readings before the backlog"}}))
+            u.replay = *replay;
         if (const toml::node* share = r.get("replay_share")) {
             const auto v = share->value<double>();
             if (!v || *v <= 0 || *v >= 1)
@@ -489,11 +477,10 @@ private:
             else
                 u.message_expiry = *d;
         }
-        if (auto outbox = r.string("outbox")) {
-            if (*outbox == "disk") {
-                u.outbox = OutboxKind::disk;
-            } else if (*outbox == "memory") {
-                u.outbox = OutboxKind::memory;
+        if (auto outbox = r.choice<OutboxKind>("outbox", {{"disk", OutboxKind::disk, "durable, the default"},
+                                                          {"memory", OutboxKind::memory, "qos = 0 only"}})) {
+            u.outbox = *outbox;
+            if (u.outbox == OutboxKind::memory) {
                 u.max_bytes = kDefaultMemoryOutboxBytes;
                 if (u.qos != 0) {
                     r.error("outbox", label +
@@ -501,9 +488,6 @@ private:
                                           "allowed only with qos = 0; QoS 1 upstreams keep a durable queue "
                                           "(outbox = \"disk\", the default)");
                 }
-            } else {
-                r.error("outbox",
-                        label + ": outbox must be \"disk\" (durable, the default) or \"memory\" (qos = 0 only)");
             }
         }
         if (auto bytes = r.size("max_bytes")) {
@@ -512,24 +496,14 @@ private:
             else
                 u.max_bytes = *bytes;
         }
-        if (auto overflow = r.string("overflow")) {
-            if (*overflow == "drop-oldest")
-                u.overflow = OverflowPolicy::drop_oldest;
-            else if (*overflow == "drop-newest")
-                u.overflow = OverflowPolicy::drop_newest;
-            else
-                r.error("overflow", label + ": overflow must be \"drop-oldest\" or \"drop-newest\"");
-        }
-        if (auto fsync = r.string("fsync")) {
-            if (*fsync == "batch")
-                u.fsync = FsyncPolicy::batch;
-            else if (*fsync == "always")
-                u.fsync = FsyncPolicy::always;
-            else if (*fsync == "never")
-                u.fsync = FsyncPolicy::never;
-            else
-                r.error("fsync", label + ": fsync must be \"batch\" (the default), \"always\" or \"never\"");
-        }
+        if (auto overflow =
+                r.choice<OverflowPolicy>("overflow", {{"drop-oldest", OverflowPolicy::drop_oldest, "the default"},
+                                                      {"drop-newest", OverflowPolicy::drop_newest}}))
+            u.overflow = *overflow;
+        if (auto fsync = r.choice<FsyncPolicy>("fsync", {{"batch", FsyncPolicy::batch, "the default"},
+                                                         {"always", FsyncPolicy::always},
+                                                         {"never", FsyncPolicy::never}}))
+            u.fsync = *fsync;
         if (auto d = r.duration("fsync_interval", Duration(1))) {
             if (*d > kMaxFsyncInterval)
                 r.error("fsync_interval", label + ": fsync_interval must be at most 60s");

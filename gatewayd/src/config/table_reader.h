@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <optional>
 #include <set>
 #include <string>
@@ -77,6 +78,33 @@ public:
         }
         if (const auto* s = node->as_string()) return s->get();
         type_error(key, *node, "a string");
+        return std::nullopt;
+    }
+
+    // One name of a fixed set: its value, or an error naming every allowed
+    // name with what it means. Declared once per key, where it is read.
+    template <typename Value>
+    struct Choice {
+        std::string_view name;
+        Value value;
+        std::string_view meaning = {};  // e.g. "the default"
+    };
+
+    template <typename Value>
+    std::optional<Value> choice(std::string_view key, std::initializer_list<Choice<Value>> choices) {
+        auto name = string(key);
+        if (!name) return std::nullopt;
+        for (const auto& c : choices)
+            if (*name == c.name) return c.value;
+        std::string allowed;
+        size_t i = 0;
+        for (const auto& c : choices) {
+            if (i > 0) allowed += i + 1 == choices.size() ? " or " : ", ";
+            allowed += "\"" + std::string(c.name) + "\"";
+            if (!c.meaning.empty()) allowed += " (" + std::string(c.meaning) + ")";
+            ++i;
+        }
+        error(key, label_ + ": " + std::string(key) + " must be " + allowed + ", not \"" + *name + "\"");
         return std::nullopt;
     }
 

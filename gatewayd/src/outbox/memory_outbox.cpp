@@ -35,6 +35,11 @@ size_t MemoryOutbox::backlog_end_locked() const {
     return live_from_ <= front ? 0 : std::min<size_t>(slots_.size(), live_from_ - front);
 }
 
+size_t MemoryOutbox::live_start_locked() const {
+    const std::uint64_t front = slots_.front().entry.id;
+    return live_next_ > front ? live_next_ - front : 0;
+}
+
 size_t MemoryOutbox::take(size_t max, std::vector<OutboxEntry>& out) {
     std::lock_guard lock(mutex_);
     size_t n = 0;
@@ -88,8 +93,7 @@ size_t MemoryOutbox::take_live(size_t max, std::vector<OutboxEntry>& out) {
     std::lock_guard lock(mutex_);
     if (live_from_ == 0 || slots_.empty()) return 0;
     size_t n = 0;
-    const std::uint64_t front = slots_.front().entry.id;
-    for (size_t i = live_next_ > front ? live_next_ - front : 0; n < max && i < slots_.size(); ++i) {
+    for (size_t i = live_start_locked(); n < max && i < slots_.size(); ++i) {
         const Slot& slot = slots_[i];
         live_next_ = slot.entry.id + 1;
         if (slot.acknowledged) continue;
@@ -102,8 +106,7 @@ size_t MemoryOutbox::take_live(size_t max, std::vector<OutboxEntry>& out) {
 bool MemoryOutbox::has_untaken_live() const {
     std::lock_guard lock(mutex_);
     if (live_from_ == 0 || slots_.empty()) return false;
-    const std::uint64_t front = slots_.front().entry.id;
-    for (size_t i = live_next_ > front ? live_next_ - front : 0; i < slots_.size(); ++i)
+    for (size_t i = live_start_locked(); i < slots_.size(); ++i)
         if (!slots_[i].acknowledged) return true;
     return false;
 }

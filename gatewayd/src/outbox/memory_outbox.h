@@ -50,6 +50,9 @@ private:
     std::uint64_t live_next_ = 0;
     // The backlog lane ends here (an index into slots_).
     size_t backlog_end_locked() const;
+    // The first slot take_live() has not looked at (an index into slots_;
+    // slots_ is not empty).
+    size_t live_start_locked() const;
     std::uint64_t next_id_ = 1;
     std::uint64_t max_bytes_;
     OverflowPolicy overflow_;
