@@ -240,6 +240,27 @@ BOOST_AUTO_TEST_CASE(store_tickets_settle_once_committed_refused_or_delivered) {
     BOOST_TEST(listener->dropped.load() == 1);  // "3" did not fit
 }
 
+// A batch lingering for company holds readings the consumer took; a source
+// that waits for stored() before it sends more must get them stored without
+// their delivery, or the batch would wait for company that cannot come.
+BOOST_AUTO_TEST_CASE(what_a_lingering_consumer_holds_is_stored_when_the_source_pauses) {
+    auto listener = std::make_shared<CountingListener>();
+    auto o = open(1024 * 1024, OverflowPolicy::drop_newest);
+    for (auto p : {"1", "2"}) {
+        auto ticket = std::make_shared<StoreTicket>(listener, nullptr);
+        ticket->hold();
+        o->append(msg(p), ticket);
+        ticket->settle(true);
+    }
+    BOOST_TEST(take_all(*o) == numbered(1, 2));
+    o->consumer_lingers();
+    // Neither delivered nor flushed: only the committer's own look stores them.
+    for (int i = 0; i < 500 && listener->stored.load() < 2; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    BOOST_TEST(listener->stored.load() == 2);
+    BOOST_TEST(listener->dropped.load() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(expired_and_discarded_entries_are_counted_apart) {
     auto o = open();
     for (auto p : {"1", "2", "3"}) o->append(msg(p));

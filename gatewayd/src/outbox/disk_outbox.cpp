@@ -148,6 +148,7 @@ bool DiskOutbox::append(std::shared_ptr<const Message> message, StoreTicketPtr t
             return false;
         }
         const auto now = Clock::now();
+        last_append_ = now;
         ram_.push_back(RamEntry{std::move(message), std::move(ticket), now, static_cast<std::uint32_t>(size), false});
         ++next_id_;
         ram_bytes_ += size;
@@ -358,13 +359,10 @@ void DiskOutbox::rewind() {
 }
 
 void DiskOutbox::consumer_lingers() {
-    bool wake = false;
-    {
-        std::lock_guard lock(mutex_);
-        wake = !consumer_lingers_ && committer_waiting_;
-        consumer_lingers_ = true;  // until it takes again: what waits is written at once
-    }
-    if (wake) work_cv_.notify_one();
+    // No wake-up: the committer looks again within kConsumerActive of the
+    // last take(), and then writes what lingers if the appends have paused.
+    std::lock_guard lock(mutex_);
+    consumer_lingers_ = true;  // until it takes again
 }
 
 bool DiskOutbox::has_untaken() const {
@@ -482,7 +480,7 @@ QueueFile::Result DiskOutbox::write(const std::vector<PendingWrite>& batch,
 }
 
 DiskOutbox::Clock::duration DiskOutbox::write_delay_locked(Clock::time_point now) const {
-    if (consumer_lingers_) return Clock::duration(0);
+    if (consumer_lingers_ && now - last_append_ >= kLingerQuiet) return Clock::duration(0);
     return now - last_take_ < kConsumerActive ? Clock::duration(kLiveWriteDelay) : Clock::duration(kIdleWriteDelay);
 }
 

@@ -21,7 +21,12 @@
 //   tickets settle at delivery, and a source that waits for stored() (an
 //   MQTT QoS 1 sensor broker) is held back by the upstream's pace instead of
 //   filling the disk. The write-behind bound (kMaxPendingBytes / 2) still
-//   forces writes. Deletes of written rows wait up to kDeleteDelay and go
+//   forces writes. While the consumer holds readings back on purpose (a
+//   batch lingering for company), they are written at the committer's next
+//   look (within kConsumerActive) if appends paused for kLingerQuiet: a
+//   source that waits for stored() before it sends more goes quiet, and then
+//   gets its window back; a source that keeps sending is not waiting, and its
+//   readings go with their batch, unwritten. Deletes of written rows wait up to kDeleteDelay and go
 //   together.
 // - The memory tail keeps recent entries that were not yet taken, up to
 //   kRamCacheBytes, so a healthy upstream is fed without reading the disk;
@@ -79,6 +84,7 @@ public:
     static constexpr std::chrono::milliseconds kLiveWriteDelay{50};
     static constexpr std::chrono::microseconds kIdleWriteDelay{1000};
     static constexpr std::chrono::milliseconds kConsumerActive{20};
+    static constexpr std::chrono::microseconds kLingerQuiet{1000};
     static constexpr std::chrono::milliseconds kDeleteDelay{50};
 
     // Opens (or creates) the queue file and starts the committer. nullptr
@@ -171,6 +177,7 @@ private:
     std::optional<Clock::time_point> deletes_since_;  // when to_delete_ last became non-empty
     Clock::time_point last_take_{};                   // the consumer's last take()
     bool consumer_lingers_ = false;                   // since its last take()
+    Clock::time_point last_append_{};                 // the latest append()
     // The committer sleeps until this (or a wake-up); appends due later need not wake it.
     std::optional<Clock::time_point> committer_wakes_at_;
     bool committer_waiting_ = false;

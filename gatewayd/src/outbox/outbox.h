@@ -75,8 +75,8 @@ public:
     // The id the next append gets.
     virtual std::uint64_t next_id() const = 0;
     // The consumer holds what it took back on purpose (a batch lingering for
-    // company): store it now rather than wait for its delivery, so a source
-    // that waits for stored() sends the company.
+    // company): store it when the source pauses rather than wait for its
+    // delivery, so a source that waits for stored() sends the company.
     virtual void consumer_lingers() {}
     // The queued message with this id, or nullptr.
     virtual std::shared_ptr<const Message> get(std::uint64_t id) const = 0;
