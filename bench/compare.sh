@@ -255,18 +255,22 @@ forward_run() { # $1: path, $2: qos
 }
 
 # Batches: QoS 1 through gatewayd with `batch = { max_readings = $1, linger = "5ms" }`
-# (1: off); readings/s and the messages B received per 1,000 readings.
+# (1: off); readings/s, the messages B received per 1,000 readings and
+# gatewayd's CPU seconds per 100,000 readings.
 batch_run() { # $1: max_readings
   local extra=""
   [ "$1" -gt 1 ] && extra="batch = { max_readings = $1, linger = \"5ms\" }"
   setup_path gatewayd 1 "" "$extra"
   run_sub "$work/sub.out" --count "$readings" --qos 0 --timeout 300
+  local line before
+  before=$(cpu_ticks "$pid_gw")
   "$bin/bench_mqtt" pub --port "$port_a" --count "$readings" --qos 1 >/dev/null
-  local line
   finish_sub "$work/sub.out"
+  local ticks=$(($(cpu_ticks "$pid_gw") - before))
   record "batch_rate_$1" "$(field arrival_rate "$line")"
   record "batch_msgs_$1" "$(awk -v m="$(field messages "$line")" -v n="$readings" 'BEGIN {printf "%.1f", m * 1000 / n}')"
-  log "batch $1: $(field arrival_rate "$line") readings/s, $(field messages "$line") messages"
+  record "batch_cpu_$1" "$(awk -v t="$ticks" -v n="$readings" 'BEGIN {printf "%.3f", t / 100 * 100000 / n}')"
+  log "batch $1: $(field arrival_rate "$line") readings/s, $(field messages "$line") messages, CPU $ticks ticks"
   teardown_path
 }
 
@@ -506,7 +510,7 @@ if part callgrind; then
 fi
 if part batch; then
   for b in 1 10 100; do
-    echo "| batch max_readings = $b, linger 5 ms (QoS 1): readings/s; messages per 1,000 readings | $(num "$(med rate_bridge_q1)"); 1,000 | $(num "$(med batch_rate_$b)"); $(med batch_msgs_$b) | $(ratio "$(med batch_rate_$b)" "$(med rate_bridge_q1)") |"
+    echo "| batch max_readings = $b, linger 5 ms (QoS 1): readings/s; messages per 1,000 readings; forwarder CPU s per 100,000 readings | $(num "$(med rate_bridge_q1)"); 1,000; $(med cpu_bridge_q1) | $(num "$(med batch_rate_$b)"); $(med batch_msgs_$b); $(med batch_cpu_$b) | $(ratio "$(med batch_rate_$b)" "$(med rate_bridge_q1)") |"
   done
 fi
 if part replay; then
