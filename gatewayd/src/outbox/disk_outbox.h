@@ -26,8 +26,8 @@
 //   look (within kConsumerActive) if appends paused for kLingerQuiet: a
 //   source that waits for stored() before it sends more goes quiet, and then
 //   gets its window back; a source that keeps sending is not waiting, and its
-//   readings go with their batch, unwritten. Deletes of written rows wait up to kDeleteDelay and go
-//   together.
+//   readings go with their batch, unwritten. Deletes of written rows wait up
+//   to kDeleteDelay and go together.
 // - The memory tail keeps recent entries that were not yet taken, up to
 //   kRamCacheBytes, so a healthy upstream is fed without reading the disk;
 //   older backlog is read from the file in id order. Memory stays flat
