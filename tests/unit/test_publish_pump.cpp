@@ -373,16 +373,19 @@ BOOST_AUTO_TEST_CASE(a_young_reading_lingers_for_company_an_old_one_does_not) {
     SessionRig rig(batching(3, 64 * 1024, 500ms));
     rig.queue("a0");
     auto pump = rig.pump(window_of(8));
+    BOOST_TEST(pump.readings_to_news() == 1u);
     BOOST_TEST(pump.fill());
     BOOST_TEST(rig.broker->publishes().empty());
     BOOST_TEST(!pump.can_publish());
     BOOST_REQUIRE(pump.linger_until().has_value());
     BOOST_TEST((*pump.linger_until() - rig.time.now() == 500ms));
+    BOOST_TEST(pump.readings_to_news() == 2u);  // the session need not wake for one more
     rig.time.advance(200ms);
     rig.queue("a1");
     BOOST_TEST(pump.can_publish());  // the outbox has something new
     BOOST_TEST(pump.fill());
     BOOST_TEST(rig.broker->publishes().empty());  // two of three, and a0 has 300 ms left
+    BOOST_TEST(pump.readings_to_news() == 1u);    // the next may fill it
     rig.queue("a2");
     BOOST_TEST(pump.fill());  // full: goes at once
     BOOST_REQUIRE(rig.broker->publishes().size() == 1u);
@@ -415,6 +418,7 @@ BOOST_AUTO_TEST_CASE(a_lingering_topic_holds_up_no_other) {
     BOOST_REQUIRE(sent.size() == 1u);
     BOOST_TEST(batch_payloads(sent[0]) == (std::vector<std::string>{"b0", "b1"}));
     BOOST_TEST(!pump.can_publish());
+    BOOST_TEST(pump.readings_to_news() == 1u);  // a0 lacks one
 }
 
 BOOST_AUTO_TEST_CASE(a_refused_batch_goes_to_the_dead_letters_whole) {

@@ -8,8 +8,11 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -73,8 +76,12 @@ struct SessionSignal {
         cv.notify_one();
     }
 
-    void wake() {
-        if (!sleeping.load()) return;
+    // New readings before the session is worth waking: while every batch
+    // lingers, as many as the fullest one lacks; otherwise 1.
+    std::atomic<std::int64_t> appends_to_wake{1};
+
+    void appended() {
+        if (!sleeping.load() || appends_to_wake.fetch_sub(1) > 1) return;
         std::lock_guard lock(mutex);
         cv.notify_one();
     }
@@ -105,7 +112,7 @@ public:
           connector_({config_, pacer_, status_, log_, time_}, std::move(profile.credentials),
                      handover ? handover->last_connect : std::nullopt, [this] { return uniform_(rng_); }) {
         if (handover) link_.inherit_online_entities(handover->online_entities);
-        outbox_.set_append_listener([signal = signal_] { signal->wake(); });
+        outbox_.set_append_listener([signal = signal_] { signal->appended(); });
     }
 
     ~Impl() override {
@@ -401,6 +408,8 @@ private:
                 };
                 if (!ready()) {
                     // A new reading is news only when the window has room for it.
+                    signal_->appends_to_wake.store(static_cast<std::int64_t>(
+                        std::min<size_t>(pump.readings_to_news(), std::numeric_limits<std::int64_t>::max())));
                     sleeping_.store(pump.in_flight() < pump.limits().window);
                     Clock::duration wait = kIdleWait;
                     if (const auto pace = pacer_.wait(Clock::now()); pace.count() > 0) wait = std::min(wait, pace);

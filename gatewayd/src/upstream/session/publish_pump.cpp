@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <limits>
 
 #include "common/expiry.h"
 
@@ -131,7 +132,14 @@ PublishPump::Group PublishPump::gather(Lane& lane, const OutboxEntry& lead, std:
     }
     if (!full && may_linger && lingering_allowed_ && batch.enabled() && batch.linger.count() > 0) {
         const std::int64_t wait_ms = lead.message->accepted_ms + batch.linger.count() - c_.time.wall_ms();
-        if (wait_ms > 0) g.linger_until = c_.time.now() + std::chrono::milliseconds(wait_ms);
+        if (wait_ms > 0) {
+            g.linger_until = c_.time.now() + std::chrono::milliseconds(wait_ms);
+            // Readings of one topic are alike in size: assume the rest twice
+            // the first's, so that a batch full by max_bytes is not missed.
+            const std::uint64_t room = batch.max_bytes > bytes ? batch.max_bytes - bytes : 0;
+            const std::uint64_t by_bytes = room / (2 * std::max<std::uint64_t>(1, approx_batch_bytes(*lead.message)));
+            g.missing = std::max<size_t>(1, std::min<std::uint64_t>(max - items.size(), by_bytes));
+        }
     }
     return g;
 }
@@ -156,6 +164,7 @@ PublishPump::Lane* PublishPump::next_lane(bool live_done, bool backlog_done) {
 bool PublishPump::fill() {
     linger_until_.reset();
     all_lingering_ = false;
+    min_missing_ = std::numeric_limits<size_t>::max();
     struct Round {
         std::vector<std::string> lingering;  // batch keys waiting for company in this round
         size_t from = 0;                     // what the lane's pending holds before it lingers
@@ -199,6 +208,7 @@ bool PublishPump::fill() {
         Group group = gather(*lane, lead, std::move(lead_key), retry ? 0 : r.from + 1, !retry);
         if (group.linger_until) {
             r.lingering.push_back(group.key);
+            min_missing_ = std::min(min_missing_, group.missing);
             if (!linger_until_ || *group.linger_until < *linger_until_) linger_until_ = group.linger_until;
             continue;
         }

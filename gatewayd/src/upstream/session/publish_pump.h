@@ -71,6 +71,10 @@ public:
     std::optional<TimeSource::Steady::time_point> linger_until() const {
         return all_lingering_ ? linger_until_ : std::nullopt;
     }
+    // While everything lingers, how many new readings could first fill a
+    // batch (before that, a new reading is no news until linger_until());
+    // otherwise 1.
+    size_t readings_to_news() const { return all_lingering_ ? min_missing_ : 1; }
     // From now on batches go as they are (a stop drains the queue).
     void stop_lingering() { lingering_allowed_ = false; }
     // Nothing unanswered, nothing waiting in this room, in Delivery or in the outbox.
@@ -102,6 +106,7 @@ private:
         std::vector<OutboxEntry> riders;                             // in id order
         std::vector<size_t> taken_at;                                // their places in pending_, ascending
         std::optional<TimeSource::Steady::time_point> linger_until;  // set: wait for more
+        size_t missing = 0;                                          // lingering: readings to a full batch
     };
     // Taken from the outbox, not yet published, in id order: the backlog
     // (the only lane with replay = "oldest-first") or, live-first, what was
@@ -137,6 +142,7 @@ private:
     std::vector<OutboxEntry> taken_;  // scratch for Outbox::take
     std::optional<TimeSource::Steady::time_point> linger_until_;
     bool all_lingering_ = false;  // what pending_ holds waits for linger_until_ (or more readings)
+    size_t min_missing_ = 1;      // the fewest readings a lingering batch lacks
     bool lingering_allowed_ = true;
     std::optional<std::uint64_t> newest_acked_;
     std::optional<TimeSource::Steady::time_point> first_alias_use_;
