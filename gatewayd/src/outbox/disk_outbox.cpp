@@ -148,7 +148,6 @@ bool DiskOutbox::append(std::shared_ptr<const Message> message, StoreTicketPtr t
             return false;
         }
         const auto now = Clock::now();
-        last_append_ = now;
         ram_.push_back(RamEntry{std::move(message), std::move(ticket), now, static_cast<std::uint32_t>(size), false});
         ++next_id_;
         ram_bytes_ += size;
@@ -480,7 +479,10 @@ QueueFile::Result DiskOutbox::write(const std::vector<PendingWrite>& batch,
 }
 
 DiskOutbox::Clock::duration DiskOutbox::write_delay_locked(Clock::time_point now) const {
-    if (consumer_lingers_ && now - last_append_ >= kLingerQuiet) return Clock::duration(0);
+    // Appends only push_back and compaction only pops the front, so the last entry is the
+    // latest append; with none held there is nothing to write.
+    if (consumer_lingers_ && !ram_.empty() && now - ram_.back().appended >= kLingerQuiet)
+        return Clock::duration(0);
     return now - last_take_ < kConsumerActive ? Clock::duration(kLiveWriteDelay) : Clock::duration(kIdleWriteDelay);
 }
 

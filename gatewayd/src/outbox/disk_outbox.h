@@ -177,7 +177,6 @@ private:
     std::optional<Clock::time_point> deletes_since_;  // when to_delete_ last became non-empty
     Clock::time_point last_take_{};                   // the consumer's last take()
     bool consumer_lingers_ = false;                   // since its last take()
-    Clock::time_point last_append_{};                 // the latest append()
     // The committer sleeps until this (or a wake-up); appends due later need not wake it.
     std::optional<Clock::time_point> committer_wakes_at_;
     bool committer_waiting_ = false;

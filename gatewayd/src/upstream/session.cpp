@@ -407,7 +407,8 @@ private:
                            (control_wait && control_wait->count() == 0);
                 };
                 if (!ready()) {
-                    // A new reading is news only when the window has room for it.
+                    // A new reading is news only when the window has room for it and, while every
+                    // batch lingers, only once enough have come to fill one.
                     signal_->appends_to_wake.store(static_cast<std::int64_t>(
                         std::min<size_t>(pump.readings_to_news(), std::numeric_limits<std::int64_t>::max())));
                     sleeping_.store(pump.in_flight() < pump.limits().window);
