@@ -19,6 +19,37 @@ BOOST_AUTO_TEST_CASE(invalid_documents) {
     }
 }
 
+// json_is_valid runs the parser without building anything; it must agree
+// with json_parse on every document, valid or not.
+BOOST_AUTO_TEST_CASE(validating_agrees_with_parsing) {
+    for (const char* text :
+         {"{}", "[1,{\"a\":[true,null]}]", "\"\\n\\t\\\"\\/\"", "-0.5e-3", "{\"a\":1,}", "[\"\\u12\"]",
+          "{\"k\":\"\\udc00\"}", "[1 2]", "tru", "{\"\xe6\xb8\xa9\":\"\xc2\"}", "  7  ", "[[]]x"}) {
+        std::string error;
+        BOOST_TEST(json_is_valid(text) == json_parse(text, error).has_value(), text);
+    }
+}
+
+// Strings are scanned eight bytes at a time: whatever ends a plain run must
+// be found at every offset.
+BOOST_AUTO_TEST_CASE(strings_are_read_right_wherever_a_special_byte_sits) {
+    const std::string plain(20, 'x');
+    for (size_t at = 0; at <= plain.size(); ++at) {
+        const std::string head = plain.substr(0, at), tail = plain.substr(at);
+        std::string error;
+        auto escaped = json_parse("\"" + head + "\\n" + tail + "\"", error);
+        BOOST_REQUIRE(escaped);
+        BOOST_TEST(escaped->as_string() == head + "\n" + tail);
+        auto utf8 = json_parse("\"" + head + "\xc2\xb0" + tail + "\"", error);
+        BOOST_REQUIRE(utf8);
+        BOOST_TEST(utf8->as_string() == head + "\xc2\xb0" + tail);
+        BOOST_TEST(!json_is_valid("\"" + head + "\x01" + tail + "\""), "control byte at " << at);
+        BOOST_TEST(!json_is_valid("\"" + head + "\xff" + tail + "\""), "bad UTF-8 at " << at);
+        BOOST_TEST(!json_is_valid("\"" + head + "\"" + tail + "\""), "early quote at " << at);
+        BOOST_TEST(!json_is_valid("\"" + head), "unterminated at " << at);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(depth_is_bounded) {
     std::string deep(10000, '[');
     deep += std::string(10000, ']');

@@ -20,6 +20,22 @@ BOOST_AUTO_TEST_CASE(utf8_validation) {
     BOOST_TEST(!is_valid_utf8("\xF4\x90\x80\x80"));  // beyond U+10FFFF
 }
 
+// ASCII is skipped eight bytes at a time: a bad byte is found wherever it
+// sits among the words, and a good sequence split across two words passes.
+BOOST_AUTO_TEST_CASE(utf8_validation_finds_a_bad_byte_at_every_offset) {
+    const std::string ascii(40, 'a');
+    for (size_t at = 0; at <= ascii.size(); ++at) {
+        std::string bad = ascii;
+        bad.insert(at, "\xff");
+        BOOST_TEST(!is_valid_utf8(bad), "bad byte at " << at);
+        std::string good = ascii;
+        good.insert(at, "\xE2\x84\x83");  // U+2103
+        BOOST_TEST(is_valid_utf8(good), "good sequence at " << at);
+        std::string cut = ascii.substr(0, at) + "\xE2\x84";  // truncated at the end
+        BOOST_TEST(!is_valid_utf8(cut), "truncated at " << at);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(nearest_match_suggests_close_names_only) {
     std::vector<std::string> keys = {"name", "plugin", "interval", "options", "enabled"};
     BOOST_TEST(nearest_match("plugn", keys) == "plugin");

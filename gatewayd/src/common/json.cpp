@@ -1,8 +1,11 @@
 #include "common/json.h"
 
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <type_traits>
 
 #include "common/text.h"
 
@@ -12,12 +15,21 @@ namespace {
 
 bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-// One recursive-descent pass. When `build` is false it only validates.
+// Stands in for a value or a string when the parser only validates, so that
+// validation builds nothing and allocates nothing.
+struct Nothing {};
+
+// One recursive-descent pass. With Build false it only validates: the same
+// grammar, without a JsonValue or a std::string made along the way.
+template <bool Build>
 class Parser {
 public:
-    Parser(std::string_view text, JsonParseLimits limits, bool build) : s_(text), limits_(limits), build_(build) {}
+    using Value = std::conditional_t<Build, JsonValue, Nothing>;
+    using Text = std::conditional_t<Build, std::string, Nothing>;
 
-    bool parse_document(JsonValue& out) {
+    Parser(std::string_view text, JsonParseLimits limits) : s_(text), limits_(limits) {}
+
+    bool parse_document(Value& out) {
         skip_ws();
         if (!parse_value(out, 0)) return false;
         skip_ws();
@@ -43,7 +55,16 @@ private:
         return true;
     }
 
-    bool parse_value(JsonValue& out, size_t depth) {
+    template <typename T>
+    static void set(Value& out, T&& value) {
+        if constexpr (Build) out = JsonValue(std::forward<T>(value));
+    }
+
+    static void put(Text& out, std::string_view bytes) {
+        if constexpr (Build) out.append(bytes);
+    }
+
+    bool parse_value(Value& out, size_t depth) {
         if (depth > limits_.max_depth) return fail("nesting too deep");
         if (pos_ >= s_.size()) return fail("unexpected end of input");
         char c = s_[pos_];
@@ -51,28 +72,28 @@ private:
             case '{': return parse_object(out, depth);
             case '[': return parse_array(out, depth);
             case '"': {
-                std::string str;
+                Text str;
                 if (!parse_string(str)) return false;
-                if (build_) out = JsonValue(std::move(str));
+                set(out, std::move(str));
                 return true;
             }
             case 't':
                 if (!literal("true")) return false;
-                if (build_) out = JsonValue(true);
+                set(out, true);
                 return true;
             case 'f':
                 if (!literal("false")) return false;
-                if (build_) out = JsonValue(false);
+                set(out, false);
                 return true;
             case 'n':
                 if (!literal("null")) return false;
-                if (build_) out = JsonValue();
+                if constexpr (Build) out = JsonValue();
                 return true;
             default: return parse_number(out);
         }
     }
 
-    bool parse_number(JsonValue& out) {
+    bool parse_number(Value& out) {
         size_t start = pos_;
         if (pos_ < s_.size() && s_[pos_] == '-') ++pos_;
         if (pos_ >= s_.size()) return fail("invalid number");
@@ -96,11 +117,14 @@ private:
             while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
             if (pos_ == digits) return fail("invalid number");
         }
-        if (build_) {
+        if constexpr (Build) {
             JsonValue::Number n;
             n.text = std::string(s_.substr(start, pos_ - start));
             n.value = std::strtod(n.text.c_str(), nullptr);
             out = JsonValue(std::move(n));
+        } else {
+            (void)out;
+            (void)start;
         }
         return true;
     }
@@ -124,32 +148,51 @@ private:
         return true;
     }
 
-    static void append_utf8(std::string& out, unsigned cp) {
+    static void append_utf8(Text& out, unsigned cp) {
+        char bytes[4];
+        size_t n = 0;
         if (cp < 0x80) {
-            out += static_cast<char>(cp);
+            bytes[n++] = static_cast<char>(cp);
         } else if (cp < 0x800) {
-            out += static_cast<char>(0xC0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
+            bytes[n++] = static_cast<char>(0xC0 | (cp >> 6));
+            bytes[n++] = static_cast<char>(0x80 | (cp & 0x3F));
         } else if (cp < 0x10000) {
-            out += static_cast<char>(0xE0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
+            bytes[n++] = static_cast<char>(0xE0 | (cp >> 12));
+            bytes[n++] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            bytes[n++] = static_cast<char>(0x80 | (cp & 0x3F));
         } else {
-            out += static_cast<char>(0xF0 | (cp >> 18));
-            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
+            bytes[n++] = static_cast<char>(0xF0 | (cp >> 18));
+            bytes[n++] = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+            bytes[n++] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            bytes[n++] = static_cast<char>(0x80 | (cp & 0x3F));
+        }
+        put(out, std::string_view(bytes, n));
+    }
+
+    // Skips eight bytes at a time while none of them ends the run: no quote,
+    // backslash, control character or non-ASCII byte (checked one by one).
+    void skip_plain_bytes() {
+        constexpr std::uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+        auto has_zero = [&](std::uint64_t v) { return (v - ones) & ~v & highs; };
+        while (pos_ + 8 <= s_.size()) {
+            std::uint64_t w;
+            std::memcpy(&w, s_.data() + pos_, 8);
+            const std::uint64_t special = (w & highs) | has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\')) |
+                                          ((w - ones * 0x20) & ~w & highs);  // a byte below 0x20
+            if (special != 0) return;
+            pos_ += 8;
         }
     }
 
-    bool parse_string(std::string& out) {
+    bool parse_string(Text& out) {
         ++pos_;  // opening quote
         size_t run_start = pos_;
         while (true) {
+            skip_plain_bytes();
             if (pos_ >= s_.size()) return fail("unterminated string");
             unsigned char c = static_cast<unsigned char>(s_[pos_]);
             if (c == '"') {
-                if (build_) out.append(s_.substr(run_start, pos_ - run_start));
+                put(out, s_.substr(run_start, pos_ - run_start));
                 if (!is_valid_utf8(s_.substr(run_start, pos_ - run_start))) return fail("invalid UTF-8 in string");
                 ++pos_;
                 return true;
@@ -160,19 +203,19 @@ private:
                 continue;
             }
             if (!is_valid_utf8(s_.substr(run_start, pos_ - run_start))) return fail("invalid UTF-8 in string");
-            if (build_) out.append(s_.substr(run_start, pos_ - run_start));
+            put(out, s_.substr(run_start, pos_ - run_start));
             ++pos_;
             if (pos_ >= s_.size()) return fail("unterminated string");
             char e = s_[pos_++];
             switch (e) {
-                case '"': out += '"'; break;
-                case '\\': out += '\\'; break;
-                case '/': out += '/'; break;
-                case 'b': out += '\b'; break;
-                case 'f': out += '\f'; break;
-                case 'n': out += '\n'; break;
-                case 'r': out += '\r'; break;
-                case 't': out += '\t'; break;
+                case '"': put(out, "\""); break;
+                case '\\': put(out, "\\"); break;
+                case '/': put(out, "/"); break;
+                case 'b': put(out, "\b"); break;
+                case 'f': put(out, "\f"); break;
+                case 'n': put(out, "\n"); break;
+                case 'r': put(out, "\r"); break;
+                case 't': put(out, "\t"); break;
                 case 'u': {
                     unsigned cp = 0;
                     if (!read_hex4(cp)) return false;
@@ -195,20 +238,20 @@ private:
         }
     }
 
-    bool parse_array(JsonValue& out, size_t depth) {
+    bool parse_array(Value& out, size_t depth) {
         ++pos_;
-        JsonValue::Array items;
+        std::conditional_t<Build, JsonValue::Array, Nothing> items;
         skip_ws();
         if (pos_ < s_.size() && s_[pos_] == ']') {
             ++pos_;
-            if (build_) out = JsonValue(std::move(items));
+            set(out, std::move(items));
             return true;
         }
         while (true) {
             skip_ws();
-            JsonValue item;
+            Value item;
             if (!parse_value(item, depth + 1)) return false;
-            if (build_) items.push_back(std::move(item));
+            if constexpr (Build) items.push_back(std::move(item));
             skip_ws();
             if (pos_ >= s_.size()) return fail("unterminated array");
             if (s_[pos_] == ',') {
@@ -221,31 +264,31 @@ private:
             }
             return fail("expected ',' or ']'");
         }
-        if (build_) out = JsonValue(std::move(items));
+        set(out, std::move(items));
         return true;
     }
 
-    bool parse_object(JsonValue& out, size_t depth) {
+    bool parse_object(Value& out, size_t depth) {
         ++pos_;
-        JsonValue::Object members;
+        std::conditional_t<Build, JsonValue::Object, Nothing> members;
         skip_ws();
         if (pos_ < s_.size() && s_[pos_] == '}') {
             ++pos_;
-            if (build_) out = JsonValue(std::move(members));
+            set(out, std::move(members));
             return true;
         }
         while (true) {
             skip_ws();
             if (pos_ >= s_.size() || s_[pos_] != '"') return fail("expected a member name");
-            std::string key;
+            Text key;
             if (!parse_string(key)) return false;
             skip_ws();
             if (pos_ >= s_.size() || s_[pos_] != ':') return fail("expected ':'");
             ++pos_;
             skip_ws();
-            JsonValue value;
+            Value value;
             if (!parse_value(value, depth + 1)) return false;
-            if (build_) members.emplace_back(std::move(key), std::move(value));
+            if constexpr (Build) members.emplace_back(std::move(key), std::move(value));
             skip_ws();
             if (pos_ >= s_.size()) return fail("unterminated object");
             if (s_[pos_] == ',') {
@@ -258,13 +301,12 @@ private:
             }
             return fail("expected ',' or '}'");
         }
-        if (build_) out = JsonValue(std::move(members));
+        set(out, std::move(members));
         return true;
     }
 
     std::string_view s_;
     JsonParseLimits limits_;
-    bool build_;
     size_t pos_ = 0;
     std::string error_;
 };
@@ -325,7 +367,7 @@ std::string JsonValue::dump() const {
 }
 
 std::optional<JsonValue> json_parse(std::string_view text, std::string& error, JsonParseLimits limits) {
-    Parser parser(text, limits, true);
+    Parser<true> parser(text, limits);
     JsonValue value;
     if (!parser.parse_document(value)) {
         error = parser.error();
@@ -335,8 +377,8 @@ std::optional<JsonValue> json_parse(std::string_view text, std::string& error, J
 }
 
 bool json_is_valid(std::string_view text) {
-    Parser parser(text, JsonParseLimits{}, false);
-    JsonValue ignored;
+    Parser<false> parser(text, JsonParseLimits{});
+    Nothing ignored;
     return parser.parse_document(ignored);
 }
 
@@ -384,8 +426,8 @@ bool is_json_number(std::string_view text) {
     if (text.empty()) return false;
     char c = text.front();
     if (c != '-' && (c < '0' || c > '9')) return false;
-    JsonValue ignored;
-    Parser parser(text, JsonParseLimits{}, false);
+    Parser<false> parser(text, JsonParseLimits{});
+    Nothing ignored;
     return parser.parse_document(ignored);
 }
 

@@ -1,7 +1,9 @@
 #include "common/text.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 namespace gwd {
 
@@ -10,6 +12,14 @@ bool is_valid_utf8(std::string_view bytes) {
     const size_t n = bytes.size();
     size_t i = 0;
     while (i < n) {
+        // Most payloads are ASCII: skip eight such bytes at a time.
+        std::uint64_t word;
+        while (i + sizeof word <= n) {
+            std::memcpy(&word, s + i, sizeof word);
+            if (word & 0x8080808080808080u) break;
+            i += sizeof word;
+        }
+        if (i >= n) break;
         unsigned char c = s[i];
         if (c < 0x80) {
             ++i;
