@@ -54,3 +54,20 @@ BOOST_AUTO_TEST_CASE(a_million_in_order_ids_stay_one_range) {
     r.insert(3, 3);  // empty: ignored
     BOOST_TEST(r.size() == 1000000u);
 }
+
+BOOST_AUTO_TEST_CASE(growing_a_range_in_place_swallows_those_it_reaches) {
+    IdRanges r;
+    r.insert(1, 3);
+    r.insert(5, 6);
+    r.insert(8, 9);
+    r.insert(20, 21);
+    r.insert(2, 8);  // starts inside {1, 3}, reaches {5, 6} and touches {8, 9}
+    BOOST_TEST((r.ranges() == Ranges{{1, 9}, {20, 21}}));
+    r.insert(9);  // touches the end: grows it
+    BOOST_TEST((r.ranges() == Ranges{{1, 10}, {20, 21}}));
+    r.insert(3, 4);  // inside: nothing changes
+    BOOST_TEST((r.ranges() == Ranges{{1, 10}, {20, 21}}));
+    r.insert(15, 20);  // touches the next range from before: one range
+    BOOST_TEST((r.ranges() == Ranges{{1, 10}, {15, 21}}));
+    BOOST_TEST(r.size() == 15u);
+}

@@ -268,7 +268,13 @@ std::optional<std::uint64_t> DiskOutbox::size_of_locked(std::uint64_t id, std::u
 }
 
 void DiskOutbox::remove_locked(std::uint64_t id, std::uint64_t size, Settlements& settle) {
-    removed_.insert(id);
+    if (id == head_) {
+        // The usual case, ids removed in order: no range to record, only the head to move.
+        head_ = removed_.first_absent_from(head_ + 1);
+        removed_.erase_below(head_);
+    } else {
+        removed_.insert(id);
+    }
     taken_sizes_.erase(id);
     live_taken_sizes_.erase(id);
     stats_.bytes -= std::min(stats_.bytes, size);
@@ -286,14 +292,13 @@ void DiskOutbox::remove_locked(std::uint64_t id, std::uint64_t size, Settlements
         if (to_delete_.empty()) deletes_since_ = Clock::now();
         to_delete_.insert(id);
     }
-    if (id == head_) {
-        head_ = removed_.first_absent_from(head_);
-        removed_.erase_below(head_);
-    }
 }
 
 bool DiskOutbox::remove(std::uint64_t id, Removal why) {
-    Settlements settle;
+    // One removal per delivered reading: reuse this thread's list rather than allocate one each time.
+    static thread_local Settlements scratch;
+    Settlements settle = std::move(scratch);
+    settle.clear();
     bool frees_pending = false;
     bool wake_committer = false;
     {
@@ -326,6 +331,7 @@ bool DiskOutbox::remove(std::uint64_t id, Removal why) {
     if (wake_committer) work_cv_.notify_one();
     if (frees_pending) space_cv_.notify_all();
     settle_all(settle);
+    scratch = std::move(settle);
     return true;
 }
 
@@ -481,8 +487,7 @@ QueueFile::Result DiskOutbox::write(const std::vector<PendingWrite>& batch,
 DiskOutbox::Clock::duration DiskOutbox::write_delay_locked(Clock::time_point now) const {
     // Appends only push_back and compaction only pops the front, so the last entry is the
     // latest append; with none held there is nothing to write.
-    if (consumer_lingers_ && !ram_.empty() && now - ram_.back().appended >= kLingerQuiet)
-        return Clock::duration(0);
+    if (consumer_lingers_ && !ram_.empty() && now - ram_.back().appended >= kLingerQuiet) return Clock::duration(0);
     return now - last_take_ < kConsumerActive ? Clock::duration(kLiveWriteDelay) : Clock::duration(kIdleWriteDelay);
 }
 

@@ -6,19 +6,26 @@ namespace gwd {
 
 void IdRanges::insert(std::uint64_t first, std::uint64_t last) {
     if (first >= last) return;
-    // The first range that could touch [first, last): the one starting at or
-    // before `first`, if it reaches it.
-    auto it = ranges_.upper_bound(first);
+    auto it = ranges_.upper_bound(first);  // the first range starting after `first`
     if (it != ranges_.begin()) {
         auto before = std::prev(it);
-        if (before->second >= first) it = before;
+        if (before->second >= first) {
+            // Grow the range that reaches `first` in place (the usual case, ids
+            // removed in order), swallowing the ranges the growth reaches.
+            std::uint64_t end = std::max(before->second, last);
+            while (it != ranges_.end() && it->first <= end) {
+                end = std::max(end, it->second);
+                it = ranges_.erase(it);
+            }
+            before->second = end;
+            return;
+        }
     }
     while (it != ranges_.end() && it->first <= last) {
-        first = std::min(first, it->first);
         last = std::max(last, it->second);
         it = ranges_.erase(it);
     }
-    ranges_.emplace(first, last);
+    ranges_.emplace_hint(it, first, last);
 }
 
 bool IdRanges::contains(std::uint64_t id) const {
