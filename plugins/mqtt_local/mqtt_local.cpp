@@ -516,10 +516,12 @@ private:
         std::vector<std::uint16_t> ready;
         std::string bytes;
         std::string pubacks;
+        // Swapped with stored_ each time round, so neither buffer is allocated again.
+        std::vector<std::uintptr_t> stored;
         while (true) {
             // PUBACKs for what gatewayd has stored, in arrival order.
             {
-                std::vector<std::uintptr_t> stored;
+                stored.clear();
                 {
                     std::lock_guard lock(mutex_);
                     stored.swap(stored_);
@@ -629,8 +631,16 @@ private:
                                  gwd::format_size(connect_.maximum_packet_size) + ")",
                              error);
         }
-        auto p = decode_publish(version, packet.flags, packet.body, error);
-        if (!p) return false;
+        // Decoded into members that keep their capacity: no allocation per
+        // PUBLISH. A large payload's buffer is given back once it has gone.
+        struct ShedLargePayload {
+            Publish& p;
+            ~ShedLargePayload() {
+                if (p.payload.capacity() > kKeptPayloadCapacity) std::string().swap(p.payload);
+            }
+        } shed{publish_};
+        if (!decode_publish_into(version, packet.flags, packet.body, publish_, error)) return false;
+        const Publish* p = &publish_;
         if (p->topic_alias) {
             error = "the broker used a topic alias, which this client never allowed";
             return false;
@@ -642,11 +652,14 @@ private:
         for (const auto& [k, v] : p->user_properties) nul = nul || has_nul(k) || has_nul(v);
         if (nul)
             return set_aside(link, *p, "carries a NUL character in its topic, content type or a user property", error);
-        std::string name;
+        std::string& name = name_;
         switch (name_from_) {
             case NameFrom::last_level: {
                 const size_t slash = p->topic.rfind('/');
-                name = slash == std::string::npos ? p->topic : p->topic.substr(slash + 1);
+                if (slash == std::string::npos)
+                    name.assign(p->topic);
+                else
+                    name.assign(p->topic, slash + 1);
                 if (name.empty()) name = host_->sensor_name(ctx_);
                 break;
             }
@@ -708,6 +721,9 @@ private:
     std::condition_variable cv_;
     bool stopping_ = false;
     std::vector<std::uintptr_t> stored_;  // receipts reported stored, not yet applied
+    static constexpr size_t kKeptPayloadCapacity = 64 * 1024;
+    Publish publish_;   // the PUBLISH on_publish() works on
+    std::string name_;  // its reading's name
 };
 
 int create(const gwd_host_api* host, gwd_context* ctx, void** instance) {

@@ -109,17 +109,21 @@ std::optional<Suback> decode_suback(int version, std::string_view body, std::str
     return s;
 }
 
-std::optional<Publish> decode_publish(int version, std::uint8_t flags, std::string_view body, std::string& error) {
+bool decode_publish_into(int version, std::uint8_t flags, std::string_view body, Publish& p, std::string& error) {
     Cursor c(body);
-    Publish p;
     p.dup = (flags & 0x08) != 0;
     p.qos = (flags >> 1) & 0x03;
     p.retain = (flags & 0x01) != 0;
+    p.packet_id = 0;
+    p.content_type.reset();
+    p.message_expiry_s.reset();
+    p.user_properties.clear();
+    p.topic_alias = false;
     if (p.qos == 3) {
         error = "PUBLISH with QoS 3";
-        return std::nullopt;
+        return false;
     }
-    p.topic = c.string();
+    p.topic.assign(c.bytes(c.u16()));
     if (p.qos > 0) p.packet_id = c.u16();
     if (version == 5) {
         const bool props_ok =
@@ -135,18 +139,24 @@ std::optional<Publish> decode_publish(int version, std::uint8_t flags, std::stri
             });
         if (!props_ok) {
             error = "malformed PUBLISH properties";
-            return std::nullopt;
+            return false;
         }
     }
     if (!c.ok()) {
         error = "truncated PUBLISH";
-        return std::nullopt;
+        return false;
     }
     if (p.qos > 0 && p.packet_id == 0) {
         error = "PUBLISH with packet id 0";
-        return std::nullopt;
+        return false;
     }
-    p.payload = std::string(c.rest());
+    p.payload.assign(c.rest());
+    return true;
+}
+
+std::optional<Publish> decode_publish(int version, std::uint8_t flags, std::string_view body, std::string& error) {
+    Publish p;
+    if (!decode_publish_into(version, flags, body, p, error)) return std::nullopt;
     return p;
 }
 

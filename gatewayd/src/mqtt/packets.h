@@ -68,6 +68,9 @@ struct Publish {
 std::optional<Connack> decode_connack(int version, std::string_view body, std::string& error);
 std::optional<Suback> decode_suback(int version, std::string_view body, std::string& error);
 std::optional<Publish> decode_publish(int version, std::uint8_t flags, std::string_view body, std::string& error);
+// The same into `out`, whose strings keep their capacity from the last
+// PUBLISH: a reader of many PUBLISHes allocates nothing for each.
+bool decode_publish_into(int version, std::uint8_t flags, std::string_view body, Publish& out, std::string& error);
 // The topic, QoS and packet id of a PUBLISH from its head alone (an
 // oversized packet); payload and properties stay empty.
 std::optional<Publish> decode_publish_head(std::uint8_t flags, std::string_view head, std::string& error);
