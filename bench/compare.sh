@@ -15,7 +15,9 @@
 #   SMOKE=1 bash bench/compare.sh  a few seconds per part, small N, for CI: proves the script runs
 # Sizes: RUNS (3), READINGS (200000, forward rate), LATENCY_READINGS (10000 at 1,000/s),
 # RATE10K_READINGS (100000 at 10,000/s), BACKLOG (1000000), CALLGRIND_READINGS (20000),
-# OUTAGE (600 s) and REPLAY_RATE (100 readings/s) of the replay part.
+# OUTAGE (600 s) and REPLAY_RATE (100 readings/s) of the replay part. CALLGRIND_RATE paces the
+# callgrind load (readings/s; default: as fast as it goes); under valgrind gatewayd keeps up
+# with about 200/s, so that shows a healthy stream's cost, and the default a backlog's.
 # PARTS: a subset of "forward ceiling library batch latency memory callgrind replay"
 # (default: all). callgrind and replay run once, not RUNS times; replay takes 2 × OUTAGE.
 # BUILD_DIR (build-release), NO_BUILD=1 to use what is there, KEEP=1 to keep the work directory.
@@ -381,7 +383,7 @@ callgrind_run() { # $1: path
   run_sub "$work/sub.out" --count "$callgrind_readings" --qos 0 --timeout 600
   callgrind_control -z "$pid_a" >/dev/null 2>&1
   if [ "$1" = gatewayd ]; then callgrind_control -z "$pid_gw" >/dev/null 2>&1; fi
-  "$bin/bench_mqtt" pub --port "$port_a" --count "$callgrind_readings" --qos 1 --timeout 600 >/dev/null
+  "$bin/bench_mqtt" pub --port "$port_a" --count "$callgrind_readings" --qos 1 ${CALLGRIND_RATE:+--rate "$CALLGRIND_RATE"} --timeout 600 >/dev/null
   finish_sub "$work/sub.out"
   local ir_a
   ir_a=$(callgrind_total "$pid_a")
