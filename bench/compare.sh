@@ -236,23 +236,31 @@ finish_sub() { # $1: output file; sets `line` to its report, fails on a loss
 }
 
 # --- 1. forward rate and CPU ---------------------------------------------------
+per_100k() { awk -v s="$1" -v n="$readings" 'BEGIN {printf "%.3f", s * 100000 / n}'; } # $1: CPU seconds
 forward_run() { # $1: path, $2: qos
   setup_path "$1" "$2"
-  local fwd before_fwd before_a after line
+  local fwd before_fwd before_a before_b after line pub_line others
   fwd=$(forwarder_pid "$1")
   run_sub "$work/sub.out" --count "$readings" --qos 0 --timeout 300
-  before_fwd=$(cpu_ticks "$fwd"); before_a=$(cpu_ticks "$pid_a")
-  "$bin/bench_mqtt" pub --port "$port_a" --count "$readings" --qos "$2" >/dev/null
+  before_fwd=$(cpu_ticks "$fwd"); before_a=$(cpu_ticks "$pid_a"); before_b=$(cpu_ticks "$pid_b")
+  pub_line=$("$bin/bench_mqtt" pub --port "$port_a" --count "$readings" --qos "$2")
   finish_sub "$work/sub.out"
   after=$(cpu_ticks "$fwd")
   record "rate_$1_q$2" "$(field arrival_rate "$line")"
   # CPU seconds per 100,000 readings; the bridge lives inside A
-  record "cpu_$1_q$2" "$(awk -v t=$((after - before_fwd)) -v n="$readings" 'BEGIN {printf "%.3f", t / 100 * 100000 / n}')"
+  record "cpu_$1_q$2" "$(per_100k "$(awk -v t=$((after - before_fwd)) 'BEGIN {print t / 100}')")"
+  # Everything else on the box: the publisher, B, the subscriber and (for gatewayd) A.
+  others=$(awk -v b=$(($(cpu_ticks "$pid_b") - before_b)) -v p="$(field cpu_per_100k "$pub_line")" \
+    -v s="$(field cpu_s "$line")" -v n="$readings" 'BEGIN {print b / 100 + p * n / 100000 + s}')
   if [ "$1" = gatewayd ]; then
-    record "cpu_a_serving_q$2" "$(awk -v t=$(($(cpu_ticks "$pid_a") - before_a)) -v n="$readings" \
-      'BEGIN {printf "%.3f", t / 100 * 100000 / n}')"
+    local a_s
+    a_s=$(awk -v t=$(($(cpu_ticks "$pid_a") - before_a)) 'BEGIN {print t / 100}')
+    record "cpu_a_serving_q$2" "$(per_100k "$a_s")"
+    others=$(awk -v o="$others" -v a="$a_s" 'BEGIN {print o + a}')
   fi
-  log "forward $1 QoS $2: $(field arrival_rate "$line") readings/s, CPU $((after - before_fwd)) ticks"
+  record "cpu_others_$1_q$2" "$(per_100k "$others")"
+  log "forward $1 QoS $2: $(field arrival_rate "$line") readings/s, CPU $((after - before_fwd)) ticks," \
+    "the rest of the box $(per_100k "$others") s per 100,000"
   teardown_path
 }
 
@@ -300,9 +308,12 @@ library_run() { # $1: qos
   raw=$(field rate "$line")
   record "raw_rate_q$1" "$raw"
   record "raw_cpu_q$1" "$(field cpu_per_100k "$line")"
+  local before_b
+  before_b=$(cpu_ticks "$pid_b")
   line=$("$bin/bench_paho" --port "$port_b" --count "$readings" --qos "$1")
   record "paho_rate_q$1" "$(field rate "$line")"
   record "paho_cpu_q$1" "$(field cpu_per_100k "$line")"
+  record "paho_b_cpu_q$1" "$(per_100k "$(awk -v t=$(($(cpu_ticks "$pid_b") - before_b)) 'BEGIN {print t / 100}')")"
   log "library QoS $1: raw $raw readings/s, Paho $(field rate "$line") readings/s"
   stop "$pid_b"
 }
@@ -467,6 +478,7 @@ ms() { awk -v v="$1" 'BEGIN {printf "%.2f", v / 1000}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f×", a / b; else print "-"}'; }
 sum() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a + b}'; }
 
+declare -A box busy bound
 cpu_model=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 echo
 echo "gatewayd $("$bin/gatewayd" --version 2>/dev/null | head -1) vs mosquitto $(mosquitto -h 2>/dev/null | awk 'NR == 1 {print $3}') bridge;" \
@@ -500,6 +512,11 @@ if part forward; then
   for q in 0 1; do
     echo "| CPU s per 100,000 readings QoS $q: forwarder (bridge: all of A) | $(med cpu_bridge_q$q) | $(med cpu_gatewayd_q$q) | $(ratio "$(med cpu_gatewayd_q$q)" "$(med cpu_bridge_q$q)") |"
     echo "| CPU s per 100,000 readings QoS $q: broker A + forwarder | $(med cpu_bridge_q$q) | $(sum "$(med cpu_a_serving_q$q)" "$(med cpu_gatewayd_q$q)") | $(ratio "$(sum "$(med cpu_a_serving_q$q)" "$(med cpu_gatewayd_q$q)")" "$(med cpu_bridge_q$q)") |"
+    for p in bridge gatewayd; do
+      box[$p]=$(sum "$(med cpu_others_${p}_q$q)" "$(med cpu_${p}_q$q)")
+      busy[$p]=$(awk -v c="${box[$p]}" -v r="$(med rate_${p}_q$q)" 'BEGIN {printf "%.2f", c * r / 100000}')
+    done
+    echo "| CPU s per 100,000 readings QoS $q: every process (publisher, A, forwarder, B, subscriber); cores busy | ${box[bridge]}; ${busy[bridge]} | ${box[gatewayd]}; ${busy[gatewayd]} | $(ratio "${box[gatewayd]}" "${box[bridge]}") |"
   done
 fi
 if part callgrind; then
@@ -526,7 +543,14 @@ if part library; then
   echo "|---|---|---|---|---|"
   echo "| raw MQTT over a socket (bench_mqtt) | $(num "$(med raw_rate_q0)") | $(med raw_cpu_q0) | $(num "$(med raw_rate_q1)") | $(med raw_cpu_q1) |"
   echo "| Paho C $(dpkg-query -W -f='${Version}' libpaho-mqtt1.3 2>/dev/null || echo '?') (Debian) through gatewayd's PahoClient | $(num "$(med paho_rate_q0)") | $(med paho_cpu_q0) | $(num "$(med paho_rate_q1)") | $(med paho_cpu_q1) |"
+  echo "| the same Paho run, with broker B's CPU | - | $(sum "$(med paho_cpu_q0)" "$(med paho_b_cpu_q0)") | - | $(sum "$(med paho_cpu_q1)" "$(med paho_b_cpu_q1)") |"
   if part forward; then
     echo "| gatewayd forwarding (mqtt_local -> outbox -> MQTT 5) / Paho alone | $(ratio "$(med rate_gatewayd_q0)" "$(med paho_rate_q0)") | $(ratio "$(med cpu_gatewayd_q0)" "$(med paho_cpu_q0)") | $(ratio "$(med rate_gatewayd_q1)" "$(med paho_rate_q1)") | $(ratio "$(med cpu_gatewayd_q1)" "$(med paho_cpu_q1)") |"
+    # What the forward run's other four processes leave of this box's cores, at best:
+    # the rate if gatewayd cost no CPU at all (the processes share $(nproc) cores).
+    for q in 0 1; do
+      bound[$q]=$(awk -v c="$(med cpu_others_gatewayd_q$q)" -v k="$(nproc)" 'BEGIN {if (c > 0) printf "%.0f", k * 100000 / c; else print "-"}')
+    done
+    echo "| forward rate if gatewayd cost nothing: $(nproc) cores / the CPU of publisher, A, B and subscriber; / Paho alone | $(num "${bound[0]}"); $(ratio "${bound[0]}" "$(med paho_rate_q0)") | - | $(num "${bound[1]}"); $(ratio "${bound[1]}" "$(med paho_rate_q1)") | - |"
   fi
 fi

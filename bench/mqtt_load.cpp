@@ -444,10 +444,11 @@ int subscribe(const Args& a) {
     const double since_emit = first_emit > 0 ? double(last_arrival - first_emit) / 1e9 : span;
     std::printf(
         "received=%ld missing=%ld duplicates=%ld foreign=%ld rate=%.0f arrival_rate=%.0f p50_us=%.0f p99_us=%.0f "
-        "p999_us=%.0f max_us=%.0f messages=%ld",
+        "p999_us=%.0f max_us=%.0f messages=%ld cpu_s=%.3f",
         unique, a.count - unique, duplicates, foreign, since_emit > 0 ? double(unique) / since_emit : 0,
         span > 0 ? double(unique - 1) / span : 0, percentile_us(latency_ns, 0.50), percentile_us(latency_ns, 0.99),
-        percentile_us(latency_ns, 0.999), latency_ns.empty() ? 0 : double(latency_ns.back()) / 1000.0, messages);
+        percentile_us(latency_ns, 0.999), latency_ns.empty() ? 0 : double(latency_ns.back()) / 1000.0, messages,
+        process_cpu_seconds());
     if (a.reconnect_for_s > 0) {
         const Drain d = analyse_drain(arrival_ns, emit_ns);
         std::printf(" reconnects=%ld gap_s=%.1f backlog=%ld drain_s=%.2f newest_age_p50_ms=%.0f newest_age_max_ms=%.0f",
