@@ -250,17 +250,19 @@ forward_run() { # $1: path, $2: qos
   # CPU seconds per 100,000 readings; the bridge lives inside A
   record "cpu_$1_q$2" "$(per_100k "$(awk -v t=$((after - before_fwd)) 'BEGIN {print t / 100}')")"
   # Everything else on the box: the publisher, B, the subscriber and (for gatewayd) A.
-  others=$(awk -v b=$(($(cpu_ticks "$pid_b") - before_b)) -v p="$(field cpu_per_100k "$pub_line")" \
-    -v s="$(field cpu_s "$line")" -v n="$readings" 'BEGIN {print b / 100 + p * n / 100000 + s}')
+  local a_s=0 b_s p_s s_s
+  b_s=$(awk -v t=$(($(cpu_ticks "$pid_b") - before_b)) 'BEGIN {print t / 100}')
+  p_s=$(awk -v p="$(field cpu_per_100k "$pub_line")" -v n="$readings" 'BEGIN {print p * n / 100000}')
+  s_s=$(field cpu_s "$line")
   if [ "$1" = gatewayd ]; then
-    local a_s
     a_s=$(awk -v t=$(($(cpu_ticks "$pid_a") - before_a)) 'BEGIN {print t / 100}')
     record "cpu_a_serving_q$2" "$(per_100k "$a_s")"
-    others=$(awk -v o="$others" -v a="$a_s" 'BEGIN {print o + a}')
   fi
+  others=$(awk -v a="$a_s" -v b="$b_s" -v p="$p_s" -v s="$s_s" 'BEGIN {print a + b + p + s}')
   record "cpu_others_$1_q$2" "$(per_100k "$others")"
-  log "forward $1 QoS $2: $(field arrival_rate "$line") readings/s, CPU $((after - before_fwd)) ticks," \
-    "the rest of the box $(per_100k "$others") s per 100,000"
+  log "forward $1 QoS $2: $(field arrival_rate "$line") readings/s, CPU $((after - before_fwd)) ticks;" \
+    "the rest of the box $(per_100k "$others") s per 100,000 (A serving $(per_100k "$a_s"), B $(per_100k "$b_s")," \
+    "publisher $(per_100k "$p_s"), subscriber $(per_100k "$s_s"))"
   teardown_path
 }
 

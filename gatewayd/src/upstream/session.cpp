@@ -165,11 +165,13 @@ public:
 
     // TransportEvents, called from the client's threads.
     void on_publish_done(std::uint64_t generation, std::uint64_t id, bool ok, int reason, int client_code) override {
+        bool wake;
         {
             std::lock_guard lock(mutex_);
             completions_.push_back({generation, id, ok, reason, client_code});
+            wake = !ok || completions_.size() >= completions_to_wake_;  // a refusal is news at once
         }
-        cv_.notify_one();
+        if (wake) cv_.notify_one();
     }
 
     void on_connection_lost(std::uint64_t generation, const std::string& cause, int reason,
@@ -412,6 +414,11 @@ private:
                     signal_->appends_to_wake.store(static_cast<std::int64_t>(
                         std::min<size_t>(pump.readings_to_news(), std::numeric_limits<std::int64_t>::max())));
                     sleeping_.store(pump.in_flight() < pump.limits().window);
+                    // A full window refills in half-window steps: one wake-up (here, and in the
+                    // client's send thread) per half a window of acknowledgements, not per one.
+                    // The window never falls below half, so the broker is never left idle.
+                    if (!sleeping_.load() && !stopping)
+                        completions_to_wake_ = std::max<size_t>(1, pump.limits().window / 2);
                     Clock::duration wait = kIdleWait;
                     if (const auto pace = pacer_.wait(Clock::now()); pace.count() > 0) wait = std::min(wait, pace);
                     if (control_wait) wait = std::min(wait, *control_wait);
@@ -425,6 +432,7 @@ private:
                     }
                     cv_.wait_for(lock, wait, ready);
                     sleeping_.store(false);
+                    completions_to_wake_ = 1;
                 }
                 done.clear();
                 done.swap(completions_);
@@ -532,6 +540,7 @@ private:
     int lost_reason_ = -1;
     std::optional<std::string> lost_reference_;
     std::vector<PublishCompletion> completions_;
+    size_t completions_to_wake_ = 1;       // acknowledgements worth waking the session for
     std::vector<InboundPublish> inbound_;  // platform requests for the session thread
     std::set<std::string> sensors_;        // the [[sensor]]s running, as the daemon last said
     bool sensors_changed_ = false;
