@@ -237,6 +237,7 @@ finish_sub() { # $1: output file; sets `line` to its report, fails on a loss
 
 # --- 1. forward rate and CPU ---------------------------------------------------
 per_100k() { awk -v s="$1" -v n="$readings" 'BEGIN {printf "%.3f", s * 100000 / n}'; } # $1: CPU seconds
+seconds_of() { awk -v t="$1" 'BEGIN {print t / 100}'; }                                    # $1: CPU ticks
 forward_run() { # $1: path, $2: qos
   setup_path "$1" "$2"
   local fwd before_fwd before_a before_b after line pub_line others
@@ -248,14 +249,14 @@ forward_run() { # $1: path, $2: qos
   after=$(cpu_ticks "$fwd")
   record "rate_$1_q$2" "$(field arrival_rate "$line")"
   # CPU seconds per 100,000 readings; the bridge lives inside A
-  record "cpu_$1_q$2" "$(per_100k "$(awk -v t=$((after - before_fwd)) 'BEGIN {print t / 100}')")"
+  record "cpu_$1_q$2" "$(per_100k "$(seconds_of $((after - before_fwd)))")"
   # Everything else on the box: the publisher, B, the subscriber and (for gatewayd) A.
   local a_s=0 b_s p_s s_s
-  b_s=$(awk -v t=$(($(cpu_ticks "$pid_b") - before_b)) 'BEGIN {print t / 100}')
+  b_s=$(seconds_of $(($(cpu_ticks "$pid_b") - before_b)))
   p_s=$(awk -v p="$(field cpu_per_100k "$pub_line")" -v n="$readings" 'BEGIN {print p * n / 100000}')
   s_s=$(field cpu_s "$line")
   if [ "$1" = gatewayd ]; then
-    a_s=$(awk -v t=$(($(cpu_ticks "$pid_a") - before_a)) 'BEGIN {print t / 100}')
+    a_s=$(seconds_of $(($(cpu_ticks "$pid_a") - before_a)))
     record "cpu_a_serving_q$2" "$(per_100k "$a_s")"
   fi
   others=$(awk -v a="$a_s" -v b="$b_s" -v p="$p_s" -v s="$s_s" 'BEGIN {print a + b + p + s}')
@@ -281,7 +282,7 @@ batch_run() { # $1: max_readings
   local ticks=$(($(cpu_ticks "$pid_gw") - before))
   record "batch_rate_$1" "$(field arrival_rate "$line")"
   record "batch_msgs_$1" "$(awk -v m="$(field messages "$line")" -v n="$readings" 'BEGIN {printf "%.1f", m * 1000 / n}')"
-  record "batch_cpu_$1" "$(awk -v t="$ticks" -v n="$readings" 'BEGIN {printf "%.3f", t / 100 * 100000 / n}')"
+  record "batch_cpu_$1" "$(per_100k "$(seconds_of "$ticks")")"
   log "batch $1: $(field arrival_rate "$line") readings/s, $(field messages "$line") messages, CPU $ticks ticks"
   teardown_path
 }
@@ -315,7 +316,7 @@ library_run() { # $1: qos
   line=$("$bin/bench_paho" --port "$port_b" --count "$readings" --qos "$1")
   record "paho_rate_q$1" "$(field rate "$line")"
   record "paho_cpu_q$1" "$(field cpu_per_100k "$line")"
-  record "paho_b_cpu_q$1" "$(per_100k "$(awk -v t=$(($(cpu_ticks "$pid_b") - before_b)) 'BEGIN {print t / 100}')")"
+  record "paho_b_cpu_q$1" "$(per_100k "$(seconds_of $(($(cpu_ticks "$pid_b") - before_b)))")"
   log "library QoS $1: raw $raw readings/s, Paho $(field rate "$line") readings/s"
   stop "$pid_b"
 }

@@ -413,12 +413,12 @@ private:
                     // batch lingers, only once enough have come to fill one.
                     signal_->appends_to_wake.store(static_cast<std::int64_t>(
                         std::min<size_t>(pump.readings_to_news(), std::numeric_limits<std::int64_t>::max())));
-                    sleeping_.store(pump.in_flight() < pump.limits().window);
+                    const bool window_full = pump.in_flight() >= pump.limits().window;
+                    sleeping_.store(!window_full);
                     // A full window refills in half-window steps: one wake-up (here, and in the
                     // client's send thread) per half a window of acknowledgements, not per one.
                     // The window never falls below half, so the broker is never left idle.
-                    if (!sleeping_.load() && !stopping)
-                        completions_to_wake_ = std::max<size_t>(1, pump.limits().window / 2);
+                    if (window_full && !stopping) completions_to_wake_ = std::max<size_t>(1, pump.limits().window / 2);
                     Clock::duration wait = kIdleWait;
                     if (const auto pace = pacer_.wait(Clock::now()); pace.count() > 0) wait = std::min(wait, pace);
                     if (control_wait) wait = std::min(wait, *control_wait);
