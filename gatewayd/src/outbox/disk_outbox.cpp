@@ -60,6 +60,7 @@ DiskOutbox::DiskOutbox(Settings settings, Logger log, std::unique_ptr<QueueFile>
     }
     ram_floor_ = commit_cursor_ = settled_cursor_ = next_id_;
     cursor_ = head_;
+    note_untaken_locked();  // no other thread yet
     trim_needed_ = stats_.bytes > max_bytes_ && overflow_ == OverflowPolicy::drop_oldest;
     committer_ = std::thread([this] { run_committer(); });
 }
@@ -150,6 +151,7 @@ bool DiskOutbox::append(std::shared_ptr<const Message> message, StoreTicketPtr t
         const auto now = Clock::now();
         ram_.push_back(RamEntry{std::move(message), std::move(ticket), now, static_cast<std::uint32_t>(size), false});
         ++next_id_;
+        note_untaken_locked();
         ram_bytes_ += size;
         pending_bytes_ += size;
         if (pending_bytes_ > kMaxPendingBytes / 2) burst_ = true;
@@ -242,6 +244,7 @@ size_t DiskOutbox::take_lane(std::unique_lock<std::mutex>& lock, std::uint64_t& 
         // Fewer rows than asked for: nothing else is on disk below `below`.
         cursor = rows.size() < wanted ? below : rows.back().id + 1;
     }
+    note_untaken_locked();
     return n;
 }
 
@@ -275,6 +278,7 @@ void DiskOutbox::remove_locked(std::uint64_t id, std::uint64_t size, Settlements
     } else {
         removed_.insert(id);
     }
+    note_untaken_locked();
     taken_sizes_.erase(id);
     live_taken_sizes_.erase(id);
     stats_.bytes -= std::min(stats_.bytes, size);
@@ -358,6 +362,7 @@ void DiskOutbox::rewind() {
         taken_sizes_.clear();
         live_taken_sizes_.clear();
         live_from_ = live_cursor_ = 0;
+        note_untaken_locked();
         last_take_ = {};  // a new connection: until it takes, readings go to disk at once
     }
     work_cv_.notify_one();
@@ -370,20 +375,20 @@ void DiskOutbox::consumer_lingers() {
     consumer_lingers_ = true;  // until it takes again
 }
 
-bool DiskOutbox::has_untaken() const {
-    std::lock_guard lock(mutex_);
-    return removed_.first_absent_from(std::max(cursor_, head_)) < (live_from_ != 0 ? live_from_ : next_id_);
+void DiskOutbox::note_untaken_locked() {
+    untaken_.store(removed_.first_absent_from(std::max(cursor_, head_)) < (live_from_ != 0 ? live_from_ : next_id_));
+    untaken_live_.store(live_from_ != 0 && removed_.first_absent_from(std::max(live_cursor_, head_)) < next_id_);
 }
+
+bool DiskOutbox::has_untaken() const { return untaken_.load(); }
 
 void DiskOutbox::split_lanes(std::uint64_t first_live) {
     std::lock_guard lock(mutex_);
     live_from_ = live_cursor_ = first_live;
+    note_untaken_locked();
 }
 
-bool DiskOutbox::has_untaken_live() const {
-    std::lock_guard lock(mutex_);
-    return live_from_ != 0 && removed_.first_absent_from(std::max(live_cursor_, head_)) < next_id_;
-}
+bool DiskOutbox::has_untaken_live() const { return untaken_live_.load(); }
 
 std::uint64_t DiskOutbox::next_id() const {
     std::lock_guard lock(mutex_);
@@ -750,6 +755,7 @@ void DiskOutbox::trim(std::unique_lock<std::mutex>& lock, Settlements& settle) {
             removed_.insert(from, std::min(commit_cursor_, next_id_));
             head_ = removed_.first_absent_from(head_);
             removed_.erase_below(head_);
+            note_untaken_locked();
             continue;
         }
         for (const auto& row : rows) {

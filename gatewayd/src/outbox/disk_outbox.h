@@ -38,6 +38,7 @@
 // - A full disk is logged once and handled by the same overflow policy.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -153,6 +154,9 @@ private:
     std::optional<std::uint64_t> size_of_locked(std::uint64_t id, std::unique_lock<std::mutex>& lock);
     void mark_damaged_locked(std::uint64_t id, std::uint64_t size, const std::string& why);
     void compact_ram_locked();
+    // Brings untaken_ and untaken_live_ up to date; after every change of
+    // the cursors, head_, next_id_, removed_ or live_from_.
+    void note_untaken_locked();
     static void settle_all(Settlements& settle);
     RamEntry* ram_entry(std::uint64_t id);
     const RamEntry* ram_entry(std::uint64_t id) const;
@@ -187,6 +191,12 @@ private:
     TakenSizes live_taken_sizes_;  // the same for the live lane
     std::uint64_t live_from_ = 0;  // live-first: the live lane's first id (0: one lane)
     std::uint64_t live_cursor_ = 0;
+    // has_untaken() and has_untaken_live() without the lock: the session asks
+    // several times per reading, and the outbox's lock is the appenders' too.
+    // Sequentially consistent, as the session's "sleeping" flag is: an append
+    // either sees the session asleep or is seen by it.
+    std::atomic<bool> untaken_{false};
+    std::atomic<bool> untaken_live_{false};
     std::uint64_t ram_bytes_ = 0;      // sizes of live entries in ram_
     std::uint64_t pending_bytes_ = 0;  // sizes of live entries not yet committed
     bool burst_ = false;               // pending came near its cap: release memory once idle
