@@ -26,11 +26,11 @@ std::uint64_t approx_batch_bytes(const Message& m) {
 
 std::uint64_t publish_packet_size(const PublishRequest& r) {
     std::uint64_t props = 0;
-    if (r.content_type) props += 3 + r.content_type->size();
+    if (const std::string* type = r.content_type_text()) props += 3 + type->size();
     if (r.payload_format) props += 2;
     props += 2 + 5;  // topic alias, message expiry
     for (const auto& p : r.properties) props += 5 + p.key.size() + p.value.size();
-    const std::uint64_t variable = 2 + r.topic.size() + 2 + 4 + props + r.payload.size();
+    const std::uint64_t variable = 2 + r.topic.size() + 2 + 4 + props + r.payload_bytes().size();
     return 1 + 4 + variable;
 }
 
@@ -50,7 +50,9 @@ bool PublishPump::lane_ready(const Lane& lane) const {
 }
 
 bool PublishPump::can_publish() const {
-    if (inflight_.size() >= limits_.window || c_.pacer.wait(c_.time.now()).count() > 0) return false;
+    if (inflight_.size() >= limits_.window) return false;
+    // An unlimited pacer never holds a publish back: spare the clock read.
+    if (c_.pacer.current_rate() > 0 && c_.pacer.wait(c_.time.now()).count() > 0) return false;
     if (c_.delivery.retry_ready() || c_.outbox.has_untaken() || (live_first_ && c_.outbox.has_untaken_live()))
         return true;
     if (backlog_.pending.empty() && live_.pending.empty()) return false;
@@ -174,8 +176,7 @@ bool PublishPump::fill() {
     bool exhausted = false;
     auto round_of = [&](const Lane& lane) -> Round& { return rounds[lane.live ? 1 : 0]; };
     while (inflight_.size() < limits_.window) {
-        const auto now = c_.time.now();
-        if (c_.pacer.wait(now).count() > 0) break;
+        if (c_.pacer.current_rate() > 0 && c_.pacer.wait(c_.time.now()).count() > 0) break;
         OutboxEntry lead;
         std::string lead_key;
         Lane* lane = nullptr;
@@ -227,7 +228,7 @@ bool PublishPump::fill() {
                            std::make_move_iterator(back.begin()), std::make_move_iterator(back.end()));
         }
         if (published.outcome == Outcome::sent) {
-            c_.pacer.record_sent(now);
+            c_.pacer.record_sent(c_.time.now());
             inflight_.sent(published.lead_id, published.dead_letter);
             ++(is_live(published.lead_id) ? live_in_flight_ : backlog_in_flight_);
         } else if (published.outcome == Outcome::failed) {
@@ -249,7 +250,9 @@ bool PublishPump::fill() {
 // batch) as one message; expired ones are dropped first.
 PublishPump::Published PublishPump::publish(const OutboxEntry& first, const std::vector<OutboxEntry>& riders,
                                             bool batch) {
-    std::vector<OutboxEntry> live;
+    // Reused: one publish per reading must not cost an allocation.
+    std::vector<OutboxEntry>& live = admitted_;
+    live.clear();
     std::uint32_t remaining_s = 0;  // the soonest expiry among them; 0: none
     const std::int64_t wall_ms = c_.time.wall_ms();
     auto admit = [&](const OutboxEntry& entry) {
@@ -279,9 +282,9 @@ PublishPump::Published PublishPump::publish(const OutboxEntry& first, const std:
     // several) `batch.max_bytes`; <= 1: it fits.
     auto oversize = [&](const PublishRequest& r, size_t n) {
         const std::uint64_t platform = r.max_payload.value_or(c_.config.max_payload);
-        double factor = platform > 0 ? static_cast<double>(r.payload.size()) / static_cast<double>(platform) : 0;
-        if (n > 1 && c_.config.batch.enabled())
-            factor = std::max(factor, static_cast<double>(r.payload.size()) / c_.config.batch.max_bytes);
+        const auto bytes = static_cast<double>(r.payload_bytes().size());
+        double factor = platform > 0 ? bytes / static_cast<double>(platform) : 0;
+        if (n > 1 && c_.config.batch.enabled()) factor = std::max(factor, bytes / c_.config.batch.max_bytes);
         if (limits_.maximum_packet_size > 0)
             factor = std::max(factor, static_cast<double>(publish_packet_size(r)) / limits_.maximum_packet_size);
         return factor;
@@ -304,7 +307,7 @@ PublishPump::Published PublishPump::publish(const OutboxEntry& first, const std:
         return {Outcome::settled, 0, false, std::move(leftover)};
     }
     const std::uint64_t platform_limit = request->max_payload.value_or(c_.config.max_payload);
-    const bool too_large_for_platform = platform_limit > 0 && request->payload.size() > platform_limit;
+    const bool too_large_for_platform = platform_limit > 0 && request->payload_bytes().size() > platform_limit;
     const bool too_large_for_broker =
         limits_.maximum_packet_size > 0 && publish_packet_size(*request) > limits_.maximum_packet_size;
     if (request->problem) {
@@ -314,7 +317,7 @@ PublishPump::Published PublishPump::publish(const OutboxEntry& first, const std:
     if (too_large_for_platform) {
         c_.delivery.divert(entry,
                            "larger than the platform's limit of " + std::to_string(platform_limit) + " bytes (" +
-                               std::to_string(request->payload.size()) + " bytes)",
+                               std::to_string(request->payload_bytes().size()) + " bytes)",
                            true, -1);
         return {Outcome::settled, 0, false, std::move(leftover)};
     }
@@ -327,13 +330,13 @@ PublishPump::Published PublishPump::publish(const OutboxEntry& first, const std:
     }
     if (const std::uint32_t cap = c_.codec.max_message_expiry_s(); cap > 0 && remaining_s > cap) remaining_s = cap;
     OutgoingPublish out;
-    out.payload = &request->payload;
+    out.payload = &request->payload_bytes();
     out.qos = std::min(request->qos, limits_.qos);
     out.retain = request->retain && limits_.retain;
     std::string no_topic;
     out.topic = &request->topic;
     if (c_.config.mqtt_version == 5) {
-        if (request->content_type) out.content_type = &*request->content_type;
+        out.content_type = request->content_type_text();
         if (request->payload_format) out.payload_format = *request->payload_format;
         out.properties = &request->properties;
         out.message_expiry_s = remaining_s;  // what is left of it

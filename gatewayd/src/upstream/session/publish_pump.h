@@ -139,7 +139,8 @@ private:
     Lane backlog_;
     Lane live_{true, {}};
     size_t backlog_in_flight_ = 0, live_in_flight_ = 0;
-    std::vector<OutboxEntry> taken_;  // scratch for Outbox::take
+    std::vector<OutboxEntry> taken_;     // scratch for Outbox::take
+    std::vector<OutboxEntry> admitted_;  // scratch for publish(): what has not expired of a lead and its riders
     std::optional<TimeSource::Steady::time_point> linger_until_;
     bool all_lingering_ = false;  // what pending_ holds waits for linger_until_ (or more readings)
     size_t min_missing_ = 1;      // the fewest readings a lingering batch lacks
