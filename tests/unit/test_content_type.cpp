@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE content_type
 #include <boost/test/unit_test.hpp>
 
+#include "common/text.h"
 #include "normalize/content_type.h"
 
 using namespace gwd;
@@ -64,12 +65,27 @@ BOOST_AUTO_TEST_CASE(textual_types) {
 }
 
 BOOST_AUTO_TEST_CASE(sniffing) {
-    BOOST_TEST(sniff_content_type("23.4") == "text/plain");  // a bare number is text, as sensors mean it
-    BOOST_TEST(sniff_content_type("{\"t\":23.4}") == "application/json");
-    BOOST_TEST(sniff_content_type(" [1,2]\n") == "application/json");
-    BOOST_TEST(sniff_content_type("{not json") == "text/plain");
-    BOOST_TEST(sniff_content_type("line1\nline2\ttab") == "text/plain");
-    BOOST_TEST(sniff_content_type(std::string("\x00\x01\x02", 3)) == "application/octet-stream");
-    BOOST_TEST(sniff_content_type("\xff\xfe") == "application/octet-stream");
-    BOOST_TEST(sniff_content_type("") == "text/plain");
+    BOOST_TEST(sniff_payload("23.4").content_type == "text/plain");  // a bare number is text, as sensors mean it
+    BOOST_TEST(sniff_payload("{\"t\":23.4}").content_type == "application/json");
+    BOOST_TEST(sniff_payload(" [1,2]\n").content_type == "application/json");
+    BOOST_TEST(sniff_payload("{not json").content_type == "text/plain");
+    BOOST_TEST(sniff_payload("line1\nline2\ttab").content_type == "text/plain");
+    BOOST_TEST(sniff_payload(std::string("\x00\x01\x02", 3)).content_type == "application/octet-stream");
+    BOOST_TEST(sniff_payload("\xff\xfe").content_type == "application/octet-stream");
+    BOOST_TEST(sniff_payload("").content_type == "text/plain");
+}
+
+// The normalizer takes sniffing's word for UTF-8: it must match the bytes.
+BOOST_AUTO_TEST_CASE(sniffing_knows_utf8) {
+    for (const std::string& payload : {std::string("{\"name\":\"K\xc3\xbc"
+                                                   "che\"}"),
+                                       std::string("[\"\\u00fc\"]"),
+                                       std::string("23.4 \xc2\xb0"
+                                                   "C"),
+                                       std::string("\xff\xfe"), std::string("{\"bad\":\"\xc3\x28\"}"),
+                                       std::string("\x00\x01", 2), std::string("")}) {
+        const SniffedType sniffed = sniff_payload(payload);
+        BOOST_TEST(sniffed.utf8 == (is_textual_mime(sniffed.content_type) && is_valid_utf8(payload)), payload);
+    }
+    BOOST_TEST(sniff_payload("{\"bad\":\"\xc3\x28\"}").content_type == "application/octet-stream");
 }

@@ -1,5 +1,6 @@
 #include "common/json.h"
 
+#include <bit>
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
@@ -179,7 +180,12 @@ private:
             std::memcpy(&w, s_.data() + pos_, 8);
             const std::uint64_t special = (w & highs) | has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\')) |
                                           ((w - ones * 0x20) & ~w & highs);  // a byte below 0x20
-            if (special != 0) return;
+            if (special != 0) {
+                // The lowest flagged byte is the first special one (a borrow only
+                // flags bytes above a true hit): go straight to it.
+                pos_ += static_cast<size_t>(std::countr_zero(special)) / 8;
+                return;
+            }
             pos_ += 8;
         }
     }
@@ -187,22 +193,27 @@ private:
     bool parse_string(Text& out) {
         ++pos_;  // opening quote
         size_t run_start = pos_;
+        bool non_ascii = false;  // in the run since run_start: only then is its UTF-8 worth checking
         while (true) {
             skip_plain_bytes();
             if (pos_ >= s_.size()) return fail("unterminated string");
             unsigned char c = static_cast<unsigned char>(s_[pos_]);
             if (c == '"') {
                 put(out, s_.substr(run_start, pos_ - run_start));
-                if (!is_valid_utf8(s_.substr(run_start, pos_ - run_start))) return fail("invalid UTF-8 in string");
+                if (non_ascii && !is_valid_utf8(s_.substr(run_start, pos_ - run_start)))
+                    return fail("invalid UTF-8 in string");
                 ++pos_;
                 return true;
             }
             if (c < 0x20) return fail("control character in string");
             if (c != '\\') {
+                non_ascii |= c >= 0x80;
                 ++pos_;
                 continue;
             }
-            if (!is_valid_utf8(s_.substr(run_start, pos_ - run_start))) return fail("invalid UTF-8 in string");
+            if (non_ascii && !is_valid_utf8(s_.substr(run_start, pos_ - run_start)))
+                return fail("invalid UTF-8 in string");
+            non_ascii = false;
             put(out, s_.substr(run_start, pos_ - run_start));
             ++pos_;
             if (pos_ >= s_.size()) return fail("unterminated string");

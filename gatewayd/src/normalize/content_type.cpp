@@ -194,16 +194,17 @@ bool is_textual_mime(std::string_view mime) {
     return essence.ends_with("+json") || essence.ends_with("+xml") || essence.ends_with("+yaml");
 }
 
-std::string sniff_content_type(std::string_view payload) {
+SniffedType sniff_payload(std::string_view payload) {
+    constexpr SniffedType octets{"application/octet-stream", false};
     std::string_view body = trim(payload);
-    if (!body.empty() && (body.front() == '{' || body.front() == '[') && json_is_valid(body)) {
-        return "application/json";
-    }
-    if (!is_valid_utf8(payload)) return "application/octet-stream";
+    // Valid JSON is valid UTF-8: its strings are checked, and nothing else in it may be above ASCII.
+    if (!body.empty() && (body.front() == '{' || body.front() == '[') && json_is_valid(body))
+        return {"application/json", true};
+    if (!is_valid_utf8(payload)) return octets;
     for (unsigned char c : payload) {
-        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) return "application/octet-stream";
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) return octets;
     }
-    return "text/plain";
+    return {"text/plain", true};
 }
 
 }  // namespace gwd

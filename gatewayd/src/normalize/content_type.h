@@ -51,6 +51,12 @@ bool is_textual_mime(std::string_view mime);
 // application/json for a JSON object or array; text/plain for UTF-8 text
 // without control characters (so "23.4" is text, not a JSON number);
 // application/octet-stream otherwise.
-std::string sniff_content_type(std::string_view payload);
+// Also says whether the payload is valid UTF-8 (text/plain and JSON are;
+// what is neither is not), which sniffing learns on the way.
+struct SniffedType {
+    std::string_view content_type;
+    bool utf8;
+};
+SniffedType sniff_payload(std::string_view payload);
 
 }  // namespace gwd

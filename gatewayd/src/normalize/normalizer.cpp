@@ -88,14 +88,17 @@ Message Normalizer::normalize(const ReadingView& reading, const SensorDefaults& 
 
     if (mime) {
         msg.content_type = std::move(*mime);
+        // The Payload Format Indicator promises UTF-8; a broker may refuse a
+        // message that breaks the promise, so check the bytes, not just the type.
+        msg.utf8 = is_textual_mime(msg.content_type) && is_valid_utf8(msg.payload);
     } else if (options_.sniff) {
-        msg.content_type = sniff_content_type(msg.payload);
+        const SniffedType sniffed = sniff_payload(msg.payload);  // it checked the bytes already
+        msg.content_type = sniffed.content_type;
+        msg.utf8 = sniffed.utf8;
     } else {
         msg.content_type = "application/octet-stream";
+        msg.utf8 = false;
     }
-    // The Payload Format Indicator promises UTF-8; a broker may refuse a
-    // message that breaks the promise, so check the bytes, not just the type.
-    msg.utf8 = is_textual_mime(msg.content_type) && is_valid_utf8(msg.payload);
 
     msg.properties.reserve(reading.properties.size());
     for (size_t i = 0; i < reading.properties.size(); ++i) {
