@@ -37,8 +37,8 @@ BOOST_AUTO_TEST_CASE(v5_carries_metadata_as_properties) {
     auto r = c.encode(seed_message(), 1);
     BOOST_REQUIRE(r);
     BOOST_TEST(r->topic == "telemetry/gw-01/sensor02");
-    BOOST_TEST(r->payload == "23.7");
-    BOOST_TEST(*r->content_type == "text/plain");
+    BOOST_TEST(r->payload_bytes() == "23.7");
+    BOOST_TEST(*r->content_type_text() == "text/plain");
     BOOST_TEST(*r->payload_format == 1);
     BOOST_TEST(r->qos == 1);
     BOOST_TEST((r->properties == UserProperties{{"vendor", "huawei"}, {"hw_revision", "8.2"}}));

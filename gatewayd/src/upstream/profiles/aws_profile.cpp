@@ -61,8 +61,7 @@ std::optional<PublishRequest> AwsUplinkCodec::encode(const Message& message, std
     if (auto problem = aws_topic_problem(r.topic)) r.problem = "its topic '" + r.topic + "' is too long: " + *problem;
     r.qos = upstream_.qos;
     r.retain = upstream_.retain;
-    r.payload = message.payload;
-    r.content_type = message.content_type;
+    r.borrow_body(message);
     r.payload_format = message.utf8 ? 1 : 0;
     size_t bytes = 0;
     for (const auto& p : message.properties) {

@@ -31,8 +31,13 @@ std::optional<PublishRequest> MqttUplinkCodec::encode(const Message& message, st
         request.payload_format = 1;
         return request;
     }
-    request.payload = message.payload;
-    request.content_type = message.content_type;
+    if (dead) {
+        // Copied: a platform's codec rewrites a dead letter's payload.
+        request.payload = message.payload;
+        request.content_type = message.content_type;
+    } else {
+        request.borrow_body(message);
+    }
     request.payload_format = message.utf8 ? 1 : 0;
     request.properties = message.properties;
     if (dead) request.properties.push_back({"error", message.error});

@@ -14,12 +14,12 @@ namespace gwd {
 
 struct PublishRequest {
     std::string topic;
-    std::string payload;
+    std::string payload;  // empty when borrowed: read payload_bytes()
     int qos = 1;
     bool retain = false;
     // MQTT v5 properties; ignored on 3.1.1 connections.
-    std::optional<std::string> content_type;
-    std::optional<int> payload_format;  // 0 bytes, 1 UTF-8
+    std::optional<std::string> content_type;  // unset when borrowed: read content_type_text()
+    std::optional<int> payload_format;        // 0 bytes, 1 UTF-8
     UserProperties properties;
     std::optional<std::string> response_topic;  // MQTT v5 request/response
     std::optional<std::string> correlation_data;
@@ -32,6 +32,19 @@ struct PublishRequest {
     // The platform's size limit for this kind of message, when it is not the
     // upstream's max_payload (Huawei: 64 KiB property reports, 1 MiB messages).
     std::optional<std::uint64_t> max_payload;
+
+    // A codec that sends a reading's payload and content type as they are
+    // points at them rather than copy them (two allocations per reading):
+    // the request lives only while the message it borrows from is queued.
+    void borrow_body(const Message& message) { body_ = &message; }
+    const std::string& payload_bytes() const { return body_ ? body_->payload : payload; }
+    const std::string* content_type_text() const {
+        if (body_) return &body_->content_type;
+        return content_type ? &*content_type : nullptr;
+    }
+
+private:
+    const Message* body_ = nullptr;
 };
 
 // One queued reading and its outbox id.

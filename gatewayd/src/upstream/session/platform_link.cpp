@@ -77,10 +77,10 @@ void PlatformLink::carry_out(Transport& transport) {
         if (!c_.pacer.try_take(c_.time.now(), r.rate_cost)) break;  // the session wakes when the pace allows
         OutgoingPublish message;
         message.topic = &r.topic;
-        message.payload = &r.payload;
+        message.payload = &r.payload_bytes();
         message.qos = r.qos;
         if (c_.config.mqtt_version == 5) {
-            if (r.content_type) message.content_type = &*r.content_type;
+            message.content_type = r.content_type_text();
             if (r.payload_format) message.payload_format = *r.payload_format;
             if (r.correlation_data) message.correlation_data = &*r.correlation_data;
             if (!r.properties.empty()) message.properties = &r.properties;
