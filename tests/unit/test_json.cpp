@@ -30,6 +30,15 @@ BOOST_AUTO_TEST_CASE(validating_agrees_with_parsing) {
     }
 }
 
+// UTF-8 is checked only in runs of a string that have a non-ASCII byte; an
+// escape starts a new run, which must be checked on its own.
+BOOST_AUTO_TEST_CASE(utf8_is_checked_on_both_sides_of_an_escape) {
+    BOOST_TEST(json_is_valid("\"\xc3\xa9\\n\xc3\xa9\""));
+    BOOST_TEST(!json_is_valid("\"\xc3\xa9\\n\xff\""));
+    BOOST_TEST(!json_is_valid("\"\xc3\\n\xa9\""));  // a sequence cut by the escape
+    BOOST_TEST(!json_is_valid("\"abcdefgh\\tabcdefgh\xe2\x82\""));
+}
+
 // Strings are scanned eight bytes at a time: whatever ends a plain run must
 // be found at every offset.
 BOOST_AUTO_TEST_CASE(strings_are_read_right_wherever_a_special_byte_sits) {
