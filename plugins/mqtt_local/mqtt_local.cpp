@@ -513,6 +513,7 @@ private:
         Clock::time_point ping_sent{};
         std::optional<Clock::time_point> stop_deadline;
         std::string error;
+        Packet packet;  // reused: its body keeps its buffer (given back after a large one, below)
         std::vector<std::uint16_t> ready;
         std::string bytes;
         std::string pubacks;
@@ -549,16 +550,16 @@ private:
             // Handle every whole packet already read (not while stopping:
             // a reading emitted now could not be stored any more).
             while (!stop_deadline) {
-                auto packet = reader.next(error);
+                const bool whole = reader.next(packet, error);
                 if (!error.empty()) return "the broker sent something that is not MQTT: " + error;
-                if (!packet) break;
-                switch (packet->type) {
+                if (!whole) break;
+                switch (packet.type) {
                     case kPublish:
-                        if (!on_publish(link, *packet, version, error)) return error;
+                        if (!on_publish(link, packet, version, error)) return error;
                         break;
                     case kPingresp: ping_outstanding = false; break;
                     case kDisconnect: {
-                        const int reason = decode_disconnect_reason(version, packet->body);
+                        const int reason = decode_disconnect_reason(version, packet.body);
                         if (version == 5) {
                             failure.source = gwd::FailureSource::disconnect;
                             failure.code = reason;
@@ -567,6 +568,7 @@ private:
                     }
                     default: break;
                 }
+                if (packet.body.capacity() > kKeptPayloadCapacity) std::string().swap(packet.body);
             }
             const auto now = Clock::now();
             if (ping_outstanding && now - ping_sent > keep_alive) return "no PINGRESP within the keep alive";

@@ -141,6 +141,32 @@ BOOST_AUTO_TEST_CASE(malformed_publishes_are_refused_with_a_reason) {
     BOOST_TEST(error.find("remaining length") != std::string::npos);
 }
 
+// mqtt_local reads every packet into one Packet: nothing of a packet
+// (an oversized mark, a longer body) may stay for the next.
+BOOST_AUTO_TEST_CASE(a_reused_packet_holds_only_the_latest) {
+    PacketReader reader(16);
+    const std::string big = bytes({0x30, 20}) + str("t") + std::string(17, 'x');
+    const std::string small = bytes({0x30, 4}) + str("t") + "y";
+    const std::string ack = bytes({0x40, 2}) + u16(7);
+    const std::string wire = big + small + ack;
+    std::string error;
+    Packet p;
+    BOOST_TEST(!reader.next(p, error));  // nothing fed yet
+    reader.feed(wire.data(), wire.size());
+    BOOST_REQUIRE(reader.next(p, error));
+    BOOST_TEST(p.oversized == 22u);
+    BOOST_TEST(p.body == str("t"));  // only the head of a PUBLISH over the limit
+    BOOST_REQUIRE(reader.next(p, error));
+    BOOST_TEST(p.oversized == 0u);
+    BOOST_TEST(p.type == kPublish);
+    BOOST_TEST(p.body == str("t") + "y");
+    BOOST_REQUIRE(reader.next(p, error));
+    BOOST_TEST(p.type == kPuback);
+    BOOST_TEST(p.body == u16(7));
+    BOOST_TEST(!reader.next(p, error));
+    BOOST_TEST(error.empty());
+}
+
 BOOST_AUTO_TEST_CASE(connack_reports_session_and_server_settings) {
     std::string error;
     const std::string props = bytes({0x12}) + str("auto-1") + bytes({0x13}) + u16(20);

@@ -23,33 +23,39 @@ void PacketReader::consume(size_t n) {
 }
 
 std::optional<Packet> PacketReader::next(std::string& error) {
+    Packet p;
+    if (!next(p, error)) return std::nullopt;
+    return p;
+}
+
+bool PacketReader::next(Packet& p, std::string& error) {
     if (skip_ > 0) {
         const size_t drop = static_cast<size_t>(std::min<std::uint64_t>(skip_, buffer_.size() - start_));
         consume(drop);
         skip_ -= drop;
-        if (skip_ > 0) return std::nullopt;
+        if (skip_ > 0) return false;
     }
     const size_t available = buffer_.size() - start_;
-    if (available < 2) return std::nullopt;
+    if (available < 2) return false;
     const char* bytes = buffer_.data() + start_;
     std::uint32_t length = 0;
     size_t header = 1;
     for (int shift = 0;; shift += 7) {
-        if (header >= available) return std::nullopt;  // length not complete yet
+        if (header >= available) return false;  // length not complete yet
         const auto byte = static_cast<std::uint8_t>(bytes[header++]);
         length |= std::uint32_t(byte & 0x7F) << shift;
         if ((byte & 0x80) == 0) break;
         if (header > 4) {
             error = "malformed remaining length";
-            return std::nullopt;
+            return false;
         }
     }
-    Packet p;
+    p.oversized = 0;
     p.type = static_cast<std::uint8_t>(bytes[0]) >> 4;
     p.flags = static_cast<std::uint8_t>(bytes[0]) & 0x0F;
     if (max_ > 0 && header + length > max_) {
         // Keep the head a PUBLISH needs (topic and packet id), drop the rest.
-        if (available < header + 2 && length >= 2) return std::nullopt;
+        if (available < header + 2 && length >= 2) return false;
         size_t head = length < 2 ? length : 2;
         if (p.type == kPublish && length >= 2) {
             const size_t topic =
@@ -57,17 +63,17 @@ std::optional<Packet> PacketReader::next(std::string& error) {
             head = 2 + topic + (((p.flags >> 1) & 0x03) > 0 ? 2 : 0);
         }
         head = std::min<size_t>(head, length);
-        if (available < header + head) return std::nullopt;
+        if (available < header + head) return false;
         p.body.assign(bytes + header, head);
         p.oversized = header + std::uint64_t{length};
         skip_ = length - head;
         consume(header + head);
-        return p;
+        return true;
     }
-    if (available < header + length) return std::nullopt;
+    if (available < header + length) return false;
     p.body.assign(bytes + header, length);
     consume(header + length);
-    return p;
+    return true;
 }
 
 }  // namespace gwd::mqtt

@@ -33,6 +33,9 @@ public:
     // The next whole packet; nullopt when more bytes are needed, or with
     // `error` set when the stream is not MQTT.
     std::optional<Packet> next(std::string& error);
+    // The same into `out`, whose body keeps its buffer from one packet to
+    // the next (no allocation per packet); false when there is none.
+    bool next(Packet& out, std::string& error);
 
 private:
     void consume(size_t n);
