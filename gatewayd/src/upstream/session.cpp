@@ -408,22 +408,21 @@ private:
                            !inbound_.empty() || !signal_->command_results.empty() || sensors_changed_ ||
                            (control_wait && control_wait->count() == 0);
                 };
-                // Said before looking, so that an append or an acknowledgement after the look
-                // wakes us; one look then decides whether to sleep (two would cost one more
-                // outbox and clock read per wake-up).
-                // A new reading is news only when the window has room for it and, while every
-                // batch lingers, only once enough have come to fill one.
-                signal_->appends_to_wake.store(static_cast<std::int64_t>(
-                    std::min<size_t>(pump.readings_to_news(), std::numeric_limits<std::int64_t>::max())));
-                const bool window_full = pump.in_flight() >= pump.limits().window;
-                sleeping_.store(!window_full);
-                // A full window refills in half-window steps: one wake-up (here, and in the
-                // client's send thread) per half a window of acknowledgements, not per one.
-                // The window never falls below half, so the broker is never left idle.
-                if (window_full && !stopping) completions_to_wake_ = std::max<size_t>(1, pump.limits().window / 2);
                 if (!ready()) {
+                    // A new reading is news only when the window has room for it and, while every
+                    // batch lingers, only once enough have come to fill one.
+                    signal_->appends_to_wake.store(static_cast<std::int64_t>(
+                        std::min<size_t>(pump.readings_to_news(), std::numeric_limits<std::int64_t>::max())));
+                    const bool window_full = pump.in_flight() >= pump.limits().window;
+                    // Said only once there is nothing to do: while the session looks, an
+                    // append need not take the session's lock to wake it.
+                    sleeping_.store(!window_full);
+                    // A full window refills in half-window steps: one wake-up (here, and in the
+                    // client's send thread) per half a window of acknowledgements, not per one.
+                    // The window never falls below half, so the broker is never left idle.
+                    if (window_full && !stopping) completions_to_wake_ = std::max<size_t>(1, pump.limits().window / 2);
                     Clock::duration wait = kIdleWait;
-                    if (pacer_.current_rate() > 0) {
+                    if (pacer_.current_rate() > 0) {  // an unlimited pacer: spare the clock read
                         if (const auto pace = pacer_.wait(Clock::now()); pace.count() > 0) wait = std::min(wait, pace);
                     }
                     if (control_wait) wait = std::min(wait, *control_wait);
@@ -435,11 +434,11 @@ private:
                         wait = std::min<Clock::duration>(
                             wait, std::max<Clock::duration>(Clock::duration(0), *tick - time_.wall()));
                     }
-                    const auto until = Clock::now() + wait;
-                    while (cv_.wait_until(lock, until) == std::cv_status::no_timeout && !ready()) {}
+                    // Looks again (the appends' wake-up depends on "sleeping", said above).
+                    cv_.wait_for(lock, wait, ready);
+                    sleeping_.store(false);
+                    completions_to_wake_ = 1;
                 }
-                sleeping_.store(false);
-                completions_to_wake_ = 1;
                 done.clear();
                 done.swap(completions_);
                 events.inbound.swap(inbound_);
