@@ -34,7 +34,8 @@ MqttUplinkCodec codec(const UpstreamConfig& u) { return MqttUplinkCodec(u, "gw-0
 
 BOOST_AUTO_TEST_CASE(v5_carries_metadata_as_properties) {
     auto c = codec(upstream(5, false));
-    auto r = c.encode(seed_message(), 1);
+    const Message m = seed_message();  // the request borrows its payload: it must outlive the request
+    auto r = c.encode(m, 1);
     BOOST_REQUIRE(r);
     BOOST_TEST(r->topic == "telemetry/gw-01/sensor02");
     BOOST_TEST(r->payload_bytes() == "23.7");

@@ -59,7 +59,9 @@ public:
     // nullopt when this upstream does not carry the message (a dead letter on
     // an upstream without a dead-letter topic).
     // `id` is the reading's outbox id: unique and increasing per upstream,
-    // for platforms whose payload carries a request id.
+    // for platforms whose payload carries a request id. The request may
+    // borrow from `message` (PublishRequest::borrow_body): keep the message
+    // alive while the request is used.
     virtual std::optional<PublishRequest> encode(const Message& message, std::uint64_t id) const = 0;
 
     // Readings that may travel in one publish share a non-empty batch key;
