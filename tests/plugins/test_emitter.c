@@ -4,7 +4,9 @@
  * ("key=value" strings), as fast as emit() takes them; with `malformed` it
  * first emits every kind of malformed reading the host must refuse. Each
  * reading's payload may carry its sequence number: "{seq}" in the payload is
- * replaced by 0, 1, 2, ...
+ * replaced by 0, 1, 2, ... and "{now}" by CLOCK_MONOTONIC in nanoseconds at the
+ * emit (what bench_mqtt's subscriber measures latency from). `rate` paces the
+ * stream at that many readings per second, each due at start + seq / rate.
  *
  * With `acks` every reading carries an ack_context and the plugin counts
  * the host's stored() calls; stop() waits up to 5 s for the outstanding ones
@@ -23,11 +25,14 @@
  */
 #include <gatewayd/plugin.h>
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct emitter {
@@ -44,6 +49,7 @@ struct emitter {
     int64_t start_delay_ms;
     int64_t first_payload_size;
     int64_t every_ms;
+    int64_t rate;
     int acks;
     int set_reserved;
     int64_t expiry_ms;
@@ -58,7 +64,12 @@ struct emitter {
 static const gwd_option_spec options[] = {
     {"count", GWD_OPTION_INT, 0, "readings to emit", "1", {0}},
     {"sensor", GWD_OPTION_STRING, 0, "reading name (default the sensor name)", NULL, {0}},
-    {"payload", GWD_OPTION_STRING, 0, "payload; {seq} becomes the sequence number", NULL, {0}},
+    {"payload",
+     GWD_OPTION_STRING,
+     0,
+     "payload; {seq} becomes the sequence number, {now} the monotonic clock in ns",
+     NULL,
+     {0}},
     {"content_type", GWD_OPTION_STRING, 0, "declared content type", NULL, {0}},
     {"properties", GWD_OPTION_STRING_LIST, 0, "user properties as \"key=value\"", NULL, {0}},
     {"malformed", GWD_OPTION_BOOL, 0, "emit malformed readings first", NULL, {0}},
@@ -66,6 +77,12 @@ static const gwd_option_spec options[] = {
     {"fail_create", GWD_OPTION_BOOL, 0, "make create() fail", NULL, {0}},
     {"first_payload_size", GWD_OPTION_INT, 0, "pad the first reading's payload to this many bytes", NULL, {0}},
     {"every", GWD_OPTION_DURATION, 0, "wait this long between readings (default: none)", NULL, {0}},
+    {"rate",
+     GWD_OPTION_INT,
+     0,
+     "readings per second, each due at start + seq / rate (0: as fast as emit takes them)",
+     "0",
+     {0}},
     {"acks", GWD_OPTION_BOOL, 0, "ask for stored() callbacks and count them", NULL, {0}},
     {"expiry", GWD_OPTION_DURATION, 0, "each reading's own message expiry", NULL, {0}},
     {"gate_file", GWD_OPTION_STRING, 0, "emit reading {seq} only once this file holds a number above seq", NULL, {0}},
@@ -96,6 +113,8 @@ static int create(const gwd_host_api *host, gwd_context *ctx, void **instance)
     host->option_duration_ms(ctx, "start_delay", &e->start_delay_ms);
     host->option_int(ctx, "first_payload_size", &e->first_payload_size);
     host->option_duration_ms(ctx, "every", &e->every_ms);
+    host->option_int(ctx, "rate", &e->rate);
+    if (e->rate < 0) e->rate = 0;
     host->option_bool(ctx, "acks", &e->acks);
     host->option_duration_ms(ctx, "expiry", &e->expiry_ms);
     host->option_string(ctx, "gate_file", &e->gate_file);
@@ -168,6 +187,45 @@ static void expand_pid(const char *text, char *out, size_t size)
     snprintf(out, size, "%.*s%ld%s", (int)(marker - text), text, (long)getpid(), marker + 5);
 }
 
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* `pattern` with "{seq}" and "{now}" replaced, into `out`. */
+static void expand(const char *pattern, long long seq, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (const char *p = pattern; *p != '\0' && used + 1 < size;) {
+        int n;
+        if (strncmp(p, "{seq}", 5) == 0) {
+            n = snprintf(out + used, size - used, "%lld", seq);
+            p += 5;
+        } else if (strncmp(p, "{now}", 5) == 0) {
+            n = snprintf(out + used, size - used, "%lld", (long long)monotonic_ns());
+            p += 5;
+        } else {
+            out[used] = *p++;
+            out[used + 1] = '\0';
+            n = 1;
+        }
+        if (n < 0 || (size_t)n >= size - used) break;
+        used += (size_t)n;
+    }
+}
+
+/* Sleeps until reading `seq` is due at `rate` per second from `start_ns`. */
+static void wait_due(const struct emitter *e, int64_t start_ns, int64_t seq)
+{
+    const int64_t due = start_ns + seq * 1000000000 / e->rate;
+    struct timespec ts = {(time_t)(due / 1000000000), (long)(due % 1000000000)};
+    while (!e->stopping && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+    }
+}
+
 static void *run(void *arg)
 {
     struct emitter *e = arg;
@@ -187,22 +245,18 @@ static void *run(void *arg)
     }
     char pattern[512];
     expand_pid(e->payload, pattern, sizeof pattern);
-    const char *marker = strstr(pattern, "{seq}");
     char payload[512];
     int64_t accepted = 0;
     long long gate = 0;
+    const int64_t start_ns = monotonic_ns();
     for (int64_t i = 0; i < e->count && !e->stopping; ++i) {
         while (e->gate_file != NULL && i >= gate && !e->stopping) {
             gate = read_gate(e->gate_file);
             if (i >= gate) usleep(2000);
         }
+        if (e->rate > 0) wait_due(e, start_ns, i);
         if (e->stopping) break;
-        if (marker != NULL) {
-            int prefix = (int)(marker - pattern);
-            snprintf(payload, sizeof payload, "%.*s%lld%s", prefix, pattern, (long long)i, marker + 5);
-        } else {
-            snprintf(payload, sizeof payload, "%s", pattern);
-        }
+        expand(pattern, (long long)i, payload, sizeof payload);
         gwd_reading r;
         memset(&r, 0, sizeof r);
         r.sensor = e->sensor;
