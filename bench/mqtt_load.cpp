@@ -3,6 +3,7 @@
 //   bench_mqtt pub --port P --count N [--qos 0|1] [--rate R] [--window W] [--topics K]
 //   bench_mqtt sub --port P --count N [--qos 0|1] [--filter F] [--id ID --persistent]
 //                  [--ready FILE] [--timeout S] [--connect-for S] [--reconnect-for S]
+//                  [--trace FILE] [--warmup N]
 //
 // Why not mosquitto_pub/_sub or Paho: mosquitto_pub -l stops at 65,535 QoS 1
 // lines, and a Paho client is slower than the paths measured. This one writes
@@ -18,7 +19,11 @@
 // reading it had was while it drained (drain_s, newest_age_*_ms). A message may carry several
 // readings (gatewayd's `batch`: a JSON array of envelopes); the subscriber
 // counts readings, and messages apart. Both print one line of key=value
-// pairs for the script to read.
+// pairs for the script to read. --trace writes "seq emit_ns arrival_ns" per
+// reading, in arrival order, to find where a tail latency comes from.
+// --warmup N leaves readings 0..N-1 out of the latency percentiles (they are
+// still counted) and reports their worst apart (warmup_max_us): the first
+// second after an idle link is an edge, not the steady stream.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -72,6 +77,8 @@ struct Args {
     double timeout_s = 600;
     double connect_for_s = 0;
     double reconnect_for_s = 0;
+    std::string trace_file;
+    long warmup = 0;
 };
 
 Args parse(int argc, char** argv) {
@@ -110,6 +117,10 @@ Args parse(int argc, char** argv) {
             a.connect_for_s = std::stod(value);
         else if (key == "--reconnect-for")
             a.reconnect_for_s = std::stod(value);
+        else if (key == "--trace")
+            a.trace_file = value;
+        else if (key == "--warmup")
+            a.warmup = std::stol(value);
         else
             fail("unknown option " + key);
     }
@@ -382,8 +393,13 @@ int subscribe(const Args& a) {
         arrival_ns.assign(size_t(a.count), 0);
         emit_ns.assign(size_t(a.count), 0);
     }
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> trace(nullptr, std::fclose);
+    if (!a.trace_file.empty()) {
+        trace.reset(std::fopen(a.trace_file.c_str(), "w"));
+        if (!trace) fail("cannot write " + a.trace_file);
+    }
     long unique = 0, duplicates = 0, foreign = 0, messages = 0, reconnects = 0;
-    std::int64_t first_arrival = 0, last_arrival = 0, first_emit = 0;
+    std::int64_t first_arrival = 0, last_arrival = 0, first_emit = 0, warmup_max_ns = 0;
     const std::int64_t deadline = now_ns() + std::int64_t(a.timeout_s * 1e9);
     std::string acks;
     while (unique < a.count && now_ns() < deadline) {
@@ -426,7 +442,10 @@ int subscribe(const Args& a) {
                     first_emit = emitted;
                 }
                 last_arrival = arrival;
-                if (emitted > 0) latency_ns.push_back(arrival - emitted);
+                if (emitted > 0 && seq < a.warmup)
+                    warmup_max_ns = std::max<std::int64_t>(warmup_max_ns, arrival - emitted);
+                if (emitted > 0 && seq >= a.warmup) latency_ns.push_back(arrival - emitted);
+                if (trace) std::fprintf(trace.get(), "%ld %ld %ld\n", seq, emitted, long(arrival));
                 if (!arrival_ns.empty()) {
                     arrival_ns[size_t(seq)] = arrival;
                     emit_ns[size_t(seq)] = emitted;
@@ -444,11 +463,11 @@ int subscribe(const Args& a) {
     const double since_emit = first_emit > 0 ? double(last_arrival - first_emit) / 1e9 : span;
     std::printf(
         "received=%ld missing=%ld duplicates=%ld foreign=%ld rate=%.0f arrival_rate=%.0f p50_us=%.0f p99_us=%.0f "
-        "p999_us=%.0f max_us=%.0f messages=%ld cpu_s=%.3f",
+        "p999_us=%.0f max_us=%.0f warmup_max_us=%.0f messages=%ld cpu_s=%.3f",
         unique, a.count - unique, duplicates, foreign, since_emit > 0 ? double(unique) / since_emit : 0,
         span > 0 ? double(unique - 1) / span : 0, percentile_us(latency_ns, 0.50), percentile_us(latency_ns, 0.99),
-        percentile_us(latency_ns, 0.999), latency_ns.empty() ? 0 : double(latency_ns.back()) / 1000.0, messages,
-        process_cpu_seconds());
+        percentile_us(latency_ns, 0.999), latency_ns.empty() ? 0 : double(latency_ns.back()) / 1000.0,
+        double(warmup_max_ns) / 1000.0, messages, process_cpu_seconds());
     if (a.reconnect_for_s > 0) {
         const Drain d = analyse_drain(arrival_ns, emit_ns);
         std::printf(" reconnects=%ld gap_s=%.1f backlog=%ld drain_s=%.2f newest_age_p50_ms=%.0f newest_age_max_ms=%.0f",
