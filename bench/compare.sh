@@ -13,7 +13,8 @@
 #
 #   bash bench/compare.sh          builds in Release (build-release/) and runs everything (~15 min)
 #   SMOKE=1 bash bench/compare.sh  a few seconds per part, small N, for CI: proves the script runs
-# Sizes: RUNS (3), READINGS (200000, forward rate), LATENCY_READINGS (10000 at 1,000/s),
+# Sizes: RUNS (3), READINGS (200000, forward rate), LATENCY_READINGS (10000 at 1,000/s, after
+# LATENCY_WARMUP 1000 left out of the percentiles),
 # RATE10K_READINGS (100000 at 10,000/s), BACKLOG (1000000), CALLGRIND_READINGS (20000),
 # OUTAGE (600 s) and REPLAY_RATE (100 readings/s) of the replay part. CALLGRIND_RATE paces the
 # callgrind load (readings/s; default: as fast as it goes); under valgrind gatewayd keeps up
