@@ -82,7 +82,10 @@ struct SessionSignal {
 
     void appended() {
         if (!sleeping.load() || appends_to_wake.fetch_sub(1) > 1) return;
-        std::lock_guard lock(mutex);
+        // Taking the lock orders this after the session's last look (it either
+        // saw the reading, or is in its wait by now); notifying after letting
+        // go spares the woken session a second sleep on the lock we held.
+        { std::lock_guard lock(mutex); }
         cv.notify_one();
     }
 };
