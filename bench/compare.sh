@@ -198,6 +198,15 @@ wait_bridge() { # B's log since $1 shows the bridge connected
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+# Voluntary context switches of all of a process's threads (each is a thread
+# going to sleep; a wake-up costs one), and the busiest threads by name.
+switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '$1 == "voluntary_ctxt_switches:" {s += $2} END {print s + 0}'; }
+switches_by_thread() { # $1: pid, $2: readings; "name per-reading, ..." for the top 4
+  local t
+  for t in /proc/"$1"/task/*; do
+    echo "$(cat "$t/comm" 2>/dev/null) $(awk '$1 == "voluntary_ctxt_switches:" {print $2}' "$t/status" 2>/dev/null)"
+  done | sort -k2,2nr | head -4 | awk -v n="$2" '{printf "%s%s %.2f", (NR > 1 ? ", " : ""), $1, $2 / n}'
+}
 field() { # $1: key, $2: a bench_mqtt line
   sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p" <<<"$2"
 }
@@ -367,6 +376,8 @@ latency_plugin_run() {
   local line
   finish_sub "$work/sub.out"
   record_latency plugin
+  record lat_plugin_switches "$(awk -v s="$(switches "$pid_gw")" -v n="$latency_total" 'BEGIN {printf "%.2f", s / n}')"
+  log "latency plugin: gatewayd's voluntary context switches per reading by thread: $(switches_by_thread "$pid_gw" "$latency_total")"
   stop "$pid_gw"; pid_gw=""; stop "$pid_b"
 }
 
@@ -538,6 +549,7 @@ fi
 if part latency; then
   echo "| latency at 1,000 readings/s (QoS 1), p50 / p99 / p99.9, ms | $(ms "$(med lat_bridge_p50_us)") / $(ms "$(med lat_bridge_p99_us)") / $(ms "$(med lat_bridge_p999_us)") | $(ms "$(med lat_gatewayd_p50_us)") / $(ms "$(med lat_gatewayd_p99_us)") / $(ms "$(med lat_gatewayd_p999_us)") | $(ratio "$(med lat_gatewayd_p99_us)" "$(med lat_bridge_p99_us)") (p99) |"
   echo "| the same from a sensor plugin in gatewayd (no broker A), p50 / p99 / p99.9, ms | | $(ms "$(med lat_plugin_p50_us)") / $(ms "$(med lat_plugin_p99_us)") / $(ms "$(med lat_plugin_p999_us)") | $(ratio "$(med lat_plugin_p99_us)" "$(med lat_bridge_p99_us)") (p99) |"
+  echo "| gatewayd's voluntary context switches per reading, the plugin stream above (each a thread going to sleep) | | $(med lat_plugin_switches) | |"
   echo "| the first second of each stream (left out above), worst, ms: bridge / gatewayd mqtt_local, plugin | $(ms "$(med lat_bridge_warmup_max_us)") | $(ms "$(med lat_gatewayd_warmup_max_us)"), $(ms "$(med lat_plugin_warmup_max_us)") | |"
 fi
 if part memory; then
